@@ -1,0 +1,56 @@
+# nono audit tools. Needs only Go; everything else a target uses it fetches.
+GO      ?= go
+PREFIX  ?= /usr/local
+BINDIR  := bin
+CMDS    := $(notdir $(wildcard cmd/nono-*))
+
+.PHONY: all build test vet fmt-check bench demo install uninstall interop fuzz clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BINDIR)/ ./cmd/...
+	@if [ -f cmd/nono/nono ]; then install -m 0755 cmd/nono/nono $(BINDIR)/nono; fi
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# Unit tests, golden vectors, property tests, fuzz seeds and the testscript
+# end-to-end scripts in tests/.
+test: fmt-check vet
+	$(GO) test -timeout 9m ./...
+
+# Go benchmarks plus timed runs of the binaries on generated data, with
+# ratios against openssl dgst -sha256 over the same bytes.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./lib/...
+	./bench/run.sh
+
+# Records a real session with the default settings, lists it and verifies it.
+demo: build
+	./scripts/demo.sh
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(addprefix $(BINDIR)/,$(CMDS)) $(DESTDIR)$(PREFIX)/bin/
+	@if [ -f $(BINDIR)/nono ]; then install -m 0755 $(BINDIR)/nono $(DESTDIR)$(PREFIX)/bin/nono; fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(CMDS) nono)
+
+# Short coverage-guided runs of every fuzz target (not part of `make test`).
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf $(BINDIR)

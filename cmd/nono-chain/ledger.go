@@ -1,0 +1,7 @@
+package main
+
+import "errors"
+
+type ledgerCmd struct{}
+
+func (c *ledgerCmd) Run() error { return errors.New("not implemented yet") }

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+type okCmd struct{ Fail string }
+
+func (c *okCmd) Run() error {
+	switch c.Fail {
+	case "plain":
+		return errors.New("it broke")
+	case "code":
+		return Exit(42, nil)
+	case "usage":
+		return Usage("--a conflicts with --b")
+	}
+	return nil
+}
+
+type grammar struct {
+	Do okCmd `cmd:""`
+}
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"do"}, 0, ""},
+		{[]string{"do", "--fail=plain"}, 1, "tool: it broke"},
+		{[]string{"do", "--fail=code"}, 42, ""},
+		{[]string{"do", "--fail=usage"}, 2, "conflicts"},
+		{[]string{"nope"}, 2, "Run 'tool --help'"},
+		{[]string{"--help"}, 0, ""},
+	}
+	for _, c := range cases {
+		var stderr strings.Builder
+		code := run("tool", "test", &grammar{}, c.args, &stderr)
+		if code != c.code || !strings.Contains(stderr.String(), c.msg) {
+			t.Errorf("%v: code %d stderr %q; want %d containing %q", c.args, code, stderr.String(), c.code, c.msg)
+		}
+	}
+}

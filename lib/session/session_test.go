@@ -1,0 +1,138 @@
+package session
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExampleRoundTripsByteForByte(t *testing.T) {
+	data, err := os.ReadFile("testdata/attestation-example.session.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.AuditIntegrity == nil || s.AuditIntegrity.EventCount != 2 || s.AuditAttestation == nil {
+		t.Fatalf("decoded %+v", s)
+	}
+	out, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != string(data) {
+		t.Fatalf("re-encoding differs:\n%s", out)
+	}
+}
+
+func TestDecodeDefaultsAndErrors(t *testing.T) {
+	minimal := `{"session_id":"a","started":"1","command":["x"],"tracked_paths":[],"snapshot_count":0,"merkle_roots":[]}`
+	s, err := Decode([]byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Ended != nil || s.ExitCode != nil || s.AuditIntegrity != nil || s.NetworkEvents != nil {
+		t.Fatalf("defaults: %+v", s)
+	}
+	bad := map[string]string{
+		`{"started":"1","command":[],"tracked_paths":[],"snapshot_count":0,"merkle_roots":[]}`:                                                                `missing field "session_id"`,
+		`{"session_id":"a","started":"1","command":[1],"tracked_paths":[],"snapshot_count":0,"merkle_roots":[]}`:                                              "command: want an array of strings",
+		`{"session_id":"a","started":"1","command":[],"tracked_paths":[],"snapshot_count":-1,"merkle_roots":[]}`:                                              "snapshot_count",
+		`{"session_id":"a","started":"1","command":[],"tracked_paths":[],"snapshot_count":0,"merkle_roots":[],"exit_code":"0"}`:                               "exit_code",
+		`{"session_id":"a","started":"1","command":[],"tracked_paths":[],"snapshot_count":0,"merkle_roots":[],"audit_integrity":{"hash_algorithm":"sha256"}}`: `audit_integrity.missing field "event_count"`,
+		`[]`: "not a JSON object",
+	}
+	for in, want := range bad {
+		if _, err := Decode([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Decode(%s) = %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestRoots(t *testing.T) {
+	env := func(m map[string]string) Env { return func(k string) string { return m[k] } }
+	cases := []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"NONO_AUDIT_DIR": "/a/b", "XDG_STATE_HOME": "/s", "HOME": "/h"}, "/a/b"},
+		{map[string]string{"XDG_STATE_HOME": "/s", "HOME": "/h"}, "/s/nono/audit"},
+		{map[string]string{"XDG_STATE_HOME": "rel", "HOME": "/h"}, "/h/.nono/audit"},
+		{map[string]string{"HOME": "/h"}, "/h/.nono/audit"},
+	}
+	for _, c := range cases {
+		got, err := AuditRoot(env(c.vars))
+		if err != nil || got != c.want {
+			t.Errorf("AuditRoot(%v) = %q, %v; want %q", c.vars, got, err, c.want)
+		}
+	}
+	if _, err := AuditRoot(env(map[string]string{"NONO_AUDIT_DIR": "rel"})); err == nil {
+		t.Error("relative NONO_AUDIT_DIR accepted")
+	}
+	if got, _ := RollbackRoot(env(map[string]string{"XDG_STATE_HOME": "/s"})); got != "/s/nono/rollbacks" {
+		t.Errorf("RollbackRoot = %q", got)
+	}
+}
+
+func TestValidateID(t *testing.T) {
+	for _, ok := range []string{"3f9a0c1d2e4b5a69", "20260214-143022-12345", "a_b"} {
+		if err := ValidateID(ok); err != nil {
+			t.Errorf("%q rejected: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "..", "a/b", "a\x00", strings.Repeat("a", 65), "a.b", "ü"} {
+		if err := ValidateID(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestCreateWriteReadRunning(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "audit")
+	id, dir, err := Create(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(id) != 16 || strings.Trim(id, "0123456789abcdef") != "" {
+		t.Fatalf("id %q", id)
+	}
+	for _, p := range []string{root, dir} {
+		st, _ := os.Stat(p)
+		if st.Mode().Perm() != 0o700 {
+			t.Fatalf("%s mode %v", p, st.Mode())
+		}
+	}
+	s := &Session{SessionID: id, Started: "t", Command: []string{"x"}}
+	if err := Write(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(filepath.Join(dir, FileName))
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("session.json mode %v", st.Mode())
+	}
+	if IsRunning(dir) {
+		t.Fatal("running before lock")
+	}
+	release, err := HoldRunning(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !IsRunning(dir) {
+		t.Fatal("not running while locked")
+	}
+	release()
+	if IsRunning(dir) {
+		t.Fatal("running after release")
+	}
+	err = Update(dir, func(s *Session) error { e := "end"; s.Ended = &e; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(dir)
+	if err != nil || got.Ended == nil || *got.Ended != "end" {
+		t.Fatalf("read back %+v %v", got, err)
+	}
+}

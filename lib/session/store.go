@@ -1,0 +1,191 @@
+package session
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nono-audit/nono/lib/atomicfile"
+)
+
+// Names of the files in a session directory.
+const (
+	EventsFileName  = "audit-events.ndjson"
+	BundleFileName  = "audit-attestation.bundle"
+	runningLockName = ".running"
+)
+
+// Env is how the store reads the environment; tests substitute it.
+type Env func(string) string
+
+// AuditRoot is where sessions are recorded: $NONO_AUDIT_DIR, else
+// $XDG_STATE_HOME/nono/audit when XDG_STATE_HOME is absolute, else
+// ~/.nono/audit.
+func AuditRoot(getenv Env) (string, error) {
+	return stateRoot(getenv, "NONO_AUDIT_DIR", "audit")
+}
+
+// RollbackRoot is where rollback snapshots live: $NONO_ROLLBACK_DIR, else
+// beside the audit root under the same rules (…/nono/rollbacks).
+func RollbackRoot(getenv Env) (string, error) {
+	return stateRoot(getenv, "NONO_ROLLBACK_DIR", "rollbacks")
+}
+
+func stateRoot(getenv Env, override, leaf string) (string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if dir := getenv(override); dir != "" {
+		if !filepath.IsAbs(dir) {
+			return "", fmt.Errorf("%s must be an absolute path, got %q", override, dir)
+		}
+		return filepath.Clean(dir), nil
+	}
+	if state := getenv("XDG_STATE_HOME"); state != "" && filepath.IsAbs(state) {
+		return filepath.Join(state, "nono", leaf), nil
+	}
+	home := getenv("HOME")
+	if home == "" || !filepath.IsAbs(home) {
+		return "", fmt.Errorf("cannot find the %s root: set %s, XDG_STATE_HOME or HOME", leaf, override)
+	}
+	return filepath.Join(home, ".nono", leaf), nil
+}
+
+// ValidateID checks a session ID given by a user or found on disk: 1–64
+// bytes of [A-Za-z0-9_-], which also excludes `/`, `..` and NUL.
+func ValidateID(id string) error {
+	if id == "" || len(id) > 64 {
+		return fmt.Errorf("invalid session ID %q: want 1-64 characters of [A-Za-z0-9_-]", id)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return fmt.Errorf("invalid session ID %q: want 1-64 characters of [A-Za-z0-9_-]", id)
+		}
+	}
+	return nil
+}
+
+// NewID returns a fresh session ID: 16 lowercase hex digits (8 random bytes).
+func NewID() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("generate session ID: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// EnsureRoot creates root (and missing parents) with mode 0700.
+func EnsureRoot(root string) error {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", root, err)
+	}
+	return nil
+}
+
+// Create makes a new session directory (0700) under root with a fresh ID.
+func Create(root string) (id, dir string, err error) {
+	if err := EnsureRoot(root); err != nil {
+		return "", "", err
+	}
+	for range 8 {
+		if id, err = NewID(); err != nil {
+			return "", "", err
+		}
+		dir = filepath.Join(root, id)
+		err = os.Mkdir(dir, 0o700)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", "", fmt.Errorf("create session directory: %w", err)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil { // umask may have narrowed it
+			return "", "", fmt.Errorf("create session directory: %w", err)
+		}
+		return id, dir, nil
+	}
+	return "", "", errors.New("create session directory: too many ID collisions")
+}
+
+// Dir returns the directory of session id under root, validating id.
+func Dir(root, id string) (string, error) {
+	if err := ValidateID(id); err != nil {
+		return "", err
+	}
+	return filepath.Join(root, id), nil
+}
+
+// Read loads dir/session.json.
+func Read(dir string) (*Session, error) {
+	p := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read session record: %w", err)
+	}
+	s, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", p, err)
+	}
+	return s, nil
+}
+
+// Write atomically replaces dir/session.json (mode 0600).
+func Write(dir string, s *Session) error {
+	data, err := s.Encode()
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, FileName), data, 0o600)
+}
+
+// Update reads dir/session.json, lets change modify it, and writes it back
+// atomically. Each finalisation stage owns its own fields and uses this.
+func Update(dir string, change func(*Session) error) error {
+	s, err := Read(dir)
+	if err != nil {
+		return err
+	}
+	if err := change(s); err != nil {
+		return err
+	}
+	return Write(dir, s)
+}
+
+// HoldRunning marks dir's session as running until release is called or
+// the process dies: an exclusive lock on a file in the directory. The
+// kernel drops the lock with the process, so a crash can never leave a
+// session that looks alive.
+func HoldRunning(dir string) (release func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, runningLockName), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("mark session running: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("mark session running: %w", err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// IsRunning reports whether a live process holds dir's running lock.
+func IsRunning(dir string) bool {
+	f, err := os.OpenFile(filepath.Join(dir, runningLockName), os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
+		return errors.Is(err, unix.EWOULDBLOCK)
+	}
+	return false
+}
+
+// IsTemp reports whether name is a temporary file of an atomic write.
+func IsTemp(name string) bool { return strings.HasPrefix(name, atomicfile.TempPrefix) }
