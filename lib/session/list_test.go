@@ -1,0 +1,176 @@
+package session
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeSession(t *testing.T, root, id, started string, ended *string) string {
+	t.Helper()
+	dir := filepath.Join(root, id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{SessionID: id, Started: started, Ended: ended, Command: []string{"true"}}
+	if err := Write(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func ptr(s string) *string { return &s }
+
+func byID(entries []*Entry) map[string]*Entry {
+	m := map[string]*Entry{}
+	for _, e := range entries {
+		m[e.ID] = e
+	}
+	return m
+}
+
+func TestListStatuses(t *testing.T) {
+	audit, rollback := t.TempDir(), t.TempDir()
+	writeSession(t, audit, "done", "2026-01-02T10:00:00+01:00", ptr("2026-01-02T10:00:01+01:00"))
+	writeSession(t, audit, "crashed", "2026-01-02T11:00:00+01:00", nil)
+	live := writeSession(t, audit, "live", "2026-01-02T12:00:00+01:00", nil)
+	release, err := HoldRunning(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	// Damaged: unparseable record, missing record, a symlink in place of a
+	// session directory.
+	bad := filepath.Join(audit, "bad")
+	os.Mkdir(bad, 0o700)
+	os.WriteFile(filepath.Join(bad, FileName), []byte(`{"session_id":`), 0o600)
+	os.Mkdir(filepath.Join(audit, "empty"), 0o700)
+	os.Symlink(filepath.Join(audit, "done"), filepath.Join(audit, "link"))
+	// Ignored: names that are not IDs, plain files.
+	os.Mkdir(filepath.Join(audit, ".tmp-x"), 0o700)
+	os.WriteFile(filepath.Join(audit, "ledger.ndjson"), nil, 0o600)
+	os.WriteFile(filepath.Join(audit, "plainfile"), nil, 0o600)
+	// Rollback root: a copy of "done" (already seen), a session only
+	// there, and a directory without a record (the store's own).
+	writeSession(t, rollback, "done", "2026-01-02T10:00:00+01:00", ptr("x"))
+	writeSession(t, rollback, "rbonly", "2026-01-01T00:00:00Z", ptr("2026-01-01T00:00:01Z"))
+	os.Mkdir(filepath.Join(rollback, "norecord"), 0o700)
+
+	entries, err := List(audit, rollback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byID(entries)
+	want := map[string]Status{
+		"done": Completed, "crashed": Incomplete, "live": Running,
+		"bad": Damaged, "empty": Damaged, "link": Damaged, "rbonly": Completed,
+	}
+	if len(got) != len(want) || len(entries) != len(want) {
+		t.Fatalf("got %d entries %v, want %v", len(entries), got, want)
+	}
+	for id, st := range want {
+		e := got[id]
+		if e == nil || e.Status != st {
+			t.Errorf("%s: got %+v, want status %s", id, e, st)
+		}
+	}
+	if e := got["done"]; e.RollbackDir != filepath.Join(rollback, "done") || e.AuditDir != filepath.Join(audit, "done") || e.Dir != e.AuditDir {
+		t.Errorf("done dirs: %+v", e)
+	}
+	if e := got["rbonly"]; e.AuditDir != "" || e.Dir != filepath.Join(rollback, "rbonly") {
+		t.Errorf("rbonly dirs: %+v", e)
+	}
+	if e := got["bad"]; e.Session != nil || e.Err == nil || !strings.Contains(e.Err.Error(), "parse") {
+		t.Errorf("bad: %+v", e)
+	}
+	if e := got["link"]; !strings.Contains(e.Err.Error(), "symbolic link") {
+		t.Errorf("link: %v", e.Err)
+	}
+}
+
+func TestListMissingRoots(t *testing.T) {
+	entries, err := List(filepath.Join(t.TempDir(), "nope"), "")
+	if err != nil || len(entries) != 0 {
+		t.Fatalf("List of missing root = %v, %v", entries, err)
+	}
+}
+
+func TestFind(t *testing.T) {
+	audit, rollback := t.TempDir(), t.TempDir()
+	writeSession(t, audit, "a1", "2026-01-02T10:00:00Z", nil)
+	writeSession(t, rollback, "r1", "2026-01-02T10:00:00Z", nil)
+	if e, err := Find(audit, rollback, "a1"); err != nil || e.Session.SessionID != "a1" {
+		t.Fatalf("Find a1 = %+v, %v", e, err)
+	}
+	if e, err := Find(audit, rollback, "r1"); err != nil || e.Dir != filepath.Join(rollback, "r1") {
+		t.Fatalf("Find r1 = %+v, %v", e, err)
+	}
+	if _, err := Find(audit, rollback, "zz"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Find zz = %v", err)
+	}
+	for _, id := range []string{"", "../a1", "a/b", "a\x00", "..", strings.Repeat("a", 65)} {
+		if _, err := Find(audit, rollback, id); err == nil || !strings.Contains(err.Error(), "invalid session ID") {
+			t.Errorf("Find(%q) = %v, want invalid session ID", id, err)
+		}
+	}
+}
+
+func TestRecordSymlinkNotFollowed(t *testing.T) {
+	audit := t.TempDir()
+	real := writeSession(t, t.TempDir(), "elsewhere", "1", nil)
+	dir := filepath.Join(audit, "s1")
+	os.Mkdir(dir, 0o700)
+	os.Symlink(filepath.Join(real, FileName), filepath.Join(dir, FileName))
+	e, err := Find(audit, "", "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Status != Damaged || !strings.Contains(e.Err.Error(), "symbolic link") {
+		t.Fatalf("got %+v", e)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := writeSession(t, t.TempDir(), "copied", "2026-01-02T10:00:00Z", ptr("2026-01-02T10:00:01Z"))
+	e, err := Load(dir + "/")
+	if err != nil || e.ID != "copied" || e.Status != Completed {
+		t.Fatalf("Load = %+v, %v", e, err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "a.b")); err == nil || !strings.Contains(err.Error(), "not a session ID") {
+		t.Fatalf("Load(a.b) = %v", err)
+	}
+}
+
+func TestSortNewestFirstParsesTimes(t *testing.T) {
+	audit := t.TempDir()
+	// As strings these sort c, b, a, d, e; as instants the order is
+	// b (09:30Z), a (09:00Z), d (epoch 08:00Z), c (07:00Z), then the
+	// unparseable ones by ID.
+	writeSession(t, audit, "a", "2026-03-01T10:00:00+01:00", nil)
+	writeSession(t, audit, "b", "2026-03-01T09:30:00Z", nil)
+	writeSession(t, audit, "c", "2026-03-01T12:00:00+05:00", nil)
+	writeSession(t, audit, "d", "1772352000", nil) // 2026-03-01T08:00:00Z
+	writeSession(t, audit, "f", "yesterday", nil)
+	writeSession(t, audit, "e", "", nil)
+	os.Mkdir(filepath.Join(audit, "broken"), 0o700)
+	entries, err := List(audit, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	SortNewestFirst(entries)
+	var ids []string
+	for _, e := range entries {
+		ids = append(ids, e.ID)
+	}
+	if got, want := strings.Join(ids, " "), "b a d c broken e f"; got != want {
+		t.Fatalf("order %q, want %q", got, want)
+	}
+	if _, ok := entries[0].Started(); !ok {
+		t.Fatal("b has no parsed time")
+	}
+	if _, ok := entries[len(entries)-1].Started(); ok {
+		t.Fatal("f has a parsed time")
+	}
+}
