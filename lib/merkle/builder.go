@@ -1,0 +1,77 @@
+package merkle
+
+// The tree over n leaves d[0:n] is RFC 6962's, with NodeHash for interior
+// nodes and no hashing of the leaves themselves (they already are hashes):
+//
+//	MTH(d[0:1]) = d[0]
+//	MTH(d[0:n]) = NodeHash(MTH(d[0:k]), MTH(d[k:n]))  for n > 1,
+//	              k the largest power of two below n.
+//
+// Pairing neighbours level by level and promoting a lone last node
+// unchanged builds the same tree: at every level the nodes are the aligned
+// subtrees d[j·2^ℓ : (j+1)·2^ℓ] clipped at n, and only the last one can be
+// clipped, so the only node without a partner is the last of an odd level.
+//
+// Writing n = 2^a + 2^b + … (a > b > …), the first 2^a leaves form a
+// perfect subtree, the next 2^b the next one, and so on. Builder keeps the
+// roots of exactly those subtrees (a stack of popcount(n) ≤ 64 hashes), and
+// the root of the whole tree folds them from the right:
+//
+//	MTH(d[0:n]) = NodeHash(r_a, NodeHash(r_b, … NodeHash(r_y, r_z)))
+//
+// which is the definition above unrolled along its right spine.
+
+// Builder computes the root of a growing list of leaves in O(log n)
+// memory. The zero value is an empty tree.
+type Builder struct {
+	size  uint64
+	stack []Hash // roots of the perfect subtrees of size, largest first
+}
+
+// Append adds the next leaf. Adding leaf number n merges one pair of equal
+// subtrees for every trailing one bit of n, like carrying in a binary
+// counter, so appending costs one hash on average.
+func (b *Builder) Append(leaf Hash) {
+	b.stack = append(b.stack, leaf)
+	for s := b.size; s&1 == 1; s >>= 1 {
+		top := len(b.stack) - 1
+		b.stack[top-1] = NodeHash(b.stack[top-1], b.stack[top])
+		b.stack = b.stack[:top]
+	}
+	b.size++
+}
+
+// Size is the number of leaves appended so far.
+func (b *Builder) Size() uint64 { return b.size }
+
+// Root returns the root of the tree so far; false when it is empty (the
+// formats then write null; upstream's library returns SHA-256("")).
+func (b *Builder) Root() (Hash, bool) {
+	if b.size == 0 {
+		return Hash{}, false
+	}
+	i := len(b.stack) - 1
+	h := b.stack[i]
+	for i--; i >= 0; i-- {
+		h = NodeHash(b.stack[i], h)
+	}
+	return h, true
+}
+
+// Reset empties the builder, keeping its memory.
+func (b *Builder) Reset() {
+	b.size = 0
+	b.stack = b.stack[:0]
+}
+
+// subtrees returns a copy of the perfect-subtree roots, largest first.
+func (b *Builder) subtrees() []Hash { return append([]Hash(nil), b.stack...) }
+
+// Root returns the root over leaves; false when there are none.
+func Root(leaves []Hash) (Hash, bool) {
+	var b Builder
+	for _, l := range leaves {
+		b.Append(l)
+	}
+	return b.Root()
+}
