@@ -1,0 +1,86 @@
+// Package event is the audit event payloads of upstream nono and their
+// canonical JSON: the exact bytes every hash in the alpha scheme covers.
+//
+// One schema table (schema.go) describes the seven upstream event types
+// field by field: declared key order, integer widths, enum values, and
+// serde's omission rules (an Option skipped when None is absent from the
+// canonical form; a plain Option is always written, null when empty). A
+// Canonicalizer walks that table over raw JSON bytes and writes the
+// canonical form into a reused buffer, so a stream of events costs no
+// allocation per event. Objects whose "type" is not an upstream one are
+// users' own events: they keep their key order and are only re-encoded
+// compactly with canonical strings and numbers.
+package event
+
+import (
+	"strconv"
+
+	"github.com/nono-audit/nono/lib/canon"
+)
+
+// SessionStarted returns the canonical session_started event. command is
+// the already-redacted command line; policy is canon.NullValue() when the
+// redaction policy is the secure default, else the ScrubPolicyDiff object
+// (keys in their declared order, empty lists left out, as lib/redact's
+// Policy.Diff returns it).
+func SessionStarted(started string, command []string, policy canon.Value) []byte {
+	b := make([]byte, 0, 64+len(started)+16*len(command))
+	b = append(b, `{"type":"session_started","started":`...)
+	b = canon.AppendString(b, started)
+	b = append(b, `,"command":[`...)
+	for i, arg := range command {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = canon.AppendString(b, arg)
+	}
+	b = append(b, ']')
+	if policy.Kind != canon.Null {
+		b = append(b, `,"redaction_policy":`...)
+		b = canon.AppendCompact(b, policy)
+	}
+	return append(b, '}')
+}
+
+// SessionEnded returns the canonical session_ended event.
+func SessionEnded(ended string, exitCode int32) []byte {
+	b := make([]byte, 0, 64+len(ended))
+	b = append(b, `{"type":"session_ended","ended":`...)
+	b = canon.AppendString(b, ended)
+	b = append(b, `,"exit_code":`...)
+	b = strconv.AppendInt(b, int64(exitCode), 10)
+	return append(b, '}')
+}
+
+// CanonicalizeNetworkEvent returns v, a NetworkAuditEvent, as upstream's
+// typed serde writes it: declared key order, optional fields left out when
+// absent or null, keys it does not declare dropped. session.json embeds
+// these events and the session digest covers them in this form.
+func CanonicalizeNetworkEvent(v canon.Value) (canon.Value, error) {
+	var c Canonicalizer
+	out, err := c.appendSchema(nil, canon.Compact(v), tables.network)
+	if err != nil {
+		return canon.Value{}, err
+	}
+	return canon.Parse(out)
+}
+
+// appendSchema canonicalizes one object of schema s in the typed view.
+func (c *Canonicalizer) appendSchema(dst, raw []byte, s *schema) ([]byte, error) {
+	c.data, c.out, c.typed = raw, dst, true
+	c.members, c.slots, c.keys, c.path = c.members[:0], c.slots[:0], c.keys[:0], c.path[:0]
+	defer func() { c.data, c.out = nil, nil }()
+	c.path = append(c.path, pathElem{name: s.name, index: -1})
+	i := skipSpace(raw, 0)
+	if i >= len(raw) {
+		return dst, c.syntax(i, "empty input")
+	}
+	end, err := c.object(i, s)
+	if err != nil {
+		return dst, err
+	}
+	if j := skipSpace(raw, end); j != len(raw) {
+		return dst, c.syntax(j, "trailing characters after the object")
+	}
+	return c.out, nil
+}

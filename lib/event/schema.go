@@ -1,0 +1,319 @@
+package event
+
+// The payload schemas of upstream nono's audit events, as one table. The
+// canonicalizer walks it: field order here is the canonical key order, and
+// each field's presence rule says what happens when it is missing or null.
+
+// kind is the JSON shape a field must have.
+type kind uint8
+
+const (
+	kString   kind = iota + 1
+	kBool          // true or false
+	kU16           // integer 0..65535
+	kU32           // integer 0..2^32-1
+	kU64           // integer 0..2^64-1
+	kI32           // integer -2^31..2^31-1
+	kEnum          // one of field.enum
+	kStrings       // array of strings
+	kObject        // object described by field.obj
+	kObjects       // array of objects described by field.obj
+	kRequest       // ApprovalRequest: object tagged by capability_type
+	kDecision      // ApprovalDecision: "Granted" | "Timeout" | {"Denied":{"reason":…}}
+)
+
+func (k kind) String() string {
+	switch k {
+	case kString, kEnum:
+		return "string"
+	case kBool:
+		return "boolean"
+	case kU16:
+		return "u16"
+	case kU32:
+		return "u32"
+	case kU64:
+		return "u64"
+	case kI32:
+		return "i32"
+	case kStrings:
+		return "array of strings"
+	case kObject, kRequest:
+		return "object"
+	case kObjects:
+		return "array of objects"
+	case kDecision:
+		return `"Granted", "Timeout" or {"Denied":{…}}`
+	}
+	return "value"
+}
+
+// presence is how a field behaves when absent or null, mirroring the serde
+// attributes upstream puts on it.
+type presence uint8
+
+const (
+	// required: a plain field; absent or null is an error.
+	required presence = iota
+	// nullable: Option<T> always serialised; absent reads as null.
+	nullable
+	// omitNone: Option<T> skipped when None; null reads as None and the
+	// canonical form has no key.
+	omitNone
+	// omitEmpty: Vec<T> skipped when empty; absent reads as empty.
+	omitEmpty
+)
+
+type field struct {
+	name string
+	kind kind
+	pres presence
+	enum []string // kEnum
+	obj  *schema  // kObject, kObjects
+}
+
+// schema is one object type: its fields in canonical order.
+type schema struct {
+	name   string
+	fields []field
+	index  map[string]int
+}
+
+func newSchema(name string, fields ...field) *schema {
+	s := &schema{name: name, fields: fields, index: make(map[string]int, len(fields))}
+	for i, f := range fields {
+		s.index[f.name] = i
+	}
+	return s
+}
+
+// tagged is an internally tagged enum: the tag key comes first, then the
+// fields of the variant it names.
+type tagged struct {
+	tag      string
+	variants map[string]*schema
+}
+
+func f(name string, k kind, p presence) field { return field{name: name, kind: k, pres: p} }
+
+func enumField(name string, p presence, values ...string) field {
+	return field{name: name, kind: kEnum, pres: p, enum: values}
+}
+
+func objField(name string, k kind, p presence, s *schema) field {
+	return field{name: name, kind: k, pres: p, obj: s}
+}
+
+// schemas holds every table. It is built once by newSchemas and never
+// modified afterwards, so canonicalizers share it.
+type schemas struct {
+	events  tagged // by "type"
+	request tagged // ApprovalRequest, by "capability_type"
+	denied  *schema
+	network *schema
+	policy  *schema
+}
+
+var tables = newSchemas()
+
+func newSchemas() *schemas {
+	s := &schemas{}
+
+	s.policy = newSchema("ScrubPolicyDiff",
+		f("added_flags", kStrings, omitEmpty),
+		f("removed_flags", kStrings, omitEmpty),
+		f("added_headers", kStrings, omitEmpty),
+		f("removed_headers", kStrings, omitEmpty),
+		f("added_query_keys", kStrings, omitEmpty),
+		f("removed_query_keys", kStrings, omitEmpty),
+		f("added_env_vars", kStrings, omitEmpty),
+		f("removed_env_vars", kStrings, omitEmpty),
+	)
+
+	timestamp := newSchema("SystemTime",
+		f("secs_since_epoch", kU64, required),
+		f("nanos_since_epoch", kU32, required),
+	)
+	common := func(fields ...field) []field {
+		return append(fields,
+			f("reason", kString, nullable),
+			f("child_pid", kU32, required),
+			f("session_id", kString, required),
+		)
+	}
+	s.request = tagged{tag: "capability_type", variants: map[string]*schema{
+		"capability": newSchema("capability request", common(
+			f("request_id", kString, required),
+			f("path", kString, required),
+			enumField("access", required, "Read", "Write", "ReadWrite"),
+		)...),
+		"network": newSchema("network request", common(
+			f("request_id", kString, required),
+			f("host", kString, required),
+			f("port", kU16, required),
+			enumField("protocol", required, "tcp", "udp"),
+			f("resolved_ips", kStrings, required),
+		)...),
+		"endpoint": newSchema("endpoint request", common(
+			f("request_id", kString, required),
+			f("route_id", kString, required),
+			f("upstream", kString, required),
+			f("method", kString, required),
+			f("path", kString, required),
+			f("rule_label", kString, required),
+		)...),
+		"command": newSchema("command request", common(
+			f("request_id", kString, required),
+			f("command", kString, required),
+			f("args", kStrings, required),
+			f("caller", kString, required),
+			f("intercept_rule", kString, required),
+		)...),
+	}}
+	s.denied = newSchema("Denied", f("reason", kString, required))
+	entry := newSchema("AuditEntry",
+		objField("timestamp", kObject, required, timestamp),
+		f("request", kRequest, required),
+		f("decision", kDecision, required),
+		f("backend", kString, required),
+		f("duration_ms", kU64, required),
+	)
+
+	urlOpen := newSchema("UrlOpenRequest",
+		f("request_id", kString, required),
+		f("url", kString, required),
+		f("child_pid", kU32, required),
+		f("session_id", kString, required),
+	)
+
+	s.network = newSchema("NetworkAuditEvent",
+		f("timestamp_unix_ms", kU64, required),
+		enumField("mode", required, "connect", "connect_intercept", "reverse", "external"),
+		enumField("decision", required, "allow", "deny", "approve_requested", "approve_granted",
+			"approve_denied", "approve_timeout", "approve_error"),
+		f("route_id", kString, omitNone),
+		enumField("auth_mechanism", omitNone, "proxy_authorization", "phantom_header",
+			"phantom_path", "phantom_query"),
+		enumField("auth_outcome", omitNone, "succeeded", "failed"),
+		f("managed_credential_active", kBool, omitNone),
+		enumField("injection_mode", omitNone, "header", "url_path", "query_param", "basic_auth", "o_auth2"),
+		enumField("denial_category", omitNone, "authentication_failed", "endpoint_policy",
+			"managed_credential_unavailable", "host_denied", "intercept_handshake_failed",
+			"upstream_connect_failed", "connect_bypasses_l7", "external_proxy_rejected"),
+		f("endpoint_policy_action", kString, omitNone),
+		f("endpoint_policy_rule", kString, omitNone),
+		f("approval_backend", kString, omitNone),
+		f("credential_capture_action", kString, omitNone),
+		f("credential_capture_name", kString, omitNone),
+		f("credential_capture_command", kString, omitNone),
+		f("credential_capture_argv", kStrings, omitNone),
+		f("credential_capture_exit_status", kI32, omitNone),
+		f("credential_capture_duration_ms", kU64, omitNone),
+		f("credential_capture_stdout_bytes", kU64, omitNone),
+		f("credential_capture_stderr", kString, omitNone),
+		f("credential_capture_cache_scope", kString, omitNone),
+		f("credential_capture_output_format", kString, omitNone),
+		f("credential_capture_header_names", kStrings, omitNone),
+		f("credential_capture_stdin_mode", kString, omitNone),
+		f("credential_capture_interactive", kBool, omitNone),
+		f("target", kString, required),
+		f("upstream", kString, omitNone),
+		f("port", kU16, nullable),
+		f("method", kString, nullable),
+		f("path", kString, nullable),
+		f("status", kU16, nullable),
+		f("reason", kString, nullable),
+	)
+
+	sandbox := newSchema("SandboxRuntimeAuditEvent",
+		f("timestamp", kString, required),
+		f("platform", kString, required),
+		f("landlock_abi", kString, omitNone),
+		f("landlock_execute_enforced", kBool, omitNone),
+		f("tool_sandbox_active", kBool, required),
+	)
+
+	stream := newSchema("CommandPolicyStdioStreamAudit",
+		f("total_bytes", kU64, required),
+		f("forwarded_bytes", kU64, required),
+		f("max_bytes", kU64, omitNone),
+		f("limit_exceeded", kBool, required),
+		f("on_limit", kString, omitNone),
+	)
+	stdio := newSchema("CommandPolicyStdioAudit",
+		objField("stdout", kObject, omitNone, stream),
+		objField("stderr", kObject, omitNone, stream),
+	)
+	envEntry := newSchema("CommandPolicyEnvAuditEntry",
+		f("name", kString, required),
+		f("value_display", kString, required),
+	)
+	// caller_kind and stdio_mode are plain strings upstream (the values
+	// seen are session/command/untrusted and pty/direct_fds), so any
+	// string parses; decision is free text as well.
+	commandPolicy := newSchema("CommandPolicyAuditEvent",
+		f("timestamp", kString, required),
+		f("session_id", kString, omitNone),
+		f("command", kString, required),
+		f("caller", kString, required),
+		f("caller_kind", kString, omitNone),
+		f("caller_command", kString, omitNone),
+		f("caller_pid", kU32, omitNone),
+		f("shim_pid", kU32, omitNone),
+		f("session_root_pid", kU32, omitNone),
+		f("decision", kString, required),
+		f("reason", kString, nullable),
+		f("stdio_mode", kString, required),
+		f("argv_hash", kString, required),
+		f("env_name_hash", kString, required),
+		f("cwd_hash", kString, required),
+		f("argv_display", kStrings, required),
+		f("env_names_display", kStrings, required),
+		objField("env_display", kObjects, omitEmpty, envEntry),
+		f("cwd_display", kString, required),
+		f("exit_code", kI32, nullable),
+		objField("stdio", kObject, omitNone, stdio),
+	)
+
+	s.events = tagged{tag: "type", variants: map[string]*schema{
+		"session_started": newSchema("session_started",
+			f("started", kString, required),
+			f("command", kStrings, required),
+			objField("redaction_policy", kObject, omitNone, s.policy),
+		),
+		"session_ended": newSchema("session_ended",
+			f("ended", kString, required),
+			f("exit_code", kI32, required),
+		),
+		"capability_decision": newSchema("capability_decision",
+			objField("entry", kObject, required, entry),
+		),
+		"url_open": newSchema("url_open",
+			objField("request", kObject, required, urlOpen),
+			f("success", kBool, required),
+			f("error", kString, nullable),
+		),
+		"network": newSchema("network",
+			objField("event", kObject, required, s.network),
+		),
+		"sandbox_runtime": newSchema("sandbox_runtime",
+			objField("event", kObject, required, sandbox),
+		),
+		"command_policy": newSchema("command_policy",
+			objField("event", kObject, required, commandPolicy),
+		),
+	}}
+	return s
+}
+
+// Types lists the event types with an upstream schema.
+func Types() []string {
+	return []string{"session_started", "session_ended", "capability_decision", "url_open",
+		"network", "sandbox_runtime", "command_policy"}
+}
+
+// Known reports whether typ is an event type with an upstream schema.
+func Known(typ string) bool {
+	_, ok := tables.events.variants[typ]
+	return ok
+}
