@@ -1,0 +1,111 @@
+package redact
+
+import "slices"
+
+// maxPasses bounds the fixed-point loop of the Default rules. One pass
+// almost always reaches the fixed point and a second confirms it; the bound
+// only guards against a rule interaction nobody has found yet.
+const maxPasses = 8
+
+// ScrubArgv returns a copy of argv with secret values replaced by the
+// marker. The result has exactly as many elements as argv.
+func (p *Policy) ScrubArgv(rules Rules, argv []string) []string {
+	if rules != Default {
+		return p.upstreamArgv(argv)
+	}
+	cur := argv
+	for range maxPasses {
+		next := p.strictArgv(cur, p.upstreamArgv(cur))
+		if slices.Equal(next, cur) {
+			break
+		}
+		cur = next
+	}
+	if len(argv) > 0 && &cur[0] == &argv[0] {
+		return slices.Clone(cur)
+	}
+	return cur
+}
+
+// ScrubValue scrubs one string: a header line, URLs (userinfo, query), and
+// under the Default rules everything else this package recognises in free
+// text, shell command strings included.
+func (p *Policy) ScrubValue(rules Rules, s string) string {
+	if rules != Default {
+		return p.upstreamValue(s)
+	}
+	return p.fixValue(s, p.strictValue)
+}
+
+// ScrubURL scrubs a URL (or any text holding URLs). It is ScrubValue under
+// another name, for call sites that want to say what they hold.
+func (p *Policy) ScrubURL(rules Rules, url string) string { return p.ScrubValue(rules, url) }
+
+// ScrubHeaderLine scrubs one "Name: value" header line, as written after
+// curl's -H. A sensitive header keeps its name and gets "[REDACTED]" as its
+// value; any other line is scrubbed as a value.
+func (p *Policy) ScrubHeaderLine(rules Rules, line string) string {
+	if rules != Default {
+		return p.upstreamHeaderArg(line)
+	}
+	return p.fixValue(line, func(s string) string {
+		return p.strictHeaderValue(p.upstreamHeaderArg(s))
+	})
+}
+
+// ScrubHeader returns the value to record for header name: the marker when
+// the name is sensitive. Upstream leaves other values as they are; the
+// Default rules scrub them as values.
+func (p *Policy) ScrubHeader(rules Rules, name, value string) string {
+	if p.Has(Headers, name) {
+		return Marker
+	}
+	if rules != Default {
+		return value
+	}
+	if p.secretHeader(name) {
+		return Marker
+	}
+	return p.ScrubValue(rules, value)
+}
+
+// ScrubEnvName returns the name to record for an environment variable.
+// Upstream hides the names on the policy's env list themselves; the
+// Default rules hide exactly the same names (they redact values, not
+// names, everywhere else).
+func (p *Policy) ScrubEnvName(rules Rules, name string) string {
+	return p.upstreamEnvName(name)
+}
+
+// ScrubEnvValue returns the value to record for the environment variable
+// name: the marker for a sensitive name, else the value scrubbed as a
+// value. The Default rules also count names that look secret (*_TOKEN,
+// *_KEY, *PASSWORD*, *SECRET*, ...) as sensitive.
+func (p *Policy) ScrubEnvValue(rules Rules, name, value string) string {
+	if rules != Default {
+		return p.upstreamEnvValue(name, value)
+	}
+	if p.Has(EnvVars, name) || (p.secretAssignment(name) && value != "") {
+		return Marker
+	}
+	return p.ScrubValue(rules, value)
+}
+
+// ScrubEnv scrubs one environment pair: the name as ScrubEnvName, the
+// value as ScrubEnvValue.
+func (p *Policy) ScrubEnv(rules Rules, name, value string) (string, string) {
+	return p.ScrubEnvName(rules, name), p.ScrubEnvValue(rules, name, value)
+}
+
+// fixValue runs upstream's value rules followed by pass until nothing
+// changes.
+func (p *Policy) fixValue(s string, pass func(string) string) string {
+	for range maxPasses {
+		next := pass(p.upstreamValue(s))
+		if next == s {
+			break
+		}
+		s = next
+	}
+	return s
+}

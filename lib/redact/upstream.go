@@ -1,0 +1,208 @@
+package redact
+
+import (
+	"strings"
+	"unicode"
+)
+
+// This file is upstream nono's scrubber (crates/nono/src/scrub.rs), rule
+// for rule. Every delimiter is ASCII, so the code indexes bytes. Each pass
+// returns its input unchanged (and allocates nothing) when it finds
+// nothing to redact.
+
+// upstreamArgv scrubs an argument vector. The state is two flags: the next
+// argument is a secret value (after a sensitive flag) or a header value
+// (after -H/--header). The first matching rule wins, in upstream's order.
+func (p *Policy) upstreamArgv(argv []string) []string {
+	out := make([]string, len(argv))
+	redactNext, headerNext := false, false
+	for i, arg := range argv {
+		switch {
+		case redactNext:
+			out[i] = Marker
+			redactNext = false
+		case headerNext:
+			out[i] = p.upstreamHeaderArg(arg)
+			headerNext = false
+		case p.Has(Flags, arg):
+			out[i] = arg
+			redactNext = true
+		case isHeaderFlag(arg):
+			out[i] = arg
+			headerNext = true
+		default:
+			out[i] = p.upstreamEqualsArg(arg)
+		}
+	}
+	return out
+}
+
+// upstreamEqualsArg handles --flag=VALUE and --header=VALUE forms, and
+// otherwise scrubs the whole argument as a value.
+func (p *Policy) upstreamEqualsArg(arg string) string {
+	if name, value, ok := strings.Cut(arg, "="); ok {
+		if p.Has(Flags, name) {
+			return name + "=" + Marker
+		}
+		if isHeaderFlag(name) {
+			return name + "=" + p.upstreamHeaderArg(value)
+		}
+	}
+	return p.upstreamValue(arg)
+}
+
+// isHeaderFlag: exactly -H, or --header in any ASCII case, untrimmed.
+func isHeaderFlag(arg string) bool {
+	return arg == "-H" || (len(arg) == 8 && strings.EqualFold(arg, "--header") && isASCII(arg))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// upstreamHeaderArg scrubs the value of a header flag. A sensitive header
+// is rebuilt as "Name: [REDACTED]" (exactly one space); anything else,
+// including an already redacted header, is scrubbed as a value.
+func (p *Policy) upstreamHeaderArg(v string) string {
+	if i := strings.IndexByte(v, ':'); i >= 0 && p.Has(Headers, v[:i]) &&
+		strings.TrimLeftFunc(v[i+1:], unicode.IsSpace) != Marker {
+		return v[:i] + ": " + Marker
+	}
+	return p.upstreamValue(v)
+}
+
+// upstreamValue is scrub_value: header line, then URL userinfo, then query
+// parameters, each pass working on the previous one's result.
+func (p *Policy) upstreamValue(s string) string {
+	s = p.upstreamHeaderLine(s)
+	s = upstreamUserinfo(s)
+	return p.upstreamQuery(s)
+}
+
+// upstreamHeaderLine: when the text before the first colon is a sensitive
+// header name, keep it, the colon and the whitespace after it, and replace
+// everything else (later lines included) with the marker.
+func (p *Policy) upstreamHeaderLine(s string) string {
+	i := strings.IndexByte(s, ':')
+	if i < 0 || !p.Has(Headers, s[:i]) {
+		return s
+	}
+	rest := s[i+1:]
+	ws := len(rest) - len(strings.TrimLeftFunc(rest, unicode.IsSpace))
+	return s[:i+1+ws] + Marker
+}
+
+// authorityEnd returns the index in s where a URL authority starting at 0
+// ends: the first of / ? # space TAB CR LF, or len(s).
+func authorityEnd(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '/', '?', '#', ' ', '\t', '\r', '\n':
+			return i
+		}
+	}
+	return len(s)
+}
+
+// upstreamUserinfo replaces the password of every scheme://user:pass@host
+// with the marker. Any "://" counts; the last '@' of the authority ends
+// the userinfo and its first ':' ends the user name. Userinfo without a
+// colon is kept.
+func upstreamUserinfo(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	var b []byte
+	done := 0 // s[:done] is already in b
+	for cursor := 0; ; {
+		j := strings.Index(s[cursor:], "://")
+		if j < 0 {
+			break
+		}
+		start := cursor + j + 3
+		end := start + authorityEnd(s[start:])
+		auth := s[start:end]
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+			if colon := strings.IndexByte(auth[:at], ':'); colon >= 0 {
+				b = append(b, s[done:start+colon]...)
+				b = append(b, ":"+Marker+"@"...)
+				done = start + at + 1
+			}
+		}
+		cursor = end
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[done:]...))
+}
+
+// queryEnd returns the index in s where a query starting at 0 ends: the
+// first of # space TAB CR LF, or len(s).
+func queryEnd(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '#', ' ', '\t', '\r', '\n':
+			return i
+		}
+	}
+	return len(s)
+}
+
+// upstreamQuery replaces the value of every sensitive key=value segment of
+// every query. Any '?' starts a query, which runs to '#' or whitespace;
+// segments are separated by '&' or ';', kept in place.
+func (p *Policy) upstreamQuery(s string) string {
+	if strings.IndexByte(s, '?') < 0 {
+		return s
+	}
+	var b []byte
+	done := 0 // s[:done] is already in b
+	for cursor := 0; ; {
+		j := strings.IndexByte(s[cursor:], '?')
+		if j < 0 {
+			break
+		}
+		qs := cursor + j + 1
+		qe := qs + queryEnd(s[qs:])
+		seg := qs
+		for k := qs; k <= qe; k++ {
+			if k < qe && s[k] != '&' && s[k] != ';' {
+				continue
+			}
+			if eq := strings.IndexByte(s[seg:k], '='); eq >= 0 && p.Has(QueryKeys, s[seg:seg+eq]) {
+				b = append(b, s[done:seg+eq+1]...)
+				b = append(b, Marker...)
+				done = k
+			}
+			seg = k + 1
+		}
+		cursor = qe
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[done:]...))
+}
+
+// upstreamEnvName hides a sensitive environment variable's name itself.
+func (p *Policy) upstreamEnvName(name string) string {
+	if p.Has(EnvVars, name) {
+		return Marker
+	}
+	return name
+}
+
+// upstreamEnvValue hides the value of a sensitive variable and scrubs any
+// other value as a value.
+func (p *Policy) upstreamEnvValue(name, value string) string {
+	if p.Has(EnvVars, name) {
+		return Marker
+	}
+	return p.upstreamValue(value)
+}
