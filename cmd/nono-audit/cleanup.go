@@ -33,5 +33,5 @@ func (c *cleanupCmd) Run() error {
 		return err
 	}
 	plan := audit.PlanCleanup(entries, opts, time.Now())
-	return audit.Cleanup(os.Stdout, auditRoot, plan, c.DryRun)
+	return audit.Cleanup(os.Stderr, auditRoot, plan, c.DryRun)
 }

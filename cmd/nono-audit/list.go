@@ -42,5 +42,5 @@ func (c *listCmd) Run() error {
 		_, err := os.Stdout.Write(append(canon.Pretty(audit.ListValue(entries)), '\n'))
 		return err
 	}
-	return audit.WriteList(os.Stdout, entries, now, home, opts != audit.ListOptions{})
+	return audit.WriteList(os.Stderr, entries, now, home, opts != audit.ListOptions{})
 }

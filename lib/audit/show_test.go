@@ -1,0 +1,240 @@
+package audit
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/chain"
+	"github.com/nono-audit/nono/lib/merkle"
+	"github.com/nono-audit/nono/lib/session"
+)
+
+// writeLog writes canonical events as hash-chained records.
+func writeLog(t *testing.T, path string, events ...string) {
+	t.Helper()
+	var b bytes.Buffer
+	var prev merkle.Hash
+	for i, ev := range events {
+		leaf := chain.LeafHash([]byte(ev))
+		link := chain.ChainHash(prev, leaf)
+		prevJSON := "null"
+		if i > 0 {
+			prevJSON = `"` + merkle.Hex(prev) + `"`
+		}
+		b.WriteString(`{"sequence":` + itoa(int64(i)) + `,"prev_chain":` + prevJSON +
+			`,"leaf_hash":"` + merkle.Hex(leaf) + `","chain_hash":"` + merkle.Hex(link) +
+			`","event_json":` + string(canon.AppendString(nil, ev)) + `,"event":` + ev + "}\n")
+		prev = link
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var showEvents = []string{
+	`{"type":"session_started","started":"2026-04-21T20:00:00+02:00","command":["sh","-c","echo \u001b[31mhi"]}`,
+	`{"type":"sandbox_runtime","event":{"timestamp":"2026-04-21T18:00:00.5+00:00","platform":"linux","landlock_abi":"v5","tool_sandbox_active":true}}`,
+	`{"type":"capability_decision","entry":{"timestamp":{"secs_since_epoch":1776794401,"nanos_since_epoch":250000000},"request":{"capability_type":"capability","request_id":"req-1","path":"/tmp/example","access":"ReadWrite","reason":"need scratch space","child_pid":42,"session_id":"sess-1"},"decision":{"Denied":{"reason":"outside policy"}},"backend":"terminal","duration_ms":12}}`,
+	`{"type":"url_open","request":{"request_id":"open-1","url":"https://example.com/callback","child_pid":42,"session_id":"sess-1"},"success":false,"error":"blocked"}`,
+	`{"type":"network","event":{"timestamp_unix_ms":1776794402000,"mode":"connect","decision":"allow","target":"api.example.com","port":443,"method":"GET","path":"/v1","status":200,"reason":null}}`,
+	`{"type":"command_policy","event":{"timestamp":"2026-04-21T18:00:03+00:00","command":"git","caller":"agent","decision":"denied","reason":"push not allowed","stdio_mode":"pty","argv_hash":"aa","env_name_hash":"bb","cwd_hash":"cc","argv_display":["git","push"],"env_names_display":[],"cwd_display":"/w","exit_code":null}}`,
+	`{"type":"my_own","note":"free form","n":3}`,
+	`{"type":"session_ended","ended":"2026-04-21T20:00:04+02:00","exit_code":1}`,
+}
+
+func showFixture(t *testing.T) (*session.Entry, string) {
+	t.Helper()
+	st := newStore(t)
+	dir := filepath.Join(st.root, "s1")
+	os.Mkdir(dir, 0o700)
+	ended, code := "2026-04-21T20:00:04+02:00", int32(1)
+	s := &session.Session{
+		SessionID: "s1", Started: "2026-04-21T20:00:00+02:00", Ended: &ended,
+		Command:            []string{"sh", "-c", "echo \x1b[31mhi"},
+		ExecutableIdentity: &session.ExecutableIdentity{ResolvedPath: "/usr/bin/dash", SHA256: strings.Repeat("ab", 32)},
+		TrackedPaths:       []string{"/home/u/w", "/tmp"},
+		ExitCode:           &code,
+		MerkleRoots:        []string{strings.Repeat("11", 32), strings.Repeat("22", 32)},
+		NetworkEvents: []canon.Value{mustParse(t,
+			`{"timestamp_unix_ms":1776794402000,"mode":"connect","decision":"deny","target":"evil.example","port":null,"method":null,"path":null,"status":null,"reason":"host_denied"}`)},
+		AuditEventCount: uint64(len(showEvents)),
+		AuditIntegrity:  &session.Integrity{HashAlgorithm: "sha256", EventCount: 8, ChainHead: strings.Repeat("cd", 32), MerkleRoot: strings.Repeat("ef", 32)},
+		AuditAttestation: &session.Attestation{
+			PredicateType: "https://nono.sh/attestation/audit-session/alpha", KeyID: strings.Repeat("0f", 32),
+			PublicKey: "AAAA", BundleFilename: session.BundleFileName,
+		},
+	}
+	if err := session.Write(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	writeLog(t, filepath.Join(dir, session.EventsFileName), showEvents...)
+	e, err := session.Find(st.root, "", "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, dir
+}
+
+func mustParse(t *testing.T, s string) canon.Value {
+	t.Helper()
+	v, err := canon.Parse([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestWriteShow(t *testing.T) {
+	e, _ := showFixture(t)
+	d, err := LoadShow(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := WriteShow(&b, d, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	want := `nono Audit trail for session: s1 completed
+  Command:  sh -c 'echo hi'
+  Started:  2026-04-21T20:00:00+02:00
+  Ended:    2026-04-21T20:00:04+02:00
+  Exit:     1
+  Paths:    /home/u/w, /tmp
+  Exec:     /usr/bin/dash (sha256 abababababababab)
+  Audit:    integrity enabled (8 events)
+  Chain:    cdcdcdcdcdcdcdcd
+  Root:     efefefefefefefef
+  Signed:   0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f (bundle audit-attestation.bundle missing)
+  Files:    1111111111111111 -> 2222222222222222 (filesystem roots, before -> after)
+
+  Network Events: 1
+    deny connect evil.example (reason=host_denied)
+
+  Command Policy Events: 1
+    denied git caller=agent reason=push not allowed
+
+  Events: 8
+       0  2026-04-21 18:00:00.000  session_started      sh -c 'echo hi'
+       1  2026-04-21 18:00:00.500  sandbox_runtime      linux landlock_abi=v5 tool_sandbox_active=true
+       2  2026-04-21 18:00:01.250  capability_decision  Denied (outside policy) ReadWrite /tmp/example reason=need scratch space pid=42 backend=terminal duration_ms=12
+       3  -                        url_open             blocked https://example.com/callback error=blocked pid=42
+       4  2026-04-21 18:00:02.000  network              allow connect api.example.com:443 (method=GET, path=/v1, status=200)
+       5  2026-04-21 18:00:03.000  command_policy       denied git caller=agent reason=push not allowed
+       6  -                        my_own               note="free form" n=3
+       7  2026-04-21 18:00:04.000  session_ended        exit_code=1
+`
+	if b.String() != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+func TestWriteShowDamagedLog(t *testing.T) {
+	e, dir := showFixture(t)
+	log := filepath.Join(dir, session.EventsFileName)
+	data, _ := os.ReadFile(log)
+	lines := strings.SplitAfter(string(data), "\n")
+	// Line 2 is not JSON; the last record lost its newline.
+	lines[1] = "garbage\x1b[2J\n"
+	out := strings.Join(lines, "")
+	os.WriteFile(log, []byte(out[:len(out)-1]), 0o600)
+	d, _ := LoadShow(e)
+	var b strings.Builder
+	if err := WriteShow(&b, d, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"    line 2: unreadable record: not valid JSON\n",
+		"    line 8: unreadable record: truncated final record",
+		"  Events: 8\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "\x1b") {
+		t.Error("escape sequence reached the output")
+	}
+
+	os.Remove(log)
+	b.Reset()
+	WriteShow(&b, d, time.UTC)
+	if !strings.Contains(b.String(), "  Events:   none (audit-events.ndjson is missing)\n") {
+		t.Errorf("missing log not reported:\n%s", b.String())
+	}
+}
+
+func TestWriteShowJSON(t *testing.T) {
+	e, dir := showFixture(t)
+	os.WriteFile(filepath.Join(dir, session.BundleFileName), []byte("{}"), 0o600)
+	d, _ := LoadShow(e)
+	var b bytes.Buffer
+	if err := WriteShowJSON(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	v, err := canon.Parse(b.Bytes())
+	if err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, b.String())
+	}
+	// Streamed piece by piece, it is still exactly canon's pretty form.
+	if got := string(canon.Pretty(v)) + "\n"; got != b.String() {
+		t.Fatalf("not the canonical pretty form:\n%s", b.String())
+	}
+	var keys []string
+	for _, m := range v.Members {
+		keys = append(keys, m.Key)
+	}
+	wantKeys := "session_id started ended command executable_identity tracked_paths exit_code merkle_roots network_events command_policy_events audit_event_count audit_integrity snapshots audit_attestation snapshot_count status events event_log_error"
+	if strings.Join(keys, " ") != wantKeys {
+		t.Fatalf("keys:\n%s\nwant\n%s", strings.Join(keys, " "), wantKeys)
+	}
+	get := func(path ...string) canon.Value {
+		cur := v
+		for _, k := range path {
+			cur, _ = cur.Get(k)
+		}
+		return cur
+	}
+	events := get("events")
+	if len(events.Elems) != 8 {
+		t.Fatalf("%d events", len(events.Elems))
+	}
+	// Events keep their recorded form, escapes and all.
+	if got := string(canon.Compact(events.Elems[0])); !strings.Contains(got, `"sequence":0,"leaf_hash":"`) ||
+		!strings.HasSuffix(got, `"event":`+showEvents[0]+`}`) {
+		t.Errorf("event 0: %s", got)
+	}
+	cp := get("command_policy_events")
+	if len(cp.Elems) != 1 {
+		t.Fatalf("command_policy_events: %s", canon.Compact(cp))
+	}
+	got := string(canon.Compact(cp.Elems[0]))
+	if !strings.HasPrefix(got, `{"sequence":5,"leaf_hash":"`) || !strings.HasSuffix(got, `"exit_code":null,"event_type":"command_policy"}`) {
+		t.Errorf("command policy item: %s", got)
+	}
+	if s := get("status"); s.Str != "completed" {
+		t.Errorf("status %s", canon.Compact(s))
+	}
+	if a := get("audit_attestation", "key_id"); a.Str != strings.Repeat("0f", 32) {
+		t.Errorf("attestation: %s", canon.Compact(get("audit_attestation")))
+	}
+	if n := get("event_log_error"); n.Kind != canon.Null {
+		t.Errorf("event_log_error: %s", canon.Compact(n))
+	}
+}
+
+func TestShowDamagedSession(t *testing.T) {
+	st := newStore(t)
+	st.damage("bad")
+	e, err := session.Find(st.root, "", "bad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadShow(e); err == nil || !strings.Contains(err.Error(), "session bad is damaged") {
+		t.Fatalf("LoadShow = %v", err)
+	}
+}
