@@ -15,6 +15,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/chain"
+	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/session"
 )
@@ -37,7 +38,8 @@ func SessionDigest(s *session.Session) (merkle.Hash, error) {
 // DigestPayload is the compact JSON the session digest hashes: the fields
 // of session.json in file order, nulls kept, except that paths become
 // arrays of their raw bytes (so a path that is not UTF-8 is still
-// committed to exactly) and network events take their canonical form.
+// committed to exactly) and network events take upstream's typed form
+// (declared key order, unknown keys dropped), as upstream's digest does.
 func DigestPayload(s *session.Session) ([]byte, error) {
 	exe := canon.NullValue()
 	if e := s.ExecutableIdentity; e != nil {
@@ -60,7 +62,7 @@ func DigestPayload(s *session.Session) ([]byte, error) {
 	}
 	network := make([]canon.Value, len(s.NetworkEvents))
 	for i, ev := range s.NetworkEvents {
-		v, err := canonicalNetworkEvent(ev)
+		v, err := event.CanonicalizeNetworkEvent(ev)
 		if err != nil {
 			return nil, fmt.Errorf("session %s: network_events[%d]: %w", s.SessionID, i, err)
 		}
@@ -88,10 +90,6 @@ func DigestPayload(s *session.Session) ([]byte, error) {
 	}
 	return canon.Compact(v), nil
 }
-
-// canonicalNetworkEvent returns a network event as the digest covers it.
-// The event is kept as recorded until lib/event's canonical form lands.
-func canonicalNetworkEvent(v canon.Value) (canon.Value, error) { return v, nil }
 
 // pathBytes is a path as a JSON array of its bytes' decimal values.
 func pathBytes(p string) canon.Value {

@@ -91,23 +91,26 @@ func TestDigestCoversEveryField(t *testing.T) {
 	}
 	ended, code := "x", int32(3)
 	changes := map[string]func(s *session.Session){
-		"session_id":       func(s *session.Session) { s.SessionID += "0" },
-		"started":          func(s *session.Session) { s.Started += "0" },
-		"ended":            func(s *session.Session) { s.Ended = &ended },
-		"ended null":       func(s *session.Session) { s.Ended = nil },
-		"command":          func(s *session.Session) { s.Command = append(s.Command, "-L") },
-		"command split":    func(s *session.Session) { s.Command = []string{"/bin/", "pwd"} },
-		"exe path":         func(s *session.Session) { s.ExecutableIdentity.ResolvedPath = "/bin/pwe" },
-		"exe sha":          func(s *session.Session) { s.ExecutableIdentity.SHA256 = strings.Repeat("ac", 32) },
-		"exe null":         func(s *session.Session) { s.ExecutableIdentity = nil },
-		"path byte ff→fe":  func(s *session.Session) { s.TrackedPaths = []string{"/tmp/w\xferk"} },
-		"paths":            func(s *session.Session) { s.TrackedPaths = append(s.TrackedPaths, "/") },
-		"snapshot_count":   func(s *session.Session) { s.SnapshotCount++ },
-		"exit_code":        func(s *session.Session) { s.ExitCode = &code },
-		"exit_code null":   func(s *session.Session) { s.ExitCode = nil },
-		"merkle_roots":     func(s *session.Session) { s.MerkleRoots = []string{strings.Repeat("03", 32)} },
-		"network_events":   func(s *session.Session) { s.NetworkEvents = nil },
-		"network field":    func(s *session.Session) { s.NetworkEvents = []canon.Value{canon.ObjectValue()} },
+		"session_id":      func(s *session.Session) { s.SessionID += "0" },
+		"started":         func(s *session.Session) { s.Started += "0" },
+		"ended":           func(s *session.Session) { s.Ended = &ended },
+		"ended null":      func(s *session.Session) { s.Ended = nil },
+		"command":         func(s *session.Session) { s.Command = append(s.Command, "-L") },
+		"command split":   func(s *session.Session) { s.Command = []string{"/bin/", "pwd"} },
+		"exe path":        func(s *session.Session) { s.ExecutableIdentity.ResolvedPath = "/bin/pwe" },
+		"exe sha":         func(s *session.Session) { s.ExecutableIdentity.SHA256 = strings.Repeat("ac", 32) },
+		"exe null":        func(s *session.Session) { s.ExecutableIdentity = nil },
+		"path byte ff→fe": func(s *session.Session) { s.TrackedPaths = []string{"/tmp/w\xferk"} },
+		"paths":           func(s *session.Session) { s.TrackedPaths = append(s.TrackedPaths, "/") },
+		"snapshot_count":  func(s *session.Session) { s.SnapshotCount++ },
+		"exit_code":       func(s *session.Session) { s.ExitCode = &code },
+		"exit_code null":  func(s *session.Session) { s.ExitCode = nil },
+		"merkle_roots":    func(s *session.Session) { s.MerkleRoots = []string{strings.Repeat("03", 32)} },
+		"network_events":  func(s *session.Session) { s.NetworkEvents = nil },
+		"network field": func(s *session.Session) {
+			ev, _ := canon.Parse([]byte(`{"timestamp_unix_ms":1,"mode":"connect","decision":"deny","target":"example.com","port":443,"method":null,"path":null,"status":null,"reason":null}`))
+			s.NetworkEvents = []canon.Value{ev}
+		},
 		"event_count":      func(s *session.Session) { s.AuditEventCount++ },
 		"integrity root":   func(s *session.Session) { s.AuditIntegrity.MerkleRoot = strings.Repeat("04", 32) },
 		"integrity null":   func(s *session.Session) { s.AuditIntegrity = nil },
@@ -144,6 +147,36 @@ func cloneSession(s *session.Session) *session.Session {
 		c.AuditAttestation = &a
 	}
 	return &c
+}
+
+// Network events are digested in upstream's typed form: key order and
+// keys upstream does not know make no difference; a bad event is an error.
+func TestDigestNetworkEventsTyped(t *testing.T) {
+	s, _ := goldenSession(t)
+	digest := func(events ...string) (string, error) {
+		c := cloneSession(s)
+		c.NetworkEvents = nil
+		for _, e := range events {
+			v, err := canon.Parse([]byte(e))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.NetworkEvents = append(c.NetworkEvents, v)
+		}
+		d, err := SessionDigest(c)
+		return merkle.Hex(d), err
+	}
+	a, err := digest(`{"timestamp_unix_ms":1,"mode":"connect","decision":"allow","target":"example.com","port":443,"method":null,"path":null,"status":null,"reason":null}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := digest(`{"mode":"connect","timestamp_unix_ms":1,"decision":"allow","target":"example.com","port":443,"method":null,"path":null,"status":null,"reason":null,"future_key":1}`)
+	if err != nil || a != b {
+		t.Fatalf("reordered event digests differently: %v", err)
+	}
+	if _, err := digest(`{"mode":"connect"}`); err == nil || !strings.Contains(err.Error(), "network_events[0]") {
+		t.Fatalf("incomplete event: %v", err)
+	}
 }
 
 func TestDigestRefusesInvalidUTF8(t *testing.T) {
