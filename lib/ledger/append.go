@@ -44,8 +44,8 @@ func (e *DuplicateError) Error() string {
 // look at the last record of a session, re-appending would let an edited
 // session.json pass as the one recorded.
 func Append(auditRoot string, s *session.Session, wait time.Duration) (*Record, error) {
-	if err := session.ValidateID(s.SessionID); err != nil {
-		return nil, fmt.Errorf("refusing a ledger record: %w", err)
+	if err := validateID(s.SessionID); err != nil {
+		return nil, err
 	}
 	if _, err := SessionDigest(s); err != nil { // fail before taking the lock
 		return nil, err

@@ -190,11 +190,11 @@ func TestDigestRefusesInvalidUTF8(t *testing.T) {
 func TestInvalidIDRefused(t *testing.T) {
 	s, _ := goldenSession(t)
 	s.SessionID = "real-token|real-key"
-	if _, err := NewRecord(nil, s); err == nil {
+	if _, err := NewRecord(nil, s); !errors.Is(err, ErrInvalidID) {
 		t.Fatal("NewRecord accepted the id")
 	}
 	root := t.TempDir()
-	if _, err := Append(root, s, 0); err == nil || !strings.Contains(err.Error(), "real-token|real-key") {
+	if _, err := Append(root, s, 0); !errors.Is(err, ErrInvalidID) || !strings.Contains(err.Error(), "real-token|real-key") {
 		t.Fatalf("Append: %v", err)
 	}
 	if _, err := os.Stat(root + "/" + FileName); !errors.Is(err, os.ErrNotExist) {

@@ -18,6 +18,17 @@ const (
 	LockName = "ledger.lock"
 )
 
+// ErrInvalidID matches the error for a session id the ledger refuses.
+var ErrInvalidID = errors.New("invalid audit session id")
+
+// validateID applies the session id rule (1-64 bytes of [A-Za-z0-9_-]).
+func validateID(id string) error {
+	if session.ValidateID(id) != nil {
+		return fmt.Errorf("%w %.80q: want 1-64 characters of [A-Za-z0-9_-]", ErrInvalidID, id)
+	}
+	return nil
+}
+
 // Record is one line of the ledger, fields in file order.
 type Record struct {
 	Sequence      uint64
@@ -31,8 +42,8 @@ type Record struct {
 // NewRecord makes the record that follows prev (nil for the first) and
 // commits to s.
 func NewRecord(prev *Record, s *session.Session) (*Record, error) {
-	if err := session.ValidateID(s.SessionID); err != nil {
-		return nil, fmt.Errorf("refusing a ledger record: %w", err)
+	if err := validateID(s.SessionID); err != nil {
+		return nil, err
 	}
 	digest, err := SessionDigest(s)
 	if err != nil {
