@@ -39,7 +39,8 @@ func (c *ledgerAppendCmd) Run() error {
 	if err != nil {
 		return cli.Exit(2, err)
 	}
-	if name := filepath.Base(dir); name != s.SessionID {
+	// An invalid id is refused by the ledger itself, with its own message.
+	if name := filepath.Base(dir); session.ValidateID(s.SessionID) == nil && name != s.SessionID {
 		return cli.Exit(1, fmt.Errorf("%s: session_id %q does not match the directory name %q", filepath.Join(dir, session.FileName), s.SessionID, name))
 	}
 	rec, err := ledger.Append(filepath.Dir(dir), s, c.Wait)
