@@ -33,8 +33,12 @@ import (
 //  9. the first signature verifies over PAE(in-toto type, payload)
 //  10. the subject digest is the session's Merkle root
 //  11. the payload has the statement shape
-//     12–13. predicate.session_id is the session's
-//     14–17. predicate.audit_log: hash_algorithm, event_count, chain_head
+//  12. predicate.session_id is a string
+//  13. it is the session's ID
+//  14. predicate.audit_log is an object
+//  15. its hash_algorithm is the session's
+//  16. its event_count is the session's
+//  17. its chain_head is the session's
 //  18. predicate started and ended are the session's
 //
 // and then what upstream leaves unchecked: the envelope payloadType,

@@ -189,3 +189,26 @@ func trimOneNewline(b []byte) []byte {
 	}
 	return b
 }
+
+// LoadPublicKey returns the public key of the signing key at ref. For a
+// file:// reference it reads PATH.pub, as upstream's export-key does, when
+// that file exists (the private key is then not read); otherwise, and for
+// env://, it derives the key from the private key.
+func LoadPublicKey(ref string, getenv func(string) string) (*ecdsa.PublicKey, error) {
+	kr, err := ParseKeyRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	if kr.Path != "" {
+		pubPath := PublicKeyPath(kr.Path)
+		if _, err := os.Stat(pubPath); err == nil {
+			_, pub, err := ReadPublicKeyFile(pubPath)
+			return pub, err
+		}
+	}
+	priv, err := LoadSigningKey(ref, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &priv.PublicKey, nil
+}
