@@ -404,3 +404,37 @@ func consistencyMutations(p *ConsistencyProof, rng *rand.Rand) []mutation[*Consi
 	}
 	return out
 }
+
+// A derived vector over the golden leaves 01…05, for other
+// implementations of the consistency proof: 3 → 5 and 4 → 5.
+func TestConsistencyVector(t *testing.T) {
+	var ls []Hash
+	for i := 1; i <= 5; i++ {
+		var h Hash
+		for k := range h {
+			h[k] = byte(i)
+		}
+		ls = append(ls, h)
+	}
+	for _, tc := range []struct {
+		m    uint64
+		want string
+	}{
+		{3, `{"old_size":3,"new_size":5,"old_root":"71832662ca70e7f9ee879d473dc6d97c0939a609c20cf54b26c5ade25616c414","new_root":"87f9319b8dbb3d3fd55d419aabf3c218aafd2dfd82d5e30fb22e8e89c10c0160","path":["` +
+			strings.Repeat("03", 32) + `","` + strings.Repeat("04", 32) + `","85fb11ff61817c3aa118af30f054a3ea63c042902722cf8ae35e704fff9624fe","` + strings.Repeat("05", 32) + `"]}`},
+		{4, `{"old_size":4,"new_size":5,"old_root":"124696eebf629003282be8b5d127130b55654ca3f8b2c171f2a9ceafaff79cf0","new_root":"87f9319b8dbb3d3fd55d419aabf3c218aafd2dfd82d5e30fb22e8e89c10c0160","path":["` +
+			strings.Repeat("05", 32) + `"]}`},
+	} {
+		p, err := ProveConsistency(ls, tc.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(p.Encode()); got != tc.want {
+			t.Fatalf("%d → 5:\n got %s\nwant %s", tc.m, got, tc.want)
+		}
+		parsed, err := ParseConsistencyProof([]byte(tc.want))
+		if err != nil || parsed.Verify() != nil {
+			t.Fatalf("%d → 5: %v", tc.m, err)
+		}
+	}
+}
