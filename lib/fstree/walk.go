@@ -176,6 +176,11 @@ type Options struct {
 	Sink   Sink      // nil: HashSink
 	Warn   func(msg string)
 	Now    time.Time // when the walk started; zero means now
+
+	// Check, when set, is called once the tree has been read and before
+	// any file is: with the number of entries and the bytes the leaves
+	// hold. An error stops the walk (a disk-space preflight, say).
+	Check func(entries int, bytes int64) error
 }
 
 // racyWindow: a file changed this close to the walk's start may change
@@ -222,6 +227,11 @@ func Walk(roots []string, opts Options) (*Tree, error) {
 	}
 	if err := w.checkBytes(); err != nil {
 		return nil, err
+	}
+	if opts.Check != nil {
+		if err := opts.Check(w.tree.Entries, w.bytes); err != nil {
+			return nil, err
+		}
 	}
 	if err := w.hashAll(); err != nil {
 		return nil, err

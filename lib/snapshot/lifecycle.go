@@ -1,0 +1,569 @@
+package snapshot
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nono-audit/nono/lib/atomicfile"
+	"github.com/nono-audit/nono/lib/fstree"
+	"github.com/nono-audit/nono/lib/session"
+)
+
+// Options are shared by Begin and End.
+type Options struct {
+	// SessionDir is the audit session directory: its session.json names
+	// the tracked roots and receives merkle_roots and snapshot_count.
+	SessionDir string
+	// StoreDir is the rollback session directory (objects, manifests, a
+	// copy of session.json). Empty for --audit-integrity alone: then the
+	// manifests (without objects) go to SessionDir.
+	StoreDir string
+
+	Flags    fstree.Flags // exclusion flags (Begin only; End reuses the baseline's)
+	SkipDirs []string     // --skip-dir (Begin only)
+	Budget   fstree.Budget
+	Jobs     int
+
+	Getenv    func(string) string
+	Stderr    io.Writer
+	Silent    bool
+	Now       func() time.Time
+	FreeSpace func(dir string) (uint64, error) // bytes available to us; nil: statfs
+}
+
+func (o *Options) defaults() {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.FreeSpace == nil {
+		o.FreeSpace = freeSpace
+	}
+}
+
+// snapshotDir is where the manifests go.
+func (o *Options) snapshotDir() string {
+	if o.StoreDir != "" {
+		return o.StoreDir
+	}
+	return o.SessionDir
+}
+
+func (o *Options) warn(msg string) { fmt.Fprintf(o.Stderr, "nono-snapshot: warning: %s\n", msg) }
+
+// Result describes a snapshot that was taken.
+type Result struct {
+	Manifest *Manifest
+	Tree     *fstree.Tree
+	Changes  []Change // End only
+	Excluded []fstree.AutoExcluded
+}
+
+// BudgetError is a walk over its budget, with advice.
+type BudgetError struct {
+	Err      *fstree.BudgetError
+	Rollback bool
+}
+
+func (e *BudgetError) Error() string {
+	mode := "--audit-integrity"
+	if e.Rollback {
+		mode = "--rollback"
+	}
+	return fmt.Sprintf("snapshot budget exceeded: %s. Exclude large directories with --rollback-exclude, or run without %s",
+		strings.TrimPrefix(e.Err.Error(), "walk budget exceeded: "), mode)
+}
+
+func (e *BudgetError) Unwrap() error { return e.Err }
+
+// SpaceError is a disk-space preflight that failed.
+type SpaceError struct {
+	Store     string
+	Need      uint64
+	Available uint64
+}
+
+func (e *SpaceError) Error() string {
+	return fmt.Sprintf("not enough free space for the rollback snapshot: the tracked files need about %s and the filesystem of %s has %s available. Free some space, exclude large directories with --rollback-exclude, or store snapshots elsewhere with --rollback-dest",
+		FormatSize(e.Need), e.Store, FormatSize(e.Available))
+}
+
+// Begin takes the baseline snapshot (000) before the child starts, and
+// records its root in session.json before returning, so that a session
+// that crashes can still be listed, verified and restored.
+func Begin(o Options) (*Result, error) {
+	o.defaults()
+	s, err := session.Read(o.SessionDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := session.ValidateID(s.SessionID); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(o.SessionDir, session.FileName), err)
+	}
+	roots, err := canonicalRoots(s.TrackedPaths)
+	if err != nil {
+		return nil, err
+	}
+	if len(roots) == 0 {
+		return &Result{}, nil // nothing tracked: nothing to snapshot, no empty store left behind
+	}
+	rules := fstree.NewRules(o.Flags)
+	rules.Protected = o.protected(roots)
+	res := &Result{}
+	if len(o.SkipDirs) > 0 || o.StoreDir != "" && !o.Flags.All {
+		res.Excluded = fstree.Preflight(roots, &rules, fstree.PreflightOptions{SkipDirs: o.SkipDirs, Auto: o.StoreDir != "" && !o.Flags.All})
+		for _, a := range res.Excluded {
+			rules.Paths = append(rules.Paths, a.Path)
+		}
+		rules.Normalize()
+		if len(res.Excluded) > 0 && !o.Silent {
+			var parts []string
+			for _, a := range res.Excluded {
+				parts = append(parts, fmt.Sprintf("%s (%s)", fstree.Display(a.Path), a.Reason))
+			}
+			fmt.Fprintf(o.Stderr, "nono: snapshot leaves out %s. Use --rollback-include NAME or --rollback-all to include them.\n", strings.Join(parts, ", "))
+		}
+	}
+	var store *Store
+	if o.StoreDir != "" {
+		if err := makeStoreDir(o.StoreDir); err != nil {
+			return nil, err
+		}
+		if store, err = OpenStore(o.StoreDir); err != nil {
+			return nil, err
+		}
+	}
+	now := o.Now()
+	walk := fstree.Options{Rules: rules, Budget: o.Budget, Jobs: o.Jobs, Warn: o.warn, Now: now}
+	if store != nil {
+		walk.Sink = store
+		walk.Check = func(entries int, bytes int64) error { return o.checkSpace(entries, bytes) }
+	}
+	tree, err := fstree.Walk(roots, walk)
+	if err != nil {
+		return nil, o.walkError(err)
+	}
+	if store != nil {
+		if err := store.Sync(); err != nil {
+			return nil, err
+		}
+	}
+	m := manifestOf(0, nil, now, roots, tree, rules.Freeze(tree.IgnoreFiles))
+	if err := WriteManifest(o.snapshotDir(), m); err != nil {
+		return nil, err
+	}
+	err = session.Update(o.SessionDir, func(s *session.Session) error {
+		s.MerkleRoots = []string{fstree.Hex(m.MerkleRoot)}
+		s.SnapshotCount = 0
+		if o.StoreDir != "" {
+			s.SnapshotCount = 1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o.StoreDir != "" {
+		if err := CopySession(o.SessionDir, o.StoreDir); err != nil {
+			return nil, err
+		}
+		o.registerStore()
+	}
+	res.Manifest, res.Tree = m, tree
+	return res, nil
+}
+
+// End takes the final snapshot (001) after the child exited, with the
+// baseline's exclusions and the baseline as stat cache (only files whose
+// size, times, inode or device moved are read), writes changes/001.json
+// and sets merkle_roots [baseline, final]. If the final walk fails,
+// session.json is still written, holding the baseline root, so the
+// session stays listed and restorable.
+func End(o Options) (*Result, error) {
+	o.defaults()
+	s, err := session.Read(o.SessionDir)
+	if err != nil {
+		return nil, err
+	}
+	dir := o.snapshotDir()
+	base, err := ReadManifest(dir, 0)
+	if err != nil {
+		if isNotExist(err) {
+			if len(s.TrackedPaths) == 0 {
+				return &Result{}, nil
+			}
+			return nil, fmt.Errorf("no baseline snapshot in %s: was `nono-snapshot begin` run for this session?", dir)
+		}
+		return nil, err
+	}
+	if base.Rules == nil {
+		return nil, fmt.Errorf("%s records no exclusions: it was not made by nono-snapshot begin", ManifestPath(dir, 0))
+	}
+	final, res, walkErr := o.finalSnapshot(base)
+	if walkErr != nil {
+		if o.StoreDir != "" {
+			if err := CopySession(o.SessionDir, o.StoreDir); err != nil {
+				return nil, errors.Join(walkErr, err)
+			}
+		}
+		return nil, fmt.Errorf("final snapshot: %w (the session keeps its baseline and can still be restored to it)", walkErr)
+	}
+	if o.StoreDir != "" {
+		if err := WriteChanges(o.StoreDir, 1, res.Changes); err != nil {
+			return nil, err
+		}
+	}
+	if err := WriteChanges(o.SessionDir, 1, res.Changes); err != nil {
+		return nil, err
+	}
+	err = session.Update(o.SessionDir, func(s *session.Session) error {
+		s.MerkleRoots = []string{fstree.Hex(base.MerkleRoot), fstree.Hex(final.MerkleRoot)}
+		s.SnapshotCount = 0
+		if o.StoreDir != "" {
+			s.SnapshotCount = 2
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o.StoreDir != "" {
+		if err := CopySession(o.SessionDir, o.StoreDir); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (o *Options) finalSnapshot(base *Manifest) (*Manifest, *Result, error) {
+	walk := fstree.Options{Rules: *base.Rules, Budget: o.Budget, Jobs: o.Jobs, Warn: o.warn, Now: o.Now(), Cache: newIndex(base.Files)}
+	var store *Store
+	if o.StoreDir != "" {
+		var err error
+		if store, err = OpenStore(o.StoreDir); err != nil {
+			return nil, nil, err
+		}
+		walk.Sink = store
+	}
+	tree, err := fstree.Walk(base.Roots, walk)
+	if err != nil {
+		return nil, nil, o.walkError(err)
+	}
+	if store != nil {
+		if err := store.Sync(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return o.writeFinal(base, walk.Now, tree)
+}
+
+func (o *Options) writeFinal(base *Manifest, now time.Time, tree *fstree.Tree) (*Manifest, *Result, error) {
+	parent := base.Number
+	m := manifestOf(1, &parent, now, base.Roots, tree, *base.Rules)
+	if err := WriteManifest(o.snapshotDir(), m); err != nil {
+		return nil, nil, err
+	}
+	return m, &Result{Manifest: m, Tree: tree, Changes: Diff(base.Files, m.Files)}, nil
+}
+
+func (o *Options) walkError(err error) error {
+	var be *fstree.BudgetError
+	if errors.As(err, &be) {
+		return &BudgetError{Err: be, Rollback: o.StoreDir != ""}
+	}
+	return err
+}
+
+func manifestOf(n uint32, parent *uint32, now time.Time, roots []string, tree *fstree.Tree, rules fstree.Rules) *Manifest {
+	return &Manifest{
+		Number:     n,
+		Timestamp:  Timestamp(now.Unix()),
+		Parent:     parent,
+		Files:      tree.Files,
+		MerkleRoot: tree.Root(),
+		Roots:      roots,
+		Dirs:       tree.Dirs,
+		Links:      tree.Links,
+		Skipped:    tree.Skipped,
+		Rules:      &rules,
+		HasDirs:    true,
+		HasLinks:   true,
+	}
+}
+
+// protected lists the stores a walk must never enter: the audit and
+// rollback roots, this session's directories, and the store's parent
+// (a --rollback-dest) unless that is a tracked root or above one, in
+// which case its other session stores.
+func (o *Options) protected(roots []string) []string {
+	var out []string
+	add := func(p string) {
+		if p != "" && filepath.IsAbs(p) {
+			out = append(out, canonical(p))
+		}
+	}
+	if r, err := session.AuditRoot(o.Getenv); err == nil {
+		add(r)
+	}
+	if r, err := session.RollbackRoot(o.Getenv); err == nil {
+		add(r)
+	}
+	add(o.SessionDir)
+	if o.StoreDir == "" {
+		return out
+	}
+	add(o.StoreDir)
+	dest := canonical(filepath.Dir(o.StoreDir))
+	for _, r := range roots {
+		if fstree.Within(r, dest) {
+			// The whole dest cannot be left out without losing the root:
+			// leave out each session store in it instead.
+			ents, _ := os.ReadDir(dest)
+			for _, e := range ents {
+				p := filepath.Join(dest, e.Name())
+				if e.IsDir() && session.ValidateID(e.Name()) == nil && isStore(p) {
+					add(p)
+				}
+			}
+			return out
+		}
+	}
+	add(dest)
+	return out
+}
+
+// isStore reports whether dir looks like a rollback session directory.
+func isStore(dir string) bool {
+	for _, sub := range []string{SnapshotsDir, ObjectsDir} {
+		if fi, err := os.Lstat(filepath.Join(dir, sub)); err == nil && fi.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSpace refuses a baseline the store's filesystem cannot hold: the
+// bytes of the files, a few hundred bytes of manifest per entry, and a
+// margin.
+func (o *Options) checkSpace(entries int, bytes int64) error {
+	need := uint64(bytes) + uint64(entries)*512 + 16<<20
+	avail, err := o.FreeSpace(o.StoreDir)
+	if err != nil {
+		return fmt.Errorf("check free space for %s: %w", o.StoreDir, err)
+	}
+	if avail < need {
+		return &SpaceError{Store: o.StoreDir, Need: need, Available: avail}
+	}
+	return nil
+}
+
+func freeSpace(dir string) (uint64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), nil
+}
+
+// canonicalRoots resolves the tracked paths. A path that does not exist
+// yet is kept (cleaned): the session may create it.
+func canonicalRoots(tracked []string) ([]string, error) {
+	var out []string
+	for _, t := range tracked {
+		if !filepath.IsAbs(t) {
+			return nil, fmt.Errorf("tracked path %q is not absolute", t)
+		}
+		out = append(out, canonical(t))
+	}
+	return out, nil
+}
+
+// canonical resolves symlinks in p, or in its longest existing prefix.
+func canonical(p string) string {
+	p = filepath.Clean(p)
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	parent := filepath.Dir(p)
+	if parent == p {
+		return p
+	}
+	return filepath.Join(canonical(parent), filepath.Base(p))
+}
+
+// makeStoreDir creates a rollback session directory 0700 (parents too).
+func makeStoreDir(dir string) error {
+	if err := mkdirPrivate(dir); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("rollback directory %s is not a directory", dir)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	return nil
+}
+
+// CopySession copies from/session.json to to/session.json byte for byte
+// (atomically, 0600) after checking that it parses.
+func CopySession(from, to string) error {
+	p := filepath.Join(from, session.FileName)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("read session record: %w", err)
+	}
+	if _, err := session.Decode(data); err != nil {
+		return fmt.Errorf("parse %s: %w", p, err)
+	}
+	return atomicfile.WriteFile(filepath.Join(to, session.FileName), data, 0o600)
+}
+
+// FormatSize is a 1024-based size: B, then KB, MB, GB with one decimal.
+func FormatSize(n uint64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+}
+
+// FinishOptions configure Finish.
+type FinishOptions struct {
+	SessionDir  string
+	StoreDir    string // "" for --audit-integrity alone: summary only
+	NoPrompt    bool
+	Silent      bool
+	Interactive bool // stdin is a terminal: the restore prompt may be shown
+	Stdin       io.Reader
+	Stderr      io.Writer
+	Getenv      func(string) string
+}
+
+// Finish runs after the ledger append: it copies the final session.json
+// into the rollback directory, prints the change summary and, on a
+// terminal, offers to undo the session.
+func Finish(o FinishOptions) error {
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	dir := o.SessionDir
+	if o.StoreDir != "" {
+		if err := CopySession(o.SessionDir, o.StoreDir); err != nil {
+			return err
+		}
+		dir = o.StoreDir
+	}
+	changes, err := ReadChanges(dir, 1)
+	if err != nil {
+		if isNotExist(err) {
+			return nil // no final snapshot: End has said why
+		}
+		return err
+	}
+	if o.Silent || len(changes) == 0 {
+		return nil
+	}
+	fmt.Fprintf(o.Stderr, "\n  nono %s\n", Summary(changes))
+	if o.StoreDir == "" || o.NoPrompt || !o.Interactive || o.Stdin == nil {
+		return nil
+	}
+	fmt.Fprintln(o.Stderr, "nono Changes:")
+	for _, c := range changes {
+		fmt.Fprintln(o.Stderr, ChangeLine(&c))
+	}
+	fmt.Fprint(o.Stderr, "\nnono Restore to initial state? [y/N]: ")
+	answer, _ := readLine(o.Stdin)
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+	default:
+		fmt.Fprintln(o.Stderr, "nono Exiting without restoring.")
+		return nil
+	}
+	fmt.Fprintln(o.Stderr, "nono Restoring...")
+	_, applied, err := Restore(RestoreOptions{Dir: o.StoreDir, Snapshot: 0, Source: "prompt", Getenv: o.Getenv,
+		Warn: func(m string) { fmt.Fprintf(o.Stderr, "nono-snapshot: warning: %s\n", m) }})
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	fmt.Fprintf(o.Stderr, "nono Restored %d change(s).\n", len(applied.Done))
+	return nil
+}
+
+// readLine reads one line byte by byte, so nothing after it is consumed.
+func readLine(r io.Reader) (string, error) {
+	var b []byte
+	var c [1]byte
+	for len(b) < 4096 {
+		n, err := r.Read(c[:])
+		if n == 1 {
+			if c[0] == '\n' {
+				break
+			}
+			b = append(b, c[0])
+		}
+		if err != nil {
+			return string(b), err
+		}
+	}
+	return string(b), nil
+}
+
+// Summary is "N files changed (a created, b modified, c deleted)";
+// permission changes count in N, and parts that are zero are left out.
+func Summary(changes []Change) string {
+	c := Count(changes)
+	var parts []string
+	if c.Created > 0 {
+		parts = append(parts, fmt.Sprintf("%d created", c.Created))
+	}
+	if c.Modified > 0 {
+		parts = append(parts, fmt.Sprintf("%d modified", c.Modified))
+	}
+	if c.Deleted > 0 {
+		parts = append(parts, fmt.Sprintf("%d deleted", c.Deleted))
+	}
+	if c.Permissions > 0 {
+		parts = append(parts, fmt.Sprintf("%d permissions", c.Permissions))
+	}
+	noun := "files"
+	if c.Total() == 1 {
+		noun = "file"
+	}
+	return fmt.Sprintf("%d %s changed (%s)", c.Total(), noun, strings.Join(parts, ", "))
+}
+
+// ChangeLine is one change as a listing line:
+// "  ~ /p/a.txt (modified) (+3 bytes)".
+func ChangeLine(c *Change) string {
+	s := fmt.Sprintf("  %s %s (%s)", c.Type.Symbol(), fstree.Display(c.Path), c.Type.Word())
+	switch {
+	case c.Type == PermissionsChanged && c.OldMode != nil && c.NewMode != nil:
+		s += fmt.Sprintf(" (%04o -> %04o)", *c.OldMode&0o7777, *c.NewMode&0o7777)
+	case c.SizeDelta > 0:
+		s += fmt.Sprintf(" (+%d bytes)", c.SizeDelta)
+	case c.SizeDelta < 0:
+		s += fmt.Sprintf(" (%d bytes)", c.SizeDelta)
+	}
+	return s
+}

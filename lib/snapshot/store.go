@@ -1,0 +1,304 @@
+package snapshot
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nono-audit/nono/lib/atomicfile"
+	"github.com/nono-audit/nono/lib/fstree"
+)
+
+// Store is the content-addressed object store of one rollback session:
+// objects/<first byte as 2 hex>/<remaining 62 hex>, each object the raw
+// bytes whose SHA-256 names it, mode 0600.
+//
+// An object is made by copying the source into a temporary file (a
+// reflink where the filesystem has them, else copy_file_range, else a
+// read/write loop) and hashing the bytes of the copy, or, for the plain
+// loop, the very bytes written to it. The name therefore always matches
+// the content, even if the source changed while it was copied: a
+// manifest can never point at a missing or wrong object.
+type Store struct {
+	dir     string // the objects directory
+	shardMu sync.Mutex
+	shards  map[string]bool
+
+	// What this filesystem turned out not to support; tried once.
+	noClone     atomic.Bool
+	noCopyRange atomic.Bool
+}
+
+// OpenStore opens (creating if needed) the object store of the snapshot
+// directory dir.
+func OpenStore(dir string) (*Store, error) {
+	objects := filepath.Join(dir, ObjectsDir)
+	if err := mkdirPrivate(objects); err != nil {
+		return nil, err
+	}
+	return &Store{dir: objects, shards: map[string]bool{}}, nil
+}
+
+// ObjectPath is where the object h lives.
+func (s *Store) ObjectPath(h fstree.Hash) string {
+	x := hex.EncodeToString(h[:])
+	return filepath.Join(s.dir, x[:2], x[2:])
+}
+
+// File stores the content of src (an open regular file, read from offset
+// 0) and returns the SHA-256 of the stored bytes and their number. It
+// implements fstree.Sink.
+func (s *Store) File(src *os.File, buf []byte) (fstree.Hash, int64, error) {
+	tmp, name, err := s.createTemp()
+	if err != nil {
+		return fstree.Hash{}, 0, fmt.Errorf("create object: %w", err)
+	}
+	h, n, err := s.copyHashed(src, tmp, buf)
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", name, cerr)
+	}
+	if err != nil {
+		os.Remove(name)
+		return fstree.Hash{}, n, err
+	}
+	return h, n, s.commit(name, h)
+}
+
+// Bytes stores a small in-memory content.
+func (s *Store) Bytes(b []byte) (fstree.Hash, error) {
+	h := fstree.Hash(sha256.Sum256(b))
+	if s.Has(h) {
+		return h, nil
+	}
+	tmp, name, err := s.createTemp()
+	if err != nil {
+		return h, fmt.Errorf("create object: %w", err)
+	}
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		return h, fmt.Errorf("write object: %w", err)
+	}
+	return h, s.commit(name, h)
+}
+
+// createTemp makes a new temporary object, open for reading and writing
+// (the copy is read back to be hashed), named like atomicfile's
+// temporaries so cleanup code recognises crash leftovers.
+func (s *Store) createTemp() (*os.File, string, error) {
+	for range 16 {
+		var b [4]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, "", err
+		}
+		name := filepath.Join(s.dir, atomicfile.TempPrefix+strconv.Itoa(os.Getpid())+"-"+hex.EncodeToString(b[:]))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		return f, name, err
+	}
+	return nil, "", fmt.Errorf("create temporary object in %s: too many collisions", s.dir)
+}
+
+// copyHashed fills dst with the content of src and hashes what dst holds.
+func (s *Store) copyHashed(src, dst *os.File, buf []byte) (fstree.Hash, int64, error) {
+	if !s.noClone.Load() {
+		err := unix.IoctlFileClone(int(dst.Fd()), int(src.Fd()))
+		if err == nil {
+			return hashFrom(dst, buf)
+		}
+		if !unsupported(err) {
+			return fstree.Hash{}, 0, fmt.Errorf("clone into object: %w", err)
+		}
+		s.noClone.Store(true)
+	}
+	if !s.noCopyRange.Load() {
+		n, err := copyRange(src, dst)
+		if err == nil {
+			h, m, err := hashFrom(dst, buf)
+			if err == nil && m != n {
+				err = fmt.Errorf("object copy holds %d bytes, %d were copied", m, n)
+			}
+			return h, m, err
+		}
+		if !unsupported(err) || n > 0 {
+			return fstree.Hash{}, 0, err
+		}
+		s.noCopyRange.Store(true)
+	}
+	h := sha256.New()
+	n, err := teeCopy(h, dst, src, buf)
+	if err != nil {
+		return fstree.Hash{}, n, err
+	}
+	var out fstree.Hash
+	h.Sum(out[:0])
+	return out, n, nil
+}
+
+// unsupported reports errors meaning "this filesystem (pair) cannot do
+// that", after which the next method is tried.
+func unsupported(err error) bool {
+	for _, e := range []error{unix.EOPNOTSUPP, unix.ENOTTY, unix.EXDEV, unix.EINVAL, unix.ENOSYS, unix.EBADF, unix.EPERM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// copyRange copies src to dst in the kernel with copy_file_range.
+func copyRange(src, dst *os.File) (int64, error) {
+	var total int64
+	var srcOff, dstOff int64
+	for {
+		n, err := unix.CopyFileRange(int(src.Fd()), &srcOff, int(dst.Fd()), &dstOff, 1<<30, 0)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return total, err
+		}
+		if n == 0 {
+			return total, nil
+		}
+		total += int64(n)
+	}
+}
+
+// teeCopy reads src once, feeding every byte to the hash and to dst.
+func teeCopy(h hash.Hash, dst io.Writer, src io.Reader, buf []byte) (int64, error) {
+	var n int64
+	for {
+		k, rerr := src.Read(buf)
+		if k > 0 {
+			h.Write(buf[:k])
+			if _, err := dst.Write(buf[:k]); err != nil {
+				return n, fmt.Errorf("write object: %w", err)
+			}
+			n += int64(k)
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, &fstree.SourceError{Err: rerr}
+		}
+	}
+}
+
+// hashFrom hashes the content of f from offset 0.
+func hashFrom(f *os.File, buf []byte) (fstree.Hash, int64, error) {
+	h := sha256.New()
+	var off int64
+	for {
+		k, err := f.ReadAt(buf, off)
+		h.Write(buf[:k])
+		off += int64(k)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fstree.Hash{}, off, fmt.Errorf("read back object copy: %w", err)
+		}
+	}
+	var out fstree.Hash
+	h.Sum(out[:0])
+	return out, off, nil
+}
+
+// commit moves a finished temporary object to its name, or drops it when
+// the object already exists (same name, same content).
+func (s *Store) commit(tmp string, h fstree.Hash) error {
+	final := s.ObjectPath(h)
+	shard := filepath.Dir(final)
+	s.shardMu.Lock()
+	if !s.shards[shard] {
+		if err := os.Mkdir(shard, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			s.shardMu.Unlock()
+			os.Remove(tmp)
+			return fmt.Errorf("create %s: %w", shard, err)
+		}
+		s.shards[shard] = true
+	}
+	s.shardMu.Unlock()
+	if fi, err := os.Lstat(final); err == nil && fi.Mode().IsRegular() {
+		os.Remove(tmp)
+		return nil
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("store object %s: %w", fstree.Hex(h), err)
+	}
+	return nil
+}
+
+// Has reports whether object h exists.
+func (s *Store) Has(h fstree.Hash) bool {
+	fi, err := os.Lstat(s.ObjectPath(h))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// Open opens object h for reading, refusing a symlink in its place.
+func (s *Store) Open(h fstree.Hash) (*os.File, error) {
+	p := s.ObjectPath(h)
+	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("object %s is missing", fstree.Hex(h))
+		}
+		return nil, fmt.Errorf("open object %s: %w", fstree.Hex(h), err)
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("object %s is not a regular file", fstree.Hex(h))
+	}
+	return f, nil
+}
+
+// Check re-hashes object h, streaming.
+func (s *Store) Check(h fstree.Hash, buf []byte) error {
+	f, err := s.Open(h)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	got, _, err := hashFrom(f, buf)
+	if err != nil {
+		return fmt.Errorf("object %s: %w", fstree.Hex(h), err)
+	}
+	if got != h {
+		return fmt.Errorf("object %s is corrupt: its content hashes to %s", fstree.Hex(h), fstree.Hex(got))
+	}
+	return nil
+}
+
+// Sync makes every object written so far durable with one syncfs, before
+// a manifest that refers to them is committed.
+func (s *Store) Sync() error {
+	fd, err := unix.Open(s.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("sync object store: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Syncfs(fd); err != nil {
+		return fmt.Errorf("sync object store: %w", err)
+	}
+	return nil
+}
