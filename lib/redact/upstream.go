@@ -14,6 +14,17 @@ import (
 // argument is a secret value (after a sensitive flag) or a header value
 // (after -H/--header). The first matching rule wins, in upstream's order.
 func (p *Policy) upstreamArgv(argv []string) []string {
+	return p.upstreamArgvWith(argv, p.upstreamValue)
+}
+
+// upstreamArgvStructural is upstream's argv walk without its value rules:
+// the words of a shell string get the flag and header rules, while the
+// value rules run on the string as a whole.
+func (p *Policy) upstreamArgvStructural(argv []string) []string {
+	return p.upstreamArgvWith(argv, func(s string) string { return s })
+}
+
+func (p *Policy) upstreamArgvWith(argv []string, value func(string) string) []string {
 	out := make([]string, len(argv))
 	redactNext, headerNext := false, false
 	for i, arg := range argv {
@@ -22,7 +33,7 @@ func (p *Policy) upstreamArgv(argv []string) []string {
 			out[i] = Marker
 			redactNext = false
 		case headerNext:
-			out[i] = p.upstreamHeaderArg(arg)
+			out[i] = p.upstreamHeaderArgWith(arg, value)
 			headerNext = false
 		case p.Has(Flags, arg):
 			out[i] = arg
@@ -31,7 +42,7 @@ func (p *Policy) upstreamArgv(argv []string) []string {
 			out[i] = arg
 			headerNext = true
 		default:
-			out[i] = p.upstreamEqualsArg(arg)
+			out[i] = p.upstreamEqualsArg(arg, value)
 		}
 	}
 	return out
@@ -39,16 +50,16 @@ func (p *Policy) upstreamArgv(argv []string) []string {
 
 // upstreamEqualsArg handles --flag=VALUE and --header=VALUE forms, and
 // otherwise scrubs the whole argument as a value.
-func (p *Policy) upstreamEqualsArg(arg string) string {
-	if name, value, ok := strings.Cut(arg, "="); ok {
+func (p *Policy) upstreamEqualsArg(arg string, value func(string) string) string {
+	if name, v, ok := strings.Cut(arg, "="); ok {
 		if p.Has(Flags, name) {
 			return name + "=" + Marker
 		}
 		if isHeaderFlag(name) {
-			return name + "=" + p.upstreamHeaderArg(value)
+			return name + "=" + p.upstreamHeaderArgWith(v, value)
 		}
 	}
-	return p.upstreamValue(arg)
+	return value(arg)
 }
 
 // isHeaderFlag: exactly -H, or --header in any ASCII case, untrimmed.
@@ -69,11 +80,15 @@ func isASCII(s string) bool {
 // is rebuilt as "Name: [REDACTED]" (exactly one space); anything else,
 // including an already redacted header, is scrubbed as a value.
 func (p *Policy) upstreamHeaderArg(v string) string {
+	return p.upstreamHeaderArgWith(v, p.upstreamValue)
+}
+
+func (p *Policy) upstreamHeaderArgWith(v string, value func(string) string) string {
 	if i := strings.IndexByte(v, ':'); i >= 0 && p.Has(Headers, v[:i]) &&
 		strings.TrimLeftFunc(v[i+1:], unicode.IsSpace) != Marker {
 		return v[:i] + ": " + Marker
 	}
-	return p.upstreamValue(v)
+	return value(v)
 }
 
 // upstreamValue is scrub_value: header line, then URL userinfo, then query
