@@ -21,14 +21,14 @@ type argvWalk struct {
 	depth int
 	aws   bool
 
-	tool      *toolSpec
-	words     []string // positional words since the tool's name
+	tool  *toolSpec
+	words []string // positional words since the tool's name
 	// triggerEnd holds, per positional rule of the tool, the index in
 	// words of the rule's last trigger word, or untriggered.
 	triggerEnd []int
-	assignAll bool     // after a secret-store subcommand
-	batch     bool     // the tool's batch flag was given
-	lastPos   int      // index in argv of the last positional word
+	assignAll  bool // after a secret-store subcommand
+	batch      bool // the tool's batch flag was given
+	lastPos    int  // index in argv of the last positional word
 
 	pending       valueKind // the next argument is the value of a secret flag
 	pendingPolicy bool      // … of a flag on the policy's list
