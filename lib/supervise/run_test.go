@@ -1,0 +1,421 @@
+package supervise
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/redact"
+	"github.com/nono-audit/nono/lib/session"
+)
+
+// The test binary doubles as the supervisor's watchdog and as the helper
+// processes of the terminal tests (terminal_test.go).
+const helperEnv = "SUPERVISE_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if IsWatchdog(os.Args, os.Getenv) {
+		os.Exit(RunWatchdog(os.Args))
+	}
+	switch os.Getenv(helperEnv) {
+	case "supervisor":
+		os.Exit(helperSupervisor(os.Args[1:]))
+	case "child":
+		os.Exit(helperChild())
+	}
+	os.Exit(m.Run())
+}
+
+func TestExitStatus(t *testing.T) {
+	tests := []struct {
+		ws   unix.WaitStatus
+		want int
+	}{
+		{0, 0},
+		{42 << 8, 42},
+		{255 << 8, 255},
+		{unix.WaitStatus(unix.SIGTERM), 143},
+		{unix.WaitStatus(unix.SIGKILL), 137},
+		{unix.WaitStatus(unix.SIGSEGV) | 0x80, 139}, // core dumped
+	}
+	for _, tt := range tests {
+		if got := ExitStatus(tt.ws); got != tt.want {
+			t.Errorf("ExitStatus(%#x) = %d, want %d", uint32(tt.ws), got, tt.want)
+		}
+	}
+}
+
+// harness runs sessions with a captured event stream.
+type harness struct {
+	t      *testing.T
+	dir    string
+	events chan []byte
+}
+
+func newHarness(t *testing.T) *harness {
+	return &harness{t: t, dir: t.TempDir()}
+}
+
+// config returns a Config for argv with an event pipe; finish returns
+// the events written.
+func (h *harness) config(argv ...string) (Config, func() []string) {
+	h.t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out, err := os.Create(filepath.Join(h.dir, "stdout"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		data, _ := io.ReadAll(r)
+		r.Close()
+		got <- data
+	}()
+	times := []time.Time{
+		time.Date(2026, 4, 21, 20, 0, 0, 0, time.FixedZone("", 2*3600)),
+		time.Date(2026, 4, 21, 20, 0, 1, 500_000_000, time.FixedZone("", 2*3600)),
+	}
+	cfg := Config{
+		Argv:    argv,
+		Env:     append(os.Environ(), helperEnv+"="),
+		Dir:     h.dir,
+		EventFD: int(w.Fd()),
+		Policy:  redact.DefaultPolicy(),
+		Rules:   redact.Default,
+		Stdio:   Stdio{In: null, Out: out, Err: os.Stderr},
+		Now: func() time.Time {
+			t := times[0]
+			if len(times) > 1 {
+				times = times[1:]
+			}
+			return t
+		},
+	}
+	return cfg, func() []string {
+		w.Close()
+		null.Close()
+		out.Close()
+		data := <-got
+		return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	}
+}
+
+const (
+	testStarted = "2026-04-21T20:00:00+02:00"
+	testEnded   = "2026-04-21T20:00:01.500+02:00"
+)
+
+func TestRunRecordsSession(t *testing.T) {
+	h := newHarness(t)
+	sdir := filepath.Join(h.dir, "0123456789abcdef")
+	if err := os.Mkdir(sdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg, finish := h.config("sh", "-c", `[ -n "$1" ] && exit 42`, "sh", "--password", "hunter2")
+	cfg.SessionDir = sdir
+	cfg.TrackedPaths = []string{"/tmp/work"}
+	out, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := finish()
+	if out.ExitCode != 42 || out.Launch != nil || out.Record != nil || out.Status() != 42 {
+		t.Errorf("outcome = %+v, want exit 42 and no errors", out)
+	}
+	recorded := []string{"sh", "-c", `[ -n "$1" ] && exit 42`, "sh", "--password", "[REDACTED]"}
+	want := []string{
+		string(event.SessionStarted(testStarted, recorded, canon.NullValue())),
+		string(event.SessionEnded(testEnded, 42)),
+	}
+	if strings.Join(events, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(events, "\n"), strings.Join(want, "\n"))
+	}
+
+	s, err := session.Read(sdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, _ := LookPath("sh", lookupEnv(os.Environ(), "PATH"), "/")
+	shReal, _ := filepath.EvalSymlinks(sh)
+	content, _ := os.ReadFile(shReal)
+	if s.SessionID != "0123456789abcdef" || s.Started != testStarted || s.Ended == nil || *s.Ended != testEnded ||
+		s.ExitCode == nil || *s.ExitCode != 42 || strings.Join(s.Command, " ") != strings.Join(recorded, " ") ||
+		s.ExecutableIdentity == nil || s.ExecutableIdentity.ResolvedPath != shReal || s.ExecutableIdentity.SHA256 != sha(string(content)) ||
+		len(s.TrackedPaths) != 1 || s.TrackedPaths[0] != "/tmp/work" {
+		t.Errorf("session.json = %+v (identity %+v)", s, s.ExecutableIdentity)
+	}
+	data, _ := os.ReadFile(filepath.Join(sdir, session.FileName))
+	if !bytes.Contains(data, []byte(`"exit_code": 42`)) || bytes.Contains(data, []byte("hunter2")) {
+		t.Errorf("session.json:\n%s", data)
+	}
+	if st, _ := os.Stat(filepath.Join(sdir, session.FileName)); st.Mode().Perm() != 0o600 {
+		t.Errorf("session.json mode %o, want 600", st.Mode().Perm())
+	}
+	if session.IsRunning(sdir) {
+		t.Error("the session still looks running after Run returned")
+	}
+}
+
+func TestRunKeepsOtherFields(t *testing.T) {
+	h := newHarness(t)
+	sdir := filepath.Join(h.dir, "fedcba9876543210")
+	if err := os.Mkdir(sdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// What plan and the snapshot stage wrote before the supervisor ran.
+	prior := &session.Session{SessionID: "fedcba9876543210", Started: "plan time", Command: []string{"x"},
+		TrackedPaths: []string{"/a"}, SnapshotCount: 1, MerkleRoots: []string{strings.Repeat("ab", 32)}}
+	if err := session.Write(sdir, prior); err != nil {
+		t.Fatal(err)
+	}
+	cfg, finish := h.config("true")
+	cfg.SessionDir = sdir
+	cfg.TrackedPaths = []string{"/a"}
+	if _, err := Run(cfg); err != nil {
+		t.Fatal(err)
+	}
+	finish()
+	s, err := session.Read(sdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SnapshotCount != 1 || len(s.MerkleRoots) != 1 || s.Started != testStarted || s.Command[0] != "true" || *s.ExitCode != 0 {
+		t.Errorf("session.json = %+v", s)
+	}
+}
+
+func TestRunWhileRunning(t *testing.T) {
+	h := newHarness(t)
+	sdir := filepath.Join(h.dir, "abcdefabcdefabcd")
+	if err := os.Mkdir(sdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	probe := filepath.Join(h.dir, "probe")
+	cfg, finish := h.config("sh", "-c", `cat "$0"/session.json > "$1"`, sdir, probe)
+	cfg.SessionDir = sdir
+	// While the child runs the session is marked running, and session.json
+	// already has the identity with ended and exit_code still null.
+	done := make(chan bool)
+	go func() {
+		for range 500 {
+			if session.IsRunning(sdir) {
+				done <- true
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		done <- false
+	}()
+	if _, err := Run(cfg); err != nil {
+		t.Fatal(err)
+	}
+	finish()
+	running := <-done
+	data, err := os.ReadFile(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !running {
+		t.Error("the session never looked running")
+	}
+	for _, want := range []string{`"ended": null`, `"exit_code": null`, `"resolved_path": "`, `"started": "` + testStarted} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("session.json while running lacks %s:\n%s", want, data)
+		}
+	}
+}
+
+func TestRunLaunchFailure(t *testing.T) {
+	h := newHarness(t)
+	sdir := filepath.Join(h.dir, "0000000000000001")
+	if err := os.Mkdir(sdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg, finish := h.config("no-such-command-anywhere")
+	cfg.SessionDir = sdir
+	out, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := finish()
+	if out.ExitCode != 127 || out.Launch == nil || !strings.Contains(out.Launch.Error(), "command not found") {
+		t.Errorf("outcome = %+v", out)
+	}
+	if len(events) != 2 || !strings.Contains(events[1], `"exit_code":127`) {
+		t.Errorf("events = %q", events)
+	}
+	s, err := session.Read(sdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ExecutableIdentity != nil || *s.ExitCode != 127 {
+		t.Errorf("session.json = %+v", s)
+	}
+}
+
+func TestRunRecorderGone(t *testing.T) {
+	for _, code := range []int{0, 42} {
+		h := newHarness(t)
+		marker := filepath.Join(h.dir, "ran")
+		cfg, finish := h.config("sh", "-c", fmt.Sprintf(`echo ok > "$0"; exit %d`, code), marker)
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close() // the reader is gone before anything is written: EPIPE
+		cfg.EventFD = int(w.Fd())
+		out, err := Run(cfg)
+		w.Close()
+		finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(marker); err != nil {
+			t.Errorf("exit %d: the child did not run: %v", code, err)
+		}
+		want := code
+		if code == 0 {
+			want = 1
+		}
+		if out.ExitCode != code || out.Record == nil || !strings.Contains(out.Record.Error(), "broken pipe") || out.Status() != want {
+			t.Errorf("exit %d: outcome = %+v, status %d", code, out, out.Status())
+		}
+	}
+
+	// Nothing open on the descriptor at all.
+	h := newHarness(t)
+	cfg, finish := h.config("true")
+	defer finish()
+	cfg.EventFD = 1000
+	out, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Record == nil || out.Status() != 1 {
+		t.Errorf("closed event fd: outcome = %+v", out)
+	}
+}
+
+func TestRunForwardsSignals(t *testing.T) {
+	h := newHarness(t)
+	pidfile := filepath.Join(h.dir, "pid")
+	cfg, finish := h.config("sh", "-c", `echo $$ > "$0.tmp" && mv "$0.tmp" "$0"; sleep 30; exit 3`, pidfile)
+	sigs := make(chan os.Signal, 1)
+	cfg.Signals = sigs
+	go func() {
+		for range 2000 {
+			if _, err := os.Stat(pidfile); err == nil {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		sigs <- syscall.SIGTERM
+	}()
+	out, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := finish()
+	// The whole group got it: sh died of SIGTERM before sleep ended.
+	if out.ExitCode != 128+int(syscall.SIGTERM) {
+		t.Errorf("exit = %d, want %d", out.ExitCode, 128+int(syscall.SIGTERM))
+	}
+	if last := events[len(events)-1]; !strings.Contains(last, `"type":"session_ended"`) || !strings.Contains(last, `"exit_code":143`) {
+		t.Errorf("last event = %s", last)
+	}
+}
+
+func TestRunSyntheticEvents(t *testing.T) {
+	h := newHarness(t)
+	cfg, finish := h.config("true")
+	cfg.Hooks.Events = 50
+	if _, err := Run(cfg); err != nil {
+		t.Fatal(err)
+	}
+	events := finish()
+	if len(events) != 52 {
+		t.Fatalf("%d events, want 52", len(events))
+	}
+	if !strings.HasPrefix(events[0], `{"type":"session_started"`) || !strings.HasPrefix(events[51], `{"type":"session_ended"`) {
+		t.Errorf("first %s, last %s", events[0], events[51])
+	}
+	for i, e := range events[1:51] {
+		got, err := event.Canonicalize([]byte(e))
+		if err != nil || string(got) != e {
+			t.Errorf("synthetic event %d is not canonical (%v):\n%s\n%s", i, err, e, got)
+		}
+	}
+}
+
+// helperChild is the command in the terminal tests: it reports each
+// SIGINT, answers ping with pong and ends on quit.
+func helperChild() int {
+	ints := make(chan os.Signal, 8)
+	signal.Notify(ints, syscall.SIGINT)
+	go func() {
+		for range ints {
+			fmt.Println("got-INT")
+		}
+	}()
+	fmt.Println("child-ready")
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		switch strings.TrimSpace(in.Text()) {
+		case "ping":
+			fmt.Println("pong")
+		case "quit":
+			return 0
+		}
+	}
+	fmt.Println("child-eof", in.Err())
+	return 1
+}
+
+// helperSupervisor supervises argv on the test's terminal and reports
+// whether the terminal came back to it.
+func helperSupervisor(argv []string) int {
+	sigs, stop := Signals()
+	defer stop()
+	CloseOnExec()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, helperEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, helperEnv+"=child")
+	wd, _ := os.Getwd()
+	out, err := Run(Config{
+		Argv: argv, Env: env, Dir: wd, EventFD: -1,
+		Stdio:   Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
+		Signals: sigs,
+	})
+	if err != nil {
+		fmt.Println("supervisor-error", err)
+		return 1
+	}
+	if t := openTerminal(); t != nil && t.ours() {
+		fmt.Println("terminal-restored")
+	}
+	fmt.Printf("supervisor-exit=%d\n", out.ExitCode)
+	return out.ExitCode
+}
