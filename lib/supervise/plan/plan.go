@@ -1,0 +1,361 @@
+// Package plan is the front half of `nono run`: it checks every flag the
+// way upstream does (conflicts are usage errors), loads what must load
+// before anything runs (the redaction config, the signing key, the
+// tracked directories, the command), creates the session directory with
+// its initial session.json, and describes the run as bash assignments for
+// the wrapper script to eval.
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nono-audit/nono/lib/dsse"
+	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/redact"
+	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/supervise"
+)
+
+// Options are the flags of `nono run`.
+type Options struct {
+	Allow    []string // -a/--allow DIR (writable)
+	Read     []string // -r/--read DIR
+	AllowCwd bool     // --allow-cwd
+
+	NoAudit          bool
+	NoAuditIntegrity bool
+	AuditIntegrity   bool
+	AuditSignKey     *string // nil when not given; blank means no signing
+
+	Rollback         bool
+	NoRollback       bool
+	NoRollbackPrompt bool
+	RollbackDest     *string
+	RollbackExclude  []string
+	RollbackInclude  []string
+	RollbackAll      bool
+	SkipDir          []string
+
+	Silent  bool
+	Command []string
+}
+
+// UsageError is a bad combination of flags: exit status 2, and nothing
+// has been created or run.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func conflict(a, b string) error {
+	return &UsageError{Msg: fmt.Sprintf("the argument '%s' cannot be used with '%s'", a, b)}
+}
+
+// Check applies upstream's flag rules: the conflicts of --no-audit,
+// --no-audit-integrity and --rollback, --rollback-dest requiring
+// --rollback, --rollback-include against --rollback-all, and a command.
+func (o *Options) Check() error {
+	type flag struct {
+		name string
+		set  bool
+	}
+	noAudit := flag{"--no-audit", o.NoAudit}
+	noIntegrity := flag{"--no-audit-integrity", o.NoAuditIntegrity}
+	integrity := flag{"--audit-integrity", o.AuditIntegrity}
+	rollback := flag{"--rollback", o.Rollback}
+	signKey := flag{"--audit-sign-key", o.AuditSignKey != nil}
+	rules := [][2]flag{
+		{noAudit, integrity}, {noAudit, noIntegrity}, {noAudit, rollback}, {noAudit, signKey},
+		{noIntegrity, integrity}, {noIntegrity, rollback}, {noIntegrity, signKey},
+		{rollback, {"--no-rollback", o.NoRollback}},
+		{{"--rollback-include", len(o.RollbackInclude) > 0}, {"--rollback-all", o.RollbackAll}},
+	}
+	for _, r := range rules {
+		if r[0].set && r[1].set {
+			return conflict(r[0].name, r[1].name)
+		}
+	}
+	if o.RollbackDest != nil && !o.Rollback {
+		return &UsageError{Msg: "the argument '--rollback-dest' requires '--rollback'"}
+	}
+	if len(o.Command) == 0 {
+		return &UsageError{Msg: "missing command: nono run [FLAGS] -- COMMAND [ARG...]"}
+	}
+	return nil
+}
+
+// Env is the world a plan is made in.
+type Env struct {
+	Getenv func(string) string
+	Cwd    string
+	Now    time.Time
+	Warn   io.Writer // upstream's warnings (unless --silent)
+}
+
+// Plan is a checked run, ready for the wrapper.
+type Plan struct {
+	SessionID      string
+	SessionDir     string
+	Audit          bool // record the session at all
+	Integrity      bool // nono-merkle writes audit_integrity
+	FSIntegrity    bool // --audit-integrity without rollback: hash the writable roots, store nothing
+	Rollback       bool
+	RollbackDir    string // the session's rollback store (empty without rollback)
+	RollbackPrompt bool
+	SignKey        string
+	Silent         bool
+	RedactArgs     []string // for nono-redact
+	SnapshotArgs   []string // exclusion flags for nono-snapshot
+	RunArgs        []string // flags for nono-run's supervise mode
+	Command        []string // exactly as given
+}
+
+// Upstream's warnings.
+const (
+	warnNoAudit     = "  [nono] Warning: --no-audit disables session and command-policy audit events."
+	warnNoIntegrity = "  [nono] Warning: --no-audit-integrity disables Merkle audit integrity; audit events are written without an integrity summary."
+	warnNoRollback  = "  [nono] Warning: --no-rollback is active; rollback customization flags have no effect."
+)
+
+// Make checks o and everything that must work before the command runs,
+// then (unless --no-audit) creates the session directory with its initial
+// session.json (ended and exit_code null, so a crash stays visible). Any
+// error leaves nothing behind: a *UsageError for bad flags, a
+// *supervise.LaunchError when the command cannot be found, other errors
+// for configuration, key and path problems.
+func Make(o *Options, env Env) (*Plan, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	getenv := env.Getenv
+	policy, rules, err := redact.LoadConfig(redact.ConfigPath(getenv))
+	if err != nil {
+		return nil, err
+	}
+	var signKey string
+	if o.AuditSignKey != nil && strings.TrimSpace(*o.AuditSignKey) != "" {
+		signKey = *o.AuditSignKey
+		if _, err := dsse.LoadSigningKey(signKey, getenv); err != nil {
+			return nil, fmt.Errorf("--audit-sign-key: %w", err)
+		}
+	}
+	grants := supervise.Grants(o.Allow, o.Read, o.AllowCwd, getenv, env.Cwd)
+	tracked, err := supervise.TrackedPaths(grants, env.Cwd, o.Rollback || o.AuditIntegrity)
+	if err != nil {
+		return nil, err
+	}
+	if o.RollbackDest != nil {
+		writable, err := supervise.TrackedPaths(grants, env.Cwd, true)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkRollbackDest(*o.RollbackDest, env.Cwd, writable, getenv); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := supervise.LookPath(o.Command[0], getenv("PATH"), env.Cwd); err != nil {
+		return nil, err
+	}
+
+	if !o.Silent && env.Warn != nil {
+		if o.NoAudit {
+			fmt.Fprintln(env.Warn, warnNoAudit)
+		}
+		if o.NoAuditIntegrity {
+			fmt.Fprintln(env.Warn, warnNoIntegrity)
+		}
+		if o.NoRollback && (len(o.RollbackExclude) > 0 || len(o.RollbackInclude) > 0 || o.RollbackAll) {
+			fmt.Fprintln(env.Warn, warnNoRollback)
+		}
+	}
+
+	p := &Plan{
+		Audit:          !o.NoAudit,
+		Integrity:      !o.NoAudit && !o.NoAuditIntegrity,
+		FSIntegrity:    o.AuditIntegrity && !o.Rollback,
+		Rollback:       o.Rollback,
+		RollbackPrompt: !o.NoRollbackPrompt,
+		SignKey:        signKey,
+		Silent:         o.Silent,
+		RedactArgs:     []string{},
+		SnapshotArgs:   snapshotArgs(o),
+		RunArgs:        runArgs(o, grants),
+		Command:        o.Command,
+	}
+	if !p.Audit {
+		return p, nil
+	}
+	if err := p.create(o, env, policy, rules, tracked); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// create makes the session directory and its initial record, and names
+// the rollback store. On failure it removes what it made.
+func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.Rules, tracked []string) error {
+	root, err := session.AuditRoot(env.Getenv)
+	if err != nil {
+		return err
+	}
+	var rollbackBase string
+	if p.Rollback {
+		if o.RollbackDest != nil {
+			rollbackBase = absPath(*o.RollbackDest, env.Cwd)
+		} else if rollbackBase, err = session.RollbackRoot(env.Getenv); err != nil {
+			return err
+		}
+	}
+	id, dir, err := session.Create(root)
+	if err != nil {
+		return err
+	}
+	s := &session.Session{
+		SessionID:    id,
+		Started:      event.FormatTime(env.Now),
+		Command:      supervise.RecordedCommand(policy, rules, o.Command),
+		TrackedPaths: tracked,
+		MerkleRoots:  []string{},
+	}
+	if err := session.Write(dir, s); err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	p.SessionID, p.SessionDir = id, dir
+	if p.Rollback {
+		p.RollbackDir = filepath.Join(rollbackBase, id)
+	}
+	return nil
+}
+
+// runArgs are the flags nono-run's supervise mode needs: the grants (so
+// it records the same tracked paths; NONO_ALLOW's become --allow), the
+// flags that select writable-only tracking, and --no-audit. Values are
+// attached with '=' so none can be taken for a flag.
+func runArgs(o *Options, grants []supervise.Grant) []string {
+	args := []string{}
+	for _, g := range grants {
+		switch {
+		case g.Source == "--allow-cwd":
+		case g.Writable:
+			args = append(args, "--allow="+g.Path)
+		default:
+			args = append(args, "--read="+g.Path)
+		}
+	}
+	if o.AllowCwd {
+		args = append(args, "--allow-cwd")
+	}
+	if o.Rollback {
+		args = append(args, "--rollback")
+	}
+	if o.AuditIntegrity {
+		args = append(args, "--audit-integrity")
+	}
+	if o.NoAudit {
+		args = append(args, "--no-audit")
+	}
+	return args
+}
+
+// snapshotArgs are the exclusion flags, as given, for nono-snapshot.
+func snapshotArgs(o *Options) []string {
+	args := []string{}
+	for _, v := range o.RollbackExclude {
+		args = append(args, "--rollback-exclude="+v)
+	}
+	for _, v := range o.RollbackInclude {
+		args = append(args, "--rollback-include="+v)
+	}
+	if o.RollbackAll {
+		args = append(args, "--rollback-all")
+	}
+	for _, v := range o.SkipDir {
+		args = append(args, "--skip-dir="+v)
+	}
+	return args
+}
+
+// checkRollbackDest is upstream's precheck: the nearest existing ancestor
+// of the destination must lie inside a writable grant, or in /tmp or
+// $TMPDIR (which the sandbox always lets the child write).
+func checkRollbackDest(dest, cwd string, writable []string, getenv func(string) string) error {
+	refuse := fmt.Errorf("--rollback-dest '%s' is not covered by sandbox write permissions. Add --allow %s to grant access, or omit --rollback-dest to use the default path ($XDG_STATE_HOME/nono/rollbacks/)", dest, dest)
+	if dest == "" {
+		return refuse
+	}
+	at := absPath(dest, cwd)
+	var resolved string
+	for {
+		if r, err := filepath.EvalSymlinks(at); err == nil {
+			resolved = r
+			break
+		}
+		parent := filepath.Dir(at)
+		if parent == at {
+			return refuse
+		}
+		at = parent
+	}
+	allowed := append([]string{"/tmp"}, writable...)
+	if t := getenv("TMPDIR"); filepath.IsAbs(t) {
+		allowed = append(allowed, t)
+	}
+	for _, a := range allowed {
+		if r, err := filepath.EvalSymlinks(a); err == nil && within(resolved, r) {
+			return nil
+		}
+	}
+	return refuse
+}
+
+func absPath(p, cwd string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(cwd, p)
+}
+
+func within(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
+}
+
+// Shell returns the plan as bash assignments, one a line, every value
+// quoted (AppendQuoted).
+func (p *Plan) Shell() []byte {
+	var b []byte
+	b = appendAssign(b, "session_id", p.SessionID)
+	b = appendAssign(b, "session_dir", p.SessionDir)
+	b = appendFlag(b, "audit", p.Audit)
+	b = appendFlag(b, "integrity", p.Integrity)
+	b = appendFlag(b, "fs_integrity", p.FSIntegrity)
+	b = appendFlag(b, "rollback", p.Rollback)
+	b = appendAssign(b, "rollback_dir", p.RollbackDir)
+	b = appendFlag(b, "rollback_prompt", p.RollbackPrompt)
+	b = appendAssign(b, "sign_key", p.SignKey)
+	b = appendFlag(b, "silent", p.Silent)
+	b = appendArray(b, "redact_args", p.RedactArgs)
+	b = appendArray(b, "snapshot_args", p.SnapshotArgs)
+	b = appendArray(b, "run_args", p.RunArgs)
+	b = appendArray(b, "command", p.Command)
+	return b
+}
+
+// ExitStatus is the status for an error of Make: 2 for usage, the shell's
+// 126/127 for a command that cannot run, else 1.
+func ExitStatus(err error) int {
+	var ue *UsageError
+	var le *supervise.LaunchError
+	switch {
+	case errors.As(err, &ue):
+		return 2
+	case errors.As(err, &le):
+		return le.Code
+	}
+	return 1
+}
