@@ -1,0 +1,47 @@
+// Command nono-run is the trusted supervisor of `nono run`: it runs one
+// command with the terminal, signals and job control working, records
+// what ran (the hash of the very file executed), and emits the session's
+// raw audit events on a file descriptor for nono-redact | nono-chain.
+//
+//	nono-run [FLAGS] [--session-dir DIR] -- COMMAND [ARG...]
+//	nono-run plan [NONO RUN FLAGS] -- COMMAND [ARG...]
+//
+// See docs/RUN.md.
+package main
+
+import (
+	"os"
+
+	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/supervise"
+)
+
+func main() {
+	if supervise.IsWatchdog(os.Args, os.Getenv) {
+		os.Exit(supervise.RunWatchdog(os.Args))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "plan" {
+		// `plan` is only ever the first word: `nono-run -- plan` runs a
+		// program called plan.
+		os.Args = append(os.Args[:1:1], os.Args[2:]...)
+		cli.Main("nono run", "Check the flags of `nono run`, create the session and print the plan as bash assignments (see docs/RUN.md).", &planCLI{})
+	}
+	cli.Main("nono-run", "Run a command under the trusted supervisor and emit its raw audit events on --event-fd.", &runCLI{})
+}
+
+// grantFlags are the directories the command is given; they decide the
+// session's tracked paths.
+type grantFlags struct {
+	Allow    []string `short:"a" sep:"none" placeholder:"DIR" help:"Grant DIR read-write (repeatable). NONO_ALLOW (comma-separated) applies when no --allow is given."`
+	Read     []string `short:"r" sep:"none" placeholder:"DIR" help:"Grant DIR read-only (repeatable)."`
+	AllowCwd bool     `help:"Grant the working directory (read-only)."`
+}
+
+// command strips the "--" that kong keeps in front of a passthrough
+// argument list.
+func command(args []string) []string {
+	if len(args) > 0 && args[0] == "--" {
+		return args[1:]
+	}
+	return args
+}
