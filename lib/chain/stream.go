@@ -89,8 +89,11 @@ func (r *Recorder) AppendFrom(in io.Reader, opts StreamOptions) error {
 			return werr
 		}
 		var ne *ndjson.Error
-		if end == io.EOF || (errors.As(end, &ne) && errors.Is(ne.Err, ndjson.ErrTruncated)) {
+		switch {
+		case end == io.EOF || (errors.As(end, &ne) && errors.Is(ne.Err, ndjson.ErrTruncated)):
 			return nil
+		case ne != nil && errors.Is(ne.Err, ndjson.ErrTooLong):
+			return ne
 		}
 		return fmt.Errorf("reading events: %w", end)
 	}
