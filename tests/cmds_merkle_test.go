@@ -17,6 +17,22 @@ import (
 func init() {
 	commands["mklog"] = cmdMkLog
 	commands["jsoneq"] = cmdJSONEq
+	commands["jsonenv"] = cmdJSONEnv
+}
+
+// jsonenv VAR FILE PATH: set the environment variable VAR to the plain
+// value at the gjson PATH of the JSON document in FILE.
+func cmdJSONEnv(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: jsonenv VAR FILE PATH")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	r := gjson.GetBytes(bytes.TrimSpace(data), args[2])
+	if !r.Exists() {
+		ts.Fatalf("%s: no value at %s", args[1], args[2])
+	}
+	ts.Setenv(args[0], r.String())
 }
 
 // mklog FILE N: write an alpha log of N records whose events depend only
