@@ -1,7 +1,59 @@
 package main
 
-import "errors"
+import (
+	"errors"
+	"os"
+	"strings"
 
-type sessionCmd struct{}
+	"github.com/nono-audit/nono/lib/audit"
+	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/session"
+)
 
-func (c *sessionCmd) Run() error { return errors.New("not implemented yet") }
+// sessionCmd is `nono audit verify`: the session's log against its
+// session.json, its ledger entry, and its attestation. Unlike upstream it
+// exits 1 whenever anything does not verify, with --json too.
+type sessionCmd struct {
+	Session       string `arg:"" help:"Session ID, or the path of a session directory (one containing a /)." placeholder:"ID|DIR"`
+	PublicKeyFile string `name:"public-key-file" help:"Pin the signer: its public key (.pub base64 DER or PEM)." placeholder:"FILE"`
+	JSON          bool   `name:"json" help:"Print the session, ledger and attestation results as JSON on stdout."`
+}
+
+func (c *sessionCmd) Run() error {
+	auditRoot, err := session.AuditRoot(os.Getenv)
+	if err != nil {
+		return err
+	}
+	var entry *session.Entry
+	if strings.Contains(c.Session, "/") {
+		entry, err = session.Load(c.Session)
+	} else {
+		if err := session.ValidateID(c.Session); err != nil {
+			return cli.Usage("%v", err)
+		}
+		rollbackRoot, rerr := session.RollbackRoot(os.Getenv)
+		if rerr != nil {
+			return rerr
+		}
+		entry, err = session.Find(auditRoot, rollbackRoot, c.Session)
+	}
+	if err != nil {
+		return err
+	}
+	v, err := audit.VerifySession(entry, audit.VerifyOptions{AuditRoot: auditRoot, PublicKeyFile: c.PublicKeyFile})
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		if _, err := os.Stdout.Write(append(canon.Pretty(v.Value()), '\n')); err != nil {
+			return err
+		}
+	} else if err := v.WriteText(os.Stderr, c.PublicKeyFile != ""); err != nil {
+		return err
+	}
+	if !v.OK() {
+		return errors.New("audit integrity verification failed for session " + entry.ID)
+	}
+	return nil
+}
