@@ -54,7 +54,8 @@ type CleanupPlan struct {
 
 // PlanCleanup chooses sessions to remove. Only directories of the audit
 // root are candidates: the rollback store and the ledger are never
-// touched, nor is a running session. Damaged entries (no readable
+// touched, nor is a running session, nor a symbolic link standing in for
+// a session directory (list shows it as damaged). Damaged entries (no readable
 // session.json) go only with --all. entries come from session.List.
 func PlanCleanup(entries []*session.Entry, opts CleanupOptions, now time.Time) *CleanupPlan {
 	plan := &CleanupPlan{}
@@ -64,7 +65,7 @@ func PlanCleanup(entries []*session.Entry, opts CleanupOptions, now time.Time) *
 			continue
 		}
 		plan.Found++
-		if e.Status == session.Running || session.IsRunning(e.AuditDir) {
+		if e.Status == session.Running || session.IsRunning(e.AuditDir) || !isRealDir(e.AuditDir) {
 			continue
 		}
 		plan.Removable++
@@ -170,4 +171,10 @@ func candidateCommand(e *session.Entry) string {
 		return "(damaged)"
 	}
 	return Cut(QuoteCommand(e.Session.Command), commandWidth)
+}
+
+// isRealDir reports whether p is a directory and not a symbolic link.
+func isRealDir(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.IsDir()
 }
