@@ -14,6 +14,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/snapshot"
 )
 
 // Snapshot is one filesystem snapshot of a session, with the changes
@@ -28,26 +29,11 @@ type Snapshot struct {
 
 // Change is one file that differs from the previous snapshot.
 type Change struct {
-	Path      string
-	Type      string // Created, Modified, Deleted, PermissionsChanged
+	Path      string // fstree.EncodePath form: valid UTF-8 always
+	Type      snapshot.ChangeType
 	SizeDelta int64
 	OldHash   *string
 	NewHash   *string
-}
-
-// Symbol is the change's one-character mark: + ~ - p.
-func (c Change) Symbol() string {
-	switch c.Type {
-	case "Created":
-		return "+"
-	case "Modified":
-		return "~"
-	case "Deleted":
-		return "-"
-	case "PermissionsChanged":
-		return "p"
-	}
-	return "?"
 }
 
 // ShowData is what show presents about one session.
@@ -131,7 +117,7 @@ func WriteShow(w io.Writer, d *ShowData, loc *time.Location) error {
 		}
 		p("  [%03d] %s at %s  (%d files, root: %s)\n", sn.Number, label, snapshotTime(sn.Timestamp, loc), sn.FileCount, ShortHex(sn.MerkleRoot))
 		for _, c := range sn.Changes {
-			p("        %s %s\n", c.Symbol(), Sanitize(c.Path))
+			p("        %s %s\n", c.Type.Symbol(), Sanitize(c.Path))
 		}
 	}
 	if d.SnapshotsErr != nil {
@@ -278,7 +264,7 @@ func snapshotsValue(snaps []Snapshot) canon.Value {
 		for _, c := range sn.Changes {
 			changes = append(changes, canon.ObjectValue(
 				canon.Member{Key: "path", Value: canon.StringValue(c.Path)},
-				canon.Member{Key: "type", Value: canon.StringValue(c.Symbol())},
+				canon.Member{Key: "type", Value: canon.StringValue(c.Type.Symbol())},
 				canon.Member{Key: "size_delta", Value: canon.IntValue(c.SizeDelta)},
 				canon.Member{Key: "old_hash", Value: optString(c.OldHash)},
 				canon.Member{Key: "new_hash", Value: optString(c.NewHash)},

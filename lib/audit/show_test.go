@@ -10,8 +10,10 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/chain"
+	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/snapshot"
 )
 
 // writeLog writes canonical events as hash-chained records.
@@ -236,5 +238,77 @@ func TestShowDamagedSession(t *testing.T) {
 	}
 	if _, err := LoadShow(e); err == nil || !strings.Contains(err.Error(), "session bad is damaged") {
 		t.Fatalf("LoadShow = %v", err)
+	}
+}
+
+func TestShowSnapshotsFromRollbackStore(t *testing.T) {
+	auditRoot, rollbackRoot := t.TempDir(), t.TempDir()
+	ended := "2026-04-21T20:00:04+02:00"
+	s := &session.Session{SessionID: "rb", Started: "2026-04-21T20:00:00+02:00", Ended: &ended,
+		Command: []string{"touch", "new.txt"}, TrackedPaths: []string{"/w"}, SnapshotCount: 2}
+	for _, root := range []string{auditRoot, rollbackRoot} {
+		os.MkdirAll(filepath.Join(root, "rb"), 0o700)
+		if err := session.Write(filepath.Join(root, "rb"), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := filepath.Join(rollbackRoot, "rb")
+	a := fstree.File{Path: "/w/a.txt", Hash: fstree.Hash{1}, Size: 6, Mode: 0o100644}
+	b := fstree.File{Path: "/w/new.txt", Hash: fstree.Hash{2}, Size: 3, Mode: 0o100644}
+	parent := uint32(0)
+	for _, m := range []*snapshot.Manifest{
+		{Number: 0, Timestamp: "1776794400", Files: []fstree.File{a}, MerkleRoot: fstree.Hash{0xaa}},
+		{Number: 1, Timestamp: "1776794404", Parent: &parent, Files: []fstree.File{a, b}, MerkleRoot: fstree.Hash{0xbb}},
+	} {
+		if err := snapshot.WriteManifest(store, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := snapshot.WriteChanges(store, 1, snapshot.Diff([]fstree.File{a}, []fstree.File{a, b})); err != nil {
+		t.Fatal(err)
+	}
+	e, err := session.Find(auditRoot, rollbackRoot, "rb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := LoadShow(e)
+	if err != nil || d.SnapshotsErr != nil {
+		t.Fatal(err, d.SnapshotsErr)
+	}
+	var b1 strings.Builder
+	WriteShow(&b1, d, time.UTC)
+	for _, want := range []string{
+		"  Rollback: " + store + " (2 snapshots)\n",
+		"\n  [000] Baseline at 2026-04-21 18:00:00  (1 files, root: aa00000000000000)\n",
+		"  [001] Snapshot at 2026-04-21 18:00:04  (2 files, root: bb00000000000000)\n        + /w/new.txt\n",
+	} {
+		if !strings.Contains(b1.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, b1.String())
+		}
+	}
+	var b2 bytes.Buffer
+	WriteShowJSON(&b2, d)
+	v, err := canon.Parse(b2.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps, _ := v.Get("snapshots")
+	want := `[{"number":0,"timestamp":"1776794400","file_count":1,"merkle_root":"aa` + strings.Repeat("0", 62) + `","changes":[]},` +
+		`{"number":1,"timestamp":"1776794404","file_count":2,"merkle_root":"bb` + strings.Repeat("0", 62) + `","changes":[` +
+		`{"path":"/w/new.txt","type":"+","size_delta":3,"old_hash":null,"new_hash":"02` + strings.Repeat("0", 62) + `"}]}]`
+	if got := string(canon.Compact(snaps)); got != want {
+		t.Errorf("snapshots:\n got %s\nwant %s", got, want)
+	}
+
+	// A damaged manifest is reported, the rest still shown.
+	os.WriteFile(snapshot.ManifestPath(store, 1), []byte("{"), 0o600)
+	d, _ = LoadShow(e)
+	if d.SnapshotsErr == nil || len(d.Snapshots) != 1 {
+		t.Fatalf("damaged manifest: %v, %d snapshots", d.SnapshotsErr, len(d.Snapshots))
+	}
+	var b3 strings.Builder
+	WriteShow(&b3, d, time.UTC)
+	if !strings.Contains(b3.String(), "  Snapshots: ") {
+		t.Errorf("error not shown:\n%s", b3.String())
 	}
 }
