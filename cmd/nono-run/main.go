@@ -37,9 +37,12 @@ type grantFlags struct {
 	AllowCwd bool     `help:"Grant the working directory (read-only)."`
 }
 
-// command strips the "--" that kong keeps in front of a passthrough
-// argument list.
-func command(args []string) []string {
+// command returns the command from a passthrough argument list as it
+// was given: the same words taken from os.Args, since kong turns bytes
+// that are not UTF-8 into U+FFFD and the child must get the exact bytes.
+// The "--" kong keeps in front is dropped.
+func command(parsed []string) []string {
+	args := os.Args[len(os.Args)-len(parsed):]
 	if len(args) > 0 && args[0] == "--" {
 		return args[1:]
 	}
