@@ -1,0 +1,85 @@
+package tests
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// Script commands for the supervisor's scripts (run-*.txtar).
+func init() {
+	commands["buildhooked"] = cmdBuildHooked
+	commands["waitfile"] = cmdWaitFile
+	commands["waitgone"] = cmdWaitGone
+}
+
+// buildhooked: build nono-run with the nonorun_testhooks tag into
+// $WORK/hooked and put it first on PATH (docs/RUN.md, "Test hooks").
+func cmdBuildHooked(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: buildhooked")
+	}
+	dir := ts.MkAbs("hooked")
+	cmd := exec.Command("go", "build", "-tags", "nonorun_testhooks", "-o", filepath.Join(dir, "nono-run"), "./cmd/nono-run")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		ts.Fatalf("building the hooked nono-run: %v\n%s", err, out)
+	}
+	ts.Setenv("PATH", dir+string(os.PathListSeparator)+ts.Getenv("PATH"))
+}
+
+// waitfile FILE...: wait (up to 20 s) until every FILE exists and is not
+// empty.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: waitfile FILE...")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, name := range args {
+		for {
+			if st, err := os.Stat(ts.MkAbs(name)); err == nil && st.Size() > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("%s never appeared", name)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// waitgone PIDFILE...: wait (up to 20 s) until the process whose ID each
+// file holds is gone (a zombie counts as gone: it runs nothing).
+func cmdWaitGone(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: waitgone PIDFILE...")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, name := range args {
+		data, err := os.ReadFile(ts.MkAbs(name))
+		ts.Check(err)
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		ts.Check(err)
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				ts.Fatalf("process %d (%s) is still running", pid, name)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func alive(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || !bytes.HasPrefix(bytes.TrimSpace(stat[i+1:]), []byte("Z"))
+}
