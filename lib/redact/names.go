@@ -53,8 +53,7 @@ var extraQueryKeys = set(
 // extraEnvVars are environment names whose value is a secret and that
 // secretName does not recognise by their shape.
 var extraEnvVars = set(
-	"pgpassword", "mysql_pwd", "pgpassfile_contents", "npm_config__auth",
-	"sentry_dsn", "docker_auth_config", "netrc",
+	"pgpassword", "mysql_pwd", "npm_config__auth", "docker_auth_config", "netrc",
 )
 
 func set(names ...string) map[string]struct{} {
@@ -193,7 +192,7 @@ func secretName(name string) nameStrength {
 		case isLast && (c == "pass" || c == "pwd" || c == "pw" || c == "auth" ||
 			c == "sig" || c == "signature" || c == "cookie" || c == "cookies" ||
 			c == "pat" || c == "otp" || c == "totp" || c == "sas" || c == "bearer" ||
-			c == "authorization" || c == "creds" || c == "dsn"):
+			c == "authorization" || c == "creds"):
 			return strongSecret
 		case isLast && strings.HasSuffix(c, "pass") && len(c) > 4:
 			if _, ok := notPassWords[c]; !ok {

@@ -164,7 +164,7 @@ func (p *Policy) shellWords(s string, depth int, aws bool) string {
 				// back: a marker for an empty value, or a header rebuilt
 				// around a value the shell split off, would only add.
 				st, en, with := wordEdit(s, words[i+k], out[k])
-				if strings.TrimSpace(s[st:en]) != "" {
+				if hidden := strings.TrimSpace(s[st:en]); !nothingToHide(hidden) {
 					edits = append(edits, edit{st, en, with})
 				}
 			}
@@ -215,4 +215,15 @@ func wordEdit(s string, w shellWord, newText string) (start, end int, with strin
 		at++
 	}
 	return at, at, with
+}
+
+// stripScheme drops an authorization scheme before a credential, so that
+// "Bearer $TOKEN" counts as the variable reference it is.
+func stripScheme(v string) string {
+	for _, scheme := range [...]string{"bearer ", "basic ", "token "} {
+		if hasPrefixFold(v, scheme) {
+			return strings.TrimSpace(v[len(scheme):])
+		}
+	}
+	return v
 }

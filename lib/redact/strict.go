@@ -30,6 +30,7 @@ type argvWalk struct {
 	batch      bool // the tool's batch flag was given
 	lastPos    int  // index in argv of the last positional word
 
+	wholeAssign   bool      // the next argument is one NAME=VALUE (docker -e)
 	pending       valueKind // the next argument is the value of a secret flag
 	pendingPolicy bool      // … of a flag on the policy's list
 	headerNext    bool      // the next argument is a header line (-H)
@@ -107,6 +108,8 @@ func (w *argvWalk) isSecretFlag(a string) bool {
 // arg handles argument i.
 func (w *argvWalk) arg(i int) {
 	a, o := w.orig[i], w.out[i]
+	whole := w.wholeAssign
+	w.wholeAssign = false
 	if w.pending != kindNone {
 		k, fromPolicy := w.pending, w.pendingPolicy
 		w.pending, w.pendingPolicy = kindNone, false
@@ -131,7 +134,7 @@ func (w *argvWalk) arg(i int) {
 		w.flag(i, a, o)
 		return
 	}
-	w.word(i, a, o)
+	w.word(i, a, o, whole)
 }
 
 func (w *argvWalk) flag(i int, a, o string) {
@@ -151,6 +154,17 @@ func (w *argvWalk) flag(i int, a, o string) {
 	}
 	if isHeaderFlag(a) {
 		w.headerNext = true
+		return
+	}
+	if t := w.tool; t != nil && slices.Contains(t.envFlags, name) {
+		if !hasEq {
+			w.wholeAssign = true
+			return
+		}
+		oname, oval, _ := strings.Cut(o, "=")
+		if v := w.assignment(oval); v != oval {
+			w.out[i] = oname + "=" + v
+		}
 		return
 	}
 	if hasEq && isHeaderFlag(name) {
@@ -223,19 +237,17 @@ func (w *argvWalk) shortCluster(i int, a, o string) {
 
 // word handles an argument that is not a flag: a tool's name, a
 // positional argument, a NAME=VALUE assignment.
-func (w *argvWalk) word(i int, a, o string) {
+func (w *argvWalk) word(i int, a, o string, whole bool) {
 	if t, ok := lookupTool(strings.TrimSpace(a)); ok {
-		w.finish()
-		*w = argvWalk{p: w.p, orig: w.orig, out: w.out, depth: w.depth, aws: w.aws, tool: t, lastPos: -1}
-		w.triggerEnd = make([]int, len(t.positional))
-		for k, r := range t.positional {
-			// A rule without trigger words counts from the tool's name.
-			w.triggerEnd[k] = untriggered
-			if len(r.after) == 0 {
-				w.triggerEnd[k] = -1
-			}
-		}
+		w.switchTool(t)
 		return
+	}
+	// ProxyCommand=sshpass -p …: a command named as an option's value.
+	if name, v, ok := strings.Cut(strings.TrimSpace(a), "="); ok && !w.p.secretAssignment(name) {
+		if t, ok := lookupTool(v); ok {
+			w.switchTool(t)
+			return
+		}
 	}
 	if t := w.tool; t != nil {
 		w.words = append(w.words, a)
@@ -256,7 +268,10 @@ func (w *argvWalk) word(i int, a, o string) {
 			}
 		}
 	}
-	if strings.IndexByte(a, '=') > 0 {
+	// An argument with blanks is a shell string or a list of
+	// assignments (ansible -e "a=1 b=2"), which the text rules take
+	// apart, unless it is known to be one assignment.
+	if strings.IndexByte(a, '=') > 0 && (whole || (w.tool != nil && w.tool.wholeAssign) || !hasBlank(a)) {
 		if v := w.assignment(w.out[i]); v != w.out[i] {
 			w.out[i] = v
 		}
@@ -264,6 +279,20 @@ func (w *argvWalk) word(i int, a, o string) {
 }
 
 const untriggered = -2
+
+// switchTool starts the rules of tool t, ending the previous tool's.
+func (w *argvWalk) switchTool(t *toolSpec) {
+	w.finish()
+	*w = argvWalk{p: w.p, orig: w.orig, out: w.out, depth: w.depth, aws: w.aws, tool: t, lastPos: -1}
+	w.triggerEnd = make([]int, len(t.positional))
+	for k, r := range t.positional {
+		// A rule without trigger words counts from the tool's name.
+		w.triggerEnd[k] = untriggered
+		if len(r.after) == 0 {
+			w.triggerEnd[k] = -1
+		}
+	}
+}
 
 func endsWith(words, suffix []string) bool {
 	if len(words) < len(suffix) {
@@ -340,7 +369,7 @@ func (w *argvWalk) assignment(s string) string {
 		return s
 	}
 	v := s[sepEnd:]
-	if v == "" || v == Marker || isVarRef(v) {
+	if nothingToHide(v) {
 		return s
 	}
 	if strings.HasSuffix(asciiLower(name), "extraheader") {
@@ -376,7 +405,7 @@ func (p *Policy) isIdentifier(name string) bool {
 
 // applyKind redacts the value v of a secret flag.
 func (p *Policy) applyKind(k valueKind, v string) string {
-	if v == "" || v == Marker || isVarRef(v) {
+	if nothingToHide(v) {
 		return v
 	}
 	switch k {
@@ -431,7 +460,7 @@ func (p *Policy) applyKind(k valueKind, v string) string {
 		if !ok {
 			break
 		}
-		if val == "" || val == Marker || isVarRef(val) {
+		if nothingToHide(val) {
 			return v
 		}
 		return name + "=" + Marker

@@ -64,10 +64,16 @@ func (p *Policy) strictHeaderLine(s string) string {
 	if end < start {
 		end = len(s)
 	}
-	if v := s[start:end]; v == "" || v == Marker || isVarRef(v) {
+	if v := s[start:end]; nothingToHide(v) {
 		return s
 	}
 	return s[:start] + Marker + s[end:]
+}
+
+// nothingToHide: an empty value, the marker, or only a reference to a
+// secret ("$TOKEN", "Bearer ${TOKEN}", "$(cat token)").
+func nothingToHide(v string) bool {
+	return v == "" || v == Marker || isVarRef(stripScheme(v))
 }
 
 // isVarRef reports whether v is only a reference to a secret, not the
@@ -143,7 +149,9 @@ func (p *Policy) scrubAssignments(s string) string {
 			// A colon separates a name only when the name is quoted
 			// (JSON) or a blank follows (YAML, header lines); this keeps
 			// user:password, host:port and times out.
-			if !quoted && (sepEnd >= len(s) || (s[sepEnd] != ' ' && s[sepEnd] != '\t')) {
+			// A quote right after the colon starts a JavaScript object
+			// value (pwd:'x').
+			if !quoted && (sepEnd >= len(s) || (s[sepEnd] != ' ' && s[sepEnd] != '\t' && s[sepEnd] != '\'' && s[sepEnd] != '"')) {
 				continue
 			}
 			if strings.HasPrefix(s[k:], "://") {
@@ -167,7 +175,7 @@ func (p *Policy) scrubAssignments(s string) string {
 			continue
 		}
 		v := s[vs:ve]
-		if v == Marker || isVarRef(v) || (strength == weakSecret && looksLikePath(v)) {
+		if nothingToHide(v) || (strength == weakSecret && looksLikePath(v)) {
 			continue
 		}
 		if quoted && c == ':' && (v == "true" || v == "false" || v == "null") {
@@ -325,7 +333,7 @@ func scrubSQLPasswords(s string) string {
 		if end <= 0 {
 			continue
 		}
-		if v := s[j+1 : j+1+end]; v != Marker && !isVarRef(v) {
+		if v := s[j+1 : j+1+end]; !nothingToHide(v) {
 			e.replace(j+1, j+1+end, Marker)
 		}
 		i = j + 1 + end
@@ -388,7 +396,7 @@ func (p *Policy) schemelessUserinfo(s string) string {
 			continue
 		}
 		pass := s[j+1 : at]
-		if pass != Marker && !isVarRef(pass) && !allDigits(pass) && strings.IndexByte(pass, '/') < 0 {
+		if !nothingToHide(pass) && !allDigits(pass) && strings.IndexByte(pass, '/') < 0 {
 			e.replace(j+1, at, Marker)
 		}
 		i = wordEnd

@@ -234,6 +234,13 @@ func scrubTokens(s string, aws bool) (string, bool) {
 				continue
 			}
 		}
+		if c == 'e' {
+			if end := jwtEnd(s, i); end > 0 {
+				e.replace(i, end, Marker)
+				i = end
+				continue
+			}
+		}
 		if (c == 'M' || c == 'N' || c == 'O') && i+24 < len(s) {
 			if end := discordToken(s, i); end > 0 {
 				e.replace(i, end, Marker)
@@ -333,6 +340,37 @@ func discordToken(s string, i int) int {
 		}
 	}
 	if parts[0] < 24 || parts[1] != 6 || parts[2] < 27 {
+		return -1
+	}
+	return k
+}
+
+// jwtEnd matches a JSON Web Token (or JWE): base64url parts joined by
+// dots, the first a JSON object ("eyJ"), at least two parts of 10+.
+func jwtEnd(s string, i int) int {
+	if !strings.HasPrefix(s[i:], "eyJ") {
+		return -1
+	}
+	k, parts, long := i, 0, 0
+	for {
+		start := k
+		for k < len(s) && classURL64.has(s[k]) {
+			k++
+		}
+		parts++
+		if k-start >= 10 {
+			long++
+		}
+		if k+1 < len(s) && s[k] == '.' && classURL64.has(s[k+1]) {
+			k++
+			continue
+		}
+		if k < len(s) && s[k] == '.' && parts == 2 {
+			k++ // an empty signature (alg "none")
+		}
+		break
+	}
+	if parts < 2 || long < 2 {
 		return -1
 	}
 	return k

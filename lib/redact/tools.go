@@ -104,6 +104,11 @@ type toolSpec struct {
 	// batchFlag: when this short flag is given, the last positional is a
 	// password (htpasswd -b).
 	batchFlag byte
+	// envFlags take one NAME=VALUE whose value may hold blanks (docker
+	// -e "DB_PASSWORD=a b"); wholeAssign: every NAME=VALUE argument is
+	// one assignment (env NAME=VALUE… CMD).
+	envFlags    []string
+	wholeAssign bool
 }
 
 func shortRules(pairs ...any) map[byte]flagRule {
@@ -138,10 +143,28 @@ var tools = func() map[string]*toolSpec {
 		"mongo", "mongosh", "mongodump", "mongorestore", "mongoexport", "mongoimport",
 		"mongostat", "mongotop", "mongofiles", "sshpass", "twine", "useradd", "usermod",
 		"ncftp", "ncftpput", "ncftpget")
+	add(&toolSpec{
+		short:    shortRules(byte('p'), flagRule{kind: kindSecret, when: loginOnly}),
+		envFlags: []string{"-e", "--env", "--build-arg"},
+	}, "docker", "podman", "nerdctl", "buildah", "finch")
 	add(&toolSpec{short: shortRules(byte('p'), flagRule{kind: kindSecret, when: loginOnly})},
-		"docker", "podman", "nerdctl", "buildah", "skopeo", "oras", "crane", "regctl",
-		"finch", "helm", "singularity", "apptainer", "cosign", "az")
-	add(&toolSpec{short: shortRules(byte('a'), secretRule)}, "redis-cli", "valkey-cli", "keydb-cli")
+		"skopeo", "oras", "crane", "regctl", "helm", "singularity", "apptainer", "cosign")
+	m["az"] = &toolSpec{
+		short: shortRules(byte('p'), flagRule{kind: kindSecret, when: loginOnly}),
+		long:  map[string]flagRule{"--value": {kind: kindSecret, when: []string{"secret"}}},
+	}
+	m["bw"] = &toolSpec{positional: []posRule{
+		{after: []string{"login"}, mode: posIndex, index: 1, kind: kindSecret},
+		{after: []string{"unlock"}, mode: posIndex, index: 0, kind: kindSecret},
+	}}
+	m["env"] = &toolSpec{wholeAssign: true}
+	add(&toolSpec{
+		short: shortRules(byte('a'), secretRule),
+		positional: []posRule{
+			{after: []string{"AUTH"}, mode: posAll, kind: kindSecret},
+			{after: []string{"auth"}, mode: posAll, kind: kindSecret},
+		},
+	}, "redis-cli", "valkey-cli", "keydb-cli")
 	add(&toolSpec{short: shortRules(byte('P'), secretRule)},
 		"zip", "unzip", "sqlcmd", "bcp", "osql", "tsql", "bsqldb", "freebcp",
 		"mosquitto_pub", "mosquitto_sub", "mosquitto_rr")
@@ -216,7 +239,6 @@ var tools = func() map[string]*toolSpec {
 	m["railway"] = &toolSpec{assignAll: []string{"variables"}}
 	m["firebase"] = &toolSpec{assignAll: []string{"functions:config:set"}}
 	m["netlify"] = &toolSpec{positional: []posRule{{after: []string{"env:set"}, mode: posIndex, index: 1, kind: kindSecret}}}
-	add(&toolSpec{assignAll: []string{"secret"}}, "kubectl", "oc")
 	m["htpasswd"] = &toolSpec{batchFlag: 'b'}
 	m["security"] = &toolSpec{short: shortRules(byte('w'), flagRule{
 		kind: kindSecret, when: []string{"add-generic-password", "add-internet-password"},
@@ -243,6 +265,20 @@ var tools = func() map[string]*toolSpec {
 	m["rclone"] = &toolSpec{positional: []posRule{{after: []string{"obscure"}, mode: posAll, kind: kindSecret}}}
 	m["dotnet"] = &toolSpec{short: shortRules(byte('k'), flagRule{kind: kindSecret, when: []string{"nuget"}})}
 	m["nuget"] = &toolSpec{positional: []posRule{{after: []string{"setapikey"}, mode: posAll, kind: kindSecret}}}
+	// Commands without secret rules of their own still end the previous
+	// tool's rules: sshpass -p pw ssh -p 2222 host.
+	plain := &toolSpec{}
+	for _, n := range []string{
+		"ssh", "scp", "sftp", "rsync", "sudo", "doas", "xargs", "nohup", "timeout",
+		"nice", "exec", "time", "watch", "strace", "bash", "sh", "zsh", "dash", "ksh",
+		"fish", "python", "python3", "node", "deno", "ruby", "perl", "php", "java",
+		"go", "make", "npx", "uvx", "kubectl", "oc", "psql", "pg_dump", "pg_restore",
+		"sqlite3", "cat", "echo", "printf", "tar", "gzip", "tee",
+	} {
+		if _, ok := m[n]; !ok {
+			m[n] = plain
+		}
+	}
 	return m
 }()
 

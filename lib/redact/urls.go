@@ -301,7 +301,7 @@ func (p *Policy) pairs(e *scanner, s string, from, to int) {
 					ve++
 				}
 			}
-			if v := s[vs:ve]; v != "" && v != Marker && !isVarRef(v) && vs >= e.done {
+			if v := s[vs:ve]; !nothingToHide(v) && vs >= e.done {
 				e.replace(vs, ve, Marker)
 			}
 			if ve > k {
