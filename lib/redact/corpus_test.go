@@ -48,8 +48,8 @@ func loadCorpus(t testing.TB) []corpusCase {
 // corpusScore counts the secrets that survive and the kept text that does.
 type corpusScore struct {
 	secrets, leaks, keep, kept int
-	leaked, lost                []string
-	unexpected                  []string // leaks outside the known misses
+	leaked, lost               []string
+	unexpected                 []string // leaks outside the known misses
 }
 
 func scoreCorpus(p *Policy, rules Rules, cases []corpusCase) corpusScore {
