@@ -104,6 +104,9 @@ func EncodePath(p string) string {
 // canonical (it would give one path two spellings).
 func DecodePath(s string) (string, error) {
 	if !strings.HasPrefix(s, b64Prefix) {
+		if !utf8.ValidString(s) {
+			return "", fmt.Errorf("invalid encoded path %q: not UTF-8", s)
+		}
 		return s, nil
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(s[len(b64Prefix):])
