@@ -15,10 +15,10 @@ import (
 type fsCmd struct {
 	Paths           []string `arg:"" name:"path" help:"Tracked roots (directories or files)."`
 	Manifest        bool     `help:"Print one NDJSON line per file, then a last line with the root."`
-	RollbackExclude []string `name:"rollback-exclude" placeholder:"PATTERN" help:"Exclude a name, an a/b run of names, an absolute path, or a glob over file names (repeatable)."`
-	RollbackInclude []string `name:"rollback-include" placeholder:"NAME" help:"Force-include a name or a/b run, overriding every exclusion (repeatable)."`
+	RollbackExclude []string `name:"rollback-exclude" sep:"none" placeholder:"PATTERN" help:"Exclude a name, an a/b run of names, an absolute path, or a glob over file names (repeatable)."`
+	RollbackInclude []string `name:"rollback-include" sep:"none" placeholder:"NAME" help:"Force-include a name or a/b run, overriding every exclusion (repeatable)."`
 	RollbackAll     bool     `name:"rollback-all" help:"Exclude only VCS internals by default (.git .hg .svn)."`
-	SkipDir         []string `name:"skip-dir" placeholder:"NAME" help:"Leave out top-level directories of this name (repeatable)."`
+	SkipDir         []string `name:"skip-dir" sep:"none" placeholder:"NAME" help:"Leave out top-level directories of this name (repeatable)."`
 	Jobs            int      `default:"0" help:"Files hashed in parallel (0: one per CPU)."`
 	MaxEntries      int      `name:"max-entries" default:"0" help:"Fail when the walk visits more entries (0: no limit)."`
 	MaxBytes        int64    `name:"max-bytes" default:"0" help:"Fail when the files hold more bytes (0: no limit)."`
