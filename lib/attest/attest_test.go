@@ -11,7 +11,10 @@ import (
 	"testing"
 
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/dsse"
+	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/session"
 )
 
@@ -348,6 +351,36 @@ func signedDir(t *testing.T, key *ecdsa.PrivateKey, s *session.Session, payload 
 	return dir
 }
 
+// writeLog records events (canonical event JSON) as dir's event log with
+// nono's recorder and sets s.AuditIntegrity to the log's totals.
+func writeLog(t *testing.T, dir string, s *session.Session, events ...[]byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	rec := chain.NewRecorder(&buf)
+	for _, ev := range events {
+		if err := rec.Append(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(t, filepath.Join(dir, session.EventsFileName), buf.Bytes())
+	res, err := chain.Verify(bytes.NewReader(buf.Bytes()), chain.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AuditIntegrity = &session.Integrity{HashAlgorithm: "sha256", EventCount: res.EventCount,
+		ChainHead: merkle.Hex(*res.ChainHead), MerkleRoot: merkle.Hex(*res.MerkleRoot)}
+}
+
+// recordSession writes a real two-event log for s (started with policy)
+// and then s itself into dir.
+func recordSession(t *testing.T, dir string, s *session.Session, policy canon.Value) {
+	t.Helper()
+	writeLog(t, dir, s, event.SessionStarted(s.Started, s.Command, policy), event.SessionEnded(*s.Ended, 0))
+	if err := session.Write(dir, s); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func newSession(t *testing.T) *session.Session {
 	ended := "2026-04-21T20:00:01.987654321+00:00"
 	code := int32(0)
@@ -423,10 +456,7 @@ func TestSignSessionRoundTrip(t *testing.T) {
 		if pol.Kind == canon.Object {
 			s.Command = []string{"curl", "--private-token=[REDACTED]", "https://example.com/cb?state=visible&token=[REDACTED]"}
 		}
-		if err := session.Write(dir, s); err != nil {
-			t.Fatal(err)
-		}
-		write(t, filepath.Join(dir, session.EventsFileName), startedRecord(s.Command, pol))
+		recordSession(t, dir, s, pol)
 		att, err := SignSession(dir, key, false)
 		if err != nil {
 			t.Fatal(err)
@@ -478,33 +508,42 @@ func TestSignRefusals(t *testing.T) {
 	key, _ := dsse.GenerateKey()
 	cases := []struct {
 		name, want string
-		edit       func(*session.Session)
-		log        []byte
+		edit       func(t *testing.T, dir string, s *session.Session)
 	}{
 		{"no integrity", "Signing failed for 0123456789abcdef: audit attestation requires audit integrity to be enabled",
-			func(s *session.Session) { s.AuditIntegrity = nil }, nil},
-		{"not ended", "session 0123456789abcdef has not ended", func(s *session.Session) { s.Ended = nil }, nil},
-		{"unredacted command", "not redacted", func(s *session.Session) {
+			func(t *testing.T, dir string, s *session.Session) { s.AuditIntegrity = nil }},
+		{"not ended", "session 0123456789abcdef has not ended", func(t *testing.T, dir string, s *session.Session) { s.Ended = nil }},
+		{"unredacted command", "not redacted", func(t *testing.T, dir string, s *session.Session) {
 			s.Command = []string{"curl", "-H", "Authorization: Bearer sk-secret"}
-		}, nil},
-		{"bad root", "audit_integrity.merkle_root", func(s *session.Session) { s.AuditIntegrity.MerkleRoot = "zz" }, nil},
-		{"no log", "read the session's redaction policy", func(s *session.Session) {}, []byte{}},
-		{"first event", "want session_started", func(s *session.Session) {}, []byte(`{"sequence":0,"event_json":"{\"type\":\"session_ended\"}"}` + "\n")},
+		}},
+		{"bad root", "audit_integrity.merkle_root", func(t *testing.T, dir string, s *session.Session) { s.AuditIntegrity.MerkleRoot = "zz" }},
+		{"event count", "audit_integrity.event_count is 3 but the event log holds 2 records", func(t *testing.T, dir string, s *session.Session) {
+			s.AuditIntegrity.EventCount = 3
+		}},
+		{"chain head", "audit_integrity.chain_head is not the event log's chain head", func(t *testing.T, dir string, s *session.Session) {
+			s.AuditIntegrity.ChainHead = exampleHead
+		}},
+		{"root", "audit_integrity.merkle_root is not the event log's Merkle root", func(t *testing.T, dir string, s *session.Session) {
+			s.AuditIntegrity.MerkleRoot = exampleRoot
+		}},
+		{"no log", "verify the event log", func(t *testing.T, dir string, s *session.Session) {
+			os.Remove(filepath.Join(dir, session.EventsFileName))
+		}},
+		{"broken log", "verify the event log", func(t *testing.T, dir string, s *session.Session) {
+			write(t, filepath.Join(dir, session.EventsFileName), []byte("{}\n"))
+		}},
+		{"first event", "want session_started", func(t *testing.T, dir string, s *session.Session) {
+			writeLog(t, dir, s, event.SessionEnded(*s.Ended, 0))
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			s := newSession(t)
-			c.edit(s)
+			recordSession(t, dir, s, canon.NullValue())
+			c.edit(t, dir, s)
 			if err := session.Write(dir, s); err != nil {
 				t.Fatal(err)
-			}
-			log := c.log
-			if log == nil {
-				log = startedRecord(s.Command, canon.NullValue())
-			}
-			if len(log) > 0 {
-				write(t, filepath.Join(dir, session.EventsFileName), log)
 			}
 			_, err := SignSession(dir, key, false)
 			if err == nil || !strings.Contains(err.Error(), c.want) {

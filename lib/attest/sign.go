@@ -21,7 +21,9 @@ import (
 
 	"github.com/nono-audit/nono/lib/atomicfile"
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/dsse"
+	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/session"
 )
@@ -130,8 +132,9 @@ func Sign(s *session.Session, policy canon.Value, key *ecdsa.PrivateKey) (*dsse.
 // ErrAlreadySigned refuses to sign a session twice without being told to.
 var ErrAlreadySigned = errors.New("session is already signed")
 
-// SignSession signs the completed session in dir: it reads session.json
-// and the redaction policy from the log's session_started event, writes
+// SignSession signs the completed session in dir: it reads session.json,
+// verifies that the event log adds up to its audit_integrity, reads the
+// redaction policy from the log's session_started event, writes
 // dir/audit-attestation.bundle atomically (mode 0600) and then sets
 // audit_attestation in session.json. A session that already has an
 // attestation is refused unless resign is set. If session.json changed
@@ -150,7 +153,11 @@ func SignSession(dir string, key *ecdsa.PrivateKey, resign bool) (*session.Attes
 		_, err := Statement(s, canon.NullValue(), "")
 		return nil, err
 	}
-	policy, err := readStartedPolicy(filepath.Join(dir, session.EventsFileName))
+	logPath := filepath.Join(dir, session.EventsFileName)
+	if err := checkLog(logPath, s); err != nil {
+		return nil, err
+	}
+	policy, err := readStartedPolicy(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("read the session's redaction policy: %w", err)
 	}
@@ -183,4 +190,33 @@ func sameSignedFields(a, b *session.Session) bool {
 	endedEq := (a.Ended == nil) == (b.Ended == nil) && (a.Ended == nil || *a.Ended == *b.Ended)
 	return a.SessionID == b.SessionID && a.Started == b.Started && endedEq &&
 		slices.Equal(a.Command, b.Command) && b.AuditIntegrity != nil && *a.AuditIntegrity == *b.AuditIntegrity
+}
+
+// checkLog verifies the event log and refuses a session whose
+// audit_integrity is not what the log adds up to: an attestation must
+// never vouch for a summary its own log contradicts. nono-py records and
+// a truncated final record are accepted as nono-merkle accepts them; only
+// the totals have to agree.
+func checkLog(path string, s *session.Session) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("verify the event log: %w", err)
+	}
+	defer f.Close()
+	res, err := chain.Verify(f, chain.Options{Lenient: true, AllowPartialTail: true})
+	if err != nil {
+		return fmt.Errorf("verify the event log %s: %w", path, err)
+	}
+	in := s.AuditIntegrity
+	switch {
+	case res.ChainHead == nil:
+		return fmt.Errorf("session %s: the event log %s is empty; refusing to sign", s.SessionID, path)
+	case res.EventCount != in.EventCount:
+		return fmt.Errorf("session %s: audit_integrity.event_count is %d but the event log holds %d records; refusing to sign", s.SessionID, in.EventCount, res.EventCount)
+	case !strings.EqualFold(merkle.Hex(*res.ChainHead), in.ChainHead):
+		return fmt.Errorf("session %s: audit_integrity.chain_head is not the event log's chain head; refusing to sign", s.SessionID)
+	case !strings.EqualFold(merkle.Hex(*res.MerkleRoot), in.MerkleRoot):
+		return fmt.Errorf("session %s: audit_integrity.merkle_root is not the event log's Merkle root; refusing to sign", s.SessionID)
+	}
+	return nil
 }
