@@ -97,6 +97,7 @@ func (v *Verification) checkLog() {
 		return
 	}
 	v.Log = res
+	v.checkEnds(res)
 	v.countMatches = res.EventCount == s.AuditEventCount
 	if !v.countMatches {
 		v.problem(fmt.Sprintf("session.json audit_event_count is %d but the log holds %d records", s.AuditEventCount, res.EventCount))
@@ -120,6 +121,28 @@ func (v *Verification) checkLog() {
 	v.rootMatches = hashEqual(sum.MerkleRoot, res.MerkleRoot)
 	if !v.rootMatches {
 		v.problem(fmt.Sprintf("Merkle root mismatch: session.json has %s, the log gives %s", sum.MerkleRoot, hexOrNone(res.MerkleRoot)))
+	}
+}
+
+// checkEnds checks that the log is a whole recording: it starts with
+// session_started and, once the session has ended, ends with
+// session_ended. The chain alone cannot tell a recording that stopped
+// early (a recorder that died, then a summary sealed over what was left).
+func (v *Verification) checkEnds(res *chain.Result) {
+	if res.EventCount == 0 {
+		v.problem("the event log holds no records")
+		return
+	}
+	first, last, err := edgeEventTypes(filepath.Join(v.Entry.AuditDir, session.EventsFileName))
+	if err != nil {
+		v.problem("event log: " + err.Error())
+		return
+	}
+	if first != "session_started" {
+		v.problem(fmt.Sprintf("the event log starts with %q, not session_started", first))
+	}
+	if v.Entry.Session.Ended != nil && last != "session_ended" {
+		v.problem(fmt.Sprintf("the event log ends with %q, not session_ended: the recording stopped early", last))
 	}
 }
 

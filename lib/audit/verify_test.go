@@ -212,13 +212,17 @@ func TestVerifyDirectoryNameMismatch(t *testing.T) {
 // log, totals, signature (when key is set), ledger entry.
 func recordSession(t *testing.T, root, id string, integrity bool, key string) string {
 	t.Helper()
+	return recordEvents(t, root, id, integrity, key,
+		`{"type":"session_started","started":"2026-04-21T20:00:00+02:00","command":["make","test"]}`,
+		`{"type":"url_open","request":{"request_id":"open-1","url":"https://example.com/","child_pid":42,"session_id":"`+id+`"},"success":true,"error":null}`,
+		`{"type":"session_ended","ended":"2026-04-21T20:00:04+02:00","exit_code":0}`,
+	)
+}
+
+func recordEvents(t *testing.T, root, id string, integrity bool, key string, events ...string) string {
+	t.Helper()
 	dir := filepath.Join(root, id)
 	os.MkdirAll(dir, 0o700)
-	events := []string{
-		`{"type":"session_started","started":"2026-04-21T20:00:00+02:00","command":["make","test"]}`,
-		`{"type":"url_open","request":{"request_id":"open-1","url":"https://example.com/","child_pid":42,"session_id":"` + id + `"},"success":true,"error":null}`,
-		`{"type":"session_ended","ended":"2026-04-21T20:00:04+02:00","exit_code":0}`,
-	}
 	logPath := filepath.Join(dir, session.EventsFileName)
 	writeLog(t, logPath, events...)
 	f, _ := os.Open(logPath)
@@ -231,7 +235,7 @@ func recordSession(t *testing.T, root, id string, integrity bool, key string) st
 	s := &session.Session{SessionID: id, Started: "2026-04-21T20:00:00+02:00", Ended: &ended,
 		Command: []string{"make", "test"}, TrackedPaths: []string{"/w"}, ExitCode: &code,
 		AuditEventCount: res.EventCount}
-	if integrity {
+	if integrity && res.EventCount > 0 {
 		s.AuditIntegrity = &session.Integrity{HashAlgorithm: "sha256", EventCount: res.EventCount,
 			ChainHead: merkle.Hex(*res.ChainHead), MerkleRoot: merkle.Hex(*res.MerkleRoot)}
 	}
@@ -377,4 +381,78 @@ func TestVerifyDamagedSession(t *testing.T) {
 	if _, err := VerifySession(e, VerifyOptions{AuditRoot: st.root}); err == nil || !strings.Contains(err.Error(), "session bad") {
 		t.Fatalf("VerifySession of a damaged session: %v", err)
 	}
+}
+
+// A recording that stopped early but was sealed as it was (counts,
+// summary and ledger all agree) is still caught.
+func TestVerifyIncompleteRecording(t *testing.T) {
+	root := t.TempDir()
+	recordEvents(t, root, "cut", true, "",
+		`{"type":"session_started","started":"2026-04-21T20:00:00+02:00","command":["make","test"]}`,
+		`{"type":"url_open","request":{"request_id":"open-1","url":"https://example.com/","child_pid":42,"session_id":"cut"},"success":true,"error":null}`)
+	recordEvents(t, root, "headless", false, "",
+		`{"type":"session_ended","ended":"2026-04-21T20:00:04+02:00","exit_code":0}`)
+	recordEvents(t, root, "empty", false, "")
+	cases := map[string]string{
+		"cut":      `the event log ends with "url_open", not session_ended: the recording stopped early`,
+		"headless": `the event log starts with "session_ended", not session_started`,
+		"empty":    "the event log holds no records",
+	}
+	for id, want := range cases {
+		v := verify(t, root, id, "")
+		if len(v.Problems) != 1 || v.Problems[0] != want {
+			t.Errorf("%s: problems %q, want just %q", id, v.Problems, want)
+		}
+		if got := field(t, v, "session", "verification_error"); got != `"`+strings.ReplaceAll(want, `"`, `\"`)+`"` {
+			t.Errorf("%s: verification_error %s", id, got)
+		}
+	}
+}
+
+func TestLastLine(t *testing.T) {
+	long := strings.Repeat("x", 200<<10)
+	cases := map[string]string{
+		"a\nb\n":            "b",
+		"a\nb\n\n  \n\t\n":  "b",
+		"a\nb  \r\n":        "b",
+		"abc":               "abc",
+		"\n\nabc\n":         "abc",
+		"a\n" + long + "\n": long,
+		long + "\nz\n":      "z",
+	}
+	for in, want := range cases {
+		got, err := lastLine(strings.NewReader(in), int64(len(in)), 1<<20)
+		if err != nil || string(got) != want {
+			t.Errorf("lastLine(%.20q) = %.20q, %v; want %.20q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "\n", " \n\t\n"} {
+		if _, err := lastLine(strings.NewReader(in), int64(len(in)), 100); err == nil {
+			t.Errorf("lastLine(%q) accepted", in)
+		}
+	}
+	in := "a\n" + long + "\n"
+	if _, err := lastLine(strings.NewReader(in), int64(len(in)), 100<<10); err == nil {
+		t.Error("line over the limit accepted")
+	}
+}
+
+func FuzzLastLine(f *testing.F) {
+	for _, s := range []string{"a\nb\n", "a\n\n", "x", "\n \n", strings.Repeat("y", 70<<10) + "\nq"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := lastLine(strings.NewReader(s), int64(len(s)), 1<<30)
+		trimmed := strings.TrimRight(s, " \t\r\n")
+		if trimmed == "" {
+			if err == nil {
+				t.Fatalf("lastLine(%q) = %q, want an error", s, got)
+			}
+			return
+		}
+		want := trimmed[strings.LastIndexByte(trimmed, '\n')+1:]
+		if err != nil || string(got) != want {
+			t.Fatalf("lastLine(%q) = %q, %v; want %q", s, got, err, want)
+		}
+	})
 }
