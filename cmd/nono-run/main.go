@@ -13,13 +13,9 @@ import (
 	"os"
 
 	"github.com/nono-audit/nono/lib/cli"
-	"github.com/nono-audit/nono/lib/supervise"
 )
 
 func main() {
-	if supervise.IsWatchdog(os.Args, os.Getenv) {
-		os.Exit(supervise.RunWatchdog(os.Args))
-	}
 	if len(os.Args) > 1 && os.Args[1] == "plan" {
 		// `plan` is only ever the first word: `nono-run -- plan` runs a
 		// program called plan.

@@ -21,14 +21,11 @@ import (
 	"github.com/nono-audit/nono/lib/session"
 )
 
-// The test binary doubles as the supervisor's watchdog and as the helper
-// processes of the terminal tests (terminal_test.go).
+// The test binary doubles as the helper processes of the terminal tests
+// (terminal_test.go).
 const helperEnv = "SUPERVISE_TEST_HELPER"
 
 func TestMain(m *testing.M) {
-	if IsWatchdog(os.Args, os.Getenv) {
-		os.Exit(RunWatchdog(os.Args))
-	}
 	switch os.Getenv(helperEnv) {
 	case "supervisor":
 		os.Exit(helperSupervisor(os.Args[1:]))
