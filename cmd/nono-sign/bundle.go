@@ -13,7 +13,7 @@ import (
 
 type bundleCmd struct {
 	Key        string `required:"" help:"Signing key reference: file:///ABS/PATH or env://VAR." placeholder:"REF"`
-	Events     string `help:"The session's audit-events.ndjson, whose session_started event holds the redaction policy (default: the secure default policy)." placeholder:"FILE" type:"existingfile"`
+	Events     string `help:"The session's audit-events.ndjson: checked against audit_integrity, and its session_started event gives the redaction policy (without it: the secure default policy, log unchecked)." placeholder:"FILE" type:"existingfile"`
 	SessionOut string `name:"session-out" help:"Also write the session record with its audit_attestation set to FILE." placeholder:"FILE"`
 }
 
@@ -32,14 +32,8 @@ func (c *bundleCmd) Run() error {
 	}
 	policy := canon.NullValue()
 	if c.Events != "" {
-		f, err := os.Open(c.Events)
-		if err != nil {
+		if policy, err = attest.ReadLog(c.Events, s); err != nil {
 			return err
-		}
-		policy, err = attest.StartedPolicy(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", c.Events, err)
 		}
 	}
 	b, att, err := attest.Sign(s, policy, key)

@@ -153,13 +153,9 @@ func SignSession(dir string, key *ecdsa.PrivateKey, resign bool) (*session.Attes
 		_, err := Statement(s, canon.NullValue(), "")
 		return nil, err
 	}
-	logPath := filepath.Join(dir, session.EventsFileName)
-	if err := checkLog(logPath, s); err != nil {
-		return nil, err
-	}
-	policy, err := readStartedPolicy(logPath)
+	policy, err := ReadLog(filepath.Join(dir, session.EventsFileName), s)
 	if err != nil {
-		return nil, fmt.Errorf("read the session's redaction policy: %w", err)
+		return nil, err
 	}
 	bundle, att, err := Sign(s, policy, key)
 	if err != nil {
@@ -190,6 +186,23 @@ func sameSignedFields(a, b *session.Session) bool {
 	endedEq := (a.Ended == nil) == (b.Ended == nil) && (a.Ended == nil || *a.Ended == *b.Ended)
 	return a.SessionID == b.SessionID && a.Started == b.Started && endedEq &&
 		slices.Equal(a.Command, b.Command) && b.AuditIntegrity != nil && *a.AuditIntegrity == *b.AuditIntegrity
+}
+
+// ReadLog checks the event log at path against s (see checkLog) and
+// returns the redaction policy its session_started event recorded.
+func ReadLog(path string, s *session.Session) (canon.Value, error) {
+	if s.AuditIntegrity == nil {
+		_, err := Statement(s, canon.NullValue(), "")
+		return canon.Value{}, err
+	}
+	if err := checkLog(path, s); err != nil {
+		return canon.Value{}, err
+	}
+	policy, err := readStartedPolicy(path)
+	if err != nil {
+		return canon.Value{}, fmt.Errorf("read the session's redaction policy: %w", err)
+	}
+	return policy, nil
 }
 
 // checkLog verifies the event log and refuses a session whose
