@@ -60,7 +60,7 @@ func startedRecord(command []string, policy canon.Value) []byte {
 }
 
 // exampleDir lays out the spec's worked example as a session directory.
-func exampleDir(t *testing.T) (string, *session.Session) {
+func exampleDir(t testing.TB) (string, *session.Session) {
 	t.Helper()
 	dir := t.TempDir()
 	raw := testdata(t, "attestation-example.session.json")
@@ -381,7 +381,7 @@ func recordSession(t *testing.T, dir string, s *session.Session, policy canon.Va
 	}
 }
 
-func newSession(t *testing.T) *session.Session {
+func newSession() *session.Session {
 	ended := "2026-04-21T20:00:01.987654321+00:00"
 	code := int32(0)
 	return &session.Session{
@@ -425,7 +425,7 @@ func TestStatementsUpstreamAccepts(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := newSession(t)
+			s := newSession()
 			payload := good(s)
 			if !strings.Contains(payload, c.old) {
 				t.Fatalf("statement lacks %q:\n%s", c.old, payload)
@@ -437,7 +437,7 @@ func TestStatementsUpstreamAccepts(t *testing.T) {
 	}
 	// Upstream falls back to the unsigned hint when the statement does not
 	// validate; the signed key id still has to match afterwards.
-	s := newSession(t)
+	s := newSession()
 	payload := strings.Replace(good(s), `"key_id":"`+keyID, `"key_id":"`+strings.Repeat("0", 64), 1)
 	dir := signedDir(t, key, s, []byte(payload), canon.NullValue())
 	wantFail(t, verify(t, dir, s, ""), "signer_key_id", "audit attestation signer key mismatch: expected "+keyID+", got "+strings.Repeat("0", 64), nil)
@@ -451,7 +451,7 @@ func TestSignSessionRoundTrip(t *testing.T) {
 	)
 	for _, pol := range []canon.Value{canon.NullValue(), policy} {
 		dir := t.TempDir()
-		s := newSession(t)
+		s := newSession()
 		s.Command = []string{"curl", "-H", "Authorization: [REDACTED]", "https://example.com/api?token=[REDACTED]&format=json"}
 		if pol.Kind == canon.Object {
 			s.Command = []string{"curl", "--private-token=[REDACTED]", "https://example.com/cb?state=visible&token=[REDACTED]"}
@@ -539,7 +539,7 @@ func TestSignRefusals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			s := newSession(t)
+			s := newSession()
 			recordSession(t, dir, s, canon.NullValue())
 			c.edit(t, dir, s)
 			if err := session.Write(dir, s); err != nil {
