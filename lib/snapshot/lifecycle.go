@@ -103,7 +103,7 @@ func (e *SpaceError) Error() string {
 // Begin takes the baseline snapshot (000) before the child starts, and
 // records its root in session.json before returning, so that a session
 // that crashes can still be listed, verified and restored.
-func Begin(o Options) (*Result, error) {
+func Begin(o Options) (_ *Result, err error) {
 	o.defaults()
 	s, err := session.Read(o.SessionDir)
 	if err != nil {
@@ -138,6 +138,14 @@ func Begin(o Options) (*Result, error) {
 	}
 	var store *Store
 	if o.StoreDir != "" {
+		if _, statErr := os.Lstat(o.StoreDir); errors.Is(statErr, os.ErrNotExist) {
+			// A baseline that fails leaves no half-filled store behind.
+			defer func() {
+				if err != nil {
+					os.RemoveAll(o.StoreDir)
+				}
+			}()
+		}
 		if err := makeStoreDir(o.StoreDir); err != nil {
 			return nil, err
 		}
