@@ -56,12 +56,12 @@ var extraEnvVars = set(
 	"pgpassword", "mysql_pwd", "npm_config__auth", "docker_auth_config", "netrc",
 )
 
-func set(names ...string) map[string]struct{} {
-	m := make(map[string]struct{}, len(names))
+func set(names ...string) *nameSet {
+	s := newNameSet(len(names))
 	for _, n := range names {
-		m[asciiLower(n)] = struct{}{}
+		s.add(asciiLower(n))
 	}
-	return m
+	return &s
 }
 
 // nameComponents splits a flag, variable or key name into lowercase
@@ -174,10 +174,10 @@ func secretName(name string) nameStrength {
 		return notSecret
 	}
 	last := comps[len(comps)-1]
-	if _, ok := notSecretLast[last]; ok {
+	if notSecretLast.contains(last) {
 		return notSecret
 	}
-	if _, ok := notSecretFirst[comps[0]]; ok && len(comps) > 1 {
+	if notSecretFirst.contains(comps[0]) && len(comps) > 1 {
 		return notSecret
 	}
 	strength := notSecret
@@ -195,7 +195,7 @@ func secretName(name string) nameStrength {
 			c == "authorization" || c == "creds"):
 			return strongSecret
 		case isLast && strings.HasSuffix(c, "pass") && len(c) > 4:
-			if _, ok := notPassWords[c]; !ok {
+			if !notPassWords.contains(c) {
 				return strongSecret
 			}
 		case isLast && c == "key" && len(comps) > 1:
@@ -203,7 +203,7 @@ func secretName(name string) nameStrength {
 		case c == "credential" || c == "credentials":
 			strength = weakSecret
 		default:
-			if _, ok := fusedSecret[c]; ok && strings.HasSuffix(c, "key") {
+			if fusedSecret.contains(c) && strings.HasSuffix(c, "key") {
 				return strongSecret
 			}
 		}

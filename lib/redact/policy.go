@@ -97,20 +97,53 @@ func defaultNames(c Category) []string {
 // ignoring ASCII case only: upstream does not fold Unicode, so neither may
 // we (K U+212A KELVIN SIGN is not k).
 type Policy struct {
-	sets [numCategories]map[string]struct{}
+	sets [numCategories]nameSet
 	// allowed holds every name the configuration asked to leave
 	// unredacted, in stored form. The Default rules consult it so that an
 	// explicit allowance also turns off their own rules for that name.
-	allowed map[string]struct{}
+	allowed nameSet
+}
+
+// nameSet is a set of stored names that can say no quickly: lens has bit
+// n set when a name of n bytes is in the set (bit 63: 63 or more), so most
+// lookups never hash.
+type nameSet struct {
+	m    map[string]struct{}
+	lens uint64
+}
+
+func newNameSet(n int) nameSet { return nameSet{m: make(map[string]struct{}, n)} }
+
+func lenBit(n int) uint64 { return 1 << min(n, 63) }
+
+func (s *nameSet) add(n string) {
+	s.m[n] = struct{}{}
+	s.lens |= lenBit(len(n))
+}
+
+func (s *nameSet) del(n string) {
+	if _, ok := s.m[n]; !ok {
+		return
+	}
+	delete(s.m, n)
+	s.lens = 0
+	for k := range s.m {
+		s.lens |= lenBit(len(k))
+	}
+}
+
+func (s *nameSet) contains(n string) bool {
+	_, ok := s.m[n]
+	return ok
 }
 
 // DefaultPolicy returns the secure default policy.
 func DefaultPolicy() *Policy {
-	p := &Policy{allowed: map[string]struct{}{}}
+	p := &Policy{allowed: newNameSet(0)}
 	for c := range numCategories {
-		p.sets[c] = make(map[string]struct{}, 16)
+		p.sets[c] = newNameSet(16)
 		for _, n := range defaultNames(c) {
-			p.sets[c][normalizeName(n)] = struct{}{}
+			p.sets[c].add(normalizeName(n))
 		}
 	}
 	return p
@@ -118,15 +151,15 @@ func DefaultPolicy() *Policy {
 
 // Clone returns an independent copy of p.
 func (p *Policy) Clone() *Policy {
-	q := &Policy{allowed: make(map[string]struct{}, len(p.allowed))}
+	q := &Policy{allowed: newNameSet(len(p.allowed.m))}
 	for c := range numCategories {
-		q.sets[c] = make(map[string]struct{}, len(p.sets[c]))
-		for n := range p.sets[c] {
-			q.sets[c][n] = struct{}{}
+		q.sets[c] = newNameSet(len(p.sets[c].m))
+		for n := range p.sets[c].m {
+			q.sets[c].add(n)
 		}
 	}
-	for n := range p.allowed {
-		q.allowed[n] = struct{}{}
+	for n := range p.allowed.m {
+		q.allowed.add(n)
 	}
 	return q
 }
@@ -136,7 +169,7 @@ func (p *Policy) Clone() *Policy {
 func (p *Policy) Add(c Category, names ...string) {
 	for _, n := range names {
 		if n = normalizeName(n); n != "" {
-			p.sets[c][n] = struct{}{}
+			p.sets[c].add(n)
 		}
 	}
 }
@@ -148,17 +181,17 @@ func (p *Policy) Allow(names ...string) {
 	for _, n := range names {
 		if n = normalizeName(n); n != "" {
 			for c := range numCategories {
-				delete(p.sets[c], n)
+				p.sets[c].del(n)
 			}
-			p.allowed[n] = struct{}{}
+			p.allowed.add(n)
 		}
 	}
 }
 
 // Names returns the stored names of category c, sorted bytewise.
 func (p *Policy) Names(c Category) []string {
-	out := make([]string, 0, len(p.sets[c]))
-	for n := range p.sets[c] {
+	out := make([]string, 0, len(p.sets[c].m))
+	for n := range p.sets[c].m {
 		out = append(out, n)
 	}
 	slices.Sort(out)
@@ -167,25 +200,24 @@ func (p *Policy) Names(c Category) []string {
 
 // Has reports whether name, trimmed, matches category c ignoring ASCII case.
 func (p *Policy) Has(c Category, name string) bool {
-	return hasName(p.sets[c], strings.TrimSpace(name))
+	return hasName(&p.sets[c], strings.TrimSpace(name))
 }
 
 // allowedName reports whether the configuration allowed name (already
 // trimmed) to stay unredacted.
 func (p *Policy) allowedName(name string) bool {
-	return len(p.allowed) > 0 && hasName(p.allowed, name)
+	return len(p.allowed.m) > 0 && hasName(&p.allowed, name)
 }
 
 // hasName looks up name (already trimmed) ignoring ASCII case, without
 // allocating for names of ordinary length.
-func hasName(set map[string]struct{}, name string) bool {
-	if len(name) == 0 || len(set) == 0 {
+func hasName(set *nameSet, name string) bool {
+	if len(name) == 0 || set.lens&lenBit(len(name)) == 0 {
 		return false
 	}
 	var buf [64]byte
 	if len(name) > len(buf) {
-		_, ok := set[asciiLower(name)]
-		return ok
+		return set.contains(asciiLower(name))
 	}
 	b := buf[:len(name)]
 	for i := 0; i < len(name); i++ {
@@ -195,8 +227,7 @@ func hasName(set map[string]struct{}, name string) bool {
 		}
 		b[i] = c
 	}
-	_, ok := set[string(b)]
-	return ok
+	return set.contains(string(b))
 }
 
 // normalizeName is the stored form of a name: trimmed, ASCII-lowercased.
@@ -235,13 +266,13 @@ func (p *Policy) Diff() canon.Value {
 	var members []canon.Member
 	for c := range numCategories {
 		var added, removed []string
-		for n := range p.sets[c] {
-			if _, ok := def.sets[c][n]; !ok {
+		for n := range p.sets[c].m {
+			if !def.sets[c].contains(n) {
 				added = append(added, n)
 			}
 		}
-		for n := range def.sets[c] {
-			if _, ok := p.sets[c][n]; !ok {
+		for n := range def.sets[c].m {
+			if !p.sets[c].contains(n) {
 				removed = append(removed, n)
 			}
 		}
@@ -294,9 +325,12 @@ func PolicyFromDiff(diff canon.Value) (*Policy, error) {
 				continue
 			}
 			if i%2 == 0 {
-				p.sets[c][n] = struct{}{}
+				p.sets[c].add(n)
 			} else {
-				delete(p.sets[c], n)
+				// A removed default was allowed by the configuration:
+				// the Default rules leave it alone too.
+				p.sets[c].del(n)
+				p.allowed.add(n)
 			}
 		}
 	}
@@ -306,11 +340,11 @@ func PolicyFromDiff(diff canon.Value) (*Policy, error) {
 // Equal reports whether p and q hold the same names in every category.
 func (p *Policy) Equal(q *Policy) bool {
 	for c := range numCategories {
-		if len(p.sets[c]) != len(q.sets[c]) {
+		if len(p.sets[c].m) != len(q.sets[c].m) {
 			return false
 		}
-		for n := range p.sets[c] {
-			if _, ok := q.sets[c][n]; !ok {
+		for n := range p.sets[c].m {
+			if !q.sets[c].contains(n) {
 				return false
 			}
 		}

@@ -22,7 +22,7 @@ func (p *Policy) strictText(s string, depth int, aws bool) string {
 		return s
 	}
 	s = p.strictHeaderLine(s)
-	if depth < maxDepth && hasBlank(s) {
+	if depth < maxDepth && hasBlank(s) && needsWordPass(s) {
 		s = p.shellWords(s, depth, aws)
 	}
 	s = p.strictURLs(s)
@@ -48,6 +48,37 @@ func hasBlank(s string) bool {
 	}
 	return false
 }
+
+// needsWordPass reports whether the argv rules could find anything in the
+// words of s: a flag, an assignment, quoting, or the name of a tool with
+// rules of its own. Free text ("need scratch space") skips the lexer.
+func needsWordPass(s string) bool {
+	if strings.IndexByte(s, '=') >= 0 || strings.IndexByte(s, '\\') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); {
+		for i < len(s) && isBlankByte(s[i]) {
+			i++
+		}
+		start := i
+		for i < len(s) && !isBlankByte(s[i]) {
+			i++
+		}
+		word := strings.TrimLeft(s[start:i], "'\"(")
+		if word == "" {
+			continue
+		}
+		if word[0] == '-' {
+			return true
+		}
+		if t, ok := lookupTool(strings.TrimRight(word, "'\");|&)")); ok && t != plainTool {
+			return true
+		}
+	}
+	return false
+}
+
+func isBlankByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // strictHeaderLine redacts the value of a "Name: value" line whose name
 // the Default rules count as sensitive, up to the end of that line. The
@@ -303,7 +334,7 @@ func looksLikePath(v string) bool {
 // scrubSQLPasswords redacts the quoted string after PASSWORD or
 // IDENTIFIED BY (CREATE/ALTER USER, CREATE ROLE … PASSWORD '…').
 func scrubSQLPasswords(s string) string {
-	if indexFold(s, "password") < 0 && indexFold(s, "identified") < 0 {
+	if !containsSQLKeyword(s) {
 		return s
 	}
 	e := scanner{s: s}
@@ -345,15 +376,21 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// indexFold finds an ASCII word in s ignoring ASCII case.
-func indexFold(s, word string) int {
-	first := word[0]
-	for i := 0; i+len(word) <= len(s); i++ {
-		if s[i]|0x20 == first && hasPrefixFold(s[i:], word) {
-			return i
+// containsSQLKeyword: s holds "password" or "identified" in any case.
+func containsSQLKeyword(s string) bool {
+	for i := 0; i+8 <= len(s); i++ {
+		switch s[i] | 0x20 {
+		case 'p':
+			if hasPrefixFold(s[i:], "password") {
+				return true
+			}
+		case 'i':
+			if hasPrefixFold(s[i:], "identified") {
+				return true
+			}
 		}
 	}
-	return -1
+	return false
 }
 
 // schemelessUserinfo redacts the password of user:password@host forms

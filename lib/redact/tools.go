@@ -267,7 +267,7 @@ var tools = func() map[string]*toolSpec {
 	m["nuget"] = &toolSpec{positional: []posRule{{after: []string{"setapikey"}, mode: posAll, kind: kindSecret}}}
 	// Commands without secret rules of their own still end the previous
 	// tool's rules: sshpass -p pw ssh -p 2222 host.
-	plain := &toolSpec{}
+	plain := plainTool
 	for _, n := range []string{
 		"ssh", "scp", "sftp", "rsync", "sudo", "doas", "xargs", "nohup", "timeout",
 		"nice", "exec", "time", "watch", "strace", "bash", "sh", "zsh", "dash", "ksh",
@@ -281,6 +281,9 @@ var tools = func() map[string]*toolSpec {
 	}
 	return m
 }()
+
+// plainTool is the rules of commands without rules of their own.
+var plainTool = &toolSpec{}
 
 // lookupTool returns the rules of the tool a word names, by its base name.
 func lookupTool(word string) (*toolSpec, bool) {

@@ -1,0 +1,114 @@
+package redact
+
+import "strings"
+
+// A one-pass walk over the members of a JSON object or the elements of
+// an array, in text already checked to be valid JSON (gjson.ValidBytes):
+// it finds where each value starts and ends without decoding any of them,
+// so a field that is not scrubbed costs only the scan over its bytes.
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// valueEnd returns the end of the JSON value starting at s[i].
+func valueEnd(s string, i int) int {
+	switch s[i] {
+	case '"':
+		return stringEnd(s, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(s); j++ {
+			switch s[j] {
+			case '"':
+				j = stringEnd(s, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(s)
+	}
+	j := i
+	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' && s[j] != ' ' &&
+		s[j] != '\t' && s[j] != '\n' && s[j] != '\r' {
+		j++
+	}
+	return j
+}
+
+// stringEnd returns the index after the closing quote of the string
+// starting at s[i].
+func stringEnd(s string, i int) int {
+	j := i + 1
+	for {
+		k := strings.IndexByte(s[j:], '"')
+		if k < 0 {
+			return len(s)
+		}
+		j += k
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for b := j - 1; b > i && s[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j + 1
+		}
+		j++
+	}
+}
+
+// forEachMember calls fn with each member's decoded key and the start of
+// its value, for the object starting at s[at], and returns the object's
+// end. fn returns the end of the value when it has walked it itself, or
+// -1 to have it found.
+func forEachMember(s string, at int, fn func(key string, v int) (vEnd int)) int {
+	if at >= len(s) || s[at] != '{' {
+		return at
+	}
+	i := skipSpace(s, at+1)
+	for i < len(s) && s[i] == '"' {
+		kEnd := stringEnd(s, i)
+		key := jsonString(s[i:kEnd])
+		v := skipSpace(s, skipSpace(s, kEnd)+1) // past the ':'
+		vEnd := fn(key, v)
+		if vEnd < 0 {
+			vEnd = valueEnd(s, v)
+		}
+		i = skipSpace(s, vEnd)
+		if i >= len(s) || s[i] != ',' {
+			break
+		}
+		i = skipSpace(s, i+1)
+	}
+	if i < len(s) && s[i] == '}' {
+		return i + 1
+	}
+	return i
+}
+
+// forEachElement calls fn with the span of each element of the array
+// starting at s[at].
+func forEachElement(s string, at int, fn func(v, vEnd int)) {
+	if at >= len(s) || s[at] != '[' {
+		return
+	}
+	i := skipSpace(s, at+1)
+	for i < len(s) && s[i] != ']' {
+		vEnd := valueEnd(s, i)
+		fn(i, vEnd)
+		i = skipSpace(s, vEnd)
+		if i >= len(s) || s[i] != ',' {
+			return
+		}
+		i = skipSpace(s, i+1)
+	}
+}
