@@ -2,6 +2,7 @@ package chain
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"fmt"
 	"io"
 	"strconv"
@@ -117,19 +118,13 @@ func appendQuotedHex(dst []byte, h merkle.Hash) []byte {
 // only quotes and backslashes are escaped.
 func appendJSONString(dst, s []byte) []byte {
 	dst = append(dst, '"')
-	start := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) && noEscape8(binary.LittleEndian.Uint64(s[i:])) {
-			i += 8
-			continue
+		k := nextEscape(s, i)
+		dst = append(dst, s[i:k]...)
+		if k == len(s) {
+			break
 		}
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			i++
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
+		switch c := s[k]; c {
 		case '"', '\\':
 			dst = append(dst, '\\', c)
 		case '\b':
@@ -146,22 +141,33 @@ func appendJSONString(dst, s []byte) []byte {
 			const hex = "0123456789abcdef"
 			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 		}
-		i++
-		start = i
+		i = k + 1
 	}
-	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
 
-// noEscape8 reports whether none of the eight bytes in x needs escaping in
-// a JSON string: none is below 0x20, '"' or '\'. (Bytes of 0x80 and above
-// are UTF-8 and written raw.)
-func noEscape8(x uint64) bool {
+// nextEscape returns the offset of the first byte at or after i that a
+// JSON string must escape ('"', '\' or below 0x20), or len(s).
+func nextEscape(s []byte, i int) int {
+	for i+8 <= len(s) {
+		if m := escapeMask(binary.LittleEndian.Uint64(s[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i < len(s) && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' {
+		i++
+	}
+	return i
+}
+
+// escapeMask sets the top bit of the bytes of x (little endian) that need
+// escaping. (v - 0x01…) & ^v flags zero bytes, v - 0x20… borrows in bytes
+// below 0x20, and ^x leaves out bytes of 0x80 and above; borrows only start
+// in flagged bytes, so the lowest flagged byte is exact.
+func escapeMask(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	q := x ^ (lo * '"')
 	b := x ^ (lo * '\\')
-	// A byte is below 0x20 iff it is below 0x20 ignoring its top bit and
-	// its top bit is clear.
-	low := ((x & ^uint64(hi)) - lo*0x20) & ^x
-	return (low|((q-lo)&^q)|((b-lo)&^b))&hi == 0
+	return ((x-lo*0x20)&^x | (q-lo)&^q | (b-lo)&^b) & hi
 }

@@ -441,28 +441,32 @@ func (w *verifyWorker) hash(data []byte) (merkle.Hash, int, error) {
 	if len(digits) != 64 {
 		return h, 0, fmt.Errorf("expected 64 hex digits, found %d characters", len(digits))
 	}
+	var bad byte
 	for k := range h {
-		hi, ok1 := unhex(digits[2*k])
-		lo, ok2 := unhex(digits[2*k+1])
-		if !ok1 || !ok2 {
-			return h, 0, errors.New("expected 64 hex digits")
-		}
-		h[k] = hi<<4 | lo
+		hi, lo := unhex[digits[2*k]], unhex[digits[2*k+1]]
+		bad |= hi | lo
+		h[k] = hi<<4 | lo&0xf
+	}
+	if bad&0xf0 != 0 {
+		return h, 0, errors.New("expected 64 hex digits")
 	}
 	return h, n, nil
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
+// unhex maps a hex digit (either case) to its value, anything else to 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c - 'a' + 10)
+		t[c-'a'+'A'] = byte(c - 'a' + 10)
+	}
+	return t
+}()
 
 // parseU64 reads a non-negative integer that fits in a u64. Like serde, a
 // literal with a fraction or exponent is a float and no u64.

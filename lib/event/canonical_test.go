@@ -336,3 +336,22 @@ func TestNoAllocationsPerEvent(t *testing.T) {
 		t.Errorf("%.1f allocations per run of %d events, want 0", allocs, len(lines)-1)
 	}
 }
+
+// Canonical input takes the one-pass fast path all the way down (decision
+// objects aside, which are always scanned); reordered input does not.
+func TestFastPathTaken(t *testing.T) {
+	var c Canonicalizer
+	for _, line := range readLines(t, "testdata/variants.ndjson") {
+		c.general = 0
+		if _, err := c.Append(nil, line); err != nil {
+			t.Fatal(err)
+		}
+		if want := bytes.Count(line, []byte(`{"Denied":`)); c.general != want {
+			t.Errorf("%d objects took the general path, want %d: %s", c.general, want, line)
+		}
+	}
+	c.general = 0
+	if _, err := c.Append(nil, []byte(`{"ended":"x","type":"session_ended","exit_code":0}`)); err != nil || c.general != 1 {
+		t.Errorf("reordered input: general path used %d times (%v)", c.general, err)
+	}
+}

@@ -48,3 +48,27 @@ func FuzzCanonicalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastPath: the one-pass fast path and the general path agree on
+// every input: both fail, or both give the same bytes.
+func FuzzFastPath(f *testing.F) {
+	for _, line := range readLines(f, "testdata/variants.ndjson") {
+		f.Add(line, false)
+	}
+	f.Add([]byte(`{"type":"session_ended","exit_code":0,"ended":"x"}`), true)
+	f.Fuzz(func(t *testing.T, raw []byte, typed bool) {
+		fast := Canonicalizer{}
+		general := Canonicalizer{noFast: true}
+		run := func(c *Canonicalizer) ([]byte, error) {
+			if typed {
+				return c.AppendTyped(nil, raw)
+			}
+			return c.Append(nil, raw)
+		}
+		a, aerr := run(&fast)
+		b, berr := run(&general)
+		if (aerr == nil) != (berr == nil) || !bytes.Equal(a, b) {
+			t.Fatalf("fast: %s (%v)\ngeneral: %s (%v)", a, aerr, b, berr)
+		}
+	})
+}
