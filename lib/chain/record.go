@@ -2,9 +2,9 @@ package chain
 
 import (
 	"encoding/binary"
-	"math/bits"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 
 	"github.com/nono-audit/nono/lib/merkle"

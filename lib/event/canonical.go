@@ -812,17 +812,6 @@ func (c *Canonicalizer) scanObject(i int) (int, error) {
 	}
 }
 
-
-
-
-
-
-
-
-
-
-
-
 // SkipValue validates the JSON value at the start of data and returns its
 // length, using c's scratch space.
 func (c *Canonicalizer) SkipValue(data []byte) (int, error) {

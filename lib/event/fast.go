@@ -200,4 +200,3 @@ func (c *Canonicalizer) plainKey(j int) ([]byte, int, bool) {
 	}
 	return key, skipSpace(d, j+k+2), true
 }
-
