@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/dsse"
@@ -610,4 +612,22 @@ func TestStartedPolicy(t *testing.T) {
 			t.Errorf("StartedPolicy(%q) accepted", bad)
 		}
 	}
+}
+
+func TestBundleNotFollowed(t *testing.T) {
+	dir, s := exampleDir(t)
+	p := filepath.Join(dir, session.BundleFileName)
+	elsewhere := filepath.Join(t.TempDir(), "elsewhere.bundle")
+	if err := os.Rename(p, elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, p); err != nil {
+		t.Fatal(err)
+	}
+	wantFail(t, verify(t, dir, s, ""), "bundle", "I/O error: …", nil)
+	os.Remove(p)
+	if err := unix.Mkfifo(p, 0o600); err != nil {
+		t.Skip(err)
+	}
+	wantFail(t, verify(t, dir, s, ""), "bundle", "I/O error: "+p+" is not a regular file", nil)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/dsse"
 	"github.com/nono-audit/nono/lib/session"
@@ -106,9 +108,11 @@ func checkBundleName(name string) error {
 	return nil
 }
 
-// readBundle reads a regular file of at most dsse.MaxBundleSize bytes.
+// readBundle reads the bundle inside a session directory: a regular file
+// (not a symlink, which could lead out of the directory, nor a FIFO, which
+// would block) of at most dsse.MaxBundleSize bytes.
 func readBundle(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -100,8 +100,8 @@ func ParseFileURI(uri string) (string, error) {
 // LoadSigningKey resolves ref (file:///path or env://VAR) and parses the
 // ECDSA P-256 key it holds: base64 PKCS#8 DER as upstream writes it, or a
 // PEM PRIVATE KEY block. getenv reads env:// variables (os.Getenv when
-// nil). A file reference reads a regular file of at most 64 KiB with one
-// trailing newline (LF or CRLF) stripped.
+// nil). A file reference reads at most 64 KiB and strips one trailing
+// newline (LF or CRLF).
 func LoadSigningKey(ref string, getenv func(string) string) (*ecdsa.PrivateKey, error) {
 	kr, err := ParseKeyRef(ref)
 	if err != nil {
@@ -135,8 +135,8 @@ func LoadSigningKey(ref string, getenv func(string) string) (*ecdsa.PrivateKey, 
 	return k, nil
 }
 
-// readKeyFile reads a small regular file. A FIFO or device would block or
-// never end, so anything else is refused before reading.
+// readKeyFile reads a small key file. Pipes are fine (a key passed as
+// <(command)); the size bound stops an endless device.
 func readKeyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -147,8 +147,8 @@ func readKeyFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory", path)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {

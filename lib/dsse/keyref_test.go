@@ -83,7 +83,7 @@ func TestLoadSigningKey(t *testing.T) {
 		write("newline", "\n"):                    "is empty",
 		write("garbage", "-----BEGIN"):            "invalid PEM private key",
 		"file://" + filepath.Join(dir, "missing"): "no such file",
-		"file://" + dir:                           "not a regular file",
+		"file://" + dir:                           "is a directory",
 		"env://UNSET":                             "environment variable UNSET is unset or empty",
 		"env://BLANK":                             "unset or empty",
 		"keystore://x":                            "unsupported",
