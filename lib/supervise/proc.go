@@ -42,8 +42,13 @@ func readProcStat(pid string) (procStat, bool) {
 	if err != nil {
 		return procStat{}, false
 	}
-	// "pid (comm) state ppid pgrp session ...": comm may hold anything,
-	// so parse after its last ')'.
+	return parseProcStat(data)
+}
+
+// parseProcStat reads "pid (comm) state ppid pgrp session ...". comm may
+// hold anything, spaces and parentheses included, so the fields are
+// taken after its last ')'.
+func parseProcStat(data []byte) (procStat, bool) {
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 {
 		return procStat{}, false

@@ -188,3 +188,75 @@ func TestQuoteBash(t *testing.T) {
 		}
 	}
 }
+
+// splitWords splits an array body of AppendQuoted words at the spaces
+// between them.
+func splitWords(t *testing.T, body string) []string {
+	var words []string
+	for body != "" {
+		end := 0
+		if strings.HasPrefix(body, "$'") {
+			end = 2
+			for end < len(body) && body[end] != '\'' {
+				if body[end] == '\\' {
+					end++
+				}
+				end++
+			}
+			end++
+		} else {
+			for end < len(body) && body[end] != ' ' {
+				if body[end] == '\\' {
+					end += 2
+					continue
+				}
+				if body[end] == '\'' {
+					end += strings.IndexByte(body[end+1:], '\'') + 1
+				}
+				end++
+			}
+		}
+		if end > len(body) {
+			t.Fatalf("unterminated word in %q", body)
+		}
+		w, err := unquote([]byte(body[:end]))
+		if err != nil {
+			t.Fatalf("word %q: %v", body[:end], err)
+		}
+		words = append(words, w)
+		body = strings.TrimPrefix(body[end:], " ")
+	}
+	return words
+}
+
+func FuzzPlanShell(f *testing.F) {
+	f.Add("echo", "it's", "\xff\n", "/state/x y")
+	f.Add("", "", "", "")
+	f.Fuzz(func(t *testing.T, a, b, c, dir string) {
+		p := &Plan{SessionDir: dir, SignKey: c, RedactArgs: []string{}, SnapshotArgs: []string{"--rollback-exclude=" + b},
+			RunArgs: []string{}, Command: []string{a, b, c}}
+		lines := strings.Split(strings.TrimSuffix(string(p.Shell()), "\n"), "\n")
+		if len(lines) != 14 {
+			t.Fatalf("%d lines", len(lines))
+		}
+		values := map[string]string{}
+		for _, l := range lines {
+			name, value, ok := strings.Cut(l, "=")
+			if !ok {
+				t.Fatalf("line %q", l)
+			}
+			values[name] = value
+		}
+		if w := splitWords(t, values["session_dir"]); len(w) != 1 || w[0] != dir {
+			t.Errorf("session_dir read back as %q", w)
+		}
+		arr := values["command"]
+		if !strings.HasPrefix(arr, "(") || !strings.HasSuffix(arr, ")") {
+			t.Fatalf("command = %q", arr)
+		}
+		got := splitWords(t, arr[1:len(arr)-1])
+		if len(got) != 3 || got[0] != a || got[1] != b || got[2] != c {
+			t.Errorf("command read back as %q, want %q", got, []string{a, b, c})
+		}
+	})
+}
