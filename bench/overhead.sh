@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# bench/overhead.sh: what recording a session costs.
+#
+#  1. Per session: the median wall time of `nono run -- /bin/true` against
+#     a bare /bin/true, and of each stage of the default pipeline on its
+#     own (plan, the supervisor, nono-redact, nono-chain, the finalisation
+#     stages), so the overhead can be attributed.
+#  2. Throughput: the whole default pipeline on a session whose supervisor
+#     emits 100,000 synthetic events (the nonorun_testhooks build of
+#     nono-run, see docs/RUN.md), and each stage alone on those events.
+#
+# Everything runs in a scratch HOME/XDG tree that is removed at the end.
+# RUNS (default 40) sets the samples per median, EVENTS (100000) the size
+# of the throughput session.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${RUNS:-40}
+events=${EVENTS:-100000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/nono-overhead.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# The tools as `make build` makes them, the wrapper beside them, and a
+# second tree whose nono-run honours the test hooks.
+bin=$work/bin hooked=$work/hooked static=$work/static
+go build -trimpath -o "$bin/" ./cmd/...
+go build -o "$work/measure" ./bench/measure
+mkdir -p "$hooked" "$static"
+cp "$bin"/nono-* "$hooked/"
+go build -trimpath -tags nonorun_testhooks -o "$hooked/nono-run" ./cmd/nono-run
+CGO_ENABLED=0 go build -trimpath -o "$static/nono-run" ./cmd/nono-run
+wrapper=0
+if [[ -f cmd/nono/nono ]]; then
+	install -m 0755 cmd/nono/nono "$bin/nono"
+	install -m 0755 cmd/nono/nono "$hooked/nono"
+	wrapper=1
+fi
+
+export HOME=$work/home XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config
+export NONO_AUDIT_DIR= NONO_ROLLBACK_DIR=
+unset NONO_ALLOW NONO_RUN_TEST_EVENTS NONO_RUN_TEST_AFTER_HASH
+mkdir -p "$HOME" "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" "$work/scratch"
+cd "$work/scratch"
+
+# median_us CMD...: run CMD $runs times (stdin /dev/null, stdout and fd 3
+# to /dev/null) and print the median wall time in microseconds.
+median_us() {
+	local samples=() s e
+	for ((i = 0; i < runs; i++)); do
+		s=${EPOCHREALTIME/./}
+		"$@" </dev/null >/dev/null 3>/dev/null
+		e=${EPOCHREALTIME/./}
+		samples+=($((e - s)))
+	done
+	printf '%s\n' "${samples[@]}" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
+ms() { awk -v us="$1" 'BEGIN {printf "%8.2f", us / 1000}'; }
+
+row() { # row LABEL MICROSECONDS [BASE]
+	if [[ -n ${3-} ]]; then
+		printf '  %-52s %s ms   (+%s ms)\n' "$1" "$(ms "$2")" "$(ms $(($2 - $3)))"
+	else
+		printf '  %-52s %s ms\n' "$1" "$(ms "$2")"
+	fi
+}
+
+# A recorded two-event session to feed the stages one at a time.
+eval "$("$bin/nono-run" plan --silent -- /bin/true)"
+one_dir=$session_dir
+"$bin/nono-run" --session-dir "$one_dir" -- /bin/true 3>"$work/one.raw"
+"$bin/nono-redact" <"$work/one.raw" >"$work/one.redacted"
+"$bin/nono-chain" <"$work/one.redacted" >"$one_dir/audit-events.ndjson"
+
+stage_dir() { # a fresh session holding that log, for the stages that finish one
+	(
+		eval "$("$bin/nono-run" plan --silent -- /bin/true)"
+		"$bin/nono-run" --session-dir "$session_dir" -- /bin/true 3>/dev/null
+		cp "$one_dir/audit-events.ndjson" "$session_dir/"
+		printf '%s\n' "$session_dir"
+	)
+}
+
+echo "nono-run overhead: median wall time of $runs runs ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
+echo
+echo "Per session, /bin/true:"
+bare=$(median_us /bin/true)
+row "/bin/true (bare)" "$bare"
+if ((wrapper)); then
+	full=$(median_us "$bin/nono" run --silent -- /bin/true)
+	row "nono run -- /bin/true (whole default pipeline)" "$full" "$bare"
+	full_noaudit=$(median_us "$bin/nono" run --silent --no-audit -- /bin/true)
+	row "nono run --no-audit -- /bin/true" "$full_noaudit" "$bare"
+fi
+echo
+echo "  its stages alone:"
+row "nono-run plan (flags, config, session dir, session.json)" "$(median_us "$bin/nono-run" plan --silent -- /bin/true)"
+row "nono-run --no-audit -- /bin/true" "$(median_us "$bin/nono-run" --no-audit -- /bin/true)" "$bare"
+row "nono-run -- /bin/true (events on fd 3)" "$(median_us "$bin/nono-run" -- /bin/true)" "$bare"
+sd=$(stage_dir)
+row "nono-run --session-dir D -- /bin/true" "$(median_us "$bin/nono-run" --session-dir "$sd" -- /bin/true)" "$bare"
+row "nono-redact (2 events)" "$(median_us sh -c '"$1" < "$2"' sh "$bin/nono-redact" "$work/one.raw")"
+row "nono-chain (2 events)" "$(median_us sh -c '"$1" < "$2"' sh "$bin/nono-chain" "$work/one.redacted")"
+sd=$(stage_dir)
+row "nono-merkle session D" "$(median_us "$bin/nono-merkle" session "$sd")"
+sd=$(stage_dir)
+row "nono-chain ledger append D" "$(median_us "$bin/nono-chain" ledger append "$sd")"
+row "(a Go binary built without cgo: nono-run --no-audit)" "$(median_us "$static/nono-run" --no-audit -- /bin/true)" "$bare"
+
+echo
+echo "Throughput, a session of $events synthetic events (wall, CPU, peak RSS):"
+measure() { # measure LABEL CMD...
+	local label=$1 out
+	shift
+	out=$("$work/measure" -- "$@" 2>&1 >/dev/null </dev/null | tail -n 1)
+	printf '  %-36s %s\n' "$label" "$out"
+}
+export NONO_RUN_TEST_EVENTS=$events
+if ((wrapper)); then
+	measure "nono run (whole default pipeline)" "$hooked/nono" run --silent -- /bin/true
+fi
+measure "nono-run alone, events to a file" sh -c '"$1" -- /bin/true 3>"$2"' sh "$hooked/nono-run" "$work/many.raw"
+unset NONO_RUN_TEST_EVENTS
+measure "nono-redact" sh -c '"$1" < "$2" > "$3"' sh "$bin/nono-redact" "$work/many.raw" "$work/many.redacted"
+measure "nono-chain" sh -c '"$1" < "$2" > "$3"' sh "$bin/nono-chain" "$work/many.redacted" "$work/many.log"
+sd=$(stage_dir)
+cp "$work/many.log" "$sd/audit-events.ndjson"
+measure "nono-merkle session" "$bin/nono-merkle" session "$sd"
+measure "nono-verify (the log)" sh -c '"$1" < "$2"' sh "$bin/nono-verify" "$work/many.log"
+lines=$(wc -l <"$work/many.log")
+echo "  ($lines records in the log)"
