@@ -21,7 +21,7 @@ import (
 // blockSize is how much one read asks for. A batch holds the lines of one
 // read (more when a line spans reads), so this bounds a batch's size for
 // ordinary lines.
-const blockSize = 256 << 10
+const blockSize = 128 << 10
 
 // lineRef locates one non-blank line inside a batch.
 type lineRef struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/merkle"
@@ -123,7 +124,9 @@ func newRecordWorker() *recordWorker {
 }
 
 func (w *recordWorker) process(b *batch[recordResult]) {
-	b.res, b.out = b.res[:0], b.out[:0]
+	b.res = b.res[:0]
+	// A record is its event twice (once escaped) plus about 300 bytes.
+	b.out = slices.Grow(b.out[:0], 3*len(b.data)+400*len(b.lines))
 	for _, l := range b.lines {
 		res := recordResult{line: l.num}
 		var err error
