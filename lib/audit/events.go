@@ -279,19 +279,19 @@ func recordValue(r *record) canon.Value {
 	if r.err != nil {
 		return bad(r.err)
 	}
-	doc, err := canon.Parse(r.raw)
-	if err != nil {
-		return bad(err)
-	}
+	// Only the event is parsed whole (to keep its key order); the record's
+	// event_json copy of it is not needed here.
 	ev, err := canon.Parse([]byte(r.event.Raw))
 	if err != nil {
 		return bad(err)
 	}
 	members := make([]canon.Member, 0, 4)
 	for _, k := range []string{"sequence", "leaf_hash", "chain_hash"} {
-		v, ok := doc.Get(k)
-		if !ok {
-			v = canon.NullValue()
+		v := canon.NullValue()
+		if f := gjson.GetBytes(r.raw, k); f.Exists() {
+			if v, err = canon.Parse([]byte(f.Raw)); err != nil {
+				return bad(fmt.Errorf("%s: %w", k, err))
+			}
 		}
 		members = append(members, canon.Member{Key: k, Value: v})
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 // writeLog writes canonical events as hash-chained records.
-func writeLog(t *testing.T, path string, events ...string) {
+func writeLog(t testing.TB, path string, events ...string) {
 	t.Helper()
 	var b bytes.Buffer
 	var prev merkle.Hash
@@ -311,4 +311,31 @@ func TestShowSnapshotsFromRollbackStore(t *testing.T) {
 	if !strings.Contains(b3.String(), "  Snapshots: ") {
 		t.Errorf("error not shown:\n%s", b3.String())
 	}
+}
+
+// Whatever a log line holds, rendering it neither panics nor lets a
+// control character through to the terminal.
+func FuzzRenderRecord(f *testing.F) {
+	for _, ev := range showEvents {
+		f.Add(`{"sequence":1,"event":` + ev + `}`)
+	}
+	f.Add(`{"event_json":"{\"type\":\"x\u001b[2J\"}"}`)
+	f.Add(`{"event":{"type":"network","event":{"port":"\u009b1m"}}}`)
+	f.Add(`[1,2]`)
+	f.Fuzz(func(t *testing.T, line string) {
+		r := parseRecord(1, []byte(line))
+		out := renderRecord(r, time.UTC)
+		for _, c := range out {
+			if c < 0x20 || c >= 0x7f && c <= 0x9f || isBidiControl(c) {
+				t.Fatalf("control %U in %q", c, out)
+			}
+		}
+		v := recordValue(r)
+		if r.err == nil && r.typ() == "command_policy" {
+			v = commandPolicyValue(r)
+		}
+		if _, err := canon.Parse(canon.Compact(v)); err != nil {
+			t.Fatalf("record value is not JSON: %v", err)
+		}
+	})
 }
