@@ -414,3 +414,21 @@ func TestAppendJSONString(t *testing.T) {
 		}
 	}
 }
+
+// Lines longer than a read block (and than several) round-trip.
+func TestLongLines(t *testing.T) {
+	big := strings.Repeat(`ab"\é`, 300_000) // 2.1 MB once escaped
+	events := `{"type":"session_started","started":"t","command":["` + strings.ReplaceAll(strings.ReplaceAll(big, `\`, `\\`), `"`, `\"`) + `"]}` + "\n" +
+		`{"type":"session_ended","ended":"e","exit_code":0}` + "\n"
+	var out bytes.Buffer
+	if err := NewRecorder(&out).AppendFrom(strings.NewReader(events), StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Verify(bytes.NewReader(out.Bytes()), Options{})
+	if err != nil || res.EventCount != 2 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if _, err := Verify(bytes.NewReader(out.Bytes()), Options{MaxLine: 1 << 20}); err == nil || !strings.Contains(err.Error(), "line 1: line too long") {
+		t.Fatalf("max line: %v", err)
+	}
+}

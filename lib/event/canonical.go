@@ -32,9 +32,11 @@ func (e *Error) Error() string {
 // no allocation per event. The zero value is ready to use. It is not safe
 // for concurrent use; give each goroutine its own.
 //
-// The work is driven by the schema table: an object of a known type is
-// scanned once to find where each member's value lies, then written in
-// declared order, each value validated and re-encoded as it is copied.
+// The work is driven by the schema table. An object whose members already
+// come in declared order (canonical input, the usual case) is written in
+// one pass (fast.go). Any other object is scanned once to find where each
+// member's value lies, then written in declared order; either way each
+// value is validated and re-encoded as it is copied.
 type Canonicalizer struct {
 	data    []byte
 	out     []byte
