@@ -22,7 +22,7 @@ func (c *showCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	entry, err := session.Find(auditRoot, rollbackRoot, c.ID)
+	entry, err := audit.Locate(c.ID, auditRoot, rollbackRoot)
 	if err != nil {
 		return err
 	}

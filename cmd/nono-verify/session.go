@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"os"
-	"strings"
 
 	"github.com/nono-audit/nono/lib/audit"
 	"github.com/nono-audit/nono/lib/canon"
@@ -25,18 +24,13 @@ func (c *sessionCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	var entry *session.Entry
-	if strings.Contains(c.Session, "/") {
-		entry, err = session.Load(c.Session)
-	} else {
-		if err := session.ValidateID(c.Session); err != nil {
-			return cli.Usage("%v", err)
-		}
-		rollbackRoot, rerr := session.RollbackRoot(os.Getenv)
-		if rerr != nil {
-			return rerr
-		}
-		entry, err = session.Find(auditRoot, rollbackRoot, c.Session)
+	rollbackRoot, err := session.RollbackRoot(os.Getenv)
+	if err != nil {
+		return err
+	}
+	entry, err := audit.Locate(c.Session, auditRoot, rollbackRoot)
+	if ue := (*audit.UsageError)(nil); errors.As(err, &ue) {
+		return cli.Usage("%v", ue)
 	}
 	if err != nil {
 		return err

@@ -380,3 +380,17 @@ func hexOrDash(h *merkle.Hash) string {
 	}
 	return merkle.Hex(*h)
 }
+
+// Locate finds the session a command-line argument names: the path of a
+// session directory when it contains a "/", else a session ID, validated
+// (a *UsageError when invalid) before any path is built from it, looked
+// up in auditRoot, then rollbackRoot.
+func Locate(arg, auditRoot, rollbackRoot string) (*session.Entry, error) {
+	if strings.Contains(arg, "/") {
+		return session.Load(arg)
+	}
+	if err := session.ValidateID(arg); err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	return session.Find(auditRoot, rollbackRoot, arg)
+}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -455,4 +456,26 @@ func FuzzLastLine(f *testing.F) {
 			t.Fatalf("lastLine(%q) = %q, %v; want %q", s, got, err, want)
 		}
 	})
+}
+
+func TestLocate(t *testing.T) {
+	root := goldenRoot(t)
+	if e, err := Locate(goldenID, root, ""); err != nil || e.Dir != filepath.Join(root, goldenID) {
+		t.Fatalf("by ID: %+v, %v", e, err)
+	}
+	if e, err := Locate(filepath.Join(root, goldenID)+"/", "", ""); err != nil || e.ID != goldenID {
+		t.Fatalf("by path: %+v, %v", e, err)
+	}
+	for _, arg := range []string{"", "..", "a b", "x\x00"} {
+		var ue *UsageError
+		if _, err := Locate(arg, root, ""); !errors.As(err, &ue) {
+			t.Errorf("Locate(%q) = %v, want a usage error", arg, err)
+		}
+	}
+	if _, err := Locate("../nope", root, ""); err == nil {
+		t.Error("missing directory accepted")
+	}
+	if _, err := Locate("nope", root, ""); !errors.Is(err, session.ErrNotFound) {
+		t.Errorf("unknown ID: %v", err)
+	}
 }
