@@ -55,13 +55,28 @@ median_us() {
 	printf '%s\n' "${samples[@]}" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
-ms() { awk -v us="$1" 'BEGIN {printf "%8.2f", us / 1000}'; }
+# cpu_us CMD...: the mean CPU time (user + system, every process) of one
+# run of CMD, in microseconds. Unlike wall time it hardly moves with the
+# machine's load.
+cpu_us() {
+	"$work/measure" -- bash -c 'for ((i = 0; i < $0; i++)); do "$@" </dev/null >/dev/null 3>/dev/null; done' "$runs" "$@" 2>&1 >/dev/null |
+		tail -n 1 | sed 's/.*user_s=\([0-9.]*\) sys_s=\([0-9.]*\).*/\1 \2/' |
+		awk -v n="$runs" '{printf "%d", ($1 + $2) * 1e6 / n}'
+}
 
-row() { # row LABEL MICROSECONDS [BASE]
-	if [[ -n ${3-} ]]; then
-		printf '  %-52s %s ms   (+%s ms)\n' "$1" "$(ms "$2")" "$(ms $(($2 - $3)))"
+ms() { awk -v us="$1" 'BEGIN {printf "%7.2f", us / 1000}'; }
+
+# row LABEL CMD...: wall and CPU time of CMD, with the difference from
+# the bare command once that is known.
+row() {
+	local label=$1 wall cpu
+	shift
+	wall=$(median_us "$@")
+	cpu=$(cpu_us "$@")
+	if [[ -n ${bare_wall-} ]]; then
+		printf '  %-50s %s ms (+%s)   cpu %s ms (+%s)\n' "$label" "$(ms "$wall")" "$(ms $((wall - bare_wall)))" "$(ms "$cpu")" "$(ms $((cpu - bare_cpu)))"
 	else
-		printf '  %-52s %s ms\n' "$1" "$(ms "$2")"
+		printf '  %-50s %s ms            cpu %s ms\n' "$label" "$(ms "$wall")" "$(ms "$cpu")"
 	fi
 }
 
@@ -81,32 +96,28 @@ stage_dir() { # a fresh session holding that log, for the stages that finish one
 	)
 }
 
-echo "nono-run overhead: median wall time of $runs runs ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
+echo "Recording overhead: median wall time and mean CPU time of $runs runs ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
 echo
 echo "Per session, /bin/true:"
-bare=$(median_us /bin/true)
-row "/bin/true (bare)" "$bare"
+bare_wall=$(median_us /bin/true)
+bare_cpu=$(cpu_us /bin/true)
+printf '  %-50s %s ms            cpu %s ms\n' "/bin/true (bare)" "$(ms "$bare_wall")" "$(ms "$bare_cpu")"
 if ((wrapper)); then
-	full=$(median_us "$bin/nono" run --silent -- /bin/true)
-	row "nono run -- /bin/true (whole default pipeline)" "$full" "$bare"
-	full_noaudit=$(median_us "$bin/nono" run --silent --no-audit -- /bin/true)
-	row "nono run --no-audit -- /bin/true" "$full_noaudit" "$bare"
+	row "nono run -- /bin/true (the default pipeline)" "$bin/nono" run --silent -- /bin/true
+	row "nono run --no-audit -- /bin/true" "$bin/nono" run --silent --no-audit -- /bin/true
 fi
 echo
 echo "  its stages alone:"
-row "nono-run plan (flags, config, session dir, session.json)" "$(median_us "$bin/nono-run" plan --silent -- /bin/true)"
-row "nono-run --no-audit -- /bin/true" "$(median_us "$bin/nono-run" --no-audit -- /bin/true)" "$bare"
-row "nono-run -- /bin/true (events on fd 3)" "$(median_us "$bin/nono-run" -- /bin/true)" "$bare"
-sd=$(stage_dir)
-row "nono-run --session-dir D -- /bin/true" "$(median_us "$bin/nono-run" --session-dir "$sd" -- /bin/true)" "$bare"
-row "nono-redact (2 events)" "$(median_us sh -c '"$1" < "$2"' sh "$bin/nono-redact" "$work/one.raw")"
-row "nono-chain (2 events)" "$(median_us sh -c '"$1" < "$2"' sh "$bin/nono-chain" "$work/one.redacted")"
-sd=$(stage_dir)
-row "nono-merkle session D" "$(median_us "$bin/nono-merkle" session "$sd")"
-sd=$(stage_dir)
-row "nono-chain ledger append D" "$(median_us "$bin/nono-chain" ledger append "$sd")"
-row "(a Go binary built without cgo: nono-run --no-audit)" "$(median_us "$static/nono-run" --no-audit -- /bin/true)" "$bare"
-
+row "nono-run --no-audit -- /bin/true" "$bin/nono-run" --no-audit -- /bin/true
+row "nono-run -- /bin/true (events on fd 3)" "$bin/nono-run" -- /bin/true
+row "nono-run --session-dir D -- /bin/true" "$bin/nono-run" --session-dir "$(stage_dir)" -- /bin/true
+row "  the same, nono-run built without cgo" "$static/nono-run" --session-dir "$(stage_dir)" -- /bin/true
+unset bare_wall
+row "nono-run plan (checks, session dir, session.json)" "$bin/nono-run" plan --silent -- /bin/true
+row "nono-redact (2 events)" sh -c '"$1" < "$2"' sh "$bin/nono-redact" "$work/one.raw"
+row "nono-chain (2 events)" sh -c '"$1" < "$2"' sh "$bin/nono-chain" "$work/one.redacted"
+row "nono-merkle session D" "$bin/nono-merkle" session "$(stage_dir)"
+row "nono-chain ledger append D" "$bin/nono-chain" ledger append "$(stage_dir)"
 echo
 echo "Throughput, a session of $events synthetic events (wall, CPU, peak RSS):"
 measure() { # measure LABEL CMD...
