@@ -201,7 +201,7 @@ func snapshotTime(ts string, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04:05")
 }
 
-// ShowValue streams show --json: upstream's object (session_id, started,
+// WriteShowJSON streams show --json: upstream's object (session_id, started,
 // ended, command, executable_identity, tracked_paths, exit_code,
 // merkle_roots, network_events, command_policy_events, audit_event_count,
 // audit_integrity, snapshots), then audit_attestation, snapshot_count,

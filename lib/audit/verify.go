@@ -26,15 +26,19 @@ type VerifyOptions struct {
 // against session.json, its ledger entry, and its attestation. Every
 // check runs; Problems lists each failure in words, in that order.
 type Verification struct {
-	Entry *session.Entry
-
-	// The event log.
-	Log      *chain.Result // nil when the log could not be verified
-	LogErr   error         // why not (missing, unreadable, a bad record)
+	Entry    *session.Entry
 	Problems []string
 
-	headMatches, rootMatches, storedCountMatches, countMatches, idMatches bool
-	logProblem                                                            string
+	// The event log and how it compares with session.json.
+	Log        *chain.Result // nil when the log could not be verified
+	LogErr     error         // why not (missing, unreadable, a bad record)
+	logProblem string        // the first problem with the log or the session
+	// Comparisons with session.json; meaningful only when Log is set.
+	countMatches       bool // audit_event_count
+	storedCountMatches bool // audit_integrity.event_count (true without a summary)
+	headMatches        bool // audit_integrity.chain_head (true without a summary)
+	rootMatches        bool // audit_integrity.merkle_root (true without a summary)
+	idMatches          bool // session_id vs the directory name
 
 	Ledger      *ledger.Result // nil when the ledger could not be read
 	LedgerErr   error
