@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,13 +112,17 @@ func makeLog(t testing.TB, n int) ([]byte, []merkle.Hash) {
 // computation over the leaves.
 func TestVerifyManyRecords(t *testing.T) {
 	log, leaves := makeLog(t, 5000)
-	res, err := Verify(bytes.NewReader(log), Options{})
+	var seen []merkle.Hash
+	res, err := Verify(bytes.NewReader(log), Options{Leaf: func(h merkle.Hash) { seen = append(seen, h) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	root, _ := merkle.Root(leaves)
 	if res.EventCount != 5000 || *res.MerkleRoot != root {
 		t.Fatalf("count %d root %x want %x", res.EventCount, *res.MerkleRoot, root)
+	}
+	if !slices.Equal(seen, leaves) {
+		t.Fatal("Leaf did not see every leaf in order")
 	}
 	// One byte at a time: batches of a single line, lines split over reads.
 	res2, err := Verify(&oneByteReader{r: bytes.NewReader(log[:20000])}, Options{AllowPartialTail: true})

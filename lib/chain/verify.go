@@ -26,6 +26,11 @@ type Options struct {
 	AllowPartialTail bool
 	// MaxLine bounds one record in bytes; 0 means ndjson.DefaultMaxLine.
 	MaxLine int
+	// Leaf, when set, receives the leaf hash of each verified record, in
+	// order, on the goroutine that called Verify (for proofs built in the
+	// same pass). Records before an invalid one are passed too: discard
+	// what Leaf received when Verify fails.
+	Leaf func(merkle.Hash)
 }
 
 // maxLenientLines bounds Result.LenientLines, so that memory does not grow
@@ -156,6 +161,9 @@ func (v *verifier) consume(res []lineResult) error {
 			return &RecordError{Line: r.line, Msg: "chain hash mismatch"}
 		}
 		v.tree.Append(r.leaf)
+		if v.opts.Leaf != nil {
+			v.opts.Leaf(r.leaf)
+		}
 		v.head = chain
 		v.count++
 		if r.lenient {
