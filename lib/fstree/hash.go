@@ -21,7 +21,7 @@ func (w *walker) hashAll() error {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
-		sa, sb := w.jobs[a].st.Size, w.jobs[b].st.Size
+		sa, sb := w.jobs[a].st.size, w.jobs[b].st.size
 		switch {
 		case sa > sb:
 			return -1

@@ -181,6 +181,10 @@ type Options struct {
 	// any file is: with the number of entries and the bytes the leaves
 	// hold. An error stops the walk (a disk-space preflight, say).
 	Check func(entries int, bytes int64) error
+
+	// SizeHint is the number of leaves expected (an earlier walk's), to
+	// size the work list once.
+	SizeHint int
 }
 
 // racyWindow: a file changed this close to the walk's start may change
@@ -207,7 +211,7 @@ func Walk(roots []string, opts Options) (*Tree, error) {
 	if opts.Warn == nil {
 		opts.Warn = func(string) {}
 	}
-	w := &walker{opts: opts, tree: &Tree{}, seenIgnore: map[string]bool{}}
+	w := &walker{opts: opts, tree: &Tree{}, seenIgnore: map[string]bool{}, jobs: make([]job, 0, opts.SizeHint+opts.SizeHint/8)}
 	defer w.closeRoots()
 	for _, r := range roots {
 		if err := CleanAbs(r); err != nil {
@@ -269,11 +273,26 @@ type job struct {
 	root     int    // file: root holding it; link inside: root holding the target
 	rel      string // relative to root (the target's for jobLinkInside)
 	target   string // link target as stored
-	st       unix.Stat_t
+	st       statInfo
 	result   File
 	ok       bool
 	skipped  bool // could not be read: recorded so a restore leaves it alone
 	cacheHit bool // taken from the stat cache without reading
+}
+
+// statInfo is the part of a stat a job keeps (a whole unix.Stat_t per
+// file would triple the walk's memory).
+type statInfo struct {
+	size, mtime, mtimeNs, ctimeNs int64
+	ino, dev                      uint64
+	mode                          uint32
+}
+
+func statOf(st *unix.Stat_t) statInfo {
+	return statInfo{
+		size: st.Size, mtime: st.Mtim.Sec, mtimeNs: st.Mtim.Nano(), ctimeNs: st.Ctim.Nano(),
+		ino: st.Ino, dev: uint64(st.Dev), mode: st.Mode,
+	}
 }
 
 func (w *walker) warn(format string, args ...any) {
@@ -433,7 +452,7 @@ func (w *walker) walkDir(m *matcher, root, fd int, abs, rel string) error {
 
 func (w *walker) addFile(root int, abs, rel string, st *unix.Stat_t) {
 	w.bytes += st.Size
-	w.jobs = append(w.jobs, job{kind: jobFile, path: abs, root: root, rel: rel, st: *st})
+	w.jobs = append(w.jobs, job{kind: jobFile, path: abs, root: root, rel: rel, st: statOf(st)})
 }
 
 // addLink decides what a symlink is: a leaf hashed through its target
@@ -457,11 +476,11 @@ func (w *walker) addLink(dirfd int, name, abs string, st *unix.Stat_t) {
 	}
 	if root, rel, ok := w.locate(resolved); ok {
 		w.bytes += tst.Size
-		w.jobs = append(w.jobs, job{kind: jobLinkInside, path: abs, root: root, rel: rel, target: target, st: *st})
+		w.jobs = append(w.jobs, job{kind: jobLinkInside, path: abs, root: root, rel: rel, target: target, st: statOf(st)})
 		return
 	}
 	w.bytes += int64(len(target))
-	w.jobs = append(w.jobs, job{kind: jobLinkPath, path: abs, target: target, st: *st})
+	w.jobs = append(w.jobs, job{kind: jobLinkPath, path: abs, target: target, st: statOf(st)})
 }
 
 // locate finds the root holding a resolved path (the deepest one).
@@ -622,9 +641,9 @@ func (w *walker) finish() *Tree {
 }
 
 // isRacy reports whether a stat is too recent to trust later.
-func (w *walker) isRacy(st *unix.Stat_t) bool {
+func (w *walker) isRacy(st statInfo) bool {
 	cutoff := w.opts.Now.Add(-racyWindow).UnixNano()
-	return st.Ctim.Nano() >= cutoff || st.Mtim.Nano() >= cutoff
+	return st.ctimeNs >= cutoff || st.mtimeNs >= cutoff
 }
 
 // sameStat reports whether the identity and times of a file are unchanged.
@@ -632,16 +651,16 @@ func sameStat(a, b *unix.Stat_t) bool {
 	return a.Size == b.Size && a.Mtim == b.Mtim && a.Ctim == b.Ctim && a.Ino == b.Ino && a.Dev == b.Dev
 }
 
-func fileFromStat(path string, st *unix.Stat_t) File {
+func fileFromStat(path string, st statInfo) File {
 	return File{
 		Path:    path,
-		Size:    st.Size,
-		Mtime:   st.Mtim.Sec,
-		Mode:    st.Mode,
-		MtimeNs: st.Mtim.Nano(),
-		CtimeNs: st.Ctim.Nano(),
-		Ino:     st.Ino,
-		Dev:     uint64(st.Dev),
+		Size:    st.size,
+		Mtime:   st.mtime,
+		Mode:    st.mode,
+		MtimeNs: st.mtimeNs,
+		CtimeNs: st.ctimeNs,
+		Ino:     st.ino,
+		Dev:     st.dev,
 	}
 }
 
@@ -655,8 +674,8 @@ func (w *walker) cached(j *job) (File, bool) {
 	if !ok || !c.Cacheable || c.Type != Regular {
 		return File{}, false
 	}
-	st := &j.st
-	if c.Size != st.Size || c.MtimeNs != st.Mtim.Nano() || c.CtimeNs != st.Ctim.Nano() || c.Ino != st.Ino || c.Dev != uint64(st.Dev) {
+	st := j.st
+	if c.Size != st.size || c.MtimeNs != st.mtimeNs || c.CtimeNs != st.ctimeNs || c.Ino != st.ino || c.Dev != st.dev {
 		return File{}, false
 	}
 	f := fileFromStat(j.path, st)
@@ -690,7 +709,7 @@ func (w *walker) hashOne(j *job, buf []byte) error {
 		if err != nil {
 			return fmt.Errorf("store %s: %w", Display(j.path), err)
 		}
-		f := fileFromStat(j.path, &j.st)
+		f := fileFromStat(j.path, j.st)
 		f.Hash, f.Size, f.Type, f.Target, f.TargetOnly = h, int64(len(j.target)), Symlink, j.target, true
 		j.result, j.ok = f, true
 		return nil
@@ -720,8 +739,8 @@ func (w *walker) hashOne(j *job, buf []byte) error {
 		j.skipped = true
 		return nil
 	}
-	if j.kind == jobFile && (before.Ino != j.st.Ino || before.Dev != j.st.Dev) {
-		j.st = before // replaced since the directory was read: take the new one
+	if j.kind == jobFile && (before.Ino != j.st.ino || uint64(before.Dev) != j.st.dev) {
+		j.st = statOf(&before) // replaced since the directory was read: take the new one
 	}
 	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_SEQUENTIAL)
 	h, n, err := w.opts.Sink.File(f, buf)
@@ -737,12 +756,12 @@ func (w *walker) hashOne(j *job, buf []byte) error {
 	if err := unix.Fstat(int(f.Fd()), &after); err != nil {
 		return fmt.Errorf("stat %s: %w", Display(j.path), err)
 	}
-	res := fileFromStat(j.path, &after)
+	res := fileFromStat(j.path, statOf(&after))
 	res.Hash, res.Size = h, n
 	// The bytes hashed are exactly the bytes stored, whatever happened to
 	// the file meanwhile; the stat is only trusted for the cache when
 	// nothing moved during the read and it is not racily recent.
-	res.Cacheable = j.kind == jobFile && sameStat(&before, &after) && n == after.Size && !w.isRacy(&after)
+	res.Cacheable = j.kind == jobFile && sameStat(&before, &after) && n == after.Size && !w.isRacy(statOf(&after))
 	if j.kind == jobLinkInside {
 		res.Type, res.Target = Symlink, j.target
 		res.MtimeNs, res.CtimeNs, res.Ino, res.Dev = 0, 0, 0, 0

@@ -156,16 +156,34 @@ func (r *reader) object(member func(key string) error) error {
 		r.pos++
 		return nil
 	}
-	seen := map[string]bool{}
+	// Most objects have a handful of keys: a slice is cheaper than a map
+	// until it is not.
+	var few []string
+	var many map[string]bool
 	for {
 		key, err := r.str()
 		if err != nil {
 			return err
 		}
-		if seen[key] {
-			return r.errorf("duplicate key %q", key)
+		if many != nil {
+			if many[key] {
+				return r.errorf("duplicate key %q", key)
+			}
+			many[key] = true
+		} else {
+			for _, k := range few {
+				if k == key {
+					return r.errorf("duplicate key %q", key)
+				}
+			}
+			few = append(few, key)
+			if len(few) > 16 {
+				many = make(map[string]bool, 64)
+				for _, k := range few {
+					many[k] = true
+				}
+			}
 		}
-		seen[key] = true
 		if err := r.expect(':'); err != nil {
 			return err
 		}

@@ -256,7 +256,7 @@ func End(o Options) (*Result, error) {
 }
 
 func (o *Options) finalSnapshot(base *Manifest) (*Manifest, *Result, error) {
-	walk := fstree.Options{Rules: *base.Rules, Budget: o.Budget, Jobs: o.Jobs, Warn: o.warn, Now: o.Now(), Cache: newIndex(base.Files)}
+	walk := fstree.Options{Rules: *base.Rules, Budget: o.Budget, Jobs: o.Jobs, Warn: o.warn, Now: o.Now(), Cache: newIndex(base.Files), SizeHint: len(base.Files)}
 	var store *Store
 	if o.StoreDir != "" {
 		var err error

@@ -309,3 +309,12 @@ func FuzzDecodePath(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendFileMatchesPretty(t *testing.T) {
+	for _, f := range sampleManifest().Files {
+		want := prettyAt(nil, fileValue(&f), 2)
+		if got := appendFile(nil, &f); !bytes.Equal(got, want) {
+			t.Fatalf("appendFile:\n%s\nwant:\n%s", got, want)
+		}
+	}
+}

@@ -38,6 +38,9 @@ type Store struct {
 	// What this filesystem turned out not to support; tried once.
 	noClone     atomic.Bool
 	noCopyRange atomic.Bool
+
+	newMu   sync.Mutex
+	created []string // objects written since the last Sync
 }
 
 // OpenStore opens (creating if needed) the object store of the snapshot
@@ -245,6 +248,9 @@ func (s *Store) commit(tmp string, h fstree.Hash) error {
 		os.Remove(tmp)
 		return fmt.Errorf("store object %s: %w", fstree.Hex(h), err)
 	}
+	s.newMu.Lock()
+	s.created = append(s.created, final)
+	s.newMu.Unlock()
 	return nil
 }
 
@@ -289,16 +295,55 @@ func (s *Store) Check(h fstree.Hash, buf []byte) error {
 	return nil
 }
 
-// Sync makes every object written so far durable with one syncfs, before
-// a manifest that refers to them is committed.
+// syncEachLimit: up to this many new objects are synced one by one;
+// beyond it one syncfs is cheaper (it also flushes unrelated dirty data
+// of the filesystem, which is why it is not used for a few objects).
+const syncEachLimit = 512
+
+// Sync makes every object written since the last Sync durable, before a
+// manifest that refers to them is committed.
 func (s *Store) Sync() error {
-	fd, err := unix.Open(s.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	s.newMu.Lock()
+	created := s.created
+	s.created = nil
+	s.newMu.Unlock()
+	if len(created) == 0 {
+		return nil
+	}
+	if len(created) > syncEachLimit {
+		fd, err := unix.Open(s.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("sync object store: %w", err)
+		}
+		defer unix.Close(fd)
+		if err := unix.Syncfs(fd); err != nil {
+			return fmt.Errorf("sync object store: %w", err)
+		}
+		return nil
+	}
+	dirs := map[string]bool{}
+	for _, p := range created {
+		if err := syncPath(p, unix.O_RDONLY); err != nil {
+			return err
+		}
+		dirs[filepath.Dir(p)] = true
+	}
+	for d := range dirs {
+		if err := syncPath(d, unix.O_RDONLY|unix.O_DIRECTORY); err != nil {
+			return err
+		}
+	}
+	return syncPath(s.dir, unix.O_RDONLY|unix.O_DIRECTORY)
+}
+
+func syncPath(p string, flags int) error {
+	fd, err := unix.Open(p, flags|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
-		return fmt.Errorf("sync object store: %w", err)
+		return fmt.Errorf("sync %s: %w", p, err)
 	}
 	defer unix.Close(fd)
-	if err := unix.Syncfs(fd); err != nil {
-		return fmt.Errorf("sync object store: %w", err)
+	if err := unix.Fsync(fd); err != nil {
+		return fmt.Errorf("sync %s: %w", p, err)
 	}
 	return nil
 }
