@@ -230,6 +230,11 @@ func TestMissingEventJSON(t *testing.T) {
 	if !res.MissingEventJSON || merkle.Hex(*res.MerkleRoot) != workedRoot {
 		t.Fatalf("%+v", res)
 	}
+	// null reads as absent.
+	nulled := strings.ReplaceAll(stripped, `,"event":`, `,"event_json":null,"event":`)
+	if res, err := Verify(strings.NewReader(nulled), Options{}); err != nil || !res.MissingEventJSON {
+		t.Fatalf("null event_json: %+v %v", res, err)
+	}
 }
 
 func TestTruncatedTail(t *testing.T) {
