@@ -477,6 +477,9 @@ func Finish(o FinishOptions) error {
 	}
 	dir := o.SessionDir
 	if o.StoreDir != "" {
+		if _, err := os.Lstat(o.StoreDir); errors.Is(err, os.ErrNotExist) {
+			return nil // nothing was tracked, so begin made no store
+		}
 		if err := CopySession(o.SessionDir, o.StoreDir); err != nil {
 			return err
 		}
