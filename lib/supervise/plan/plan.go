@@ -149,8 +149,18 @@ func Make(o *Options, env Env) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// With nothing writable to snapshot or hash, rollback and
+	// --audit-integrity have nothing to do: the session takes upstream's
+	// audit-only path (and tracks every grant).
+	hashRoots := !supervise.AuditOnly(grants)
 	if o.RollbackDest != nil {
-		writable, err := supervise.TrackedPaths(grants, env.Cwd, true)
+		var writableGrants []supervise.Grant
+		for _, g := range grants {
+			if g.Writable {
+				writableGrants = append(writableGrants, g)
+			}
+		}
+		writable, err := supervise.TrackedPaths(writableGrants, env.Cwd, false)
 		if err != nil {
 			return nil, err
 		}
@@ -177,14 +187,14 @@ func Make(o *Options, env Env) (*Plan, error) {
 	p := &Plan{
 		Audit:          !o.NoAudit,
 		Integrity:      !o.NoAudit && !o.NoAuditIntegrity,
-		FSIntegrity:    o.AuditIntegrity && !o.Rollback,
-		Rollback:       o.Rollback,
+		FSIntegrity:    o.AuditIntegrity && !o.Rollback && hashRoots,
+		Rollback:       o.Rollback && hashRoots,
 		RollbackPrompt: !o.NoRollbackPrompt,
 		SignKey:        signKey,
 		Silent:         o.Silent,
 		RedactArgs:     []string{},
 		SnapshotArgs:   snapshotArgs(o),
-		RunArgs:        runArgs(o, grants),
+		RunArgs:        runArgs(o, grants, hashRoots),
 		Command:        o.Command,
 	}
 	if !p.Audit {
@@ -237,7 +247,7 @@ func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.R
 // it records the same tracked paths; NONO_ALLOW's become --allow), the
 // flags that select writable-only tracking, and --no-audit. Values are
 // attached with '=' so none can be taken for a flag.
-func runArgs(o *Options, grants []supervise.Grant) []string {
+func runArgs(o *Options, grants []supervise.Grant, hashRoots bool) []string {
 	args := []string{}
 	for _, g := range grants {
 		switch {
@@ -251,10 +261,10 @@ func runArgs(o *Options, grants []supervise.Grant) []string {
 	if o.AllowCwd {
 		args = append(args, "--allow-cwd")
 	}
-	if o.Rollback {
+	if o.Rollback && hashRoots {
 		args = append(args, "--rollback")
 	}
-	if o.AuditIntegrity {
+	if o.AuditIntegrity && hashRoots {
 		args = append(args, "--audit-integrity")
 	}
 	if o.NoAudit {

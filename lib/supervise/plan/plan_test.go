@@ -274,9 +274,32 @@ func TestMakeRollback(t *testing.T) {
 		}
 	}
 
-	p, err = w.make(&Options{AuditIntegrity: true, Command: []string{"true"}})
-	if err != nil || !p.FSIntegrity || p.Rollback || !reflect.DeepEqual(p.RunArgs, []string{"--audit-integrity"}) {
+	p, err = w.make(&Options{AuditIntegrity: true, Allow: []string{"out"}, Command: []string{"true"}})
+	if err != nil || !p.FSIntegrity || p.Rollback || !reflect.DeepEqual(p.RunArgs, []string{"--allow=out", "--audit-integrity"}) {
 		t.Errorf("--audit-integrity: %+v, %v", p, err)
+	}
+
+	// Nothing writable: nothing to snapshot or hash, so the session takes
+	// the audit-only path and tracks every grant.
+	for _, o := range []Options{
+		{Rollback: true, NoRollbackPrompt: true, AllowCwd: true, Read: []string{w.root + "/home"}, Command: []string{"true"}},
+		{AuditIntegrity: true, AllowCwd: true, Read: []string{w.root + "/home"}, Command: []string{"true"}},
+	} {
+		p, err := w.make(&o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Rollback || p.FSIntegrity || p.RollbackDir != "" || !reflect.DeepEqual(p.RunArgs, []string{"--read=" + w.root + "/home", "--allow-cwd"}) {
+			t.Errorf("nothing writable: plan = %+v", p)
+		}
+		s, err := session.Read(p.SessionDir)
+		if err != nil || !reflect.DeepEqual(s.TrackedPaths, []string{w.cwd, w.root + "/home"}) {
+			t.Errorf("nothing writable: tracked_paths = %q, %v", s.TrackedPaths, err)
+		}
+	}
+	// A read-only grant does not cover a rollback destination.
+	if _, err := w.make(&Options{Rollback: true, Read: []string{"/"}, Allow: []string{"out"}, RollbackDest: str("/nonexistent-nono-test/x"), Command: []string{"true"}}); err == nil {
+		t.Error("a destination under a read-only grant was accepted")
 	}
 }
 
