@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,37 +23,18 @@ type Events struct {
 	// memo remembers the scrubbed form of recent field values: a log
 	// repeats the same hosts, URLs, paths, reasons and commands, and
 	// scrubbing is a pure function of the value.
-	memo map[string]string
+	memo map[string]memoEntry
+}
+
+type memoEntry struct {
+	out     string
+	changed bool
 }
 
 const (
 	memoEntries  = 8192 // the memo is emptied when it holds this many
 	memoMaxValue = 512  // longer values are not remembered
 )
-
-// cached returns scrub(s) for the field value s, remembering it under
-// kind (scrub must be a pure function of s under e's policy and rules).
-func (e *Events) cached(kind byte, s string, scrub func(string) string) string {
-	if len(s) > memoMaxValue {
-		return scrub(s)
-	}
-	var buf [memoMaxValue + 1]byte
-	key := append(append(buf[:0], kind), s...)
-	if out, ok := e.memo[string(key)]; ok {
-		return out
-	}
-	out := scrub(s)
-	if e.memo == nil || len(e.memo) >= memoEntries {
-		e.memo = make(map[string]string, memoEntries)
-	}
-	k := string(key) // a copy: the memo must not keep the line alive
-	if out == s {
-		e.memo[k] = k[1:]
-	} else {
-		e.memo[k] = out
-	}
-	return out
-}
 
 // The fields that can carry a secret, by event type. Every member with a
 // listed name is scrubbed, so a duplicated key cannot smuggle a value past.
@@ -65,48 +47,72 @@ const (
 	fieldEnvDisplay                        // an array of {name, value_display}
 	fieldObject                            // an object: its own fields
 	fieldEndpointPath                      // "path" of an endpoint request: a URL path
+	fieldArgs                              // arguments of the program in the sibling named by program
 )
 
 type field struct {
-	kind fieldKind
-	sub  fields
+	kind    fieldKind
+	sub     fields
+	program string // fieldArgs: the sibling member naming the program
 }
 
-type fields map[string]field
+// fields maps member names to what is done with them; lens has bit n set
+// when a name of n bytes is present, so most members are passed over
+// without hashing their names.
+type fields struct {
+	m    map[string]field
+	lens uint64
+}
+
+func newFields(m map[string]field) fields {
+	f := fields{m: m}
+	for k := range m {
+		f.lens |= lenBit(len(k))
+	}
+	return f
+}
+
+func (fs fields) lookup(key []byte) (field, bool) {
+	if fs.lens&lenBit(len(key)) == 0 {
+		return field{}, false
+	}
+	f, ok := fs.m[string(key)]
+	return f, ok
+}
 
 var (
 	value = field{kind: fieldValue}
 	argv  = field{kind: fieldArgv}
 
 	eventFields = map[string]fields{
-		"session_started": {"command": argv},
-		"url_open": {
-			"request": {kind: fieldObject, sub: fields{"url": value}},
+		"session_started": newFields(map[string]field{"command": argv}),
+		"url_open": newFields(map[string]field{
+			"request": {kind: fieldObject, sub: newFields(map[string]field{"url": value})},
 			"error":   value,
-		},
-		"capability_decision": {"entry": {kind: fieldObject, sub: fields{
-			"request": {kind: fieldObject, sub: fields{
+		}),
+		"capability_decision": newFields(map[string]field{"entry": {kind: fieldObject, sub: newFields(map[string]field{
+			"request": {kind: fieldObject, sub: newFields(map[string]field{
 				"reason":   value,
-				"args":     argv,
+				"args":     {kind: fieldArgs, program: "command"},
 				"command":  value,
 				"upstream": value,
 				"path":     {kind: fieldEndpointPath},
-			}},
-			"decision": {kind: fieldObject, sub: fields{
-				"Denied": {kind: fieldObject, sub: fields{"reason": value}},
-			}},
-		}}},
-		"network": {"event": {kind: fieldObject, sub: fields{
+			})},
+			"decision": {kind: fieldObject, sub: newFields(map[string]field{
+				"Denied": {kind: fieldObject, sub: newFields(map[string]field{"reason": value})},
+			})},
+		})}}),
+		"network": newFields(map[string]field{"event": {kind: fieldObject, sub: newFields(map[string]field{
 			"target":                     value,
 			"upstream":                   value,
 			"path":                       value,
 			"reason":                     value,
 			"endpoint_policy_rule":       value,
 			"credential_capture_command": value,
-			"credential_capture_argv":    argv,
+			"credential_capture_argv":    {kind: fieldArgs, program: "credential_capture_command"},
 			"credential_capture_stderr":  value,
-		}}},
-		"command_policy": {"event": {kind: fieldObject, sub: fields{
+		})}}),
+		"command_policy": newFields(map[string]field{"event": {kind: fieldObject, sub: newFields(map[string]field{
 			"command":           value,
 			"caller_command":    value,
 			"reason":            value,
@@ -114,7 +120,7 @@ var (
 			"env_names_display": {kind: fieldEnvNames},
 			"env_display":       {kind: fieldEnvDisplay},
 			"cwd_display":       value,
-		}}},
+		})}}),
 	}
 )
 
@@ -135,29 +141,18 @@ func (e *Events) Line(dst, line []byte) ([]byte, error) {
 	if !gjson.ValidBytes(line) {
 		return dst, ErrInvalidJSON
 	}
-	if first := firstByte(line); first != '{' {
+	at := skipSpace(line, 0)
+	if at >= len(line) || line[at] != '{' {
 		return dst, errors.New("not a JSON object")
 	}
-	typ := gjson.GetBytes(line, "type")
-	plan, ok := eventFields[typ.Str]
-	if !ok || typ.Type != gjson.String {
+	typ, isString := memberString(line, at, "type")
+	plan, ok := eventFields[string(typ)]
+	if !ok || !isString {
 		return append(dst, line...), nil
 	}
-	s := string(line)
 	var edits []edit
-	e.walk(s, skipSpace(s, 0), plan, &edits)
+	e.walk(line, at, plan, &edits)
 	return applyEdits(dst, line, edits), nil
-}
-
-func firstByte(b []byte) byte {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return c
-	}
-	return 0
 }
 
 func applyEdits(dst, line []byte, edits []edit) []byte {
@@ -172,9 +167,9 @@ func applyEdits(dst, line []byte, edits []edit) []byte {
 
 // walk scrubs the members named in plan of the object at line[at:],
 // recording edits in the order of the line, and returns the object's end.
-func (e *Events) walk(line string, at int, plan fields, edits *[]edit) int {
-	return forEachMember(line, at, func(key string, v int) int {
-		f, ok := plan[key]
+func (e *Events) walk(line []byte, at int, plan fields, edits *[]edit) int {
+	return forEachMember(line, at, func(key []byte, v int) int {
+		f, ok := plan.lookup(key)
 		if !ok {
 			return -1
 		}
@@ -189,16 +184,22 @@ func (e *Events) walk(line string, at int, plan fields, edits *[]edit) int {
 		case fieldValue:
 			e.scrubString(line, v, vEnd, edits)
 		case fieldEndpointPath:
-			if gjson.Get(line[at:], "capability_type").Str == "endpoint" {
+			if t, _ := memberString(line, at, "capability_type"); string(t) == "endpoint" {
 				e.scrubString(line, v, vEnd, edits)
 			}
 		case fieldArgv:
-			e.scrubArgv(line, v, vEnd, edits)
+			e.scrubArgv(line, v, vEnd, nil, edits)
+		case fieldArgs:
+			// The tool's rules need its name: scrub program + args.
+			program, _ := memberString(line, at, f.program)
+			if bytes.IndexAny(program, " \t\r\n\x00") >= 0 || len(program) > 48 {
+				program = nil
+			}
+			e.scrubArgv(line, v, vEnd, program, edits)
 		case fieldEnvNames:
 			forEachElement(line, v, func(s, sEnd int) {
 				if line[s] == '"' {
-					name := jsonString(line[s:sEnd])
-					e.replace(s, sEnd, name, e.Policy.ScrubEnvName(e.Rules, name), edits)
+					e.scrubEnvName(line, s, sEnd, edits)
 				}
 			})
 		case fieldEnvDisplay:
@@ -214,35 +215,67 @@ func (e *Events) walk(line string, at int, plan fields, edits *[]edit) int {
 
 // jsonString decodes the JSON string raw (quotes included). Strings
 // without escapes are sliced, not copied.
-func jsonString(raw string) string {
-	if strings.IndexByte(raw, '\\') < 0 {
+func jsonString(raw []byte) []byte {
+	if bytes.IndexByte(raw, '\\') < 0 {
 		return raw[1 : len(raw)-1]
 	}
-	return gjson.Parse(raw).Str
+	return []byte(gjson.ParseBytes(raw).Str)
 }
 
-func (e *Events) scrubString(line string, v, vEnd int, edits *[]edit) {
+// memoized returns the replacement of the JSON text v computed by scrub
+// (on prefix+v), and whether there is one, remembering it under kind,
+// prefix and v.
+// The memo maps raw JSON text to raw JSON text, so a value seen before
+// costs neither decoding nor scrubbing; scrub must be a pure function of
+// its input under e's policy and rules, returning v's text when nothing
+// changes.
+func (e *Events) memoized(kind byte, prefix, v []byte, scrub func(string) string) (string, bool) {
+	var buf [memoMaxValue]byte
+	if 1+len(prefix)+len(v) > len(buf) {
+		out := scrub(string(prefix) + string(v))
+		return out, out != string(v)
+	}
+	key := append(append(append(buf[:0], kind), prefix...), v...)
+	if m, ok := e.memo[string(key)]; ok {
+		return m.out, m.changed
+	}
+	out := scrub(string(key[1:]))
+	if e.memo == nil || len(e.memo) >= memoEntries {
+		e.memo = make(map[string]memoEntry, memoEntries)
+	}
+	m := memoEntry{changed: out != string(v)}
+	if m.changed {
+		m.out = out
+	}
+	e.memo[string(key)] = m
+	return m.out, m.changed
+}
+
+// scrubString scrubs the JSON string at line[v:vEnd] as a value.
+func (e *Events) scrubString(line []byte, v, vEnd int, edits *[]edit) {
 	if line[v] != '"' {
 		return
 	}
-	s := jsonString(line[v:vEnd])
-	e.replace(v, vEnd, s, e.cached('v', s, e.scrubValue), edits)
-}
-
-func (e *Events) scrubValue(s string) string { return e.Policy.ScrubValue(e.Rules, s) }
-
-// replace records an edit of line[start:end], holding the string s, when
-// its scrubbed form differs.
-func (e *Events) replace(start, end int, s, scrubbed string, edits *[]edit) {
-	if scrubbed == s {
-		return
+	if out, changed := e.memoized('v', nil, line[v:vEnd], e.scrubValueJSON); changed {
+		*edits = append(*edits, edit{v, vEnd, []byte(out)})
 	}
-	*edits = append(*edits, edit{start, end, canon.AppendString(nil, scrubbed)})
 }
 
-// scrubArgv scrubs an array of strings as one argv; an array holding
-// anything else has each of its strings scrubbed as a value.
-func (e *Events) scrubArgv(line string, v, vEnd int, edits *[]edit) {
+// scrubValueJSON scrubs a JSON string token, returning it unchanged or
+// the canonical token of its scrubbed value.
+func (e *Events) scrubValueJSON(raw string) string {
+	s := string(jsonString([]byte(raw)))
+	out := e.Policy.ScrubValue(e.Rules, s)
+	if out == s {
+		return raw
+	}
+	return string(canon.AppendString(nil, out))
+}
+
+// scrubArgv scrubs an array of strings as one argv, after program when
+// it is not empty (the array then holds only the arguments); an array
+// holding anything else has each of its strings scrubbed as a value.
+func (e *Events) scrubArgv(line []byte, v, vEnd int, program []byte, edits *[]edit) {
 	if line[v] != '[' {
 		e.scrubString(line, v, vEnd, edits)
 		return
@@ -253,23 +286,36 @@ func (e *Events) scrubArgv(line string, v, vEnd int, edits *[]edit) {
 		forEachElement(line, v, func(s, sEnd int) { e.scrubString(line, s, sEnd, edits) })
 		return
 	}
-	// The memo maps the array's JSON text to its replacement, or to
-	// itself when nothing changes.
-	raw := line[v:vEnd]
-	if out := e.cached('a', raw, e.scrubArgvJSON); out != raw {
+	var prefix []byte
+	if len(program) > 0 {
+		var buf [64]byte
+		prefix = append(append(buf[:0], program...), 0)
+	}
+	if out, changed := e.memoized('a', prefix, line[v:vEnd], e.scrubArgvJSON); changed {
 		*edits = append(*edits, edit{v, vEnd, []byte(out)})
 	}
 }
 
-// scrubArgvJSON scrubs the JSON array of strings raw, returning raw itself
-// when nothing changes and the canonical JSON of the scrubbed argv if
-// something does.
-func (e *Events) scrubArgvJSON(raw string) string {
+// scrubArgvJSON scrubs "[PROGRAM\x00]JSON-array": it returns the array's
+// text when nothing changes and the canonical JSON of the scrubbed
+// arguments if something does.
+func (e *Events) scrubArgvJSON(key string) string {
+	program, raw, found := strings.Cut(key, "\x00")
+	if !found {
+		program, raw = "", key
+	}
 	var args []string
-	forEachElement(raw, 0, func(s, sEnd int) { args = append(args, jsonString(raw[s:sEnd])) })
+	if found {
+		args = append(args, program)
+	}
+	rawb := []byte(raw)
+	forEachElement(rawb, 0, func(s, sEnd int) { args = append(args, string(jsonString(rawb[s:sEnd]))) })
 	out := e.Policy.ScrubArgv(e.Rules, args)
 	if slices.Equal(out, args) {
 		return raw
+	}
+	if found {
+		out = out[1:]
 	}
 	return string(appendStrings(nil, out))
 }
@@ -285,38 +331,61 @@ func appendStrings(dst []byte, ss []string) []byte {
 	return append(dst, ']')
 }
 
+// scrubEnvName scrubs the variable name at line[v:vEnd] (a JSON string).
+func (e *Events) scrubEnvName(line []byte, v, vEnd int, edits *[]edit) {
+	if out, changed := e.memoized('n', nil, line[v:vEnd], e.scrubEnvNameJSON); changed {
+		*edits = append(*edits, edit{v, vEnd, []byte(out)})
+	}
+}
+
+func (e *Events) scrubEnvNameJSON(raw string) string {
+	name := string(jsonString([]byte(raw)))
+	if out := e.Policy.ScrubEnvName(e.Rules, name); out != name {
+		return string(canon.AppendString(nil, out))
+	}
+	return raw
+}
+
 // scrubEnvPair scrubs one {name, value_display} of a command_policy event:
 // the name as ScrubEnvName, the value as ScrubEnvValue of the original name.
-func (e *Events) scrubEnvPair(line string, at int, edits *[]edit) {
-	var name string
-	forEachMember(line, at, func(key string, v int) int {
-		vEnd := valueEnd(line, v)
-		if key == "name" && line[v] == '"' {
-			name = jsonString(line[v:vEnd])
-		}
-		return vEnd
-	})
-	forEachMember(line, at, func(key string, v int) int {
+func (e *Events) scrubEnvPair(line []byte, at int, edits *[]edit) {
+	var name []byte
+	if v, vEnd, ok := findMember(line, at, "name"); ok && line[v] == '"' {
+		name = line[v:vEnd]
+	}
+	var buf [128]byte
+	prefix := append(append(buf[:0], name...), 0)
+	forEachMember(line, at, func(key []byte, v int) int {
 		vEnd := valueEnd(line, v)
 		if line[v] != '"' {
 			return vEnd
 		}
-		s := jsonString(line[v:vEnd])
-		switch key {
+		switch string(key) {
 		case "name":
-			e.replace(v, vEnd, s, e.Policy.ScrubEnvName(e.Rules, s), edits)
+			e.scrubEnvName(line, v, vEnd, edits)
 		case "value_display":
-			_, scrubbed, _ := strings.Cut(e.cached('e', name+"\x00"+s, e.scrubEnvValue), "\x00")
-			e.replace(v, vEnd, s, scrubbed, edits)
+			if out, changed := e.memoized('e', prefix, line[v:vEnd], e.scrubEnvValueJSON); changed {
+				*edits = append(*edits, edit{v, vEnd, []byte(out)})
+			}
 		}
 		return vEnd
 	})
 }
 
-// scrubEnvValue scrubs "NAME\x00VALUE" (the memo key of an env pair).
-func (e *Events) scrubEnvValue(pair string) string {
-	name, value, _ := strings.Cut(pair, "\x00")
-	return name + "\x00" + e.Policy.ScrubEnvValue(e.Rules, name, value)
+// scrubEnvValueJSON scrubs "NAME-TOKEN\x00VALUE-TOKEN" (JSON string
+// tokens; the name token may be empty), returning the value token or its
+// scrubbed replacement.
+func (e *Events) scrubEnvValueJSON(pair string) string {
+	nameRaw, valueRaw, _ := strings.Cut(pair, "\x00")
+	name := ""
+	if nameRaw != "" {
+		name = string(jsonString([]byte(nameRaw)))
+	}
+	value := string(jsonString([]byte(valueRaw)))
+	if out := e.Policy.ScrubEnvValue(e.Rules, name, value); out != value {
+		return string(canon.AppendString(nil, out))
+	}
+	return valueRaw
 }
 
 // ArgvLine appends the scrubbed form of one line holding a JSON array of
@@ -325,19 +394,21 @@ func (e *Events) ArgvLine(dst, line []byte) ([]byte, error) {
 	if !gjson.ValidBytes(line) {
 		return dst, ErrInvalidJSON
 	}
-	arr := gjson.ParseBytes(line)
-	if !arr.IsArray() {
+	at := skipSpace(line, 0)
+	if at >= len(line) || line[at] != '[' {
 		return dst, errors.New("not a JSON array of strings")
 	}
 	var args []string
 	var bad error
-	arr.ForEach(func(k, v gjson.Result) bool {
-		if v.Type != gjson.String {
-			bad = fmt.Errorf("element %d is not a string", len(args)+1)
-			return false
+	forEachElement(line, at, func(v, vEnd int) {
+		if bad != nil {
+			return
 		}
-		args = append(args, v.Str)
-		return true
+		if line[v] != '"' {
+			bad = fmt.Errorf("element %d is not a string", len(args)+1)
+			return
+		}
+		args = append(args, string(jsonString(line[v:vEnd])))
 	})
 	if bad != nil {
 		return dst, bad

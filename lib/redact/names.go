@@ -64,12 +64,12 @@ func set(names ...string) *nameSet {
 	return &s
 }
 
-// nameComponents splits a flag, variable or key name into lowercase
-// words: at every byte that is not an ASCII letter or digit, and at
-// camelCase boundaries (keyStorePassword -> key store password, APIKey ->
-// api key). Non-ASCII bytes separate words too, so a Unicode look-alike
-// never spells a secret word.
-func nameComponents(name string, buf []string) []string {
+// nameComponents splits a flag, variable or key name into words: at every
+// byte that is not an ASCII letter or digit, and at camelCase boundaries
+// (keyStorePassword -> key store password, APIKey -> api key). The words
+// are slices of low, the name ASCII-lowercased. Non-ASCII bytes separate
+// words too, so a Unicode look-alike never spells a secret word.
+func nameComponents(name, low string, buf []string) []string {
 	comps := buf[:0]
 	start := -1
 	isLower := func(c byte) bool { return 'a' <= c && c <= 'z' }
@@ -77,7 +77,7 @@ func nameComponents(name string, buf []string) []string {
 	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
 	flush := func(end int) {
 		if start >= 0 && end > start {
-			comps = append(comps, asciiLower(name[start:end]))
+			comps = append(comps, low[start:end])
 		}
 		start = -1
 	}
@@ -163,8 +163,20 @@ const (
 // it ends in key/auth/pass/pwd/sig/cookie/…, unless its last word says it
 // only describes one (…_FILE, …_LENGTH, --no-…, --max-tokens).
 func secretName(name string) nameStrength {
-	var buf [12]string
-	comps := nameComponents(name, buf[:])
+	if len(name) > 128 {
+		return notSecret
+	}
+	var lowBuf [128]byte
+	low := lowBuf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	var buf [16]string
+	comps := nameComponents(name, string(low), buf[:])
 	// Trailing numbers and versions (X-Hub-Signature-256, API_KEY_V2)
 	// do not change what a name holds.
 	for len(comps) > 1 && isVersionWord(comps[len(comps)-1]) {
@@ -259,17 +271,20 @@ func isHeaderName(s string) bool {
 	return true
 }
 
-// secretQueryKey reports whether the Default rules redact the value of a
-// query, fragment or form key (already percent-decoded).
-func (p *Policy) secretQueryKey(key string) bool {
-	key = strings.TrimSpace(key)
-	if key == "" || p.allowedName(key) {
-		return false
+// keyStrength grades a name found in free text before '=' or ':': a
+// query or form key when queryLike, else an assignment or JSON key.
+func (p *Policy) keyStrength(name string, queryLike bool) nameStrength {
+	name = strings.TrimSpace(name)
+	if name == "" || p.allowedName(name) {
+		return notSecret
 	}
-	if p.Has(QueryKeys, key) || hasName(extraQueryKeys, key) || p.Has(EnvVars, key) {
-		return true
+	if queryLike && (p.Has(QueryKeys, name) || hasName(extraQueryKeys, name)) {
+		return strongSecret
 	}
-	return secretName(key) != notSecret
+	if p.Has(EnvVars, name) || hasName(extraEnvVars, name) || p.Has(Flags, name) {
+		return strongSecret
+	}
+	return secretName(name)
 }
 
 // secretAssignment reports whether NAME in a NAME=VALUE argument (an

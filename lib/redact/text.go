@@ -172,32 +172,34 @@ func (p *Policy) scrubAssignments(s string) string {
 		if k < e.done {
 			continue
 		}
+		if c == ':' && sepEnd == k+1 {
+			// A colon separates a name only when the name is quoted
+			// (JSON), a blank follows (YAML, header lines) or a quote
+			// does (a JavaScript object: pwd:'x'); this keeps
+			// user:password, host:port, times and URLs.
+			next := byte(0)
+			if sepEnd < len(s) {
+				next = s[sepEnd]
+			}
+			if next == '/' {
+				continue
+			}
+			prev := byte(0)
+			for j := k - 1; j >= 0; j-- {
+				if s[j] != ' ' && s[j] != '\t' {
+					prev = s[j]
+					break
+				}
+			}
+			if prev != '"' && prev != '\'' && next != ' ' && next != '\t' && next != '\'' && next != '"' {
+				continue
+			}
+		}
 		name, quoted := assignmentName(s, nameEnd)
 		if name == "" {
 			continue
 		}
-		if c == ':' && sepEnd == k+1 {
-			// A colon separates a name only when the name is quoted
-			// (JSON) or a blank follows (YAML, header lines); this keeps
-			// user:password, host:port and times out.
-			// A quote right after the colon starts a JavaScript object
-			// value (pwd:'x').
-			if !quoted && (sepEnd >= len(s) || (s[sepEnd] != ' ' && s[sepEnd] != '\t' && s[sepEnd] != '\'' && s[sepEnd] != '"')) {
-				continue
-			}
-			if strings.HasPrefix(s[k:], "://") {
-				continue
-			}
-		}
-		var strength nameStrength
-		if c == '=' && !quoted {
-			if p.secretQueryKey(name) {
-				strength = strongSecret
-			}
-		}
-		if strength == notSecret {
-			strength = p.assignmentStrength(name)
-		}
+		strength := p.keyStrength(name, c == '=' && !quoted)
 		if strength == notSecret {
 			continue
 		}

@@ -143,7 +143,7 @@ func upstreamUserinfo(s string) string {
 		end := start + authorityEnd(s[start:])
 		auth := s[start:end]
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-			if colon := strings.IndexByte(auth[:at], ':'); colon >= 0 {
+			if colon := strings.IndexByte(auth[:at], ':'); colon >= 0 && auth[colon+1:at] != Marker {
 				b = append(b, s[done:start+colon]...)
 				b = append(b, ":"+Marker+"@"...)
 				done = start + at + 1
@@ -190,7 +190,9 @@ func (p *Policy) upstreamQuery(s string) string {
 			if k < qe && s[k] != '&' && s[k] != ';' {
 				continue
 			}
-			if eq := strings.IndexByte(s[seg:k], '='); eq >= 0 && p.Has(QueryKeys, s[seg:seg+eq]) {
+			// A value that is already the marker is left as it is: the
+			// result is the same, without a copy.
+			if eq := strings.IndexByte(s[seg:k], '='); eq >= 0 && s[seg+eq+1:k] != Marker && p.Has(QueryKeys, s[seg:seg+eq]) {
 				b = append(b, s[done:seg+eq+1]...)
 				b = append(b, Marker...)
 				done = k

@@ -288,7 +288,7 @@ func (p *Policy) pairs(e *scanner, s string, from, to int) {
 				continue
 			}
 			key := percentDecode(s[seg:q])
-			if !p.secretQueryKey(key) {
+			if p.keyStrength(key, true) == notSecret {
 				break
 			}
 			vs := q + m
