@@ -48,9 +48,8 @@ func Grants(allow, read []string, allowCwd bool, getenv func(string) string, cwd
 // one equal to, above or below the working directory is swapped to index
 // 0 (the session's "project directory"). With writableOnly (rollback or
 // --audit-integrity: the roots that get hashed) read-only ones are left
-// out, unless nothing is writable: then there is nothing to hash, the
-// session is an audit-only one (see AuditOnly), and every grant counts.
-// A grant that does not exist, is not a directory or is not valid UTF-8
+// out, even when that leaves none (the session still is a rollback one,
+// with nothing to snapshot). A grant that does not exist, is not a directory or is not valid UTF-8
 // (session.json cannot hold it) is an error naming its flag.
 func TrackedPaths(grants []Grant, cwd string, writableOnly bool) ([]string, error) {
 	var paths []string
@@ -67,7 +66,7 @@ func TrackedPaths(grants []Grant, cwd string, writableOnly bool) ([]string, erro
 		writable[p] = g.Writable
 		paths = append(paths, p)
 	}
-	if writableOnly && !AuditOnly(grants) {
+	if writableOnly {
 		kept := paths[:0]
 		for _, p := range paths {
 			if writable[p] {
@@ -115,18 +114,6 @@ func resolveDir(g Grant, cwd string) (string, error) {
 		return "", fmt.Errorf("%s %q: resolves to %q, which is not valid UTF-8, so it cannot be recorded", g.Source, g.Path, p)
 	}
 	return p, nil
-}
-
-// AuditOnly reports whether grants leave nothing for rollback or
-// --audit-integrity to hash (no writable grant): such a session takes the
-// audit-only path, as upstream's does.
-func AuditOnly(grants []Grant) bool {
-	for _, g := range grants {
-		if g.Writable {
-			return false
-		}
-	}
-	return true
 }
 
 // within reports whether path p is dir or inside it, component-wise.

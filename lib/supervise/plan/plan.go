@@ -149,10 +149,6 @@ func Make(o *Options, env Env) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	// With nothing writable to snapshot or hash, rollback and
-	// --audit-integrity have nothing to do: the session takes upstream's
-	// audit-only path (and tracks every grant).
-	hashRoots := !supervise.AuditOnly(grants)
 	if o.RollbackDest != nil {
 		var writableGrants []supervise.Grant
 		for _, g := range grants {
@@ -187,14 +183,14 @@ func Make(o *Options, env Env) (*Plan, error) {
 	p := &Plan{
 		Audit:          !o.NoAudit,
 		Integrity:      !o.NoAudit && !o.NoAuditIntegrity,
-		FSIntegrity:    o.AuditIntegrity && !o.Rollback && hashRoots,
-		Rollback:       o.Rollback && hashRoots,
+		FSIntegrity:    o.AuditIntegrity && !o.Rollback,
+		Rollback:       o.Rollback,
 		RollbackPrompt: !o.NoRollbackPrompt,
 		SignKey:        signKey,
 		Silent:         o.Silent,
 		RedactArgs:     []string{},
 		SnapshotArgs:   snapshotArgs(o),
-		RunArgs:        runArgs(o, grants, hashRoots),
+		RunArgs:        runArgs(o, grants),
 		Command:        o.Command,
 	}
 	if !p.Audit {
@@ -247,7 +243,7 @@ func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.R
 // it records the same tracked paths; NONO_ALLOW's become --allow), the
 // flags that select writable-only tracking, and --no-audit. Values are
 // attached with '=' so none can be taken for a flag.
-func runArgs(o *Options, grants []supervise.Grant, hashRoots bool) []string {
+func runArgs(o *Options, grants []supervise.Grant) []string {
 	args := []string{}
 	for _, g := range grants {
 		switch {
@@ -261,10 +257,10 @@ func runArgs(o *Options, grants []supervise.Grant, hashRoots bool) []string {
 	if o.AllowCwd {
 		args = append(args, "--allow-cwd")
 	}
-	if o.Rollback && hashRoots {
+	if o.Rollback {
 		args = append(args, "--rollback")
 	}
-	if o.AuditIntegrity && hashRoots {
+	if o.AuditIntegrity {
 		args = append(args, "--audit-integrity")
 	}
 	if o.NoAudit {

@@ -279,23 +279,16 @@ func TestMakeRollback(t *testing.T) {
 		t.Errorf("--audit-integrity: %+v, %v", p, err)
 	}
 
-	// Nothing writable: nothing to snapshot or hash, so the session takes
-	// the audit-only path and tracks every grant.
-	for _, o := range []Options{
-		{Rollback: true, NoRollbackPrompt: true, AllowCwd: true, Read: []string{w.root + "/home"}, Command: []string{"true"}},
-		{AuditIntegrity: true, AllowCwd: true, Read: []string{w.root + "/home"}, Command: []string{"true"}},
-	} {
-		p, err := w.make(&o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Rollback || p.FSIntegrity || p.RollbackDir != "" || !reflect.DeepEqual(p.RunArgs, []string{"--read=" + w.root + "/home", "--allow-cwd"}) {
-			t.Errorf("nothing writable: plan = %+v", p)
-		}
-		s, err := session.Read(p.SessionDir)
-		if err != nil || !reflect.DeepEqual(s.TrackedPaths, []string{w.cwd, w.root + "/home"}) {
-			t.Errorf("nothing writable: tracked_paths = %q, %v", s.TrackedPaths, err)
-		}
+	// Nothing writable: still a rollback session, with nothing to track.
+	p, err = w.make(&Options{Rollback: true, NoRollbackPrompt: true, AllowCwd: true, Read: []string{w.root + "/home"}, Command: []string{"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Rollback || p.RollbackDir == "" || !reflect.DeepEqual(p.RunArgs, []string{"--read=" + w.root + "/home", "--allow-cwd", "--rollback"}) {
+		t.Errorf("nothing writable: plan = %+v", p)
+	}
+	if s, err := session.Read(p.SessionDir); err != nil || len(s.TrackedPaths) != 0 {
+		t.Errorf("nothing writable: tracked_paths = %q, %v", s.TrackedPaths, err)
 	}
 	// A read-only grant does not cover a rollback destination.
 	if _, err := w.make(&Options{Rollback: true, Read: []string{"/"}, Allow: []string{"out"}, RollbackDest: str("/nonexistent-nono-test/x"), Command: []string{"true"}}); err == nil {
