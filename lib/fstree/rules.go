@@ -267,6 +267,15 @@ func (m *matcher) pushIgnore(f IgnoreFile) {
 	}
 }
 
+// clone returns a matcher for another goroutine: the compiled rules are
+// shared (read-only), the ignore stacks copied.
+func (m *matcher) clone() *matcher {
+	c := *m
+	c.gitStack = slices.Clone(m.gitStack)
+	c.excludeStack = slices.Clone(m.excludeStack)
+	return &c
+}
+
 // depth returns the stack sizes, to restore them after a directory.
 func (m *matcher) depth() (int, int) { return len(m.gitStack), len(m.excludeStack) }
 

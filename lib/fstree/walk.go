@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -224,11 +226,19 @@ func Walk(roots []string, opts Options) (*Tree, error) {
 	if err := w.openRoots(roots); err != nil {
 		return nil, err
 	}
+	w.spawn = make(chan struct{}, max(opts.Jobs-1, 0))
+	main := w.newCollector()
 	for i := range w.roots {
-		if err := w.walkRoot(i); err != nil {
-			return nil, err
+		if err := w.walkRoot(i, main); err != nil {
+			w.fail(err)
+			break
 		}
 	}
+	w.wg.Wait()
+	if w.err != nil {
+		return nil, w.err
+	}
+	w.merge()
 	if err := w.checkBytes(); err != nil {
 		return nil, err
 	}
@@ -251,6 +261,73 @@ type walker struct {
 	seenIgnore map[string]bool
 	bytes      int64
 	warnMu     sync.Mutex
+
+	// The directory walk fans out: a subdirectory is walked on a new
+	// goroutine while a slot in spawn is free, each goroutine filling its
+	// own collector. entries is shared for the budget.
+	spawn      chan struct{}
+	wg         sync.WaitGroup
+	entries    atomic.Int64
+	mu         sync.Mutex // collectors, seenIgnore, tree.IgnoreFiles, err
+	collectors []*collector
+	err        error
+	failed     atomic.Bool
+}
+
+// collector gathers what one goroutine of the directory walk finds.
+type collector struct {
+	jobs  []job
+	dirs  []Dir
+	links []Link
+	bytes int64
+}
+
+func (w *walker) newCollector() *collector {
+	c := &collector{}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.collectors) == 0 {
+		c.jobs = w.jobs // the first one gets the sized list
+	}
+	w.collectors = append(w.collectors, c)
+	return c
+}
+
+func (w *walker) fail(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.mu.Unlock()
+	w.failed.Store(true)
+}
+
+// merge joins the collectors once the walk is over.
+func (w *walker) merge() {
+	n := 0
+	for _, c := range w.collectors {
+		n += len(c.jobs)
+	}
+	jobs := w.collectors[0].jobs
+	if cap(jobs) < n {
+		jobs = slices.Grow(jobs, n-len(jobs))
+	}
+	for i, c := range w.collectors {
+		if i > 0 {
+			jobs = append(jobs, c.jobs...)
+		}
+		w.tree.Dirs = append(w.tree.Dirs, c.dirs...)
+		w.tree.Links = append(w.tree.Links, c.links...)
+		w.bytes += c.bytes
+	}
+	w.jobs = jobs
+	w.tree.Entries = int(w.entries.Load())
+	slices.SortFunc(w.tree.IgnoreFiles, func(a, b IgnoreFile) int {
+		if c := Compare(a.Dir, b.Dir); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Kind, b.Kind)
+	})
 }
 
 type walkRoot struct {
@@ -339,9 +416,9 @@ func (w *walker) closeRoots() {
 }
 
 func (w *walker) count() error {
-	w.tree.Entries++
-	if max := w.opts.Budget.MaxEntries; max > 0 && w.tree.Entries > max {
-		return &BudgetError{What: "entries", Count: int64(w.tree.Entries), Limit: int64(max)}
+	n := w.entries.Add(1)
+	if max := int64(w.opts.Budget.MaxEntries); max > 0 && n > max {
+		return &BudgetError{What: "entries", Count: max + 1, Limit: max}
 	}
 	return nil
 }
@@ -353,7 +430,7 @@ func (w *walker) checkBytes() error {
 	return nil
 }
 
-func (w *walker) walkRoot(i int) error {
+func (w *walker) walkRoot(i int, c *collector) error {
 	r := w.roots[i]
 	if err := w.count(); err != nil {
 		return err
@@ -363,7 +440,7 @@ func (w *walker) walkRoot(i int) error {
 		if err := unix.Fstat(r.fd, &st); err != nil {
 			return fmt.Errorf("stat %s: %w", Display(r.path), err)
 		}
-		w.addFile(i, r.path, "", &st)
+		c.addFile(i, r.path, "", &st)
 		return nil
 	}
 	fd, err := OpenBeneath(r.fd, "", unix.O_RDONLY|unix.O_DIRECTORY, 0)
@@ -376,7 +453,7 @@ func (w *walker) walkRoot(i int) error {
 		unix.Close(fd)
 		return fmt.Errorf("stat %s: %w", Display(r.path), err)
 	}
-	w.tree.Dirs = append(w.tree.Dirs, Dir{Path: r.path, Mode: st.Mode})
+	c.dirs = append(c.dirs, Dir{Path: r.path, Mode: st.Mode})
 	m := newMatcher(&w.opts.Rules, r.path)
 	if m.gitignore {
 		if m.frozen != nil {
@@ -385,12 +462,12 @@ func (w *walker) walkRoot(i int) error {
 			w.loadAncestorIgnores(m, r.path)
 		}
 	}
-	return w.walkDir(m, i, fd, r.path, "")
+	return w.walkDir(m, i, fd, r.path, "", c)
 }
 
 // walkDir reads one directory (fd is consumed) and descends into the
 // subdirectories that are not excluded.
-func (w *walker) walkDir(m *matcher, root, fd int, abs, rel string) error {
+func (w *walker) walkDir(m *matcher, root, fd int, abs, rel string, c *collector) error {
 	dir := os.NewFile(uintptr(fd), abs)
 	defer dir.Close()
 	names, err := dir.Readdirnames(-1)
@@ -411,6 +488,9 @@ func (w *walker) walkDir(m *matcher, root, fd int, abs, rel string) error {
 		}
 	}
 	for _, name := range names {
+		if w.failed.Load() {
+			return nil
+		}
 		var st unix.Stat_t
 		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			if !errors.Is(err, unix.ENOENT) {
@@ -432,33 +512,46 @@ func (w *walker) walkDir(m *matcher, root, fd int, abs, rel string) error {
 		}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFDIR:
-			w.tree.Dirs = append(w.tree.Dirs, Dir{Path: childAbs, Mode: st.Mode})
+			c.dirs = append(c.dirs, Dir{Path: childAbs, Mode: st.Mode})
 			cfd, err := OpenBeneath(fd, name, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 			if err != nil {
 				w.warn("cannot open directory %s: %v", Display(childAbs), err)
 				continue
 			}
-			if err := w.walkDir(m, root, cfd, childAbs, childRel); err != nil {
-				return err
+			select {
+			case w.spawn <- struct{}{}:
+				mc, nc := m.clone(), w.newCollector()
+				w.wg.Add(1)
+				go func() {
+					defer w.wg.Done()
+					defer func() { <-w.spawn }()
+					if err := w.walkDir(mc, root, cfd, childAbs, childRel, nc); err != nil {
+						w.fail(err)
+					}
+				}()
+			default:
+				if err := w.walkDir(m, root, cfd, childAbs, childRel, c); err != nil {
+					return err
+				}
 			}
 		case unix.S_IFREG:
-			w.addFile(root, childAbs, childRel, &st)
+			c.addFile(root, childAbs, childRel, &st)
 		case unix.S_IFLNK:
-			w.addLink(fd, name, childAbs, &st)
+			w.addLink(fd, name, childAbs, &st, c)
 		}
 	}
 	return nil
 }
 
-func (w *walker) addFile(root int, abs, rel string, st *unix.Stat_t) {
-	w.bytes += st.Size
-	w.jobs = append(w.jobs, job{kind: jobFile, path: abs, root: root, rel: rel, st: statOf(st)})
+func (c *collector) addFile(root int, abs, rel string, st *unix.Stat_t) {
+	c.bytes += st.Size
+	c.jobs = append(c.jobs, job{kind: jobFile, path: abs, root: root, rel: rel, st: statOf(st)})
 }
 
 // addLink decides what a symlink is: a leaf hashed through its target
 // when that is a regular file inside the roots, a leaf hashed by its
 // target path when the file is outside, and otherwise no leaf.
-func (w *walker) addLink(dirfd int, name, abs string, st *unix.Stat_t) {
+func (w *walker) addLink(dirfd int, name, abs string, st *unix.Stat_t, c *collector) {
 	target, err := readlinkat(dirfd, name)
 	if err != nil {
 		w.warn("cannot read symlink %s: %v", Display(abs), err)
@@ -466,21 +559,21 @@ func (w *walker) addLink(dirfd int, name, abs string, st *unix.Stat_t) {
 	}
 	resolved, err := filepath.EvalSymlinks(abs)
 	if err != nil {
-		w.tree.Links = append(w.tree.Links, Link{Path: abs, Target: target})
+		c.links = append(c.links, Link{Path: abs, Target: target})
 		return
 	}
 	var tst unix.Stat_t
 	if err := unix.Stat(resolved, &tst); err != nil || tst.Mode&unix.S_IFMT != unix.S_IFREG {
-		w.tree.Links = append(w.tree.Links, Link{Path: abs, Target: target})
+		c.links = append(c.links, Link{Path: abs, Target: target})
 		return
 	}
 	if root, rel, ok := w.locate(resolved); ok {
-		w.bytes += tst.Size
-		w.jobs = append(w.jobs, job{kind: jobLinkInside, path: abs, root: root, rel: rel, target: target, st: statOf(st)})
+		c.bytes += tst.Size
+		c.jobs = append(c.jobs, job{kind: jobLinkInside, path: abs, root: root, rel: rel, target: target, st: statOf(st)})
 		return
 	}
-	w.bytes += int64(len(target))
-	w.jobs = append(w.jobs, job{kind: jobLinkPath, path: abs, target: target, st: statOf(st)})
+	c.bytes += int64(len(target))
+	c.jobs = append(c.jobs, job{kind: jobLinkPath, path: abs, target: target, st: statOf(st)})
 }
 
 // locate finds the root holding a resolved path (the deepest one).
@@ -535,6 +628,8 @@ func (w *walker) loadDirIgnores(m *matcher, fd int, abs string, names []string) 
 func (w *walker) useIgnore(m *matcher, f IgnoreFile) {
 	m.pushIgnore(f)
 	key := f.Kind + "\x00" + f.Dir
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if !w.seenIgnore[key] {
 		w.seenIgnore[key] = true
 		w.tree.IgnoreFiles = append(w.tree.IgnoreFiles, f)

@@ -315,3 +315,34 @@ func TestPreflightPicksPaths(t *testing.T) {
 		t.Fatalf("preflight %q, want %q", ps, want)
 	}
 }
+
+func TestParallelWalkMatchesSerial(t *testing.T) {
+	root := tempRoot(t)
+	files := map[string]string{}
+	for i := range 300 {
+		files[filepath.Join(string(rune('a'+i%7)), string(rune('a'+i%5)), strings.Repeat("n", 1+i%13), "f")] = strings.Repeat("x", i)
+	}
+	files["a/.gitignore"] = "nnn\n"
+	files["b/c/.gitignore"] = "*\n!keep\n"
+	files["b/c/keep"] = "k"
+	mkfiles(t, root, files)
+	serial, err := Walk([]string{root}, Options{Jobs: 1, Rules: NewRules(Flags{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		par, err := Walk([]string{root}, Options{Jobs: 8, Rules: NewRules(Flags{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if par.Root() != serial.Root() || !slices.Equal(paths(par.Files), paths(serial.Files)) ||
+			len(par.Dirs) != len(serial.Dirs) || par.Entries != serial.Entries || len(par.IgnoreFiles) != len(serial.IgnoreFiles) {
+			t.Fatalf("parallel walk differs: %d files vs %d", len(par.Files), len(serial.Files))
+		}
+		for i := range par.IgnoreFiles {
+			if par.IgnoreFiles[i].Dir != serial.IgnoreFiles[i].Dir {
+				t.Fatal("ignore files not in a stable order")
+			}
+		}
+	}
+}
