@@ -20,9 +20,16 @@ vet:
 	$(GO) vet ./...
 
 # Unit tests, golden vectors, property tests, fuzz seeds and the testscript
-# end-to-end scripts in tests/.
+# end-to-end scripts in tests/; then the separate module in tests/interop,
+# where sigstore-go verifies bundles this project signs.
 test: fmt-check vet
 	$(GO) test -timeout 9m ./...
+	cd tests/interop && $(GO) test -timeout 5m ./...
+
+# Verifies a freshly signed session with cosign v2.6.5 (built on first use
+# into ~/.cache/nono-interop; not part of `make test`).
+interop: build
+	./scripts/interop.sh
 
 # Go benchmarks plus timed runs of the binaries on generated data, with
 # ratios against openssl dgst -sha256 over the same bytes.
