@@ -91,6 +91,11 @@ func (w *argvWalk) secretFlagKind(name string) valueKind {
 	if len(name) == 2 {
 		return kindNone
 	}
+	// A single-dash word (-token, -storepass) is a flag name; mixed case
+	// after one dash (-pS3cretPw) is a short flag with its value.
+	if name[1] != '-' && strings.ToLower(name) != name {
+		return kindNone
+	}
 	switch p.flagStrength(name) {
 	case strongSecret:
 		return kindSecret
@@ -139,6 +144,14 @@ func (w *argvWalk) arg(i int) {
 
 func (w *argvWalk) flag(i int, a, o string) {
 	name, _, hasEq := strings.Cut(a, "=")
+	// The current tool's short flags come first: mysql -pS3cret is -p
+	// with a value, whatever its letters spell.
+	if t := w.tool; t != nil && !t.singleDash && len(a) > 1 && a[1] != '-' {
+		if r, ok := t.short[a[1]]; ok && r.applies(w.words) && !w.p.allowedName(a[:2]) {
+			w.shortCluster(i, a, o)
+			return
+		}
+	}
 	if k := w.secretFlagKind(name); k != kindNone {
 		switch {
 		case k == kindPolicy && !hasEq:
@@ -207,7 +220,7 @@ func (w *argvWalk) shortCluster(i int, a, o string) {
 	}
 	for j := 1; j < len(a); j++ {
 		r, ok := t.short[a[j]]
-		if ok && r.applies(w.words) {
+		if ok && r.applies(w.words) && !w.p.allowedName("-"+a[j:j+1]) {
 			if j+1 == len(a) {
 				if !r.attachedOnly {
 					w.pending = r.kind
