@@ -152,3 +152,36 @@ func TestPropertyIdempotentAndLength(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultEnvAndHeaderHelpers(t *testing.T) {
+	p := DefaultPolicy()
+	for _, tc := range []struct{ name, value, want string }{
+		{"DEPLOY_SECRET", "d3pl0y", Marker},
+		{"STRIPE_WEBHOOK_KEY", "whsec_x", Marker},
+		{"GOOGLE_APPLICATION_CREDENTIALS", "/etc/sa.json", "/etc/sa.json"},
+		{"GH_TOKEN", "x", Marker},
+		{"NPM_TOKEN", "$NPM_TOKEN", "$NPM_TOKEN"},
+		{"PAGER", "less -R", "less -R"},
+		{"DATABASE_URL", "postgres://u:p@h/db", "postgres://u:[REDACTED]@h/db"},
+		{"NOTES", "ghp_0123456789abcdefghijABCDEFGHIJ012345", Marker},
+	} {
+		if got := p.ScrubEnvValue(Default, tc.name, tc.value); got != tc.want {
+			t.Errorf("ScrubEnvValue(%s, %q) = %q, want %q", tc.name, tc.value, got, tc.want)
+		}
+	}
+	if got := p.ScrubEnvName(Default, "github_token"); got != Marker {
+		t.Errorf("env name: %q", got)
+	}
+	if got := p.ScrubEnvName(Default, "DEPLOY_SECRET"); got != "DEPLOY_SECRET" {
+		t.Errorf("Default keeps names outside the policy: %q", got)
+	}
+	if got := p.ScrubHeader(Default, "X-Vault-Token", "hvs.x"); got != Marker {
+		t.Errorf("header: %q", got)
+	}
+	if got := p.ScrubHeader(Default, "Accept", "https://u:p@h"); got != "https://u:[REDACTED]@h" {
+		t.Errorf("other header: %q", got)
+	}
+	if got := p.ScrubHeaderLine(Default, "X-Vault-Token:hvs.abc"); got != "X-Vault-Token:[REDACTED]" {
+		t.Errorf("header line: %q", got)
+	}
+}

@@ -8,7 +8,10 @@ import "slices"
 const maxPasses = 8
 
 // ScrubArgv returns a copy of argv with secret values replaced by the
-// marker. The result has exactly as many elements as argv.
+// marker. The result has exactly as many elements as argv. Scrubbing the
+// result again with the same rules changes nothing, and the Default
+// rules' result is also left alone by the Upstream rules (the reverse
+// cannot hold: Default finds more in upstream's output).
 func (p *Policy) ScrubArgv(rules Rules, argv []string) []string {
 	if rules != Default {
 		return p.upstreamArgv(argv)
@@ -85,8 +88,18 @@ func (p *Policy) ScrubEnvValue(rules Rules, name, value string) string {
 	if rules != Default {
 		return p.upstreamEnvValue(name, value)
 	}
-	if p.Has(EnvVars, name) || (p.secretAssignment(name) && value != "") {
+	if p.Has(EnvVars, name) {
 		return Marker
+	}
+	switch p.assignmentStrength(name) {
+	case strongSecret:
+		if !nothingToHide(value) {
+			return Marker
+		}
+	case weakSecret:
+		if !nothingToHide(value) && !looksLikePath(value) {
+			return Marker
+		}
 	}
 	return p.ScrubValue(rules, value)
 }
