@@ -43,9 +43,9 @@ type Child struct {
 
 	term       *terminal // nil without a controlling terminal
 	status     chan unix.WaitStatus
-	stopped    bool          // the child is stopped and the supervisor knows it
-	childModes *unix.Termios // the child's terminal modes when it stopped
-	watchdog   *watchdog
+	stopped    bool           // the child is stopped and the supervisor knows it
+	childModes *unix.Termios  // the child's terminal modes when it stopped
+	watchdog   chan *watchdog // delivers the watchdog (nil if it could not start)
 }
 
 // Start runs e in a new process group with argv and env. With a
@@ -91,9 +91,13 @@ func Start(e *Executable, argv, env []string, stdio Stdio) (*Child, error) {
 		// Ignored only now: the child must not inherit the disposition.
 		signal.Ignore(unix.SIGTTOU)
 	}
-	if w, err := startWatchdog(c.Pid); err == nil {
-		c.watchdog = w
-	}
+	// The watchdog starts while the child already runs: nothing waits
+	// for it but finish.
+	c.watchdog = make(chan *watchdog, 1)
+	go func() {
+		w, _ := startWatchdog(c.Pid)
+		c.watchdog <- w
+	}()
 	return c, nil
 }
 
@@ -227,8 +231,8 @@ func (c *Child) finish(ws unix.WaitStatus) {
 		}
 		t.close()
 	}
-	if c.watchdog != nil {
-		c.watchdog.stop()
+	if w := <-c.watchdog; w != nil {
+		w.stop()
 	}
 }
 
