@@ -20,9 +20,9 @@ func main() {
 		// `plan` is only ever the first word: `nono-run -- plan` runs a
 		// program called plan.
 		os.Args = append(os.Args[:1:1], os.Args[2:]...)
-		cli.Main("nono run", "Check the flags of `nono run`, create the session and print the plan as bash assignments (see docs/RUN.md).", &planCLI{})
+		cli.Main("nono run", "Run COMMAND under the trusted supervisor and record the session: nono run [FLAGS] -- COMMAND [ARG...]. (nono-run plan checks these flags, creates the session and prints the plan as bash assignments; see docs/RUN.md.)", &planCLI{})
 	}
-	cli.Main("nono-run", "Run a command under the trusted supervisor and emit its raw audit events on --event-fd.", &runCLI{})
+	cli.Main("nono-run", "Run a command under the trusted supervisor and emit its raw audit events on --event-fd: nono-run [FLAGS] -- COMMAND [ARG...]. The flags of nono run are checked by `nono-run plan` (see docs/RUN.md).", &runCLI{})
 }
 
 // grantFlags are the directories the command is given; they decide the
