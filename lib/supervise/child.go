@@ -84,6 +84,10 @@ func Start(e *Executable, argv, env []string, stdio Stdio) (*Child, error) {
 		if c.term != nil {
 			c.term.close()
 		}
+		if interp := e.interpreter(); interp != "" && errors.Is(err, unix.ENOENT) {
+			// The script exists; its #! line names what does not.
+			return nil, &LaunchError{Name: argv[0], Code: StatusCannotExecute, Err: fmt.Errorf("%s: bad interpreter: %w", interp, unix.ENOENT)}
+		}
 		return nil, launchError(argv[0], err)
 	}
 	if c.term != nil {

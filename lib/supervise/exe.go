@@ -243,6 +243,22 @@ func (e *Executable) Changed() (bool, error) {
 	return now != e.stamp, nil
 }
 
+// interpreter returns the program a #! script names ("" for anything
+// else), for error messages.
+func (e *Executable) interpreter() string {
+	var line [256]byte
+	n, _ := e.file.ReadAt(line[:], 0)
+	if n < 2 || string(line[:2]) != "#!" {
+		return ""
+	}
+	first, _, _ := bytes.Cut(line[2:n], []byte("\n"))
+	fields := strings.Fields(string(first))
+	if len(fields) == 0 {
+		return ""
+	}
+	return fields[0]
+}
+
 // Close releases the descriptor.
 func (e *Executable) Close() error { return e.file.Close() }
 

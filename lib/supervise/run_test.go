@@ -416,3 +416,23 @@ func helperSupervisor(argv []string) int {
 	fmt.Printf("supervisor-exit=%d\n", out.ExitCode)
 	return out.ExitCode
 }
+
+func TestRunBadInterpreter(t *testing.T) {
+	h := newHarness(t)
+	writeFile(t, h.dir+"/script", "#!/nonexistent/interpreter -x\necho hi\n", 0o755)
+	writeFile(t, h.dir+"/plain", "echo no shebang\n", 0o755)
+	for _, tt := range []struct{ prog, msg string }{
+		{"./script", "/nonexistent/interpreter: bad interpreter"},
+		{"./plain", "exec format error"},
+	} {
+		cfg, finish := h.config(tt.prog)
+		out, err := Run(cfg)
+		finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.ExitCode != StatusCannotExecute || out.Launch == nil || !strings.Contains(out.Launch.Error(), tt.msg) {
+			t.Errorf("%s: outcome = %+v, want 126 saying %q", tt.prog, out, tt.msg)
+		}
+	}
+}
