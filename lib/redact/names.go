@@ -122,7 +122,7 @@ var notSecretLast = set(
 	"arn", "backend", "manager", "server", "audience", "issuer", "usage",
 	"hint", "hints", "keyring", "agent", "age", "strength", "complexity",
 	"reset", "changed", "set", "exists", "check", "verify", "mount", "engine",
-	"version", "count", "fingerprint", "sha", "digest", "path",
+	"fingerprint", "sha", "digest",
 )
 
 // notSecretFirst are first words of boolean flags about secrets.
@@ -133,15 +133,11 @@ var notSecretFirst = set(
 	"is", "should", "validate", "check", "verify", "from",
 )
 
-// fusedSecret are single words that name a secret.
-var fusedSecret = set(
+// keyWords are single words that name a key holding a secret.
+var keyWords = set(
 	"apikey", "authkey", "secretkey", "accesskey", "privatekey", "masterkey",
 	"signingkey", "encryptionkey", "licensekey", "accountkey", "sharedkey",
 	"clientkey", "storagekey", "subscriptionkey", "hmackey", "appkey",
-	"passphrase", "passwd", "password", "pwd", "pw", "pass", "authorization",
-	"bearer", "pat", "otp", "totp", "sas", "sig", "signature", "cookie",
-	"cookies", "credential", "credentials", "creds", "auth", "secret",
-	"secrets", "token",
 )
 
 // notPassWords end in "pass" without being one.
@@ -214,10 +210,8 @@ func secretName(name string) nameStrength {
 			strength = weakSecret
 		case c == "credential" || c == "credentials":
 			strength = weakSecret
-		default:
-			if fusedSecret.contains(c) && strings.HasSuffix(c, "key") {
-				return strongSecret
-			}
+		case keyWords.contains(c):
+			return strongSecret
 		}
 	}
 	return strength

@@ -91,11 +91,6 @@ func (w *argvWalk) secretFlagKind(name string) valueKind {
 	if len(name) == 2 {
 		return kindNone
 	}
-	// A single-dash word (-token, -storepass) is a flag name; mixed case
-	// after one dash (-pS3cretPw) is a short flag with its value.
-	if name[1] != '-' && strings.ToLower(name) != name {
-		return kindNone
-	}
 	switch p.flagStrength(name) {
 	case strongSecret:
 		return kindSecret
@@ -152,7 +147,14 @@ func (w *argvWalk) flag(i int, a, o string) {
 			return
 		}
 	}
-	if k := w.secretFlagKind(name); k != kindNone {
+	// A single-dash word (-token, -storepass) is a flag name, but mixed
+	// case after one dash and no '=' (-pS3cretPw) is a short flag with its
+	// value attached, whatever its letters spell.
+	k := kindNone
+	if trimmed := strings.TrimSpace(a); hasEq || trimmed[1] == '-' || asciiLower(name) == name {
+		k = w.secretFlagKind(name)
+	}
+	if k != kindNone {
 		switch {
 		case k == kindPolicy && !hasEq:
 			w.pending, w.pendingPolicy = kindSecret, true
