@@ -15,7 +15,8 @@ import (
 // line, leaving every byte it does not change as it was: the fields are
 // found with gjson without decoding the line, and only a value that
 // changes is re-encoded (canonically) and spliced in. A line with nothing
-// to scrub costs a validation scan and a few lookups.
+// to scrub costs a validation scan and a few lookups. An Events is not
+// safe for concurrent use (it keeps a memo of recent values).
 type Events struct {
 	Policy *Policy
 	Rules  Rules

@@ -15,8 +15,13 @@
 //
 // Every rule keeps the name and replaces only the value with the marker
 // "[REDACTED]", never changes the number of argv elements, and is
-// idempotent: scrubbing an already scrubbed value with either rule set
-// changes nothing.
+// idempotent: scrubbing a scrubbed value again changes nothing, and the
+// Default rules' output is left alone by the Upstream rules too.
+//
+// Events and Stream scrub audit event lines (nono-redact); LoadConfig reads
+// the [redaction] table of the user's config.toml; Diff is the
+// redaction_policy recorded with a session. docs/REDACTION.md describes
+// every rule.
 package redact
 
 import (

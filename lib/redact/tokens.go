@@ -110,7 +110,7 @@ var tokenRules = []tokenRule{
 	{"pplx-", classAlnum, 20, false}, {"xai-", classAlnum, 20, false},
 	{"bkua_", classAlnum, 20, false}, {"CCIPAT_", classWord, 20, false},
 	{"nfp_", classAlnum, 20, false}, {"rnd_", classAlnum, 20, false},
-	{"ops_", classURL64, 20, false}, {"fo1_", classURL64, 20, false},
+	{"ops_eyJ", classURL64, 20, false}, {"fo1_", classURL64, 20, false},
 	{"fm2_", classB64, 20, false}, {"AGE-SECRET-KEY-1", classUpperNo, 20, false},
 	{"SG.", classURL64, 16, false},
 }
