@@ -12,11 +12,12 @@ import (
 )
 
 // Events scrubs audit events (audit-format.md §2.2), one JSON object a
-// line, leaving every byte it does not change as it was: the fields are
-// found with gjson without decoding the line, and only a value that
-// changes is re-encoded (canonically) and spliced in. A line with nothing
-// to scrub costs a validation scan and a few lookups. An Events is not
-// safe for concurrent use (it keeps a memo of recent values).
+// line, leaving every byte it does not change as it was: gjson validates
+// the line, one scan over it finds the fields without decoding the
+// others, and only a value that changes is re-encoded (canonically) and
+// spliced in. A line with nothing to scrub costs those two scans and a few
+// lookups. An Events is not safe for concurrent use (it keeps a memo of
+// recent values).
 type Events struct {
 	Policy *Policy
 	Rules  Rules
