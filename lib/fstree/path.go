@@ -140,7 +140,7 @@ func Display(p string) string {
 }
 
 // CleanAbs checks that p is absolute and clean: no empty, "." or ".."
-// components and no trailing slash (except "/" itself).
+// components, no trailing slash (except "/" itself) and no NUL byte.
 func CleanAbs(p string) error {
 	if !strings.HasPrefix(p, "/") {
 		return fmt.Errorf("path %q is not absolute", Display(p))
@@ -148,13 +148,18 @@ func CleanAbs(p string) error {
 	if p == "/" {
 		return nil
 	}
-	for _, c := range strings.Split(p[1:], "/") {
-		if c == "" || c == "." || c == ".." {
+	start := 1
+	for i := 1; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			if p[i] == 0 {
+				return fmt.Errorf("path %q contains a NUL byte", Display(p))
+			}
+			continue
+		}
+		if c := p[start:i]; c == "" || c == "." || c == ".." {
 			return fmt.Errorf("path %q is not clean", Display(p))
 		}
-	}
-	if strings.ContainsRune(p, 0) {
-		return fmt.Errorf("path %q contains a NUL byte", Display(p))
+		start = i + 1
 	}
 	return nil
 }

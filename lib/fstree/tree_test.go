@@ -184,3 +184,16 @@ func TestWithinAndRel(t *testing.T) {
 		t.Error("Join")
 	}
 }
+
+func TestCleanAbs(t *testing.T) {
+	for _, ok := range []string{"/", "/a", "/a/b.c", "/a/..b", "/.x"} {
+		if err := CleanAbs(ok); err != nil {
+			t.Errorf("CleanAbs(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a", "/a/", "//a", "/a//b", "/a/./b", "/a/..", "/.", "/a\x00b"} {
+		if CleanAbs(bad) == nil {
+			t.Errorf("CleanAbs(%q) accepted", bad)
+		}
+	}
+}

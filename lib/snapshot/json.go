@@ -3,7 +3,6 @@ package snapshot
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/nono-audit/nono/lib/canon"
@@ -107,48 +106,73 @@ func (r *reader) boolean() (bool, error) {
 	return false, r.errorf("want true or false")
 }
 
-// integer reads a JSON number that must be an integer in plain decimal.
-func (r *reader) integer() (string, error) {
+// integer reads a JSON number that must be an integer in plain decimal,
+// returning its sign and digits (a slice of the document).
+func (r *reader) integer() (neg bool, digits []byte, err error) {
 	r.ws()
 	n, err := canon.ScanNumber(r.data[r.pos:])
 	if err != nil {
-		return "", r.errorf("want a number: %v", err)
+		return false, nil, r.errorf("want a number: %v", err)
 	}
-	lit := string(r.data[r.pos : r.pos+n])
-	if strings.ContainsAny(lit, ".eE") {
-		return "", r.errorf("want an integer, found %s", lit)
+	lit := r.data[r.pos : r.pos+n]
+	if bytes.ContainsAny(lit, ".eE") {
+		return false, nil, r.errorf("want an integer, found %s", lit)
 	}
 	r.pos += n
-	return lit, nil
+	if lit[0] == '-' {
+		return true, lit[1:], nil
+	}
+	return false, lit, nil
+}
+
+// magnitude is the value of decimal digits; ok is false past 2^64-1.
+func magnitude(digits []byte) (v uint64, ok bool) {
+	for _, c := range digits {
+		d := uint64(c - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
 }
 
 func (r *reader) uint(max uint64) (uint64, error) {
-	lit, err := r.integer()
+	neg, digits, err := r.integer()
 	if err != nil {
 		return 0, err
 	}
-	v, err := strconv.ParseUint(lit, 10, 64)
-	if err != nil || v > max {
-		return 0, r.errorf("want a non-negative integer up to %d, found %s", max, lit)
+	v, ok := magnitude(digits)
+	if neg && v != 0 || !ok || v > max {
+		return 0, r.errorf("want a non-negative integer up to %d", max)
 	}
 	return v, nil
 }
 
 func (r *reader) int() (int64, error) {
-	lit, err := r.integer()
+	neg, digits, err := r.integer()
 	if err != nil {
 		return 0, err
 	}
-	v, err := strconv.ParseInt(lit, 10, 64)
-	if err != nil {
-		return 0, r.errorf("want a 64-bit integer, found %s", lit)
+	v, ok := magnitude(digits)
+	switch {
+	case !ok, !neg && v > 1<<63-1, neg && v > 1<<63:
+		return 0, r.errorf("want a 64-bit integer")
+	case neg:
+		return -int64(v), nil
 	}
-	return v, nil
+	return int64(v), nil
 }
 
 // object calls member for every key of an object; duplicate keys are
 // errors.
 func (r *reader) object(member func(key string) error) error {
+	return r.objectRaw(func(key []byte) error { return member(string(key)) })
+}
+
+// objectRaw is object with the key as bytes (valid only during the
+// call), so hot paths can switch on it without allocating.
+func (r *reader) objectRaw(member func(key []byte) error) error {
 	if err := r.expect('{'); err != nil {
 		return err
 	}
@@ -158,21 +182,22 @@ func (r *reader) object(member func(key string) error) error {
 	}
 	// Most objects have a handful of keys: a slice is cheaper than a map
 	// until it is not.
-	var few []string
+	var fewArr [16][]byte
+	few := fewArr[:0]
 	var many map[string]bool
 	for {
-		key, err := r.str()
+		key, err := r.strBytes()
 		if err != nil {
 			return err
 		}
 		if many != nil {
-			if many[key] {
+			if many[string(key)] {
 				return r.errorf("duplicate key %q", key)
 			}
-			many[key] = true
+			many[string(key)] = true
 		} else {
 			for _, k := range few {
-				if k == key {
+				if bytes.Equal(k, key) {
 					return r.errorf("duplicate key %q", key)
 				}
 			}
@@ -180,7 +205,7 @@ func (r *reader) object(member func(key string) error) error {
 			if len(few) > 16 {
 				many = make(map[string]bool, 64)
 				for _, k := range few {
-					many[k] = true
+					many[string(k)] = true
 				}
 			}
 		}
@@ -200,6 +225,28 @@ func (r *reader) object(member func(key string) error) error {
 			return r.errorf("want ',' or '}' in object")
 		}
 	}
+}
+
+// strBytes reads a string. A plain ASCII string without escapes comes
+// back as a slice of the document (no copy); anything else is decoded
+// and validated by canon.
+func (r *reader) strBytes() ([]byte, error) {
+	if r.peek() != '"' {
+		return nil, r.errorf("want a string")
+	}
+	for i := r.pos + 1; i < len(r.data); i++ {
+		c := r.data[i]
+		if c == '"' {
+			b := r.data[r.pos+1 : i]
+			r.pos = i + 1
+			return b, nil
+		}
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			break
+		}
+	}
+	s, err := r.str()
+	return []byte(s), err
 }
 
 // array calls elem for every element of an array.

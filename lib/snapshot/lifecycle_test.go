@@ -357,3 +357,30 @@ func TestSpacePreflight(t *testing.T) {
 		t.Fatalf("want a space error, got %v", err)
 	}
 }
+
+func TestFileRootRoundTrip(t *testing.T) {
+	e := newEnv(t)
+	e.write("only.txt", "before\n", 0o640)
+	f := filepath.Join(e.root, "only.txt")
+	s, err := session.Read(e.auditDir)
+	must(t, err)
+	s.TrackedPaths = []string{f}
+	must(t, session.Write(e.auditDir, s))
+	_, err = Begin(e.opts())
+	must(t, err)
+	must(t, os.WriteFile(f, []byte("after\n"), 0o600))
+	must(t, os.Chmod(f, 0o600))
+	e.write("sibling.txt", "not tracked\n", 0o644)
+	_, err = End(e.opts())
+	must(t, err)
+	_, _, err = Restore(RestoreOptions{Dir: e.store, Getenv: e.getenv})
+	must(t, err)
+	data, _ := os.ReadFile(f)
+	fi, _ := os.Stat(f)
+	if string(data) != "before\n" || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("got %q %v", data, fi.Mode())
+	}
+	if _, err := os.Stat(filepath.Join(e.root, "sibling.txt")); err != nil {
+		t.Fatal("a file beside the tracked file was touched")
+	}
+}

@@ -292,8 +292,8 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			m.Parent = &p
 		case "files":
 			have.files = true
-			err = r.object(func(k string) error {
-				p, err := decodeCleanPath(r, k)
+			err = r.objectRaw(func(k []byte) error {
+				p, err := decodeCleanPath(r, string(k))
 				if err != nil {
 					return err
 				}
@@ -309,8 +309,8 @@ func ParseManifest(data []byte) (*Manifest, error) {
 			m.Roots, err = pathList(r)
 		case "dirs":
 			m.HasDirs = true
-			err = r.object(func(k string) error {
-				p, err := decodeCleanPath(r, k)
+			err = r.objectRaw(func(k []byte) error {
+				p, err := decodeCleanPath(r, string(k))
 				if err != nil {
 					return err
 				}
@@ -395,13 +395,16 @@ func pathList(r *reader) ([]string, error) {
 }
 
 func parseHash(r *reader) (fstree.Hash, error) {
-	s, err := r.str()
+	var h fstree.Hash
+	b, err := r.strBytes()
 	if err != nil {
-		return fstree.Hash{}, err
+		return h, err
 	}
-	h, err := fstree.ParseHash(s)
-	if err != nil {
-		return h, r.errorf("%v", err)
+	if len(b) != 2*len(h) {
+		return h, r.errorf("invalid hash %q: want 64 hex digits", b)
+	}
+	if _, err := hex.Decode(h[:], b); err != nil {
+		return h, r.errorf("invalid hash %q: want 64 hex digits", b)
 	}
 	return h, nil
 }
@@ -422,9 +425,9 @@ func parseFile(r *reader) (fstree.File, error) {
 	var f fstree.File
 	var have struct{ hash, size, mtime, perm bool }
 	var cache int
-	err := r.object(func(key string) error {
+	err := r.objectRaw(func(key []byte) error {
 		var err error
-		switch key {
+		switch string(key) {
 		case "hash":
 			f.Hash, err = parseHash(r)
 			have.hash = true
@@ -440,9 +443,9 @@ func parseFile(r *reader) (fstree.File, error) {
 			n, err = r.uint(1<<32 - 1)
 			f.Mode, have.perm = uint32(n), true
 		case "type":
-			var t string
-			t, err = r.str()
-			switch t {
+			var t []byte
+			t, err = r.strBytes()
+			switch string(t) {
 			case "file":
 				f.Type = fstree.Regular
 			case "symlink":
@@ -453,7 +456,7 @@ func parseFile(r *reader) (fstree.File, error) {
 				}
 			}
 		case "target", "target_b64":
-			f.Target, err = parseTarget(r, key)
+			f.Target, err = parseTarget(r, string(key))
 		case "target_outside":
 			f.TargetOnly, err = r.boolean()
 		case "mtime_ns":
