@@ -126,7 +126,7 @@ chmod 700 "$session"
 printf '{"session_id":"%s","started":"%s","ended":null,"command":["bench"],"executable_identity":null,"tracked_paths":["%s"],"snapshot_count":0,"exit_code":null,"merkle_roots":[]}' \
 	"$id" "$(date +%Y-%m-%dT%H:%M:%S.%N%:z)" "$(realpath "$tree")" >"$session/session.json"
 
-echo "tree: $nfiles files, $bytes bytes; $(nproc) CPUs"
+echo "tree: $nfiles files, $bytes bytes; $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
 # 1. Baseline snapshot against cp -a.
@@ -146,11 +146,12 @@ echo
 # 2. Rescan with 1% changed against the first full hash.
 t_full=$(wall "$bin/nono-merkle" fs "$tree")
 changed=$((nfiles / 100))
+stamp=$(date +%s%N)
 find "$tree" -type f -name '*.bin' | sort | awk -v n="$nfiles" -v k="$changed" 'NR % int(n / k) == 0' | head -n "$changed" |
-	while read -r f; do printf 'changed' | dd of="$f" bs=1 seek=0 conv=notrunc status=none; done
+	while read -r f; do printf 'changed %s' "$stamp" | dd of="$f" bs=1 seek=0 conv=notrunc status=none; done
 t_end=$(wall "$bin/nono-snapshot" end --session-dir "$session" --store "$store")
 echo "full hash (nono-merkle fs):             ${t_full}s"
-echo "rescan, $changed files changed:           ${t_end}s   (rescan/full = $(ratio "$t_end" "$t_full"), target < 0.10)"
+echo "rescan, $changed files changed:           ${t_end}s   (rescan/full hash = $(ratio "$t_end" "$t_full"), target < 0.10; rescan/baseline = $(ratio "$t_end" "$t_begin"))"
 grep -c '"change_type"' "$session/changes/001.json" | sed 's/^/  changes recorded: /'
 echo
 
@@ -163,4 +164,6 @@ echo "nono-merkle fs:                         ${t_ours}s  $(rate "$bytes" "$t_ou
 echo "find | xargs sha256sum:                 ${t_sum}s  $(rate "$bytes" "$t_sum")   (ours is $(ratio "$t_sum" "$t_ours")x faster)"
 echo "find | xargs openssl dgst -sha256:      ${t_ssl}s  $(rate "$bytes" "$t_ssl")   (ours is $(ratio "$t_ssl" "$t_ours")x its rate, target >= 1.5)"
 
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (figures are wall times; other work on the machine inflates them)"
 rm -rf "$scratch"
