@@ -10,6 +10,7 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/snapshot"
 )
 
 type fsCmd struct {
@@ -42,6 +43,10 @@ func (c *fsCmd) Run() error {
 		if dir, err := root(os.Getenv); err == nil {
 			rules.Protected = append(rules.Protected, dir)
 		}
+	}
+	if dir, err := session.RollbackRoot(os.Getenv); err == nil {
+		dests, _ := snapshot.ReadDests(dir) // the --rollback-dest stores in use
+		rules.Protected = append(rules.Protected, dests...)
 	}
 	if len(c.SkipDir) > 0 {
 		for _, a := range fstree.Preflight(roots, &rules, fstree.PreflightOptions{SkipDirs: c.SkipDir}) {
