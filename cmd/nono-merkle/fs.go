@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/fstree"
@@ -46,7 +47,11 @@ func (c *fsCmd) Run() error {
 	}
 	if dir, err := session.RollbackRoot(os.Getenv); err == nil {
 		dests, _ := snapshot.ReadDests(dir) // the --rollback-dest stores in use
-		rules.Protected = append(rules.Protected, dests...)
+		for _, d := range dests {
+			if !slices.ContainsFunc(roots, func(r string) bool { return fstree.Within(r, d) }) {
+				rules.Protected = append(rules.Protected, d)
+			}
+		}
 	}
 	if len(c.SkipDir) > 0 {
 		for _, a := range fstree.Preflight(roots, &rules, fstree.PreflightOptions{SkipDirs: c.SkipDir}) {
