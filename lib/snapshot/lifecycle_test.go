@@ -384,3 +384,31 @@ func TestFileRootRoundTrip(t *testing.T) {
 		t.Fatal("a file beside the tracked file was touched")
 	}
 }
+
+func TestRestoreTypeSwapsAndAMissingRoot(t *testing.T) {
+	e := newEnv(t)
+	e.write("was-file", "file\n", 0o644)
+	e.write("was-dir/inner", "inner\n", 0o644)
+	before := state(t, e.root)
+	_, err := Begin(e.opts())
+	must(t, err)
+	must(t, os.Remove(filepath.Join(e.root, "was-file")))
+	e.write("was-file/child", "now a directory\n", 0o644)
+	must(t, os.RemoveAll(filepath.Join(e.root, "was-dir")))
+	e.write("was-dir", "now a file\n", 0o644)
+	_, err = End(e.opts())
+	must(t, err)
+	_, _, err = Restore(RestoreOptions{Dir: e.store, Getenv: e.getenv})
+	must(t, err)
+	if got := state(t, e.root); got != before {
+		t.Fatalf("after type swaps:\n%s\nwant\n%s", got, before)
+	}
+
+	// The whole root removed by the session comes back.
+	must(t, os.RemoveAll(e.root))
+	_, _, err = Restore(RestoreOptions{Dir: e.store, Getenv: e.getenv, Force: true})
+	must(t, err)
+	if got := state(t, e.root); got != before {
+		t.Fatalf("after a removed root:\n%s\nwant\n%s", got, before)
+	}
+}
