@@ -412,3 +412,35 @@ func TestRestoreTypeSwapsAndAMissingRoot(t *testing.T) {
 		t.Fatalf("after a removed root:\n%s\nwant\n%s", got, before)
 	}
 }
+
+func TestFinishPromptRestores(t *testing.T) {
+	for _, answer := range []string{"n\n", "YES\n"} {
+		e := newEnv(t)
+		e.write("a.txt", "one\n", 0o644)
+		_, err := Begin(e.opts())
+		must(t, err)
+		e.write("a.txt", "two\n", 0o644)
+		_, err = End(e.opts())
+		must(t, err)
+		var out strings.Builder
+		err = Finish(FinishOptions{SessionDir: e.auditDir, StoreDir: e.store, Interactive: true,
+			Stdin: strings.NewReader(answer), Stderr: &out, Getenv: e.getenv})
+		must(t, err)
+		data, _ := os.ReadFile(filepath.Join(e.root, "a.txt"))
+		recs, _ := ReadRestores(e.store)
+		if answer == "n\n" {
+			if string(data) != "two\n" || len(recs) != 0 || !strings.Contains(out.String(), "Exiting without restoring") {
+				t.Fatalf("declined prompt: %q %d\n%s", data, len(recs), out.String())
+			}
+			continue
+		}
+		if string(data) != "one\n" || len(recs) != 1 || recs[0].Source != "prompt" {
+			t.Fatalf("accepted prompt: %q %+v\n%s", data, recs, out.String())
+		}
+		for _, want := range []string{"nono 1 file changed (1 modified)", "~ " + filepath.Join(e.root, "a.txt") + " (modified)", "Restore to initial state? [y/N]: ", "Restored 1 change(s)"} {
+			if !strings.Contains(out.String(), want) {
+				t.Fatalf("prompt output lacks %q:\n%s", want, out.String())
+			}
+		}
+	}
+}
