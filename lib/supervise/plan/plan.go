@@ -120,6 +120,9 @@ const (
 	warnNoAudit     = "  [nono] Warning: --no-audit disables session and command-policy audit events."
 	warnNoIntegrity = "  [nono] Warning: --no-audit-integrity disables Merkle audit integrity; audit events are written without an integrity summary."
 	warnNoRollback  = "  [nono] Warning: --no-rollback is active; rollback customization flags have no effect."
+	// warnNothingWritable: --rollback or --audit-integrity without a
+	// writable grant has nothing to snapshot.
+	warnNothingWritable = "  [nono] Warning: no writable directory is granted; nothing to snapshot or hash, recording an audit-only session."
 )
 
 // Make checks o and everything that must work before the command runs,
@@ -148,6 +151,16 @@ func Make(o *Options, env Env) (*Plan, error) {
 	tracked, err := supervise.TrackedPaths(grants, env.Cwd, o.Rollback || o.AuditIntegrity)
 	if err != nil {
 		return nil, err
+	}
+	// Filesystem tracking covers writable grants only. With none there is
+	// nothing to snapshot or hash: the session is audit-only, as upstream
+	// does, and tracks every granted directory.
+	fsTracking := o.Rollback || o.AuditIntegrity
+	if fsTracking && len(tracked) == 0 {
+		fsTracking = false
+		if tracked, err = supervise.TrackedPaths(grants, env.Cwd, false); err != nil {
+			return nil, err
+		}
 	}
 	if o.RollbackDest != nil {
 		var writableGrants []supervise.Grant
@@ -178,19 +191,22 @@ func Make(o *Options, env Env) (*Plan, error) {
 		if o.NoRollback && (len(o.RollbackExclude) > 0 || len(o.RollbackInclude) > 0 || o.RollbackAll) {
 			fmt.Fprintln(env.Warn, warnNoRollback)
 		}
+		if !o.NoAudit && (o.Rollback || o.AuditIntegrity) && !fsTracking {
+			fmt.Fprintln(env.Warn, warnNothingWritable)
+		}
 	}
 
 	p := &Plan{
 		Audit:          !o.NoAudit,
 		Integrity:      !o.NoAudit && !o.NoAuditIntegrity,
-		FSIntegrity:    o.AuditIntegrity && !o.Rollback,
-		Rollback:       o.Rollback,
+		FSIntegrity:    fsTracking && o.AuditIntegrity && !o.Rollback,
+		Rollback:       fsTracking && o.Rollback,
 		RollbackPrompt: !o.NoRollbackPrompt,
 		SignKey:        signKey,
 		Silent:         o.Silent,
 		RedactArgs:     []string{},
 		SnapshotArgs:   snapshotArgs(o),
-		RunArgs:        runArgs(o, grants),
+		RunArgs:        runArgs(o, grants, fsTracking),
 		Command:        o.Command,
 	}
 	if !p.Audit {
@@ -232,6 +248,16 @@ func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.R
 		os.RemoveAll(dir)
 		return err
 	}
+	// The wrapper appends records to the log; create it here so it gets
+	// the store's mode, not the shell's umask.
+	log, err := os.OpenFile(filepath.Join(dir, session.EventsFileName), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		err = log.Close()
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("create the event log: %w", err)
+	}
 	p.SessionID, p.SessionDir = id, dir
 	if p.Rollback {
 		p.RollbackDir = filepath.Join(rollbackBase, id)
@@ -243,7 +269,7 @@ func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.R
 // it records the same tracked paths; NONO_ALLOW's become --allow), the
 // flags that select writable-only tracking, and --no-audit. Values are
 // attached with '=' so none can be taken for a flag.
-func runArgs(o *Options, grants []supervise.Grant) []string {
+func runArgs(o *Options, grants []supervise.Grant, fsTracking bool) []string {
 	args := []string{}
 	for _, g := range grants {
 		switch {
@@ -257,10 +283,10 @@ func runArgs(o *Options, grants []supervise.Grant) []string {
 	if o.AllowCwd {
 		args = append(args, "--allow-cwd")
 	}
-	if o.Rollback {
+	if fsTracking && o.Rollback {
 		args = append(args, "--rollback")
 	}
-	if o.AuditIntegrity {
+	if fsTracking && o.AuditIntegrity {
 		args = append(args, "--audit-integrity")
 	}
 	if o.NoAudit {

@@ -279,16 +279,22 @@ func TestMakeRollback(t *testing.T) {
 		t.Errorf("--audit-integrity: %+v, %v", p, err)
 	}
 
-	// Nothing writable: still a rollback session, with nothing to track.
-	p, err = w.make(&Options{Rollback: true, NoRollbackPrompt: true, AllowCwd: true, Read: []string{w.root + "/home"}, Command: []string{"true"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !p.Rollback || p.RollbackDir == "" || !reflect.DeepEqual(p.RunArgs, []string{"--read=" + w.root + "/home", "--allow-cwd", "--rollback"}) {
-		t.Errorf("nothing writable: plan = %+v", p)
-	}
-	if s, err := session.Read(p.SessionDir); err != nil || len(s.TrackedPaths) != 0 {
-		t.Errorf("nothing writable: tracked_paths = %q, %v", s.TrackedPaths, err)
+	// Nothing writable: nothing to snapshot, so an audit-only session that
+	// tracks every granted directory, and no rollback store.
+	for _, o := range []*Options{
+		{Rollback: true, NoRollbackPrompt: true, AllowCwd: true, Read: []string{w.root + "/home"}, Command: []string{"true"}},
+		{AuditIntegrity: true, AllowCwd: true, Read: []string{w.root + "/home"}, Command: []string{"true"}},
+	} {
+		p, err = w.make(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Rollback || p.FSIntegrity || p.RollbackDir != "" || !reflect.DeepEqual(p.RunArgs, []string{"--read=" + w.root + "/home", "--allow-cwd"}) {
+			t.Errorf("nothing writable: plan = %+v", p)
+		}
+		if s, err := session.Read(p.SessionDir); err != nil || len(s.TrackedPaths) != 2 {
+			t.Errorf("nothing writable: tracked_paths = %q, %v", s.TrackedPaths, err)
+		}
 	}
 	// A read-only grant does not cover a rollback destination.
 	if _, err := w.make(&Options{Rollback: true, Read: []string{"/"}, Allow: []string{"out"}, RollbackDest: str("/nonexistent-nono-test/x"), Command: []string{"true"}}); err == nil {
