@@ -29,7 +29,7 @@ func benchTree(b *testing.B, e *env, n int) {
 // BenchmarkEndRescan is the end-of-session snapshot of 20,000 files with
 // 1% changed: the baseline's stat cache spares the other 99%.
 func BenchmarkEndRescan(b *testing.B) {
-	e := newEnv(&testing.T{})
+	e := newEnv(b)
 	benchTree(b, e, 20000)
 	later := func() time.Time { return time.Now().Add(2 * time.Second) }
 	o := e.opts()

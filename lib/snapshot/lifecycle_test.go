@@ -19,7 +19,7 @@ import (
 const testID = "0123456789abcdef"
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	base     string
 	root     string // the tracked root
 	auditDir string
@@ -27,7 +27,7 @@ type env struct {
 	getenv   func(string) string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	base, err := filepath.EvalSymlinks(t.TempDir())
 	if err != nil {
@@ -54,7 +54,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
