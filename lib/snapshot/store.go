@@ -296,9 +296,10 @@ func (s *Store) Check(h fstree.Hash, buf []byte) error {
 }
 
 // syncEachLimit: up to this many new objects are synced one by one;
-// beyond it one syncfs is cheaper (it also flushes unrelated dirty data
-// of the filesystem, which is why it is not used for a few objects).
-const syncEachLimit = 512
+// beyond it one syncfs is cheaper (each fsync of a new file is a journal
+// commit of its own; syncfs is one for all, though it also flushes
+// unrelated dirty data of the filesystem).
+const syncEachLimit = 16
 
 // Sync makes every object written since the last Sync durable, before a
 // manifest that refers to them is committed.
