@@ -169,7 +169,7 @@ func Begin(o Options) (_ *Result, err error) {
 		}
 	}
 	m := manifestOf(0, nil, now, roots, tree, rules.Freeze(tree.IgnoreFiles))
-	if err := WriteManifest(o.snapshotDir(), m); err != nil {
+	if err := o.writeManifest(m); err != nil {
 		return nil, err
 	}
 	err = session.Update(o.SessionDir, func(s *session.Session) error {
@@ -206,7 +206,11 @@ func End(o Options) (*Result, error) {
 		return nil, err
 	}
 	dir := o.snapshotDir()
-	base, err := ReadManifest(dir, 0)
+	digests, err := ReadDigests(o.SessionDir)
+	if err != nil {
+		return nil, err
+	}
+	base, err := readManifestChecked(dir, 0, digests)
 	if err != nil {
 		if isNotExist(err) {
 			if len(s.TrackedPaths) == 0 {
@@ -280,10 +284,26 @@ func (o *Options) finalSnapshot(base *Manifest) (*Manifest, *Result, error) {
 func (o *Options) writeFinal(base *Manifest, now time.Time, tree *fstree.Tree) (*Manifest, *Result, error) {
 	parent := base.Number
 	m := manifestOf(1, &parent, now, base.Roots, tree, *base.Rules)
-	if err := WriteManifest(o.snapshotDir(), m); err != nil {
+	if err := o.writeManifest(m); err != nil {
 		return nil, nil, err
 	}
 	return m, &Result{Manifest: m, Tree: tree, Changes: Diff(base.Files, m.Files)}, nil
+}
+
+// writeManifest writes m where the manifests go and, for a rollback
+// store, records its digest in the audit session directory.
+func (o *Options) writeManifest(m *Manifest) error {
+	if err := WriteManifest(o.snapshotDir(), m); err != nil {
+		return err
+	}
+	if o.StoreDir == "" {
+		return nil
+	}
+	data, err := os.ReadFile(ManifestPath(o.StoreDir, int(m.Number)))
+	if err != nil {
+		return err
+	}
+	return recordDigest(o.SessionDir, int(m.Number), data)
 }
 
 func (o *Options) walkError(err error) error {

@@ -444,3 +444,37 @@ func TestFinishPromptRestores(t *testing.T) {
 		}
 	}
 }
+
+func TestTamperedManifestIsRefused(t *testing.T) {
+	e := newEnv(t)
+	e.write(".gitignore", ".env\n", 0o644)
+	e.write(".env", "SECRET=1\n", 0o600)
+	e.write("a.txt", "a\n", 0o644)
+	_, err := Begin(e.opts())
+	must(t, err)
+	e.write("a.txt", "b\n", 0o644)
+	_, err = End(e.opts())
+	must(t, err)
+	// An agent able to write the store un-ignores .env in the baseline,
+	// so that a restore would delete it. The merkle root is unchanged.
+	p := ManifestPath(e.store, 0)
+	data, err := os.ReadFile(p)
+	must(t, err)
+	tampered := strings.Replace(string(data), `"content": ".env\n"`, `"content": ""`, 1)
+	if tampered == string(data) {
+		t.Fatal("test did not tamper")
+	}
+	must(t, os.WriteFile(p, []byte(tampered), 0o600))
+	_, _, err = Restore(RestoreOptions{Dir: e.store, Getenv: e.getenv, Force: true})
+	if err == nil || !strings.Contains(err.Error(), "modified after it was recorded") {
+		t.Fatalf("want a refusal, got %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(e.root, ".env")); err != nil {
+		t.Fatal(".env is gone")
+	}
+	rep, err := Verify(e.store, e.getenv)
+	must(t, err)
+	if rep.OK() {
+		t.Fatalf("verify passed a tampered manifest:\n%s", strings.Join(rep.Lines, "\n"))
+	}
+}

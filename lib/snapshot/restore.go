@@ -138,11 +138,19 @@ func PlanRestore(o RestoreOptions) (*Plan, error) {
 	if o.Snapshot < 0 || o.Snapshot >= p.Count {
 		return nil, fmt.Errorf("snapshot %d does not exist (session has %d snapshots)", o.Snapshot, p.Count)
 	}
-	if p.Target, err = ReadManifest(o.Dir, o.Snapshot); err != nil {
+	var digests map[int]fstree.Hash
+	if o.Getenv != nil {
+		if root, err := session.AuditRoot(o.Getenv); err == nil {
+			if digests, err = ReadDigests(filepath.Join(root, s.SessionID)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if p.Target, err = readManifestChecked(o.Dir, o.Snapshot, digests); err != nil {
 		return nil, err
 	}
 	if p.Count > 1 {
-		if p.Final, err = ReadManifest(o.Dir, p.Count-1); err != nil {
+		if p.Final, err = readManifestChecked(o.Dir, p.Count-1, digests); err != nil {
 			return nil, err
 		}
 	}

@@ -52,10 +52,15 @@ func Verify(dir string, getenv func(string) string) (*VerifyReport, error) {
 		return rep, nil
 	}
 	recorded := s.MerkleRoots
+	var digests map[int]fstree.Hash
 	if getenv != nil {
 		if root, err := session.AuditRoot(getenv); err == nil {
-			if a, err := session.Read(filepath.Join(root, s.SessionID)); err == nil && !slices.Equal(a.MerkleRoots, s.MerkleRoots) {
-				rep.fail("  FAIL merkle_roots differ between %s and the audit session (%s)", filepath.Join(dir, session.FileName), filepath.Join(root, s.SessionID, session.FileName))
+			auditDir := filepath.Join(root, s.SessionID)
+			if a, err := session.Read(auditDir); err == nil && !slices.Equal(a.MerkleRoots, s.MerkleRoots) {
+				rep.fail("  FAIL merkle_roots differ between %s and the audit session (%s)", filepath.Join(dir, session.FileName), filepath.Join(auditDir, session.FileName))
+			}
+			if digests, err = ReadDigests(auditDir); err != nil {
+				rep.fail("  FAIL %v", err)
 			}
 		}
 	}
@@ -68,7 +73,7 @@ func Verify(dir string, getenv func(string) string) (*VerifyReport, error) {
 	manifests := make([]*Manifest, rep.Snapshots)
 	refs := map[fstree.Hash]int{}
 	for i := range manifests {
-		m, err := ReadManifest(dir, i)
+		m, err := readManifestChecked(dir, i, digests)
 		if err != nil {
 			rep.fail("  [%03d] FAIL cannot load: %v", i, err)
 			continue
@@ -83,7 +88,11 @@ func Verify(dir string, getenv func(string) string) (*VerifyReport, error) {
 			rep.fail("  [%03d] FAIL merkle root %s is not the one session.json recorded (%.16s)", i, short(m.MerkleRoot), recorded[i])
 		default:
 			manifests[i] = m
-			rep.ok("  [%03d] OK   merkle root %s matches session.json, %d files", i, short(m.MerkleRoot), len(m.Files))
+			how := ""
+			if _, ok := digests[i]; ok {
+				how = ", manifest digest matches the audit session's"
+			}
+			rep.ok("  [%03d] OK   merkle root %s matches session.json, %d files%s", i, short(m.MerkleRoot), len(m.Files), how)
 		}
 		for _, f := range m.Files {
 			refs[f.Hash]++
