@@ -65,7 +65,10 @@ func Statement(s *session.Session, policy canon.Value, keyID string) (*dsse.Stat
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", s.SessionID, err)
 	}
-	command := p.ScrubArgv(redact.Default, s.Command)
+	// Re-scrub as upstream does, with upstream's rules: a command recorded
+	// under either rule set is a fixed point of them, so this only ever
+	// catches a command that was stored unredacted.
+	command := p.ScrubArgv(redact.Upstream, s.Command)
 	if !slices.Equal(command, s.Command) {
 		return nil, fmt.Errorf("session %s: session.json command is not redacted under the session's policy; refusing to sign it", s.SessionID)
 	}
