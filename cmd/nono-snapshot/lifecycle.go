@@ -14,6 +14,7 @@ type budgetFlags struct {
 	MaxEntries int   `name:"max-entries" default:"300000" help:"Fail when a walk visits more entries (0: no limit)."`
 	MaxBytes   int64 `name:"max-bytes" default:"2147483648" help:"Fail when the tracked files hold more bytes (0: no limit)."`
 	Jobs       int   `default:"0" help:"Files hashed in parallel (0: one per CPU)."`
+	NoSync     bool  `name:"no-sync" help:"Do not wait for stored objects to reach the disk (faster; a power cut during the session may leave some incomplete)."`
 }
 
 func (b budgetFlags) budget() fstree.Budget {
@@ -54,6 +55,7 @@ func (c *beginCmd) Run() error {
 		SkipDirs:   c.SkipDir,
 		Budget:     c.budget(),
 		Jobs:       c.Jobs,
+		NoSync:     c.NoSync,
 		Stderr:     os.Stderr,
 		Silent:     c.Silent,
 	})
@@ -76,6 +78,7 @@ func (c *endCmd) Run() error {
 		StoreDir:   store,
 		Budget:     c.budget(),
 		Jobs:       c.Jobs,
+		NoSync:     c.NoSync,
 		Stderr:     os.Stderr,
 		Silent:     c.Silent,
 	})
