@@ -58,6 +58,27 @@ func (o *Options) defaults() {
 	}
 }
 
+// StoreDirFor is the rollback session directory for --store dir: dir
+// itself when its name is the session's ID (what `nono run` passes), else
+// dir/<id> (dir is then a rollback root or --rollback-dest).
+func StoreDirFor(dir, sessionDir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	s, err := session.Read(sessionDir)
+	if err != nil {
+		return "", err
+	}
+	if err := session.ValidateID(s.SessionID); err != nil {
+		return "", err
+	}
+	if filepath.Base(abs) == s.SessionID {
+		return abs, nil
+	}
+	return filepath.Join(abs, s.SessionID), nil
+}
+
 // snapshotDir is where the manifests go.
 func (o *Options) snapshotDir() string {
 	if o.StoreDir != "" {

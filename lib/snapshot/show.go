@@ -10,29 +10,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/fstree"
-	"github.com/nono-audit/nono/lib/session"
 )
-
-// StoreDirFor is the rollback session directory for --store dir: dir
-// itself when its name is the session's ID (what `nono run` passes), else
-// dir/<id> (dir is then a rollback root or --rollback-dest).
-func StoreDirFor(dir, sessionDir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	s, err := session.Read(sessionDir)
-	if err != nil {
-		return "", err
-	}
-	if err := session.ValidateID(s.SessionID); err != nil {
-		return "", err
-	}
-	if filepath.Base(abs) == s.SessionID {
-		return abs, nil
-	}
-	return filepath.Join(abs, s.SessionID), nil
-}
 
 // RenderList writes `nono rollback list`: a header, then the sessions
 // grouped by their first tracked path.
