@@ -1,5 +1,8 @@
 # nono audit tools. Needs only Go; everything else a target uses it fetches.
 GO      ?= go
+# Static binaries start faster (no dynamic loader), which matters for the
+# several short-lived tools of every `nono run`.
+export CGO_ENABLED ?= 0
 PREFIX  ?= /usr/local
 BINDIR  := bin
 CMDS    := $(notdir $(wildcard cmd/nono-*))

@@ -17,7 +17,8 @@ import (
 
 // ledgerCmd groups the ledger commands; `nono audit ledger …` maps here.
 // Exit status: 0 done (verify: verified), 1 invalid or damaged, 2 usage or
-// I/O error (a lock wait that timed out included).
+// I/O error (a lock wait that timed out included); append exits 3 when the
+// ledger is damaged, so `nono run` can report it without failing the run.
 type ledgerCmd struct {
 	Append ledgerAppendCmd `cmd:"" help:"Add a finished session (DIR/session.json) to the ledger of the audit root holding DIR."`
 	Verify ledgerVerifyCmd `cmd:"" help:"Check the whole ledger chain, and optionally that it commits to a session as it is now."`
@@ -43,7 +44,15 @@ func (c *ledgerAppendCmd) Run() error {
 	if name := filepath.Base(dir); session.ValidateID(s.SessionID) == nil && name != s.SessionID {
 		return cli.Exit(1, fmt.Errorf("%s: session_id %q does not match the directory name %q", filepath.Join(dir, session.FileName), s.SessionID, name))
 	}
+	// The ledger commits to session.json as it is now: make it durable first.
+	if err := session.Sync(dir); err != nil {
+		return cli.Exit(2, err)
+	}
 	rec, err := ledger.Append(filepath.Dir(dir), s, c.Wait)
+	if errors.Is(err, ledger.ErrDamaged) {
+		// The session itself is recorded; only its ledger entry waits.
+		return cli.Exit(3, fmt.Errorf("%w\nsession %s is recorded in %s but not yet in the ledger; after the repair, add it with `nono audit ledger append %s`", err, s.SessionID, dir, dir))
+	}
 	if err != nil {
 		return ledgerExit(err)
 	}

@@ -28,9 +28,26 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	})
 }
 
+// Replace is WriteFile without the final directory fsync: readers still
+// see the old bytes or the new, never a mix, and the new bytes are on disk
+// before the rename, but after a power loss the rename itself may be
+// undone, leaving the previous version. Callers that write the same
+// directory several times (a directory fsync costs milliseconds) call
+// SyncDir once when the last version must be durable.
+func Replace(path string, data []byte, perm os.FileMode) error {
+	return write(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}, false)
+}
+
 // Write atomically replaces path with what fill writes. If fill fails,
 // the target is left untouched and the temporary file removed.
-func Write(path string, perm os.FileMode, fill func(io.Writer) error) (err error) {
+func Write(path string, perm os.FileMode, fill func(io.Writer) error) error {
+	return write(path, perm, fill, true)
+}
+
+func write(path string, perm os.FileMode, fill func(io.Writer) error, syncDir bool) (err error) {
 	dir := filepath.Dir(path)
 	f, tmp, err := CreateTemp(dir, perm)
 	if err != nil {
@@ -50,6 +67,13 @@ func Write(path string, perm os.FileMode, fill func(io.Writer) error) (err error
 	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	if !syncDir {
+		if err := os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("rename %s to %s: %w", tmp, path, err)
+		}
+		return nil
 	}
 	return Commit(tmp, path)
 }

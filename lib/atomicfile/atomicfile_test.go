@@ -53,3 +53,18 @@ func assertNoTemps(t *testing.T, dir string) {
 		}
 	}
 }
+
+func TestReplaceLeavesNoTemps(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	for _, content := range []string{"one", "two"} {
+		if err := Replace(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(p)
+		if string(got) != content {
+			t.Fatalf("content %q, want %q", got, content)
+		}
+	}
+	assertNoTemps(t, dir)
+}

@@ -136,14 +136,20 @@ func Read(dir string) (*Session, error) {
 	return s, nil
 }
 
-// Write atomically replaces dir/session.json (mode 0600).
+// Write atomically replaces dir/session.json (mode 0600). The content is
+// on disk before the rename, but the rename is made durable only by Sync:
+// a session's record is rewritten by several stages, and one directory
+// fsync at the end (before the ledger commits to it) serves them all.
 func Write(dir string, s *Session) error {
 	data, err := s.Encode()
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, FileName), data, 0o600)
+	return atomicfile.Replace(filepath.Join(dir, FileName), data, 0o600)
 }
+
+// Sync makes every earlier Write in dir durable.
+func Sync(dir string) error { return atomicfile.SyncDir(dir) }
 
 // Update reads dir/session.json, lets change modify it, and writes it back
 // atomically. Each finalisation stage owns its own fields and uses this.
