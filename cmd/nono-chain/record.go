@@ -3,11 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/cli"
@@ -16,6 +15,7 @@ import (
 
 type recordCmd struct {
 	Resume  string `placeholder:"FILE" help:"Continue the log in FILE: number and chain the new records after its last one. FILE must verify in full. Only the new records are written, so append them yourself: nono-chain --resume log < events >> log."`
+	Log     string `placeholder:"FILE" help:"Also append every record to FILE (created 0600, fsynced at the end), before passing it on to stdout; FILE keeps every record even if stdout's reader goes away. For a summariser downstream: nono-chain --log log | nono-merkle session DIR --stdin."`
 	MaxLine int    `name:"max-line" default:"16777216" placeholder:"BYTES" help:"Longest input event accepted, in bytes."`
 }
 
@@ -23,19 +23,25 @@ func (c *recordCmd) Run() error {
 	if c.MaxLine <= 0 {
 		return cli.Usage("--max-line must be positive")
 	}
-	// As a stage of `nono run`, the recorder shares the terminal's process
-	// group: Ctrl-C is for the child, and the recorder drains its input to
-	// EOF so that nothing the supervisor reported is lost.
-	if !isTerminal(os.Stdin) {
-		signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	cli.RecorderStage()
+	var out io.Writer = os.Stdout
+	var tee *chain.Tee
+	if c.Log != "" {
+		// A gone reader downstream must not stop the log: EPIPE, not SIGPIPE.
+		signal.Ignore(syscall.SIGPIPE)
+		var err error
+		if tee, err = chain.OpenTee(c.Log, os.Stdout); err != nil {
+			return cli.Exit(2, err)
+		}
+		out = tee
 	}
-	rec := chain.NewRecorder(os.Stdout)
+	rec := chain.NewRecorder(out)
 	if c.Resume != "" {
 		f, err := os.Open(c.Resume)
 		if err != nil {
 			return cli.Exit(2, err)
 		}
-		rec, err = chain.Resume(os.Stdout, f)
+		rec, err = chain.Resume(out, f)
 		f.Close()
 		if err != nil {
 			var re *chain.RecordError
@@ -46,7 +52,11 @@ func (c *recordCmd) Run() error {
 		}
 	}
 	err := rec.AppendFrom(os.Stdin, chain.StreamOptions{MaxLine: c.MaxLine})
-	if serr := syncIfFile(os.Stdout); serr != nil && err == nil {
+	if tee != nil {
+		if terr := tee.Close(); terr != nil && err == nil {
+			err = terr
+		}
+	} else if serr := syncIfFile(os.Stdout); serr != nil && err == nil {
 		err = serr
 	}
 	var le *ndjson.Error
@@ -54,11 +64,6 @@ func (c *recordCmd) Run() error {
 		return fmt.Errorf("stdin: %w", err)
 	}
 	return err
-}
-
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 // syncIfFile makes the records durable when they went to a regular file.

@@ -19,23 +19,35 @@ type sessionCmd struct {
 	NoIntegrity      bool   `name:"no-integrity" help:"Still verify the log and count its records, but set audit_integrity to null."`
 	Lenient          bool   `help:"Accept nono-py records whose event_json escapes non-ASCII."`
 	AllowPartialTail bool   `name:"allow-partial-tail" help:"Ignore a truncated final record (a crash mid-write) instead of failing."`
+	Stdin            bool   `help:"Summarise the records streamed on stdin as they are written to DIR's log by nono-chain --log (the end of the nono run pipeline), then check the log holds exactly those bytes; the log is not read again."`
 }
 
 // Run sets the two fields of session.json this stage owns, from the log as
 // verified now. A log that does not verify changes nothing.
 func (c *sessionCmd) Run() error {
-	if session.IsRunning(c.Dir) {
-		return fmt.Errorf("session %s is still running; its log is not complete", c.Dir)
-	}
 	path := filepath.Join(c.Dir, session.EventsFileName)
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return cli.Exit(2, err)
+	opts := chain.Options{Lenient: c.Lenient, AllowPartialTail: c.AllowPartialTail}
+	var res *chain.Result
+	var err error
+	if c.Stdin {
+		cli.RecorderStage()
+		res, err = chain.VerifyTeed(os.Stdin, path, opts)
+		if err == nil && session.IsRunning(c.Dir) {
+			err = fmt.Errorf("session %s is still running; its log is not complete", c.Dir)
+		}
+	} else {
+		if session.IsRunning(c.Dir) {
+			return fmt.Errorf("session %s is still running; its log is not complete", c.Dir)
+		}
+		f, ferr := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if ferr != nil {
+			return cli.Exit(2, ferr)
+		}
+		defer f.Close()
+		res, err = chain.Verify(f, opts)
 	}
-	defer f.Close()
-	res, err := chain.Verify(f, chain.Options{Lenient: c.Lenient, AllowPartialTail: c.AllowPartialTail})
 	var re *chain.RecordError
-	if errors.As(err, &re) {
+	if errors.As(err, &re) || errors.Is(err, chain.ErrStreamMismatch) {
 		return cli.Exit(1, fmt.Errorf("%s: %w", path, err))
 	}
 	if err != nil {

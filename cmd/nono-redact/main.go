@@ -9,10 +9,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/redact"
@@ -55,12 +51,7 @@ func (c *CLI) Run() error {
 	if c.Rules == "" {
 		rules = cfg.Rules
 	}
-	// As a stage of `nono run`, the recorder shares the terminal's process
-	// group: Ctrl-C is for the child, and the recorder drains its input to
-	// EOF so that nothing the supervisor reported is lost.
-	if !isTerminal(os.Stdin) {
-		signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	}
+	cli.RecorderStage()
 	events := &redact.Events{Policy: policy, Rules: rules}
 	line := events.Line
 	if c.Argv {
@@ -70,11 +61,6 @@ func (c *CLI) Run() error {
 		return fmt.Errorf("stdin: %w", err)
 	}
 	return nil
-}
-
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 func main() {

@@ -3,8 +3,7 @@ package main
 import (
 	"os"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/snapshot"
 )
@@ -96,13 +95,12 @@ func (c *finishCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	_, ttyErr := unix.IoctlGetTermios(int(os.Stdin.Fd()), unix.TCGETS)
 	return snapshot.Finish(snapshot.FinishOptions{
 		SessionDir:  c.SessionDir,
 		StoreDir:    store,
 		NoPrompt:    c.NoPrompt,
 		Silent:      c.Silent,
-		Interactive: ttyErr == nil,
+		Interactive: cli.IsTerminal(os.Stdin),
 		Stdin:       os.Stdin,
 		Stderr:      os.Stderr,
 	})

@@ -16,9 +16,8 @@ import (
 
 // Names of the files in a session directory.
 const (
-	EventsFileName  = "audit-events.ndjson"
-	BundleFileName  = "audit-attestation.bundle"
-	runningLockName = ".running"
+	EventsFileName = "audit-events.ndjson"
+	BundleFileName = "audit-attestation.bundle"
 )
 
 // Env is how the store reads the environment; tests substitute it.
@@ -165,11 +164,11 @@ func Update(dir string, change func(*Session) error) error {
 }
 
 // HoldRunning marks dir's session as running until release is called or
-// the process dies: an exclusive lock on a file in the directory. The
-// kernel drops the lock with the process, so a crash can never leave a
-// session that looks alive.
+// the process dies: an exclusive flock on the directory itself. The kernel
+// drops the lock with the process, so a crash can never leave a session
+// that looks alive, and no lock file litters the session.
 func HoldRunning(dir string) (release func(), err error) {
-	f, err := os.OpenFile(filepath.Join(dir, runningLockName), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	f, err := openDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("mark session running: %w", err)
 	}
@@ -182,7 +181,7 @@ func HoldRunning(dir string) (release func(), err error) {
 
 // IsRunning reports whether a live process holds dir's running lock.
 func IsRunning(dir string) bool {
-	f, err := os.OpenFile(filepath.Join(dir, runningLockName), os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	f, err := openDir(dir)
 	if err != nil {
 		return false
 	}
@@ -191,6 +190,10 @@ func IsRunning(dir string) bool {
 		return errors.Is(err, unix.EWOULDBLOCK)
 	}
 	return false
+}
+
+func openDir(dir string) (*os.File, error) {
+	return os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 }
 
 // IsTemp reports whether name is a temporary file of an atomic write.

@@ -248,16 +248,6 @@ func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.R
 		os.RemoveAll(dir)
 		return err
 	}
-	// The wrapper appends records to the log; create it here so it gets
-	// the store's mode, not the shell's umask.
-	log, err := os.OpenFile(filepath.Join(dir, session.EventsFileName), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err == nil {
-		err = log.Close()
-	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return fmt.Errorf("create the event log: %w", err)
-	}
 	p.SessionID, p.SessionDir = id, dir
 	if p.Rollback {
 		p.RollbackDir = filepath.Join(rollbackBase, id)
