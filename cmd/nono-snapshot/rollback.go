@@ -9,6 +9,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/snapshot"
 )
 
@@ -210,9 +211,9 @@ func (c *cleanupCmd) Run() error {
 		total += sizes[i]
 	}
 	if c.DryRun {
-		fmt.Printf("nono Dry run: would remove %d rollback session(s) (%s)\n\n", len(remove), snapshot.FormatSize(total))
+		fmt.Printf("nono Dry run: would remove %d rollback session(s) (%s)\n\n", len(remove), human.Size(int64(total)))
 		for i, e := range remove {
-			fmt.Printf("  %s %s (%s)\n", e.ID, commandLine(e), snapshot.FormatSize(sizes[i]))
+			fmt.Printf("  %s %s (%s)\n", e.ID, commandLine(e), human.Size(int64(sizes[i])))
 		}
 		return nil
 	}
@@ -227,7 +228,7 @@ func (c *cleanupCmd) Run() error {
 		n++
 		freed += sizes[i]
 	}
-	fmt.Printf("nono Removed %d rollback session(s), freed %s.\n", n, snapshot.FormatSize(freed))
+	fmt.Printf("nono Removed %d rollback session(s), freed %s.\n", n, human.Size(int64(freed)))
 	return errors.Join(errs...)
 }
 

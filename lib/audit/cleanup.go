@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/session"
 )
 
@@ -89,7 +90,7 @@ func PlanCleanup(entries []*session.Entry, opts CleanupOptions, now time.Time) *
 		pool = pool[opts.Keep:]
 	}
 	for _, e := range pool {
-		size, _ := DiskSize(e.AuditDir)
+		size, _ := session.DiskSize(e.AuditDir)
 		plan.Selected = append(plan.Selected, Candidate{Entry: e, Size: size})
 		plan.Bytes += size
 	}
@@ -143,9 +144,9 @@ func Cleanup(w io.Writer, auditRoot string, plan *CleanupPlan, dryRun bool) erro
 		return nil
 	}
 	if dryRun {
-		fmt.Fprintf(&b, "nono Dry run: would remove %d audit session(s) (%s)\n", len(plan.Selected), FormatSize(plan.Bytes))
+		fmt.Fprintf(&b, "nono Dry run: would remove %d audit session(s) (%s)\n", len(plan.Selected), human.Size(plan.Bytes))
 		for _, c := range plan.Selected {
-			fmt.Fprintf(&b, "  %s %s (%s)\n", c.Entry.ID, candidateCommand(c.Entry), FormatSize(c.Size))
+			fmt.Fprintf(&b, "  %s %s (%s)\n", c.Entry.ID, candidateCommand(c.Entry), human.Size(c.Size))
 		}
 		return nil
 	}
@@ -159,7 +160,7 @@ func Cleanup(w io.Writer, auditRoot string, plan *CleanupPlan, dryRun bool) erro
 		removed++
 		freed += c.Size
 	}
-	fmt.Fprintf(&b, "nono Removed %d audit session(s), freed %s.\n", removed, FormatSize(freed))
+	fmt.Fprintf(&b, "nono Removed %d audit session(s), freed %s.\n", removed, human.Size(freed))
 	if failed > 0 {
 		return fmt.Errorf("failed to remove %d audit session(s)", failed)
 	}

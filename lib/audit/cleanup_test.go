@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/session"
 )
 
@@ -114,7 +115,7 @@ func TestCleanupRemovesOnlySelected(t *testing.T) {
 	if err := Cleanup(&b, st.root, p, true); err != nil {
 		t.Fatal(err)
 	}
-	size := FormatSize(p.Bytes)
+	size := human.Size(p.Bytes)
 	want := "nono Dry run: would remove 1 audit session(s) (" + size + ")\n  old old-cmd (" + size + ")\n"
 	if b.String() != want {
 		t.Fatalf("dry run:\n%s\nwant:\n%s", b.String(), want)

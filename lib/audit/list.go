@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/session"
 )
 
@@ -279,7 +279,7 @@ func WriteList(w io.Writer, entries []*session.Entry, now time.Time, home string
 
 func age(e *session.Entry, now time.Time) string {
 	if t, ok := e.Started(); ok {
-		return FormatAge(t, now)
+		return human.Age(t, now)
 	}
 	if e.Session != nil {
 		return "unknown-time"
@@ -306,7 +306,7 @@ func ListValue(entries []*session.Entry) canon.Value {
 }
 
 func entryValue(e *session.Entry) canon.Value {
-	size, _ := DiskSize(e.Dir) // best effort, as a listing is
+	size, _ := session.DiskSize(e.Dir) // best effort, as a listing is
 	m := func(k string, v canon.Value) canon.Member { return canon.Member{Key: k, Value: v} }
 	s := e.Session
 	if s == nil {
@@ -342,27 +342,6 @@ func entryValue(e *session.Entry) canon.Value {
 		m("is_stale", canon.BoolValue(e.Status == session.Incomplete)),
 		m("status", canon.StringValue(string(e.Status))),
 	)
-}
-
-// DiskSize is the total size of the regular files under dir, not
-// following symbolic links.
-func DiskSize(dir string) (int64, error) {
-	var total int64
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				total += fi.Size()
-			}
-		}
-		return nil
-	})
-	return total, err
 }
 
 // Home is the user's home directory for display, "" when unknown.

@@ -247,7 +247,7 @@ func TestDiskSizeDoesNotFollowLinks(t *testing.T) {
 	big := filepath.Join(t.TempDir(), "big")
 	os.WriteFile(big, make([]byte, 4096), 0o600)
 	os.Symlink(big, filepath.Join(dir, "link"))
-	if n, err := DiskSize(dir); err != nil || n != 15 {
+	if n, err := session.DiskSize(dir); err != nil || n != 15 {
 		t.Fatalf("DiskSize = %d, %v", n, err)
 	}
 }

@@ -86,7 +86,10 @@ func (e *Entry) Changes() []Change {
 }
 
 // DiskSize is the bytes the session directory holds.
-func (e *Entry) DiskSize() uint64 { return diskSize(e.Dir) }
+func (e *Entry) DiskSize() uint64 {
+	n, _ := session.DiskSize(e.Dir) // best effort, as a listing is
+	return uint64(n)
+}
 
 // List returns every session with a readable session.json, newest first
 // (by parsed start time). Unreadable ones come back as warnings.
@@ -162,19 +165,6 @@ func (c *Catalog) load(id, dir string) (*Entry, error) {
 	return e, nil
 }
 
-func diskSize(dir string) uint64 {
-	var n uint64
-	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += uint64(fi.Size())
-			}
-		}
-		return nil
-	})
-	return n
-}
-
 // ListOptions filter List's result the way `nono rollback list` does.
 type ListOptions struct {
 	Recent int    // keep the newest N after filtering (0: all)
@@ -239,28 +229,6 @@ func ChangeSummary(changes []Change) string {
 		return "(no changes)"
 	}
 	return strings.Join(parts, ", ")
-}
-
-// When is a short relative time: "just now", "5m ago", "3h ago", "2d ago",
-// else a date.
-func When(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		// In the future: a clock moved; show the date.
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return fmt.Sprintf("%dm ago", int(d/time.Minute))
-	case d < 24*time.Hour:
-		return fmt.Sprintf("%dh ago", int(d/time.Hour))
-	case d < 7*24*time.Hour:
-		return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
-	}
-	if t.Year() == now.Year() {
-		return t.Local().Format("Jan 02 15:04")
-	}
-	return t.Local().Format("2006-01-02 15:04")
 }
 
 // CleanupOptions select sessions to remove. At least one selector is

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/atomicfile"
 	"github.com/nono-audit/nono/lib/fstree"
+	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/session"
 )
 
@@ -123,7 +124,7 @@ type SpaceError struct {
 
 func (e *SpaceError) Error() string {
 	return fmt.Sprintf("not enough free space for the rollback snapshot: the tracked files need about %s and the filesystem of %s has %s available. Free some space, exclude large directories with --rollback-exclude, or store snapshots elsewhere with --rollback-dest",
-		FormatSize(e.Need), e.Store, FormatSize(e.Available))
+		human.Size(int64(e.Need)), e.Store, human.Size(int64(e.Available)))
 }
 
 // Begin takes the baseline snapshot (000) before the child starts, and
@@ -487,19 +488,6 @@ func CopySession(from, to string) error {
 		return fmt.Errorf("parse %s: %w", p, err)
 	}
 	return atomicfile.WriteFile(filepath.Join(to, session.FileName), data, 0o600)
-}
-
-// FormatSize is a 1024-based size: B, then KB, MB, GB with one decimal.
-func FormatSize(n uint64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
 }
 
 // FinishOptions configure Finish.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/fstree"
+	"github.com/nono-audit/nono/lib/human"
 )
 
 // RenderList writes `nono rollback list`: a header, then the sessions
@@ -53,7 +54,7 @@ func RenderList(w io.Writer, entries []*Entry, all bool, now time.Time, home str
 		for _, e := range g.entries {
 			when := "?"
 			if e.StartedOK {
-				when = When(e.Started, now)
+				when = human.Age(e.Started, now)
 			}
 			cmd := "?"
 			if len(e.Session.Command) > 0 {
