@@ -6,8 +6,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // MaxDepth bounds nesting, as serde_json's recursion limit does, so hostile
@@ -196,115 +194,6 @@ func (p *parser) string() (string, error) {
 	}
 	p.pos += n
 	return s, nil
-}
-
-// UnquoteAt decodes the JSON string that starts at data[0] (a '"') and
-// returns it with the number of bytes it occupied. Raw bytes must be valid
-// UTF-8 and control characters must be escaped.
-func UnquoteAt(data []byte) (string, int, error) {
-	var b []byte // nil until the first escape: most strings need no copy
-	i := 1
-	start := 1
-	for {
-		if i >= len(data) {
-			return "", 0, &SyntaxError{Offset: i, Msg: "unterminated string"}
-		}
-		c := data[i]
-		switch {
-		case c == '"':
-			if b == nil {
-				return string(data[start:i]), i + 1, nil
-			}
-			b = append(b, data[start:i]...)
-			return string(b), i + 1, nil
-		case c == '\\':
-			b = append(b, data[start:i]...)
-			if i+1 >= len(data) {
-				return "", 0, &SyntaxError{Offset: i, Msg: "unterminated escape"}
-			}
-			switch e := data[i+1]; e {
-			case '"', '\\', '/':
-				b = append(b, e)
-				i += 2
-			case 'b':
-				b = append(b, '\b')
-				i += 2
-			case 'f':
-				b = append(b, '\f')
-				i += 2
-			case 'n':
-				b = append(b, '\n')
-				i += 2
-			case 'r':
-				b = append(b, '\r')
-				i += 2
-			case 't':
-				b = append(b, '\t')
-				i += 2
-			case 'u':
-				r, n, err := unicodeEscape(data, i)
-				if err != nil {
-					return "", 0, err
-				}
-				b = utf8.AppendRune(b, r)
-				i += n
-			default:
-				return "", 0, &SyntaxError{Offset: i, Msg: fmt.Sprintf("invalid escape \\%c", e)}
-			}
-			start = i
-		case c < 0x20:
-			return "", 0, &SyntaxError{Offset: i, Msg: "control character in string must be escaped"}
-		case c < utf8.RuneSelf:
-			i++
-		default:
-			r, size := utf8.DecodeRune(data[i:])
-			if r == utf8.RuneError && size == 1 {
-				return "", 0, &SyntaxError{Offset: i, Msg: "invalid UTF-8 in string"}
-			}
-			i += size
-		}
-	}
-}
-
-// unicodeEscape decodes \uXXXX (and a following low surrogate) at data[i].
-func unicodeEscape(data []byte, i int) (rune, int, error) {
-	hi, ok := hex4(data, i+2)
-	if !ok {
-		return 0, 0, &SyntaxError{Offset: i, Msg: "invalid \\u escape"}
-	}
-	if !utf16.IsSurrogate(rune(hi)) {
-		return rune(hi), 6, nil
-	}
-	if hi >= 0xdc00 {
-		return 0, 0, &SyntaxError{Offset: i, Msg: "lone trailing surrogate in \\u escape"}
-	}
-	if i+7 < len(data) && data[i+6] == '\\' && data[i+7] == 'u' {
-		if lo, ok := hex4(data, i+8); ok && lo >= 0xdc00 && lo <= 0xdfff {
-			return utf16.DecodeRune(rune(hi), rune(lo)), 12, nil
-		}
-	}
-	return 0, 0, &SyntaxError{Offset: i, Msg: "lone leading surrogate in \\u escape"}
-}
-
-func hex4(data []byte, at int) (uint16, bool) {
-	if at+4 > len(data) {
-		return 0, false
-	}
-	var v uint16
-	for _, c := range data[at : at+4] {
-		v <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			v |= uint16(c - '0')
-		case c >= 'a' && c <= 'f':
-			v |= uint16(c - 'a' + 10)
-		case c >= 'A' && c <= 'F':
-			v |= uint16(c - 'A' + 10)
-		default:
-			return 0, false
-		}
-	}
-	return v, true
 }
 
 func (p *parser) number() (Value, error) {

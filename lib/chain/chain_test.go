@@ -416,15 +416,6 @@ func TestChainAndLeafHashes(t *testing.T) {
 	}
 }
 
-func TestAppendJSONString(t *testing.T) {
-	for _, s := range []string{"", "plain ascii text that is long enough", `q"b\s`, "c\x00\x1f\x7f\n\t\b\f\r", "é\u2028€😀<>&/", strings.Repeat("ab\"", 40)} {
-		got := appendJSONString(nil, []byte(s))
-		if want := canon.AppendString(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("%q: got %s want %s", s, got, want)
-		}
-	}
-}
-
 // Lines longer than a read block (and than several) round-trip.
 func TestLongLines(t *testing.T) {
 	big := strings.Repeat(`ab"\é`, 300_000) // 2.1 MB once escaped

@@ -1,12 +1,11 @@
 package chain
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
-	"math/bits"
 	"strconv"
 
+	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/merkle"
 )
 
@@ -100,7 +99,7 @@ func (r *Recorder) appendHead(dst []byte, leaf merkle.Hash) []byte {
 // brace and the newline.
 func appendTail(dst, eventJSON []byte) []byte {
 	dst = append(dst, `,"event_json":`...)
-	dst = appendJSONString(dst, eventJSON)
+	dst = canon.AppendStringBytes(dst, eventJSON)
 	dst = append(dst, `,"event":`...)
 	dst = append(dst, eventJSON...)
 	return append(dst, '}', '\n')
@@ -110,64 +109,4 @@ func appendQuotedHex(dst []byte, h merkle.Hash) []byte {
 	dst = append(dst, '"')
 	dst = merkle.AppendHex(dst, h)
 	return append(dst, '"')
-}
-
-// appendJSONString appends s, which must be valid UTF-8, as a canonical
-// JSON string: '"', '\' and control characters escaped, all else raw.
-// Canonical event JSON holds no raw control characters, so in practice
-// only quotes and backslashes are escaped.
-func appendJSONString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		k := nextEscape(s, i)
-		dst = append(dst, s[i:k]...)
-		if k == len(s) {
-			break
-		}
-		switch c := s[k]; c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			const hex = "0123456789abcdef"
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		i = k + 1
-	}
-	return append(dst, '"')
-}
-
-// nextEscape returns the offset of the first byte at or after i that a
-// JSON string must escape ('"', '\' or below 0x20), or len(s).
-func nextEscape(s []byte, i int) int {
-	for i+8 <= len(s) {
-		if m := escapeMask(binary.LittleEndian.Uint64(s[i:])); m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-		i += 8
-	}
-	for i < len(s) && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' {
-		i++
-	}
-	return i
-}
-
-// escapeMask sets the top bit of the bytes of x (little endian) that need
-// escaping. (v - 0x01…) & ^v flags zero bytes, v - 0x20… borrows in bytes
-// below 0x20, and ^x leaves out bytes of 0x80 and above; borrows only start
-// in flagged bytes, so the lowest flagged byte is exact.
-func escapeMask(x uint64) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	q := x ^ (lo * '"')
-	b := x ^ (lo * '\\')
-	return ((x-lo*0x20)&^x | (q-lo)&^q | (b-lo)&^b) & hi
 }
