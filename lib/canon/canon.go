@@ -13,7 +13,9 @@
 package canon
 
 import (
+	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Kind is the JSON type of a Value.
@@ -268,4 +270,39 @@ func appendIndent(dst []byte, depth int) []byte {
 		dst = append(dst, ' ', ' ')
 	}
 	return dst
+}
+
+// CheckUTF8 returns an error naming the first string or key of v (by its
+// path, like `command[2]`) that is not valid UTF-8. The encoders write such
+// bytes as U+FFFD, so two different values would encode alike: whatever is
+// hashed or stored must pass this first.
+func CheckUTF8(v Value) error { return checkUTF8(v, "") }
+
+func checkUTF8(v Value, at string) error {
+	switch v.Kind {
+	case String:
+		if !utf8.ValidString(v.Str) {
+			return fmt.Errorf("%s: %.60q is not valid UTF-8", at, v.Str)
+		}
+	case Array:
+		for i, e := range v.Elems {
+			if err := checkUTF8(e, fmt.Sprintf("%s[%d]", at, i)); err != nil {
+				return err
+			}
+		}
+	case Object:
+		for _, m := range v.Members {
+			if !utf8.ValidString(m.Key) {
+				return fmt.Errorf("%s: key %.60q is not valid UTF-8", at, m.Key)
+			}
+			name := m.Key
+			if at != "" {
+				name = at + "." + m.Key
+			}
+			if err := checkUTF8(m.Value, name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -11,7 +11,6 @@ package ledger
 import (
 	"crypto/sha256"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/chain"
@@ -41,51 +40,31 @@ func SessionDigest(s *session.Session) (merkle.Hash, error) {
 // committed to exactly) and network events take upstream's typed form
 // (declared key order, unknown keys dropped), as upstream's digest does.
 func DigestPayload(s *session.Session) ([]byte, error) {
-	exe := canon.NullValue()
-	if e := s.ExecutableIdentity; e != nil {
-		exe = canon.ObjectValue(
-			canon.Member{Key: "resolved_path", Value: pathBytes(e.ResolvedPath)},
-			canon.Member{Key: "sha256", Value: canon.StringValue(e.SHA256)},
-		)
-	}
-	tracked := make([]canon.Value, len(s.TrackedPaths))
-	for i, p := range s.TrackedPaths {
-		tracked[i] = pathBytes(p)
-	}
-	ended := canon.NullValue()
-	if s.Ended != nil {
-		ended = canon.StringValue(*s.Ended)
-	}
-	exitCode := canon.NullValue()
-	if s.ExitCode != nil {
-		exitCode = canon.IntValue(int64(*s.ExitCode))
-	}
-	network := make([]canon.Value, len(s.NetworkEvents))
-	for i, ev := range s.NetworkEvents {
-		v, err := event.CanonicalizeNetworkEvent(ev)
-		if err != nil {
-			return nil, fmt.Errorf("session %s: network_events[%d]: %w", s.SessionID, i, err)
+	v := s.Value() // session.json's members, in its order
+	for i := range v.Members {
+		m := &v.Members[i]
+		switch m.Key {
+		case "executable_identity":
+			if m.Value.Kind == canon.Object {
+				m.Value.Members[0].Value = pathBytes(s.ExecutableIdentity.ResolvedPath)
+			}
+		case "tracked_paths":
+			for j, p := range s.TrackedPaths {
+				m.Value.Elems[j] = pathBytes(p)
+			}
+		case "network_events":
+			for j, ev := range s.NetworkEvents {
+				typed, err := event.CanonicalizeNetworkEvent(ev)
+				if err != nil {
+					return nil, fmt.Errorf("session %s: network_events[%d]: %w", s.SessionID, j, err)
+				}
+				m.Value.Elems[j] = typed
+			}
 		}
-		network[i] = v
 	}
-	v := canon.ObjectValue(
-		canon.Member{Key: "session_id", Value: canon.StringValue(s.SessionID)},
-		canon.Member{Key: "started", Value: canon.StringValue(s.Started)},
-		canon.Member{Key: "ended", Value: ended},
-		canon.Member{Key: "command", Value: canon.StringsValue(s.Command)},
-		canon.Member{Key: "executable_identity", Value: exe},
-		canon.Member{Key: "tracked_paths", Value: canon.ArrayValue(tracked...)},
-		canon.Member{Key: "snapshot_count", Value: canon.UintValue(uint64(s.SnapshotCount))},
-		canon.Member{Key: "exit_code", Value: exitCode},
-		canon.Member{Key: "merkle_roots", Value: canon.StringsValue(s.MerkleRoots)},
-		canon.Member{Key: "network_events", Value: canon.ArrayValue(network...)},
-		canon.Member{Key: "audit_event_count", Value: canon.UintValue(s.AuditEventCount)},
-		canon.Member{Key: "audit_integrity", Value: s.AuditIntegrity.Value()},
-		canon.Member{Key: "audit_attestation", Value: s.AuditAttestation.Value()},
-	)
 	// Strings other than paths must be UTF-8: the encoder would write
 	// U+FFFD for bad bytes, and two different records would share a digest.
-	if err := checkUTF8(v, ""); err != nil {
+	if err := canon.CheckUTF8(v); err != nil {
 		return nil, fmt.Errorf("session %s: %w", s.SessionID, err)
 	}
 	return canon.Compact(v), nil
@@ -98,33 +77,4 @@ func pathBytes(p string) canon.Value {
 		elems[i] = canon.UintValue(uint64(p[i]))
 	}
 	return canon.ArrayValue(elems...)
-}
-
-func checkUTF8(v canon.Value, at string) error {
-	switch v.Kind {
-	case canon.String:
-		if !utf8.ValidString(v.Str) {
-			return fmt.Errorf("%s: %.60q is not valid UTF-8", at, v.Str)
-		}
-	case canon.Array:
-		for i, e := range v.Elems {
-			if err := checkUTF8(e, fmt.Sprintf("%s[%d]", at, i)); err != nil {
-				return err
-			}
-		}
-	case canon.Object:
-		for _, m := range v.Members {
-			if !utf8.ValidString(m.Key) {
-				return fmt.Errorf("%s: key %.60q is not valid UTF-8", at, m.Key)
-			}
-			name := m.Key
-			if at != "" {
-				name = at + "." + m.Key
-			}
-			if err := checkUTF8(m.Value, name); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

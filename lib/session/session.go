@@ -8,7 +8,6 @@ package session
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/nono-audit/nono/lib/canon"
 )
@@ -130,32 +129,10 @@ func (a *Attestation) Value() canon.Value {
 // upstream refuses them too).
 func (s *Session) Encode() ([]byte, error) {
 	v := s.Value()
-	if err := checkUTF8(v); err != nil {
+	if err := canon.CheckUTF8(v); err != nil {
 		return nil, fmt.Errorf("session %s: %w", s.SessionID, err)
 	}
 	return canon.Pretty(v), nil
-}
-
-func checkUTF8(v canon.Value) error {
-	switch v.Kind {
-	case canon.String:
-		if !utf8.ValidString(v.Str) {
-			return fmt.Errorf("value %q is not valid UTF-8", v.Str)
-		}
-	case canon.Array:
-		for _, e := range v.Elems {
-			if err := checkUTF8(e); err != nil {
-				return err
-			}
-		}
-	case canon.Object:
-		for _, m := range v.Members {
-			if err := checkUTF8(m.Value); err != nil {
-				return fmt.Errorf("%s: %w", m.Key, err)
-			}
-		}
-	}
-	return nil
 }
 
 // Decode parses session.json. Like upstream it requires session_id, started,
