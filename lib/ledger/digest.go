@@ -5,7 +5,7 @@
 //
 // Every finished session adds one record; each record's chain_hash covers
 // the previous one's, so removing, reordering or editing a record breaks
-// every later link. The format is upstream nono's (docs/MERKLE.md).
+// every later link. The format is upstream nono's (docs/FORMAT.md §15–16).
 package ledger
 
 import (
