@@ -4,12 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"syscall"
 	"unicode/utf8"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -22,7 +18,6 @@ import (
 func init() {
 	commands["pyrecord"] = cmdPyRecord
 	commands["insertline"] = cmdInsertLine
-	commands["interrupt-recorder"] = cmdInterruptRecorder
 }
 
 // insertline FILE N TEXT: insert TEXT as line N (1-based; N may be one
@@ -38,42 +33,6 @@ func cmdInsertLine(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	out := append(append(append([]string{}, lines[:n-1]...), args[2]), lines[n-1:]...)
 	writeLines(ts, p, out)
-}
-
-// interrupt-recorder EVENTS OUT: run nono-chain with EVENTS' first line on
-// a pipe, wait for its record, send SIGINT, SIGTERM and SIGHUP, then feed
-// the remaining lines and close the pipe. The recorder must survive and
-// write every record to OUT.
-func cmdInterruptRecorder(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: interrupt-recorder EVENTS OUT")
-	}
-	data, err := os.ReadFile(ts.MkAbs(args[0]))
-	ts.Check(err)
-	first, rest, _ := bytes.Cut(data, []byte("\n"))
-	cmd := exec.Command(filepath.Join(binDir, "nono-chain"))
-	stdin, err := cmd.StdinPipe()
-	ts.Check(err)
-	stdout, err := cmd.StdoutPipe()
-	ts.Check(err)
-	ts.Check(cmd.Start())
-	_, err = stdin.Write(append(first, '\n'))
-	ts.Check(err)
-	r := bufio.NewReader(stdout)
-	rec, err := r.ReadBytes('\n')
-	ts.Check(err)
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
-		ts.Check(cmd.Process.Signal(sig))
-	}
-	_, err = stdin.Write(rest)
-	ts.Check(err)
-	ts.Check(stdin.Close())
-	more, err := io.ReadAll(r)
-	ts.Check(err)
-	if err := cmd.Wait(); err != nil {
-		ts.Fatalf("nono-chain: %v", err)
-	}
-	ts.Check(os.WriteFile(ts.MkAbs(args[1]), append(rec, more...), 0o600))
 }
 
 // pyrecord EVENTS OUT: write the records nono-py's recorder makes of

@@ -13,14 +13,16 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// Commands that drive a recorder stage (nono-redact, nono-chain) the way
+// `nono run` does: over pipes, live, and interrupted.
 func init() {
-	commands["redact-interrupted"] = cmdRedactInterrupted
+	commands["interrupted"] = cmdInterrupted
 	commands["redact-live"] = cmdRedactLive
 }
 
-// startRedact starts nono-redact with args, its stdin and stdout on pipes.
-func startRedact(ts *testscript.TestScript, args []string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
-	cmd := exec.Command(filepath.Join(binDir, "nono-redact"), args...)
+// startStage starts the tool prog with args, its stdin and stdout on pipes.
+func startStage(ts *testscript.TestScript, prog string, args []string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
+	cmd := exec.Command(filepath.Join(binDir, prog), args...)
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+ts.Getenv("XDG_CONFIG_HOME"), "HOME="+ts.Getenv("HOME"))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -32,7 +34,7 @@ func startRedact(ts *testscript.TestScript, args []string) (*exec.Cmd, io.WriteC
 }
 
 // readLineWithin reads one line, failing the script when none arrives in
-// time: the line is overdue only if nono-redact holds it back.
+// time: the line is overdue only if the stage holds it back.
 func readLineWithin(ts *testscript.TestScript, r *bufio.Reader, d time.Duration) []byte {
 	type result struct {
 		line []byte
@@ -48,23 +50,23 @@ func readLineWithin(ts *testscript.TestScript, r *bufio.Reader, d time.Duration)
 		ts.Check(res.err)
 		return res.line
 	case <-time.After(d):
-		ts.Fatalf("nono-redact wrote no line within %v while its input waited", d)
+		ts.Fatalf("no line within %v while the input waited", d)
 	}
 	return nil
 }
 
-// redact-interrupted EVENTS OUT [ARGS...]: run nono-redact with EVENTS'
-// first line on a pipe, wait for its output, send SIGINT, SIGTERM and
-// SIGHUP, then feed the remaining lines and close the pipe. nono-redact
-// must survive and write every line to OUT.
-func cmdRedactInterrupted(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) < 2 {
-		ts.Fatalf("usage: redact-interrupted EVENTS OUT [ARGS...]")
+// interrupted PROG IN OUT [ARGS...]: run PROG with IN's first line on a
+// pipe, wait for its first output line, send SIGINT, SIGTERM and SIGHUP,
+// then feed the rest of IN and close the pipe. A recorder stage must
+// survive and write everything to OUT.
+func cmdInterrupted(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 3 {
+		ts.Fatalf("usage: interrupted PROG IN OUT [ARGS...]")
 	}
-	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
 	ts.Check(err)
 	first, rest, _ := bytes.Cut(data, []byte("\n"))
-	cmd, stdin, r := startRedact(ts, args[2:])
+	cmd, stdin, r := startStage(ts, args[0], args[3:])
 	_, err = stdin.Write(append(first, '\n'))
 	ts.Check(err)
 	out := readLineWithin(ts, r, 30*time.Second)
@@ -77,9 +79,9 @@ func cmdRedactInterrupted(ts *testscript.TestScript, neg bool, args []string) {
 	more, err := io.ReadAll(r)
 	ts.Check(err)
 	if err := cmd.Wait(); err != nil {
-		ts.Fatalf("nono-redact: %v", err)
+		ts.Fatalf("%s: %v", args[0], err)
 	}
-	ts.Check(os.WriteFile(ts.MkAbs(args[1]), append(out, more...), 0o600))
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), append(out, more...), 0o600))
 }
 
 // redact-live EVENTS OUT [ARGS...]: feed EVENTS to nono-redact one line
@@ -91,7 +93,7 @@ func cmdRedactLive(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	data, err := os.ReadFile(ts.MkAbs(args[0]))
 	ts.Check(err)
-	cmd, stdin, r := startRedact(ts, args[2:])
+	cmd, stdin, r := startStage(ts, "nono-redact", args[2:])
 	var out []byte
 	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
 		if len(line) == 0 {
