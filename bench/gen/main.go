@@ -45,9 +45,8 @@ func main() {
 }
 
 type gen struct {
-	r   *rand.Rand
-	t   time.Time
-	seq int
+	r *rand.Rand
+	t time.Time
 }
 
 var (

@@ -324,10 +324,7 @@ func TestExampleBundleTampered(t *testing.T) {
 				wantOK(t, r, TrustPinned)
 				return
 			}
-			msg := c.msg
-			if strings.Contains(msg, "%s") {
-				msg = strings.Replace(msg, "%s", filepath.Join(dir, session.BundleFileName), 1)
-			}
+			msg := strings.Replace(c.msg, "%s", filepath.Join(dir, session.BundleFileName), 1)
 			wantFail(t, r, c.check, msg, c.pinned)
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -315,6 +314,3 @@ func commandPolicyValue(r *record) canon.Value {
 	members = append(members, canon.Member{Key: "event_type", Value: canon.StringValue("command_policy")})
 	return canon.ObjectValue(members...)
 }
-
-// uintText is n in decimal, for counts in headers.
-func uintText(n uint64) string { return strconv.FormatUint(n, 10) }

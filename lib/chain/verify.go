@@ -440,7 +440,8 @@ func (w *verifyWorker) hash(data []byte) (merkle.Hash, int, error) {
 	if len(data) == 0 || data[0] != '"' {
 		return h, 0, errors.New("expected a string of 64 hex digits")
 	}
-	digits, n := data[1:], 0
+	var digits []byte
+	var n int
 	if len(data) >= 66 && data[65] == '"' {
 		digits, n = data[1:65], 66
 	} else {

@@ -162,7 +162,9 @@ func ParseStatement(payload []byte) (*Statement, error) {
 	}
 	log := r.field(pred, "audit_log", canon.Object)
 	p.AuditLog.HashAlgorithm = r.str(log, "hash_algorithm", "predicate.audit_log.")
-	if n, ok := log.Get("event_count"); r.err == nil {
+	if r.err == nil {
+		n, _ := log.Get("event_count") // absent reads as null, refused below
+		var ok bool
 		if p.AuditLog.EventCount, ok = n.Uint(); !ok {
 			r.failf("predicate.audit_log.event_count must be a non-negative integer")
 		}

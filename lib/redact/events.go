@@ -194,7 +194,7 @@ func (e *Events) walk(line []byte, at int, plan fields, edits *[]edit) int {
 		case fieldArgs:
 			// The tool's rules need its name: scrub program + args.
 			program, _ := memberString(line, at, f.program)
-			if bytes.IndexAny(program, " \t\r\n\x00") >= 0 || len(program) > 48 {
+			if bytes.ContainsAny(program, " \t\r\n\x00") || len(program) > 48 {
 				program = nil
 			}
 			e.scrubArgv(line, v, vEnd, program, edits)

@@ -71,7 +71,7 @@ func needsWordPass(s string) bool {
 		if word[0] == '-' {
 			return true
 		}
-		if t, ok := lookupTool(strings.TrimRight(word, "'\");|&)")); ok && t != plainTool {
+		if t, ok := lookupTool(strings.TrimRight(word, "'\";|&)")); ok && t != plainTool {
 			return true
 		}
 	}

@@ -78,7 +78,7 @@ func passwordWithDelimiters(s string, start int) int {
 	if colon <= 0 || delim < 0 || colon > delim || allDigits(word[colon+1:delim]) {
 		return -1
 	}
-	if strings.IndexAny(word[:colon], "@/?#") >= 0 {
+	if strings.ContainsAny(word[:colon], "@/?#") {
 		return -1
 	}
 	for k := len(word) - 1; k > delim; k-- {

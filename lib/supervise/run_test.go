@@ -56,9 +56,8 @@ func TestExitStatus(t *testing.T) {
 
 // harness runs sessions with a captured event stream.
 type harness struct {
-	t      *testing.T
-	dir    string
-	events chan []byte
+	t   *testing.T
+	dir string
 }
 
 func newHarness(t *testing.T) *harness {
