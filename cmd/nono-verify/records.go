@@ -84,16 +84,7 @@ func (c *recordsCmd) Run() error {
 		if verr != nil {
 			return cli.Exit(1, fmt.Errorf("%s: %w", name, verr))
 		}
-		t := computed(res, pins)
-		head := ""
-		if t.Head != nil {
-			head = merkle.Hex(*t.Head)
-		}
-		root := ""
-		if t.Root != nil {
-			root = merkle.Hex(*t.Root)
-		}
-		return c.bundleFlags.verify(root, head, t.Count, c.JSON, os.Stdout)
+		return c.verifyBundle(computed(res, pins))
 	}
 	if c.JSON {
 		if err := writeLine(canon.Pretty(chain.Report(res, pins, verr))); err != nil {
@@ -183,15 +174,7 @@ func (c *recordsCmd) checkPinned(pins chain.Pins) error {
 		return err
 	}
 	if c.Bundle != "" {
-		root := ""
-		if pins.Root != nil {
-			root = merkle.Hex(*pins.Root)
-		}
-		head := ""
-		if pins.Head != nil {
-			head = merkle.Hex(*pins.Head)
-		}
-		return c.bundleFlags.verify(root, head, pins.Count, c.JSON, os.Stdout)
+		return c.verifyBundle(pins)
 	}
 	if c.JSON {
 		m := []canon.Member{}
@@ -214,6 +197,17 @@ func (c *recordsCmd) checkPinned(pins chain.Pins) error {
 		msg += " consistency proof"
 	}
 	return writeLine([]byte(msg + fmt.Sprintf(" against %d events, Merkle root %s", *pins.Count, merkle.Hex(*pins.Root))))
+}
+
+// verifyBundle checks --bundle against the totals t (hex, "" when unknown).
+func (c *recordsCmd) verifyBundle(t chain.Pins) error {
+	hex := func(h *merkle.Hash) string {
+		if h == nil {
+			return ""
+		}
+		return merkle.Hex(*h)
+	}
+	return c.bundleFlags.verify(hex(t.Root), hex(t.Head), t.Count, c.JSON, os.Stdout)
 }
 
 // checkProofs checks --proof and --consistency against t. A proof that

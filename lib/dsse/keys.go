@@ -186,14 +186,15 @@ func DecodePublicKeyText(text []byte) ([]byte, error) {
 	return der, nil
 }
 
-// ParsePublicKey parses DER SubjectPublicKeyInfo bytes that must name
-// id-ecPublicKey on P-256 and be the canonical DER encoding (so that the
-// key id of the bytes is the key id of the key).
-func ParsePublicKey(der []byte) (*ecdsa.PublicKey, error) {
-	var spki struct {
-		Algorithm pkix.AlgorithmIdentifier
-		PublicKey asn1.BitString
-	}
+// subjectPublicKeyInfo is the SPKI envelope: the algorithm left raw for
+// the caller to judge, and the key bits.
+type subjectPublicKeyInfo struct {
+	Algorithm asn1.RawValue
+	PublicKey asn1.BitString
+}
+
+func unmarshalSPKI(der []byte) (*subjectPublicKeyInfo, error) {
+	var spki subjectPublicKeyInfo
 	rest, err := asn1.Unmarshal(der, &spki)
 	if err != nil {
 		return nil, fmt.Errorf("invalid SubjectPublicKeyInfo: %w", err)
@@ -201,11 +202,26 @@ func ParsePublicKey(der []byte) (*ecdsa.PublicKey, error) {
 	if len(rest) > 0 {
 		return nil, errors.New("invalid SubjectPublicKeyInfo: trailing data")
 	}
-	if !spki.Algorithm.Algorithm.Equal(oidPublicKeyECDSA) {
-		return nil, fmt.Errorf("public key algorithm is %s, want id-ecPublicKey (%s)", spki.Algorithm.Algorithm, oidPublicKeyECDSA)
+	return &spki, nil
+}
+
+// ParsePublicKey parses DER SubjectPublicKeyInfo bytes that must name
+// id-ecPublicKey on P-256 and be the canonical DER encoding (so that the
+// key id of the bytes is the key id of the key).
+func ParsePublicKey(der []byte) (*ecdsa.PublicKey, error) {
+	spki, err := unmarshalSPKI(der)
+	if err != nil {
+		return nil, err
+	}
+	var alg pkix.AlgorithmIdentifier
+	if rest, err := asn1.Unmarshal(spki.Algorithm.FullBytes, &alg); err != nil || len(rest) > 0 {
+		return nil, errors.New("invalid SubjectPublicKeyInfo: bad algorithm identifier")
+	}
+	if !alg.Algorithm.Equal(oidPublicKeyECDSA) {
+		return nil, fmt.Errorf("public key algorithm is %s, want id-ecPublicKey (%s)", alg.Algorithm, oidPublicKeyECDSA)
 	}
 	var curve asn1.ObjectIdentifier
-	if rest, err := asn1.Unmarshal(spki.Algorithm.Parameters.FullBytes, &curve); err != nil || len(rest) > 0 {
+	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &curve); err != nil || len(rest) > 0 {
 		return nil, errors.New("public key curve parameter is not a named curve")
 	}
 	if !curve.Equal(oidNamedCurveP256) {
@@ -231,16 +247,9 @@ func ParsePublicKey(der []byte) (*ecdsa.PublicKey, error) {
 // is how upstream's verifier reads the attested key; callers that want the
 // algorithm checked use ParsePublicKey.
 func ParsePublicKeyPoint(der []byte) (*ecdsa.PublicKey, error) {
-	var spki struct {
-		Algorithm asn1.RawValue
-		PublicKey asn1.BitString
-	}
-	rest, err := asn1.Unmarshal(der, &spki)
+	spki, err := unmarshalSPKI(der)
 	if err != nil {
-		return nil, fmt.Errorf("invalid SubjectPublicKeyInfo: %w", err)
-	}
-	if len(rest) > 0 {
-		return nil, errors.New("invalid SubjectPublicKeyInfo: trailing data")
+		return nil, err
 	}
 	if spki.PublicKey.BitLength%8 != 0 {
 		return nil, errors.New("invalid SubjectPublicKeyInfo: public key is not a whole number of bytes")
