@@ -15,6 +15,7 @@ import (
 // and that failure is reported only once the input is drained.
 type Tee struct {
 	log    *os.File
+	size   int64 // bytes of whole records in the log
 	out    io.Writer
 	outErr error
 }
@@ -26,14 +27,25 @@ func OpenTee(path string, out io.Writer) (*Tee, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the log: %w", err)
 	}
-	return &Tee{log: f, out: out}, nil
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open the log: %w", err)
+	}
+	return &Tee{log: f, size: st.Size(), out: out}, nil
 }
 
-// Write appends p (whole records) to the log in one call, then to out.
+// Write appends p (whole records) to the log in one call, then to out. A
+// failed write (a full disk) is cut back off the log, so it never ends in
+// part of a record.
 func (t *Tee) Write(p []byte) (int, error) {
 	if n, err := t.log.Write(p); err != nil {
-		return n, fmt.Errorf("%s: %w", t.log.Name(), err)
+		if n > 0 {
+			t.log.Truncate(t.size)
+		}
+		return 0, fmt.Errorf("%s: %w", t.log.Name(), err)
 	}
+	t.size += int64(len(p))
 	if t.outErr == nil {
 		if _, err := t.out.Write(p); err != nil {
 			t.outErr = err
