@@ -1,6 +1,8 @@
-// Package cli holds the conventions every nono tool shares: usage errors
-// exit 2, failures exit 1 with one "tool: message" line on stderr, and a
-// command may choose its own exit status (nono-run returns the child's).
+// Package cli holds the conventions every nono tool shares: exit 0 when
+// what was checked is valid, 1 for a verdict (invalid or tampered input,
+// see Verdict), 2 for unusable input and usage errors, each failure with
+// one "tool: message" line on stderr; a command may choose its own exit
+// status (nono-run returns the child's).
 package cli
 
 import (
@@ -31,6 +33,38 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // Exit returns an error that makes Main exit with code after printing err
 // (if not nil).
 func Exit(code int, err error) error { return &ExitError{Code: code, Err: err} }
+
+// VerdictError is what a checking tool found about its input: it is
+// invalid, or it was tampered with. Main exits 1 for it. Anything else
+// that goes wrong (unreadable or malformed input, a bad flag) is not a
+// verdict about the input's integrity.
+type VerdictError struct{ Err error }
+
+func (e *VerdictError) Error() string { return e.Err.Error() }
+func (e *VerdictError) Unwrap() error { return e.Err }
+
+// Verdict marks err as a verdict (exit 1); nil stays nil.
+func Verdict(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &VerdictError{Err: err}
+}
+
+// IsVerdict reports whether err is, or wraps, a verdict.
+func IsVerdict(err error) bool {
+	var v *VerdictError
+	return errors.As(err, &v)
+}
+
+// Unusable marks err as unusable input (exit 2): it could not be read or
+// parsed, so nothing can be said about its integrity.
+func Unusable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ExitError{Code: 2, Err: err}
+}
 
 // Usage is a usage error found after parsing (a bad combination of flags,
 // say): exit status 2.
@@ -72,6 +106,13 @@ func run(name, description string, grammar any, args []string, stderr io.Writer,
 	if err == nil {
 		return 0
 	}
+	return report(name, err, stderr)
+}
+
+// report prints err and maps it to an exit status: an ExitError's own
+// code, 1 for a verdict, and otherwise 1 (every tool is moving to 2 for
+// errors that are not verdicts; see Verdict).
+func report(name string, err error, stderr io.Writer) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
@@ -80,6 +121,9 @@ func run(name, description string, grammar any, args []string, stderr io.Writer,
 		return ee.Code
 	}
 	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	if IsVerdict(err) {
+		return 1
+	}
 	return 1
 }
 

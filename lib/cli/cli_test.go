@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -43,5 +45,26 @@ func TestExitCodes(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr.String(), c.msg) {
 			t.Errorf("%v: code %d stderr %q; want %d containing %q", c.args, code, stderr.String(), c.code, c.msg)
 		}
+	}
+}
+
+func TestReportVerdictAndUnusable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{Verdict(errors.New("chain hash mismatch at line 3")), 1},
+		{fmt.Errorf("checking: %w", Verdict(errors.New("root differs"))), 1},
+		{Unusable(errors.New("line 1: not JSON")), 2},
+		{Usage("--a and --b cannot be used together"), 2},
+		{Exit(7, nil), 7},
+	} {
+		var buf bytes.Buffer
+		if got := report("tool", tc.err, &buf); got != tc.want {
+			t.Errorf("report(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+	if Verdict(nil) != nil || Unusable(nil) != nil {
+		t.Error("Verdict(nil) and Unusable(nil) must be nil")
 	}
 }
