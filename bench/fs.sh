@@ -17,6 +17,7 @@
 # (`make build`) and bench/measure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 files=${FILES:-20000}
 mb=${MB:-1024}
@@ -200,5 +201,9 @@ t_end=$(wall "$bin/nono-snapshot" end --session-dir "$session" --store "$store")
 echo "rescan, $changed changed, rollback store:   ${t_end}s   (rescan/full hash = $(ratio "$t_end" "$t_full"); rescan/baseline = $(ratio "$t_end" "$t_begin"))"
 grep -c '"change_type"' "$session/changes/001.json" | sed 's/^/  changes recorded: /'
 echo
+bench_ratio fs "nono-merkle fs full hash, throughput" "$(ratio "$t_ssl" "$t_full")" "find | xargs openssl dgst -sha256" ">= 1.5"
+bench_ratio fs "rescan 1% changed, integrity only, time" "$(ratio "$t_iend" "$t_full")" "nono-merkle fs full hash" "< 0.10"
+bench_ratio fs "baseline snapshot --no-sync, time" "$(ratio "$t_fast" "$t_cp")" "cp -a" "<= 1"
+bench_ratio fs "baseline snapshot (synced), time" "$(ratio "$t_begin" "$t_cpsync")" "cp -a && sync" "<= 1"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (figures are wall times; other work on the machine inflates them)"
 rm -rf "$scratch"

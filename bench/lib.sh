@@ -1,4 +1,4 @@
-# bench/lib.sh: sourced by every bench script. Each figure that `make bench`
+# bench/lib.sh: sourced (POSIX sh) by every bench script. Each figure that `make bench`
 # reports as a ratio is also added to one table, printed at the end of the
 # run by bench/run.sh.
 #
@@ -15,7 +15,7 @@
 export NONO_BENCH_TABLE
 
 bench_ratio() {
-	if (($# < 4)); then
+	if [ $# -lt 4 ]; then
 		echo "bench_ratio: want AREA WHAT RATIO REFERENCE [TARGET]" >&2
 		return 2
 	fi
@@ -24,7 +24,7 @@ bench_ratio() {
 
 # bench_table prints every recorded ratio as one aligned table.
 bench_table() {
-	[[ -s $NONO_BENCH_TABLE ]] || return 0
+	[ -s "$NONO_BENCH_TABLE" ] || return 0
 	{
 		printf 'AREA\tMEASUREMENT\tRATIO\tREFERENCE\tTARGET\n'
 		cat "$NONO_BENCH_TABLE"

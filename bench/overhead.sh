@@ -14,6 +14,7 @@
 # of the throughput session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 runs=${RUNS:-40}
 events=${EVENTS:-100000}
@@ -25,6 +26,7 @@ trap 'rm -rf "$work"' EXIT
 bin=$work/bin hooked=$work/hooked static=$work/static
 go build -trimpath -o "$bin/" ./cmd/...
 go build -o "$work/measure" ./bench/measure
+CGO_ENABLED=0 go build -trimpath -o "$work/gostart" ./bench/gostart
 mkdir -p "$hooked" "$static"
 cp "$bin"/nono-* "$hooked/"
 go build -trimpath -tags nonorun_testhooks -o "$hooked/nono-run" ./cmd/nono-run
@@ -105,6 +107,37 @@ printf '  %-50s %s ms            cpu %s ms\n' "/bin/true (bare)" "$(ms "$bare_wa
 if ((wrapper)); then
 	row "nono run -- /bin/true (the default pipeline)" "$bin/nono" run --silent -- /bin/true
 	row "nono run --no-audit -- /bin/true" "$bin/nono" run --silent --no-audit -- /bin/true
+fi
+echo
+echo "As ratios to a trivial static Go binary's start:"
+go_wall=$(median_us "$work/gostart")
+go_cpu=$(cpu_us "$work/gostart")
+printf '  %-50s %s ms            cpu %s ms\n' "trivial static Go binary (the reference)" "$(ms "$go_wall")" "$(ms "$go_cpu")"
+# x A B: A/B to two places.
+x() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
+# against LABEL TARGET_WALL TARGET_CPU CMD...: wall and CPU of CMD over
+# the reference's, printed and added to the table; sets last_wall and
+# last_cpu.
+against() {
+	local label=$1 tw=$2 tc=$3
+	shift 3
+	last_wall=$(median_us "$@")
+	last_cpu=$(cpu_us "$@")
+	printf '  %-50s %s ms = %5sx   cpu %s ms = %5sx\n' "$label" "$(ms "$last_wall")" "$(x "$last_wall" "$go_wall")" "$(ms "$last_cpu")" "$(x "$last_cpu" "$go_cpu")"
+	bench_ratio run "$label, wall" "$(x "$last_wall" "$go_wall")" "trivial static Go binary start" "$tw"
+	bench_ratio run "$label, CPU" "$(x "$last_cpu" "$go_cpu")" "trivial static Go binary start (CPU)" "$tc"
+}
+against "/bin/true (bare)" "" "" /bin/true
+if ((wrapper)); then
+	against "nono run -- /bin/true" "<= 6" "<= 8" "$bin/nono" run --silent -- /bin/true
+	def_wall=$last_wall def_cpu=$last_cpu
+	against "nono run --no-audit -- /bin/true" "<= 2" "" "$bin/nono" run --silent --no-audit -- /bin/true
+	"$bin/nono-sign" keygen --keyref "file://$work/sign.key" >/dev/null 2>&1
+	against "nono run --audit-sign-key -- /bin/true" "" "" "$bin/nono" run --silent --audit-sign-key "file://$work/sign.key" -- /bin/true
+	bench_ratio run "--audit-sign-key adds, wall" "$(x $((last_wall - def_wall)) "$go_wall")" "trivial static Go binary start" "<= 1"
+	mkdir -p "$work/empty"
+	against "nono run --audit-integrity (empty dir) -- /bin/true" "" "" "$bin/nono" run --silent --allow "$work/empty" --audit-integrity -- /bin/true
+	bench_ratio run "--audit-integrity (empty dir) adds, wall" "$(x $((last_wall - def_wall)) "$go_wall")" "trivial static Go binary start" "<= 1"
 fi
 echo
 echo "  its stages alone:"

@@ -15,6 +15,7 @@ N=${N:-1000000}
 BIG=$((N * 10))
 OUT=bench/out
 mkdir -p "$OUT"
+. bench/lib.sh
 
 for b in nono-chain nono-verify; do
 	[ -x "bin/$b" ] || { echo "records.sh: bin/$b missing: run make build" >&2; exit 2; }
@@ -79,6 +80,11 @@ report chain-file "$ev_bytes" openssl-events
 report openssl-records "$rec_bytes"
 report verify "$rec_bytes" openssl-records
 echo "targets: nono-chain >= 0.20 and nono-verify >= 0.25 of openssl; peak RSS < 32 MiB"
+# ratio A B: wall of B over wall of A (a throughput relative to A's).
+speed() { awk -v a="$(field wall_s "$OUT/$1.m")" -v b="$(field wall_s "$OUT/$2.m")" 'BEGIN{printf "%.2f", b/a}'; }
+bench_ratio records "nono-chain events->records, throughput" "$(speed chain openssl-events)" "openssl dgst -sha256 (events)" ">= 0.20"
+bench_ratio records "nono-chain to an fsynced file, throughput" "$(speed chain-file openssl-events)" "openssl dgst -sha256 (events)"
+bench_ratio records "nono-verify records, throughput" "$(speed verify openssl-records)" "openssl dgst -sha256 (records)" ">= 0.25"
 
 if [ "${SKIP_BIG:-}" != 1 ]; then
 	echo

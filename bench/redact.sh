@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 N=${N:-1000000}
 OUT=bench/out
 mkdir -p "$OUT"
+. bench/lib.sh
 [ -x bin/nono-redact ] || { echo "redact.sh: bin/nono-redact missing: run make build" >&2; exit 2; }
 
 go build -o "$OUT/measure" ./bench/measure
@@ -77,3 +78,7 @@ for label in all upstream clean; do
 	report "$label" "$file"
 done
 echo "target: at least 300 MB/s on lines with nothing to scrub (the clean row)"
+for label in all upstream clean; do
+	bench_ratio redact "nono-redact $label lines, throughput" \
+		"$(awk -v w="$(field wall_s "$OUT/redact-$label.m")" -v c="$(field wall_s "$OUT/redact-cat-$label.m")" 'BEGIN{printf "%.3f", c/w}')" "cat of the same file"
+done

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 mkdir -p bench/out
 export NONO_BENCH_TABLE=$PWD/bench/out/ratios.tsv
 : >"$NONO_BENCH_TABLE"
-source bench/lib.sh
+. bench/lib.sh
 for s in bench/*.sh; do
 	name=${s#bench/}
 	name=${name%.sh}
