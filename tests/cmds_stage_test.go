@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -22,7 +21,7 @@ func init() {
 
 // startStage starts the tool prog with args, its stdin and stdout on pipes.
 func startStage(ts *testscript.TestScript, prog string, args []string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
-	cmd := exec.Command(filepath.Join(binDir, prog), args...)
+	cmd := exec.Command(toolPath(ts, prog), args...)
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+ts.Getenv("XDG_CONFIG_HOME"), "HOME="+ts.Getenv("HOME"))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()

@@ -1,6 +1,9 @@
 // Package tests runs the end-to-end scripts in testdata/: each is a
-// testscript that pipes fixture streams through the real binaries, built
-// once per test run, the way a user's shell would.
+// testscript that pipes fixture streams through the tools the way a
+// user's shell would. The tools run in-process: this test binary, copied
+// under each tool's name, runs that tool's Main (so they count in
+// coverage), and the nono wrapper script sits beside those copies, where
+// it looks for its tools.
 package tests
 
 import (
@@ -8,63 +11,75 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/nono-audit/nono/cmd/nono-audit/nonoaudit"
+	"github.com/nono-audit/nono/cmd/nono-chain/nonochain"
+	"github.com/nono-audit/nono/cmd/nono-merkle/nonomerkle"
+	"github.com/nono-audit/nono/cmd/nono-redact/nonoredact"
+	"github.com/nono-audit/nono/cmd/nono-run/nonorun"
+	"github.com/nono-audit/nono/cmd/nono-sign/nonosign"
+	"github.com/nono-audit/nono/cmd/nono-snapshot/nonosnapshot"
+	"github.com/nono-audit/nono/cmd/nono-verify/nonoverify"
 )
 
-// binDir holds the freshly built binaries and the nono wrapper script.
-var binDir string
+// tools are the commands of cmd/, by binary name.
+var tools = map[string]func(){
+	"nono-audit":    nonoaudit.Main,
+	"nono-chain":    nonochain.Main,
+	"nono-merkle":   nonomerkle.Main,
+	"nono-redact":   nonoredact.Main,
+	"nono-run":      nonorun.Main,
+	"nono-sign":     nonosign.Main,
+	"nono-snapshot": nonosnapshot.Main,
+	"nono-verify":   nonoverify.Main,
+}
 
 // commands are the custom script commands; files beside this one add to it
 // in init functions.
 var commands = map[string]func(ts *testscript.TestScript, neg bool, args []string){}
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "nono-tests-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := func() int {
-		defer os.RemoveAll(dir)
-		if err := build(dir); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		binDir = dir
-		return m.Run()
-	}()
-	os.Exit(code)
+	testscript.Main(m, tools)
 }
 
-// build compiles every command into dir and copies the wrapper script.
-func build(dir string) error {
-	cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "./cmd/...")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build does
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("building the binaries: %w", err)
-	}
-	wrapper, err := os.ReadFile(filepath.Join("..", "cmd", "nono", "nono"))
-	if os.IsNotExist(err) {
-		return nil
-	}
+// binDir is the directory of the tools' copies, with the wrapper beside
+// them; set up once, by the first test that needs it.
+var binDir = sync.OnceValues(func() (string, error) {
+	tool, err := exec.LookPath("nono-verify")
 	if err != nil {
-		return err
+		return "", fmt.Errorf("the in-process tools are not on PATH: %w", err)
 	}
-	return os.WriteFile(filepath.Join(dir, "nono"), wrapper, 0o755)
+	dir := filepath.Dir(tool)
+	wrapper, err := os.ReadFile(filepath.Join("..", "cmd", "nono", "nono"))
+	if err != nil {
+		return "", err
+	}
+	return dir, os.WriteFile(filepath.Join(dir, "nono"), wrapper, 0o755)
+})
+
+// toolPath is the path of a tool for commands that start it themselves.
+func toolPath(ts *testscript.TestScript, name string) string {
+	dir, err := binDir()
+	ts.Check(err)
+	return filepath.Join(dir, name)
 }
 
 func TestScripts(t *testing.T) {
+	dir, err := binDir()
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		Cmds:                commands,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			work := env.WorkDir
-			env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+			env.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 			env.Setenv("HOME", filepath.Join(work, "home"))
 			env.Setenv("XDG_STATE_HOME", filepath.Join(work, "state"))
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(work, "config"))

@@ -1,0 +1,54 @@
+// Package nonoaudit is the nono-audit command: its flags and what each
+// subcommand wires together. cmd/nono-audit runs Main; the end-to-end tests
+// run it in-process.
+package nonoaudit
+
+import (
+	"errors"
+	"os"
+
+	"github.com/nono-audit/nono/lib/audit"
+	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/session"
+)
+
+type CLI struct {
+	List    listCmd    `cmd:"" help:"List recorded sessions, grouped by project, newest first."`
+	Show    showCmd    `cmd:"" help:"Show one session: metadata, events, filesystem changes, attestation."`
+	Cleanup cleanupCmd `cmd:"" help:"Remove old session records (never the ledger, rollback snapshots or running sessions)."`
+}
+
+const description = `Browse and clean up recorded audit sessions.
+
+Sessions live under $NONO_AUDIT_DIR, else $XDG_STATE_HOME/nono/audit, else
+~/.nono/audit (and rollback sessions under .../nono/rollbacks).
+
+Related commands:
+  nono audit verify ID         check a session's log, ledger entry and
+                               signature (nono-verify session ID)
+  nono audit ledger repair     rebuild a damaged ledger (nono-chain ledger repair)`
+
+// Main runs nono-audit with os.Args and exits.
+func Main() {
+	cli.Main("nono-audit", description, &CLI{})
+}
+
+// roots are the audit and rollback roots from the environment.
+func roots() (auditRoot, rollbackRoot string, err error) {
+	if auditRoot, err = session.AuditRoot(os.Getenv); err != nil {
+		return "", "", err
+	}
+	if rollbackRoot, err = session.RollbackRoot(os.Getenv); err != nil {
+		return "", "", err
+	}
+	return auditRoot, rollbackRoot, nil
+}
+
+// usage turns a flag-value error into a usage error (exit 2).
+func usage(err error) error {
+	var ue *audit.UsageError
+	if errors.As(err, &ue) {
+		return cli.Usage("%v", ue)
+	}
+	return err
+}

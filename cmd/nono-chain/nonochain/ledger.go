@@ -1,0 +1,204 @@
+package nonochain
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/ledger"
+	"github.com/nono-audit/nono/lib/merkle"
+	"github.com/nono-audit/nono/lib/session"
+)
+
+// ledgerCmd groups the ledger commands; `nono audit ledger …` maps here.
+// Exit status: 0 done (verify: verified), 1 invalid or damaged, 2 usage or
+// I/O error (a lock wait that timed out included); append exits 3 when the
+// ledger is damaged, so `nono run` can report it without failing the run.
+type ledgerCmd struct {
+	Append ledgerAppendCmd `cmd:"" help:"Add a finished session (DIR/session.json) to the ledger of the audit root holding DIR."`
+	Verify ledgerVerifyCmd `cmd:"" help:"Check the whole ledger chain, and optionally that it commits to a session as it is now."`
+	Repair ledgerRepairCmd `cmd:"" help:"Move a damaged ledger tail aside, keeping the longest valid prefix."`
+}
+
+type ledgerAppendCmd struct {
+	Dir  string        `arg:"" type:"existingdir" help:"The session directory; its parent is the audit root."`
+	Wait time.Duration `default:"30s" help:"Longest wait for another process's hold on the ledger lock."`
+	JSON bool          `name:"json" help:"Print the ledger record (one JSON line) on stdout."`
+}
+
+func (c *ledgerAppendCmd) Run() error {
+	dir, err := filepath.Abs(c.Dir)
+	if err != nil {
+		return cli.Exit(2, err)
+	}
+	s, err := session.Read(dir)
+	if err != nil {
+		return cli.Exit(2, err)
+	}
+	// An invalid id is refused by the ledger itself, with its own message.
+	if name := filepath.Base(dir); session.ValidateID(s.SessionID) == nil && name != s.SessionID {
+		return cli.Exit(1, fmt.Errorf("%s: session_id %q does not match the directory name %q", filepath.Join(dir, session.FileName), s.SessionID, name))
+	}
+	// The ledger commits to session.json as it is now: make it durable first.
+	if err := session.Sync(dir); err != nil {
+		return cli.Exit(2, err)
+	}
+	rec, err := ledger.Append(filepath.Dir(dir), s, c.Wait)
+	if errors.Is(err, ledger.ErrDamaged) {
+		// The session itself is recorded; only its ledger entry waits.
+		return cli.Exit(3, fmt.Errorf("%w\nsession %s is recorded in %s but not yet in the ledger; after the repair, add it with `nono audit ledger append %s`", err, s.SessionID, dir, dir))
+	}
+	if err != nil {
+		return ledgerExit(err)
+	}
+	if c.JSON {
+		os.Stdout.Write(append(rec.Encode(), '\n'))
+	}
+	return nil
+}
+
+type ledgerVerifyCmd struct {
+	Session   string `placeholder:"ID" help:"Also check that the ledger commits to this session's session.json as it is now."`
+	JSON      bool   `name:"json" help:"Print the result object (upstream's ledger verification keys) on stdout."`
+	AuditRoot string `name:"audit-root" placeholder:"DIR" help:"Audit root holding the ledger (default: $NONO_AUDIT_DIR, $XDG_STATE_HOME/nono/audit or ~/.nono/audit)."`
+}
+
+func (c *ledgerVerifyCmd) Run() error {
+	root, err := auditRoot(c.AuditRoot)
+	if err != nil {
+		return err
+	}
+	var s *session.Session
+	if c.Session != "" {
+		dir, err := session.Dir(root, c.Session)
+		if err != nil {
+			return cli.Usage("--session: %v", err)
+		}
+		if s, err = session.Read(dir); err != nil {
+			return cli.Exit(2, err)
+		}
+	}
+	res, err := ledger.Verify(root, s)
+	if err != nil {
+		return ledgerExit(err)
+	}
+	if c.JSON {
+		os.Stdout.Write(append(canon.Compact(res.Value()), '\n'))
+	} else {
+		fmt.Println(describeVerify(res, c.Session))
+	}
+	switch {
+	case !res.LedgerChainVerified:
+		return cli.Exit(1, fmt.Errorf("no ledger at %s", res.Path))
+	case s != nil && !res.SessionFound:
+		return cli.Exit(1, fmt.Errorf("session %s is not in the ledger", c.Session))
+	case s != nil && !res.SessionDigestMatches:
+		return cli.Exit(1, fmt.Errorf("session %s: its session.json no longer matches the digest in the ledger (sequence %d)", c.Session, res.SessionSequence))
+	}
+	return nil
+}
+
+func describeVerify(res *ledger.Result, id string) string {
+	if !res.LedgerChainVerified {
+		return fmt.Sprintf("ledger %s: missing", res.Path)
+	}
+	head := "-"
+	if res.LedgerHead != nil {
+		head = merkle.Hex(*res.LedgerHead)
+	}
+	line := fmt.Sprintf("ledger %s: verified (entries=%d, head=%s)", res.Path, res.EntryCount, head)
+	switch {
+	case id == "":
+	case !res.SessionFound:
+		line += fmt.Sprintf("\nsession %s: not in the ledger", id)
+	case res.SessionDigestMatches:
+		line += fmt.Sprintf("\nsession %s: digest matches (sequence %d)", id, res.SessionSequence)
+	default:
+		line += fmt.Sprintf("\nsession %s: digest MISMATCH (sequence %d)", id, res.SessionSequence)
+	}
+	return line
+}
+
+type ledgerRepairCmd struct {
+	DryRun    bool          `name:"dry-run" help:"Only report what would be kept and moved."`
+	JSON      bool          `name:"json" help:"Print the report as one JSON object on stdout."`
+	Wait      time.Duration `default:"30s" help:"Longest wait for another process's hold on the ledger lock."`
+	AuditRoot string        `name:"audit-root" placeholder:"DIR" help:"Audit root holding the ledger (default: $NONO_AUDIT_DIR, $XDG_STATE_HOME/nono/audit or ~/.nono/audit)."`
+}
+
+func (c *ledgerRepairCmd) Run() error {
+	root, err := auditRoot(c.AuditRoot)
+	if err != nil {
+		return err
+	}
+	rep, err := ledger.RepairWith(root, ledger.RepairOptions{DryRun: c.DryRun, Wait: c.Wait})
+	if err != nil {
+		return ledgerExit(err)
+	}
+	if c.JSON {
+		os.Stdout.Write(append(canon.Compact(rep.Value()), '\n'))
+		return nil
+	}
+	fmt.Print(describeRepair(rep, root))
+	return nil
+}
+
+func describeRepair(rep *ledger.RepairReport, root string) string {
+	var b strings.Builder
+	head := "-"
+	if rep.KeptHead != nil {
+		head = merkle.Hex(*rep.KeptHead)
+	}
+	if !rep.Damaged {
+		fmt.Fprintf(&b, "ledger %s: no damage found (entries=%d, head=%s); nothing to repair\n", rep.Path, rep.KeptEntries, head)
+		return b.String()
+	}
+	verb, moved := "keeps", "moved"
+	if rep.DryRun {
+		verb, moved = "would keep", "would move"
+	}
+	fmt.Fprintf(&b, "ledger %s: damaged at line %d: %s\n", rep.Path, rep.Line, rep.Reason)
+	fmt.Fprintf(&b, "%s %d records (head=%s)\n", verb, rep.KeptEntries, head)
+	fmt.Fprintf(&b, "%s %d lines (%d bytes) aside", moved, rep.MovedLines, rep.MovedBytes)
+	if rep.MovedTo != "" {
+		fmt.Fprintf(&b, " to %s", rep.MovedTo)
+	}
+	b.WriteString("\n")
+	if len(rep.MovedSessions) > 0 {
+		fmt.Fprintf(&b, "sessions named in the moved part: %s\n", strings.Join(rep.MovedSessions, " "))
+		fmt.Fprintf(&b, "they are no longer in the ledger; nothing is re-added automatically. After checking a session's directory, add it again with:\n  nono-chain ledger append %s\n", filepath.Join(root, "<id>"))
+	}
+	return b.String()
+}
+
+func auditRoot(flag string) (string, error) {
+	if flag != "" {
+		abs, err := filepath.Abs(flag)
+		if err != nil {
+			return "", cli.Exit(2, err)
+		}
+		return abs, nil
+	}
+	root, err := session.AuditRoot(os.Getenv)
+	if err != nil {
+		return "", cli.Exit(2, err)
+	}
+	return root, nil
+}
+
+// ledgerExit maps ledger errors to exit statuses: a damaged ledger, a
+// refused id and a changed session are invalid input (1); the rest, a lock
+// wait that ran out included, are I/O (2).
+func ledgerExit(err error) error {
+	var dup *ledger.DuplicateError
+	switch {
+	case errors.Is(err, ledger.ErrDamaged), errors.As(err, &dup), errors.Is(err, ledger.ErrInvalidID):
+		return cli.Exit(1, err)
+	}
+	return cli.Exit(2, err)
+}

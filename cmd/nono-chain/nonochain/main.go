@@ -1,0 +1,16 @@
+// Package nonochain is the nono-chain command: its flags and what each
+// subcommand wires together. cmd/nono-chain runs Main; the end-to-end tests
+// run it in-process.
+package nonochain
+
+import "github.com/nono-audit/nono/lib/cli"
+
+type CLI struct {
+	Record recordCmd `cmd:"" default:"withargs" help:"Read events (one JSON object a line) on stdin, write alpha records on stdout."`
+	Ledger ledgerCmd `cmd:"" help:"Append sessions to the ledger, verify it, repair a damaged tail."`
+}
+
+// Main runs nono-chain with os.Args and exits.
+func Main() {
+	cli.Main("nono-chain", "Hash-chain audit events into alpha records; maintain the session ledger.", &CLI{})
+}

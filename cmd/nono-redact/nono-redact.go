@@ -1,0 +1,11 @@
+// Command nono-redact scrubs secrets from audit events on their way to the
+// log: the recorded command, URLs, network and credential-capture fields,
+// capability-decision reasons and command-policy displays. Every other
+// byte of a line passes through unchanged.
+//
+//	nono-run -- make test 3>&1 >&2 | nono-redact | nono-chain > audit-events.ndjson
+package main
+
+import "github.com/nono-audit/nono/cmd/nono-redact/nonoredact"
+
+func main() { nonoredact.Main() }

@@ -1,0 +1,66 @@
+// Package nonoredact is the nono-redact command: its flags and what each
+// subcommand wires together. cmd/nono-redact runs Main; the end-to-end tests
+// run it in-process.
+package nonoredact
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/redact"
+)
+
+type CLI struct {
+	Rules  string `placeholder:"upstream|default" help:"Rule set: upstream (byte-for-byte upstream nono) or default (upstream plus this tool's extra rules). Default: the config file's rules key, else default."`
+	Config string `placeholder:"FILE" help:"Configuration file holding the [redaction] table. Default: $XDG_CONFIG_HOME/nono/config.toml (~/.config/nono/config.toml); a missing default file means the secure default policy."`
+	Argv   bool   `help:"Read one JSON array of strings a line (an argv) and write it scrubbed, instead of audit events."`
+}
+
+func (c *CLI) Run() error {
+	var rules redact.Rules
+	if c.Rules != "" {
+		r, err := redact.ParseRules(c.Rules)
+		if err != nil {
+			return cli.Usage("--rules: %v", err)
+		}
+		rules = r
+	}
+	path := c.Config
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("--config: %w", err)
+		}
+	} else {
+		path = redact.ConfigPath(os.Getenv)
+	}
+	cfg, err := redact.ReadConfig(path)
+	if err != nil {
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(os.Stderr, "nono-redact: warning: %s\n", w)
+	}
+	policy, err := cfg.Policy()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if c.Rules == "" {
+		rules = cfg.Rules
+	}
+	cli.RecorderStage()
+	events := &redact.Events{Policy: policy, Rules: rules}
+	line := events.Line
+	if c.Argv {
+		line = events.ArgvLine
+	}
+	if err := redact.Stream(os.Stdin, os.Stdout, line); err != nil {
+		return fmt.Errorf("stdin: %w", err)
+	}
+	return nil
+}
+
+// Main runs nono-redact with os.Args and exits.
+func Main() {
+	cli.Main("nono-redact", "Scrub secrets from audit events (one JSON object a line) on stdin; write them to stdout.", &CLI{})
+}

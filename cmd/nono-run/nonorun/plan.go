@@ -1,0 +1,64 @@
+package nonorun
+
+import (
+	"os"
+	"time"
+
+	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/supervise/plan"
+)
+
+type planCLI struct {
+	grantFlags
+
+	NoAudit          bool    `help:"Record nothing for this session (no session directory, log or ledger entry)."`
+	NoAuditIntegrity bool    `help:"Write the event log without an integrity summary (audit_integrity null)."`
+	AuditIntegrity   bool    `help:"Also hash the writable tracked directories before and after (merkle_roots)."`
+	AuditSignKey     *string `placeholder:"REF" help:"Sign the session at the end with this key (file:///PATH or env://VAR); blank means no signing."`
+
+	Rollback         bool     `help:"Snapshot the writable tracked directories so the session can be rolled back."`
+	NoRollback       bool     `help:"Disable rollback (it is off by default)."`
+	NoRollbackPrompt bool     `help:"Do not offer to restore after the session."`
+	RollbackDest     *string  `placeholder:"DIR" help:"Keep the rollback store under DIR instead of the default root (requires --rollback)."`
+	RollbackExclude  []string `sep:"none" placeholder:"PATTERN" help:"Leave matching paths out of snapshots (repeatable; a glob if it has * ? or [)."`
+	RollbackInclude  []string `sep:"none" placeholder:"NAME" help:"Snapshot NAME even where it would be excluded (repeatable)."`
+	RollbackAll      bool     `help:"Exclude only version-control directories."`
+	SkipDir          []string `sep:"none" placeholder:"NAME" help:"Treat directories named NAME as heavy and leave them out (repeatable)."`
+
+	Silent  bool     `short:"s" help:"No banner or warnings."`
+	Command []string `arg:"" passthrough:"" help:"The command and its arguments."`
+}
+
+func (c *planCLI) Run() error {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	opts := &plan.Options{
+		Allow:            c.Allow,
+		Read:             c.Read,
+		AllowCwd:         c.AllowCwd,
+		NoAudit:          c.NoAudit,
+		NoAuditIntegrity: c.NoAuditIntegrity,
+		AuditIntegrity:   c.AuditIntegrity,
+		AuditSignKey:     c.AuditSignKey,
+		Rollback:         c.Rollback,
+		NoRollback:       c.NoRollback,
+		NoRollbackPrompt: c.NoRollbackPrompt,
+		RollbackDest:     c.RollbackDest,
+		RollbackExclude:  c.RollbackExclude,
+		RollbackInclude:  c.RollbackInclude,
+		RollbackAll:      c.RollbackAll,
+		SkipDir:          c.SkipDir,
+		Silent:           c.Silent,
+		Command:          command(c.Command),
+	}
+	p, err := plan.Make(opts, plan.Env{Getenv: os.Getenv, Cwd: cwd, Now: time.Now(), Warn: os.Stderr})
+	if err != nil {
+		return cli.Exit(plan.ExitStatus(err), err)
+	}
+	if _, err := os.Stdout.Write(p.Shell()); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,8 @@
+// Command nono-snapshot takes the filesystem snapshots of a session
+// (--audit-integrity and --rollback) and implements `nono rollback`:
+// list, show, restore, verify and cleanup of rollback sessions.
+package main
+
+import "github.com/nono-audit/nono/cmd/nono-snapshot/nonosnapshot"
+
+func main() { nonosnapshot.Main() }

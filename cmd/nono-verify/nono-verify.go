@@ -1,0 +1,7 @@
+// Command nono-verify checks audit records, proofs, sessions and bundles.
+// Exit status: 0 valid, 1 invalid, 2 usage or I/O error.
+package main
+
+import "github.com/nono-audit/nono/cmd/nono-verify/nonoverify"
+
+func main() { nonoverify.Main() }

@@ -1,0 +1,16 @@
+// Package nonoverify is the nono-verify command: its flags and what each
+// subcommand wires together. cmd/nono-verify runs Main; the end-to-end tests
+// run it in-process.
+package nonoverify
+
+import "github.com/nono-audit/nono/lib/cli"
+
+type CLI struct {
+	Records recordsCmd `cmd:"" default:"withargs" help:"Verify alpha records from FILE or stdin, optionally against pinned totals, proofs or a bundle."`
+	Session sessionCmd `cmd:"" help:"Verify a recorded session: its log, the ledger and its attestation."`
+}
+
+// Main runs nono-verify with os.Args and exits.
+func Main() {
+	cli.Main("nono-verify", "Verify audit records, proofs, sessions and attestation bundles.", &CLI{})
+}
