@@ -1,5 +1,8 @@
-// Package canon is the canonical JSON of the audit formats: the bytes
-// upstream nono's serde_json writes, so that hashes over them agree.
+// Package canon is the canonical JSON of the audit formats, the bytes
+// upstream nono's serde_json writes so that hashes over them agree, and
+// the one strict reader of JSON from outside the process.
+//
+// # Writing
 //
 // The rules (docs/FORMAT.md §2): compact output, object keys in the order
 // given (never sorted), integers in plain decimal, and strings escaped the
@@ -7,9 +10,63 @@
 // \t and lowercase \u00xx for the rest. Everything else, including `/`,
 // `<>&`, DEL, U+2028 and U+2029, is written as raw UTF-8. Go's
 // encoding/json differs on several of these, hence this package.
+// AppendString and AppendStringBytes write strings, AppendCompact and
+// AppendPretty whole Values.
 //
-// Value is a parsed JSON document that keeps object key order, so objects
-// from users' own flows can be re-encoded in the order they arrived.
+// # Reading: the Scanner
+//
+// Every reader of untrusted JSON (records, events, summaries, proofs,
+// session.json, ledger lines, manifests) goes through Scanner, so that no
+// two readers can disagree about one input. It is strict: duplicate object
+// keys (compared after decoding escapes), invalid UTF-8, lone surrogates,
+// raw control characters in strings, malformed numbers, nesting deeper
+// than Limits.MaxDepth and documents larger than Limits.MaxSize are
+// errors. Every error is a *SyntaxError carrying the byte offset in the
+// document; input that ends too early (a torn last line) also matches
+// io.ErrUnexpectedEOF. Errors are sticky.
+//
+// The Scanner is a pull parser over a byte slice: it never builds the
+// document, and values a caller does not want are checked and skipped.
+//
+//	var s canon.Scanner          // zero value ready; reuse it with Reset
+//	s.Reset(line)
+//	if err := s.Object(); err != nil { … }
+//	for {
+//		key, more, err := s.NextMember() // key decoded; duplicates refused
+//		if err != nil { … }
+//		if !more {
+//			break // the '}' is consumed
+//		}
+//		switch string(key) {
+//		case "sequence":
+//			n, err := s.Uint(64) // integers: range-checked, floats refused
+//		case "name":
+//			b, err := s.String() // decoded content (aliases line when plain)
+//		case "items":
+//			err := s.Array()
+//			for more, err := s.NextElement(); more && err == nil; more, err = s.NextElement() {
+//				v, err := s.Value() // or any other value method
+//			}
+//		default:
+//			// not read: the next NextMember checks and skips it
+//		}
+//	}
+//	if err := s.End(); err != nil { … } // only whitespace may follow
+//
+// Value methods read the value due next (at the top level, or after
+// NextMember or NextElement announced one): Peek (its Kind, nothing
+// consumed; Offset is then its first byte), Object, Array, String,
+// AppendString, AppendCanonicalString, RawString (the token as written),
+// Number (the literal), Uint and Int (with a bit width), Bool, Null, Skip,
+// Raw (the value's bytes as written), AppendCompact (re-encoded
+// canonically, key order kept) and Value (a tree). Errorf makes a
+// caller's own shape error at the current offset; ResetAt scans a value
+// inside a larger document (for a look ahead); LineCol turns an offset
+// into a line and column; ReadAll reads a document with a size limit.
+//
+// Parse is the Scanner reading one document into a Value, a tree that
+// keeps object key order, so objects from users' own flows can be
+// re-encoded in the order they arrived.
 package canon
 
 import (

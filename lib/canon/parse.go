@@ -3,6 +3,7 @@ package canon
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -12,205 +13,48 @@ import (
 // input cannot exhaust the stack.
 const MaxDepth = 128
 
-// SyntaxError describes malformed input. Offset is the 0-based byte offset
-// within the parsed document.
+// SyntaxError describes input that is not what was asked for: malformed
+// JSON, or a value of the wrong type or range. Offset is the 0-based byte
+// offset in the document. Input that ends too early (a prefix of a JSON
+// text, such as a torn last line) matches io.ErrUnexpectedEOF.
 type SyntaxError struct {
 	Offset int
 	Msg    string
+	eof    bool
 }
 
 func (e *SyntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.Msg, e.Offset) }
 
-// Parse parses exactly one JSON value (surrounding whitespace allowed).
-// It is strict where the audit formats need it to be: duplicate object keys,
-// invalid UTF-8, lone surrogate escapes and numbers out of the float64 range
-// are errors. Numbers are kept as canonical text the way serde_json
-// re-serialises them: integers that fit in u64 (or i64 when negative) in
-// plain decimal, anything else as an f64 in the shortest round-trip form
-// (`1.5`, `100.0`, `1e21`, `-0.0`).
+// Unwrap is io.ErrUnexpectedEOF for input that ended too early.
+func (e *SyntaxError) Unwrap() error {
+	if e.eof {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+
+// Parse parses exactly one JSON value (surrounding whitespace allowed)
+// into a tree, with the Scanner's checks and default limits: duplicate
+// object keys, invalid UTF-8, lone surrogate escapes and numbers out of the
+// float64 range are errors. Numbers are kept as canonical text the way
+// serde_json re-serialises them: integers that fit in u64 (or i64 when
+// negative) in plain decimal, anything else as an f64 in the shortest
+// round-trip form (`1.5`, `100.0`, `1e21`, `-0.0`).
 func Parse(data []byte) (Value, error) {
-	p := parser{data: data}
-	p.skipSpace()
-	v, err := p.value(0)
+	var s Scanner
+	s.Reset(data)
+	v, err := s.Value()
+	if err == nil {
+		err = s.End()
+	}
 	if err != nil {
 		return Value{}, err
-	}
-	p.skipSpace()
-	if p.pos != len(p.data) {
-		return Value{}, p.errorf("trailing characters after JSON value")
 	}
 	return v, nil
 }
 
-type parser struct {
-	data []byte
-	pos  int
-}
-
-func (p *parser) errorf(format string, args ...any) error {
-	return &SyntaxError{Offset: p.pos, Msg: fmt.Sprintf(format, args...)}
-}
-
-func (p *parser) skipSpace() {
-	for p.pos < len(p.data) {
-		switch p.data[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
-	}
-}
-
-func (p *parser) value(depth int) (Value, error) {
-	if p.pos >= len(p.data) {
-		return Value{}, p.errorf("unexpected end of JSON input")
-	}
-	switch c := p.data[p.pos]; {
-	case c == '{':
-		if depth >= MaxDepth {
-			return Value{}, p.errorf("nesting deeper than %d", MaxDepth)
-		}
-		return p.object(depth)
-	case c == '[':
-		if depth >= MaxDepth {
-			return Value{}, p.errorf("nesting deeper than %d", MaxDepth)
-		}
-		return p.array(depth)
-	case c == '"':
-		s, err := p.string()
-		return Value{Kind: String, Str: s}, err
-	case c == '-' || (c >= '0' && c <= '9'):
-		return p.number()
-	case c == 't':
-		return Value{Kind: Bool, Bool: true}, p.literal("true")
-	case c == 'f':
-		return Value{Kind: Bool}, p.literal("false")
-	case c == 'n':
-		return Value{Kind: Null}, p.literal("null")
-	default:
-		return Value{}, p.errorf("unexpected character %q", rune(c))
-	}
-}
-
-func (p *parser) literal(word string) error {
-	if !strings.HasPrefix(string(p.data[p.pos:min(len(p.data), p.pos+len(word))]), word) {
-		return p.errorf("invalid literal, expected %s", word)
-	}
-	p.pos += len(word)
-	return nil
-}
-
-func (p *parser) object(depth int) (Value, error) {
-	p.pos++ // '{'
-	v := Value{Kind: Object, Members: []Member{}}
-	p.skipSpace()
-	if p.pos < len(p.data) && p.data[p.pos] == '}' {
-		p.pos++
-		return v, nil
-	}
-	for {
-		p.skipSpace()
-		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
-			return Value{}, p.errorf("expected object key string")
-		}
-		keyAt := p.pos
-		key, err := p.string()
-		if err != nil {
-			return Value{}, err
-		}
-		for _, m := range v.Members {
-			if m.Key == key {
-				return Value{}, &SyntaxError{Offset: keyAt, Msg: fmt.Sprintf("duplicate key %q", key)}
-			}
-		}
-		p.skipSpace()
-		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
-			return Value{}, p.errorf("expected ':' after object key")
-		}
-		p.pos++
-		p.skipSpace()
-		elem, err := p.value(depth + 1)
-		if err != nil {
-			return Value{}, err
-		}
-		v.Members = append(v.Members, Member{Key: key, Value: elem})
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return Value{}, p.errorf("unexpected end of JSON input in object")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
-			return v, nil
-		default:
-			return Value{}, p.errorf("expected ',' or '}' in object")
-		}
-	}
-}
-
-func (p *parser) array(depth int) (Value, error) {
-	p.pos++ // '['
-	v := Value{Kind: Array, Elems: []Value{}}
-	p.skipSpace()
-	if p.pos < len(p.data) && p.data[p.pos] == ']' {
-		p.pos++
-		return v, nil
-	}
-	for {
-		p.skipSpace()
-		elem, err := p.value(depth + 1)
-		if err != nil {
-			return Value{}, err
-		}
-		v.Elems = append(v.Elems, elem)
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return Value{}, p.errorf("unexpected end of JSON input in array")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			return v, nil
-		default:
-			return Value{}, p.errorf("expected ',' or ']' in array")
-		}
-	}
-}
-
-// string parses a JSON string starting at the opening quote.
-func (p *parser) string() (string, error) {
-	s, n, err := UnquoteAt(p.data[p.pos:])
-	if err != nil {
-		var se *SyntaxError
-		if errors.As(err, &se) {
-			se.Offset += p.pos
-		}
-		return "", err
-	}
-	p.pos += n
-	return s, nil
-}
-
-func (p *parser) number() (Value, error) {
-	start := p.pos
-	n, err := ScanNumber(p.data[p.pos:])
-	if err != nil {
-		return Value{}, p.errorf("%v", err)
-	}
-	p.pos += n
-	text, err := CanonicalNumber(string(p.data[start:p.pos]))
-	if err != nil {
-		return Value{}, &SyntaxError{Offset: start, Msg: err.Error()}
-	}
-	return Value{Kind: Number, Num: text}, nil
-}
-
 // ScanNumber returns the length of the JSON number at the start of data.
+// On error it returns the offset where the number went wrong.
 func ScanNumber(data []byte) (int, error) {
 	i := 0
 	if i < len(data) && data[i] == '-' {
@@ -224,7 +68,7 @@ func ScanNumber(data []byte) (int, error) {
 			i++
 		}
 	default:
-		return 0, errors.New("invalid number")
+		return i, errors.New("invalid number")
 	}
 	if i < len(data) && data[i] == '.' {
 		i++
@@ -233,7 +77,7 @@ func ScanNumber(data []byte) (int, error) {
 			i++
 		}
 		if i == d {
-			return 0, errors.New("invalid number: no digits after '.'")
+			return i, errors.New("invalid number: no digits after '.'")
 		}
 	}
 	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
@@ -246,7 +90,7 @@ func ScanNumber(data []byte) (int, error) {
 			i++
 		}
 		if i == d {
-			return 0, errors.New("invalid number: no digits in exponent")
+			return i, errors.New("invalid number: no digits in exponent")
 		}
 	}
 	return i, nil

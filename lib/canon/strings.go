@@ -1,6 +1,7 @@
 package canon
 
 import (
+	"bytes"
 	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -111,7 +112,7 @@ func appendRune(dst []byte, r rune) []byte {
 // invalid UTF-8, lone surrogates and raw control characters are errors
 // (*SyntaxError, Offset relative to token).
 func AppendUnquoted(dst, token []byte) ([]byte, int, error) {
-	return scanString(dst, token, false)
+	return scanString(dst, token, modeDecode)
 }
 
 // AppendCanonicalString re-encodes the JSON string token at token[0] in
@@ -119,7 +120,7 @@ func AppendUnquoted(dst, token []byte) ([]byte, int, error) {
 // appends it to dst and returns the token's length. Errors as for
 // AppendUnquoted.
 func AppendCanonicalString(dst, token []byte) ([]byte, int, error) {
-	return scanString(dst, token, true)
+	return scanString(dst, token, modeCanonical)
 }
 
 // UnquoteAt decodes the JSON string token at data[0] and returns it with
@@ -129,13 +130,65 @@ func UnquoteAt(data []byte) (string, int, error) {
 	return string(b), n, err
 }
 
-// scanString decodes the string token at d[0], appending its content to
-// dst raw or, when canonical, quoted and escaped the canonical way.
-func scanString(dst, d []byte, canonical bool) ([]byte, int, error) {
+// IsEncodingOf reports whether token is exactly the canonical JSON string
+// encoding of s, quotes included: what AppendStringBytes(nil, s) returns
+// for valid UTF-8 s. It compares in one pass, without building the
+// encoding.
+func IsEncodingOf(token, s []byte) bool {
+	if len(token) < 2 || token[0] != '"' || token[len(token)-1] != '"' {
+		return false
+	}
+	t := token[1 : len(token)-1]
+	i := 0 // offset in t
+	for k := 0; ; {
+		j := nextSpecial(s, k)
+		n := j - k
+		if len(t)-i < n || !bytes.Equal(t[i:i+n], s[k:j]) {
+			return false
+		}
+		i, k = i+n, j
+		if k == len(s) {
+			return i == len(t)
+		}
+		if b := s[k]; b < utf8.RuneSelf {
+			var buf [6]byte
+			enc := appendRune(buf[:0], rune(b))
+			if !bytes.HasPrefix(t[i:], enc) {
+				return false
+			}
+			i, k = i+len(enc), k+1
+			continue
+		}
+		r, size := utf8.DecodeRune(s[k:])
+		if r == utf8.RuneError && size == 1 {
+			return false
+		}
+		if len(t)-i < size || !bytes.Equal(t[i:i+size], s[k:k+size]) {
+			return false
+		}
+		i, k = i+size, k+size
+	}
+}
+
+// What scanString does with a string's content.
+const (
+	modeSkip      = iota // check it only
+	modeDecode           // append the decoded content
+	modeCanonical        // append the canonical encoding, quotes included
+)
+
+// errUnterminated is the message of every string that the input ends
+// inside of (a prefix of a valid string); callers treat it as a torn
+// input rather than a malformed one.
+const errUnterminated = "unterminated string"
+
+// scanString reads the string token at d[0], checking it strictly, and
+// appends its content to dst as mode says.
+func scanString(dst, d []byte, mode int) ([]byte, int, error) {
 	if len(d) == 0 || d[0] != '"' {
 		return dst, 0, &SyntaxError{Msg: "expected a string"}
 	}
-	if canonical {
+	if mode == modeCanonical {
 		dst = append(dst, '"')
 	}
 	j := 1
@@ -143,25 +196,29 @@ func scanString(dst, d []byte, canonical bool) ([]byte, int, error) {
 	for {
 		j = nextSpecial(d, j)
 		if j >= len(d) {
-			return dst, 0, &SyntaxError{Offset: j, Msg: "unterminated string"}
+			return dst, 0, &SyntaxError{Offset: j, Msg: errUnterminated}
 		}
 		switch b := d[j]; {
 		case b == '"':
-			dst = append(dst, d[start:j]...)
-			if canonical {
+			if mode != modeSkip {
+				dst = append(dst, d[start:j]...)
+			}
+			if mode == modeCanonical {
 				dst = append(dst, '"')
 			}
 			return dst, j + 1, nil
 		case b == '\\':
-			dst = append(dst, d[start:j]...)
 			r, n, err := unescape(d, j)
 			if err != nil {
 				return dst, 0, err
 			}
-			if canonical {
-				dst = appendRune(dst, r)
-			} else {
+			switch mode {
+			case modeDecode:
+				dst = append(dst, d[start:j]...)
 				dst = utf8.AppendRune(dst, r)
+			case modeCanonical:
+				dst = append(dst, d[start:j]...)
+				dst = appendRune(dst, r)
 			}
 			j += n
 			start = j
@@ -170,6 +227,9 @@ func scanString(dst, d []byte, canonical bool) ([]byte, int, error) {
 		default:
 			r, size := utf8.DecodeRune(d[j:])
 			if r == utf8.RuneError && size == 1 {
+				if !utf8.FullRune(d[j:]) {
+					return dst, 0, &SyntaxError{Offset: len(d), Msg: errUnterminated}
+				}
 				return dst, 0, &SyntaxError{Offset: j, Msg: "invalid UTF-8 in string"}
 			}
 			j += size
@@ -181,7 +241,7 @@ func scanString(dst, d []byte, canonical bool) ([]byte, int, error) {
 // sequence's length. A \u escape of a surrogate must be a valid pair.
 func unescape(d []byte, j int) (rune, int, error) {
 	if j+1 >= len(d) {
-		return 0, 0, &SyntaxError{Offset: j, Msg: "unterminated escape"}
+		return 0, 0, &SyntaxError{Offset: len(d), Msg: errUnterminated}
 	}
 	switch e := d[j+1]; e {
 	case '"', '\\', '/':
@@ -199,6 +259,9 @@ func unescape(d []byte, j int) (rune, int, error) {
 	case 'u':
 		hi, ok := hex4(d, j+2)
 		if !ok {
+			if hexPrefix(d[j+2:]) {
+				return 0, 0, &SyntaxError{Offset: len(d), Msg: errUnterminated}
+			}
 			return 0, 0, &SyntaxError{Offset: j, Msg: "invalid \\u escape"}
 		}
 		if !utf16.IsSurrogate(rune(hi)) {
@@ -211,10 +274,29 @@ func unescape(d []byte, j int) (rune, int, error) {
 			if lo, ok := hex4(d, j+8); ok && lo >= 0xdc00 && lo <= 0xdfff {
 				return utf16.DecodeRune(rune(hi), rune(lo)), 12, nil
 			}
+			if hexPrefix(d[j+8:]) {
+				return 0, 0, &SyntaxError{Offset: len(d), Msg: errUnterminated}
+			}
+		} else if rest := d[j+6:]; len(rest) < 2 && bytes.HasPrefix([]byte(`\u`), rest) {
+			return 0, 0, &SyntaxError{Offset: len(d), Msg: errUnterminated}
 		}
 		return 0, 0, &SyntaxError{Offset: j, Msg: "lone leading surrogate in \\u escape"}
 	}
 	return 0, 0, &SyntaxError{Offset: j, Msg: "invalid escape \\" + string(rune(d[j+1]))}
+}
+
+// hexPrefix reports whether rest is shorter than four bytes and all hex
+// digits: the input ended inside a \u escape.
+func hexPrefix(rest []byte) bool {
+	if len(rest) >= 4 {
+		return false
+	}
+	for _, c := range rest {
+		if _, ok := hex4([]byte{c, '0', '0', '0'}, 0); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func hex4(data []byte, at int) (uint16, bool) {
