@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,7 +16,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/snapshot"
 )
 
 // Commands for the filesystem and rollback scripts.
@@ -25,6 +28,39 @@ func init() {
 	commands["fsroot"] = cmdFSRoot
 	commands["objectof"] = cmdObjectOf
 	commands["corruptobject"] = cmdCorruptObject
+	commands["forgemanifest"] = cmdForgeManifest
+}
+
+// forgemanifest STOREDIR N [PATH=FILE...]: what an attacker with write
+// access to a rollback store does after editing a manifest by hand: plant
+// each PATH in snapshot N with FILE's content (storing a matching object)
+// and recompute the manifest's merkle_root, so that it is consistent in
+// itself.
+func cmdForgeManifest(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: forgemanifest STOREDIR N [PATH=FILE...]")
+	}
+	dir := ts.MkAbs(args[0])
+	n := atoi(ts, args[1])
+	m, err := snapshot.ReadManifest(dir, n)
+	ts.Check(err)
+	store, err := snapshot.OpenStore(dir)
+	ts.Check(err)
+	for _, a := range args[2:] {
+		p, file, ok := strings.Cut(a, "=")
+		if !ok {
+			ts.Fatalf("want PATH=FILE, got %q", a)
+		}
+		data, err := os.ReadFile(ts.MkAbs(file))
+		ts.Check(err)
+		h, err := store.Bytes(data)
+		ts.Check(err)
+		m.Files = slices.DeleteFunc(m.Files, func(f fstree.File) bool { return f.Path == p })
+		m.Files = append(m.Files, fstree.File{Path: p, Hash: h, Size: int64(len(data)), Mode: 0o100644})
+	}
+	m.Files = fstree.SortFiles(m.Files)
+	m.MerkleRoot = fstree.Root(m.Files)
+	ts.Check(snapshot.WriteManifest(dir, m))
 }
 
 // mksession ID TRACKED...: write a minimal session.json for session ID

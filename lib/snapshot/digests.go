@@ -73,15 +73,23 @@ func ReadDigests(auditDir string) (map[int]fstree.Hash, error) {
 }
 
 // readManifestChecked reads manifest n of dir, checking its bytes against
-// the recorded digests when there are any.
+// the recorded digests unless there are none (nil: not available, which a
+// caller has already dealt with). A manifest the digests do not list is
+// refused: it was not written by the session.
 func readManifestChecked(dir string, n int, digests map[int]fstree.Hash) (*Manifest, error) {
 	p := ManifestPath(dir, n)
 	data, err := readDocument(p)
 	if err != nil {
 		return nil, err
 	}
-	if want, ok := digests[n]; ok && fstree.Hash(sha256.Sum256(data)) != want {
-		return nil, fmt.Errorf("%s was modified after it was recorded (its SHA-256 differs from the audit session's %s): refusing to use it", p, DigestsFileName)
+	if digests != nil {
+		want, ok := digests[n]
+		switch {
+		case !ok:
+			return nil, &IntegrityError{fmt.Errorf("%s has no digest recorded in the audit session's %s: refusing to use it", p, DigestsFileName)}
+		case fstree.Hash(sha256.Sum256(data)) != want:
+			return nil, &IntegrityError{fmt.Errorf("%s was modified after it was recorded (its SHA-256 differs from the audit session's %s): refusing to use it", p, DigestsFileName)}
+		}
 	}
 	m, err := ParseManifest(data)
 	if err != nil {

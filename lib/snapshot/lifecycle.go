@@ -237,6 +237,9 @@ func End(o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if digests == nil && o.StoreDir != "" && countSnapshots(dir) > 0 {
+		return nil, fmt.Errorf("%s is missing: the baseline in %s cannot be checked", filepath.Join(o.SessionDir, DigestsFileName), dir)
+	}
 	base, err := readManifestChecked(dir, 0, digests)
 	if err != nil {
 		if isNotExist(err) {

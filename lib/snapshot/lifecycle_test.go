@@ -475,6 +475,6 @@ func TestTamperedManifestIsRefused(t *testing.T) {
 	rep, err := Verify(e.store, e.getenv)
 	must(t, err)
 	if rep.OK() {
-		t.Fatalf("verify passed a tampered manifest:\n%s", strings.Join(rep.Lines, "\n"))
+		t.Fatalf("verify passed a tampered manifest:\n%s", strings.Join(rep.Lines(), "\n"))
 	}
 }

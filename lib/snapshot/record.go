@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -8,19 +10,30 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tidwall/gjson"
 	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
-	"github.com/nono-audit/nono/lib/ndjson"
+	"github.com/nono-audit/nono/lib/fstree"
 )
 
 // RestoresFileName, in a rollback session directory and in the audit
 // session directory, records every restore of the session, one JSON
 // object a line. session.json cannot hold it: it is covered by the
 // ledger's session digest and must not change after the session ends.
+//
+// The lines form a hash chain: each one's "prev" is the SHA-256 of the
+// previous line (without its newline), the first one's the SHA-256 of
+// restoresGenesis and the session ID, so a line cannot be edited, removed
+// or moved, nor a history copied from another session, without verify
+// noticing. Both copies are written alike; verify also compares them.
 const RestoresFileName = "restores.ndjson"
+
+// restoresGenesis starts every session's restore chain.
+const restoresGenesis = "nono.rollback.restores.v1\n"
+
+// maxRestores bounds the restore history read into memory.
+const maxRestores = 16 << 20
 
 // RestoreRecord is one line of restores.ndjson.
 type RestoreRecord struct {
@@ -31,7 +44,8 @@ type RestoreRecord struct {
 	Planned  int // steps in the plan
 	Done     int // steps carried out
 	Counts   ActionCounts
-	Error    string // why it stopped early; "" when complete
+	Error    string       // why it stopped early; "" when complete
+	Prev     *fstree.Hash // the chain link; nil in lines of older versions
 }
 
 // Value is the record as an ordered JSON object.
@@ -40,30 +54,38 @@ func (r *RestoreRecord) Value() canon.Value {
 	if r.Error != "" {
 		errv = canon.StringValue(r.Error)
 	}
-	return canon.ObjectValue(
-		canon.Member{Key: "time", Value: canon.StringValue(event.FormatTime(r.Time))},
-		canon.Member{Key: "snapshot", Value: canon.IntValue(int64(r.Snapshot))},
-		canon.Member{Key: "source", Value: canon.StringValue(r.Source)},
-		canon.Member{Key: "forced", Value: canon.BoolValue(r.Forced)},
-		canon.Member{Key: "planned", Value: canon.IntValue(int64(r.Planned))},
-		canon.Member{Key: "done", Value: canon.IntValue(int64(r.Done))},
-		canon.Member{Key: "created", Value: canon.IntValue(int64(r.Counts.Created))},
-		canon.Member{Key: "modified", Value: canon.IntValue(int64(r.Counts.Modified))},
-		canon.Member{Key: "deleted", Value: canon.IntValue(int64(r.Counts.Deleted))},
-		canon.Member{Key: "permissions", Value: canon.IntValue(int64(r.Counts.Permissions))},
-		canon.Member{Key: "error", Value: errv},
-	)
+	members := []canon.Member{
+		{Key: "time", Value: canon.StringValue(event.FormatTime(r.Time))},
+		{Key: "snapshot", Value: canon.IntValue(int64(r.Snapshot))},
+		{Key: "source", Value: canon.StringValue(r.Source)},
+		{Key: "forced", Value: canon.BoolValue(r.Forced)},
+		{Key: "planned", Value: canon.IntValue(int64(r.Planned))},
+		{Key: "done", Value: canon.IntValue(int64(r.Done))},
+		{Key: "created", Value: canon.IntValue(int64(r.Counts.Created))},
+		{Key: "modified", Value: canon.IntValue(int64(r.Counts.Modified))},
+		{Key: "deleted", Value: canon.IntValue(int64(r.Counts.Deleted))},
+		{Key: "permissions", Value: canon.IntValue(int64(r.Counts.Permissions))},
+		{Key: "error", Value: errv},
+	}
+	if r.Prev != nil {
+		members = append(members, canon.Member{Key: "prev", Value: canon.StringValue(fstree.Hex(*r.Prev))})
+	}
+	return canon.ObjectValue(members...)
+}
+
+// chainStart is the "prev" of a session's first restore line.
+func chainStart(id string) fstree.Hash {
+	return sha256.Sum256([]byte(restoresGenesis + id))
 }
 
 // recordRestore appends the record to the rollback session's
 // restores.ndjson and, when the audit session directory exists, to its
-// copy there too.
-func recordRestore(dir, auditDir string, r *RestoreRecord) error {
-	line := append(canon.Compact(r.Value()), '\n')
-	err := appendLine(filepath.Join(dir, RestoresFileName), line)
+// copy there too, each linked to the last line of its own file.
+func recordRestore(id, dir, auditDir string, r *RestoreRecord) error {
+	err := appendRestore(filepath.Join(dir, RestoresFileName), id, *r)
 	if auditDir != "" {
 		if fi, serr := os.Lstat(auditDir); serr == nil && fi.IsDir() {
-			err = errors.Join(err, appendLine(filepath.Join(auditDir, RestoresFileName), line))
+			err = errors.Join(err, appendRestore(filepath.Join(auditDir, RestoresFileName), id, *r))
 		}
 	}
 	if err != nil {
@@ -72,27 +94,70 @@ func recordRestore(dir, auditDir string, r *RestoreRecord) error {
 	return nil
 }
 
-func appendLine(p string, line []byte) error {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+// appendRestore links r to the last line of p and appends it, holding an
+// exclusive lock on the file so two restores cannot fork the chain.
+func appendRestore(p, id string, r RestoreRecord) error {
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(line); err != nil {
-		f.Close()
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRestores+1))
+	if err != nil {
 		return err
 	}
-	return f.Close()
+	if len(data) > maxRestores {
+		return fmt.Errorf("%s: larger than %d bytes", p, maxRestores)
+	}
+	prev := chainStart(id)
+	if last := lastLine(data); last != nil {
+		prev = sha256.Sum256(last)
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		return fmt.Errorf("%s: the last line is incomplete (a write was interrupted); verify the session", p)
+	}
+	r.Prev = &prev
+	if _, err := f.Write(append(canon.Compact(r.Value()), '\n')); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// lastLine is the last non-empty line of data without its newline.
+func lastLine(data []byte) []byte {
+	data = bytes.TrimRight(data, "\n")
+	if len(data) == 0 {
+		return nil
+	}
+	return data[bytes.LastIndexByte(data, '\n')+1:]
+}
+
+// RestoreHistory is a session's restores.ndjson, read and checked.
+type RestoreHistory struct {
+	Records []RestoreRecord
+	Raw     []byte // the file's bytes; nil when there is none
+	// Unchained counts lines written before the history was chained.
+	Unchained int
 }
 
 // ReadRestores reads dir/restores.ndjson (audit or rollback session
-// directory). A missing file means no restore happened: nil, nil.
+// directory). A missing file means no restore happened: nil, nil. Every
+// line is read with the strict JSON reader; the chain is not checked
+// (see CheckRestores).
 func ReadRestores(dir string) ([]RestoreRecord, error) {
+	h, err := readRestoreHistory(dir)
+	if h == nil {
+		return nil, err
+	}
+	return h.Records, err
+}
+
+func readRestoreHistory(dir string) (*RestoreHistory, error) {
 	p := filepath.Join(dir, RestoresFileName)
-	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, nil
@@ -100,35 +165,124 @@ func ReadRestores(dir string) ([]RestoreRecord, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var out []RestoreRecord
-	rd := ndjson.NewReader(f)
-	for {
-		line, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, fmt.Errorf("%s: %w", p, err)
-		}
-		if !gjson.ValidBytes(line) {
-			return out, fmt.Errorf("%s: line %d: not JSON", p, rd.Line())
-		}
-		g := gjson.ParseBytes(line)
-		t, _ := event.ParseTime(g.Get("time").String())
-		out = append(out, RestoreRecord{
-			Time:     t,
-			Snapshot: int(g.Get("snapshot").Int()),
-			Source:   g.Get("source").String(),
-			Forced:   g.Get("forced").Bool(),
-			Planned:  int(g.Get("planned").Int()),
-			Done:     int(g.Get("done").Int()),
-			Counts: ActionCounts{
-				Created:     int(g.Get("created").Int()),
-				Modified:    int(g.Get("modified").Int()),
-				Deleted:     int(g.Get("deleted").Int()),
-				Permissions: int(g.Get("permissions").Int()),
-			},
-			Error: g.Get("error").String(),
-		})
+	data, err := io.ReadAll(io.LimitReader(f, maxRestores+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
+	if len(data) > maxRestores {
+		return nil, fmt.Errorf("%s: larger than %d bytes", p, maxRestores)
+	}
+	h := &RestoreHistory{Raw: data}
+	for n, line := range bytes.SplitAfter(data, []byte{'\n'}) {
+		if len(line) == 0 {
+			continue
+		}
+		if line[len(line)-1] != '\n' {
+			return h, fmt.Errorf("%s: line %d is incomplete (a write was interrupted)", p, n+1)
+		}
+		r, err := parseRestore(line[:len(line)-1])
+		if err != nil {
+			return h, fmt.Errorf("%s: line %d: %w", p, n+1, err)
+		}
+		if r.Prev == nil {
+			h.Unchained++
+		}
+		h.Records = append(h.Records, r)
+	}
+	return h, nil
+}
+
+// parseRestore reads one line strictly: valid JSON with no duplicate
+// keys, the known fields of the right types; unknown keys are ignored.
+func parseRestore(line []byte) (RestoreRecord, error) {
+	var r RestoreRecord
+	v, err := canon.Parse(line)
+	if err != nil {
+		return r, err
+	}
+	if v.Kind != canon.Object {
+		return r, errors.New("not a JSON object")
+	}
+	num := func(key string) (int, error) {
+		x, ok := v.Get(key)
+		n, isInt := x.Int()
+		if !ok || !isInt || n < 0 || n > 1<<31 {
+			return 0, fmt.Errorf("%s: want a non-negative integer", key)
+		}
+		return int(n), nil
+	}
+	str := func(key string, nullable bool) (string, error) {
+		x, ok := v.Get(key)
+		switch {
+		case ok && x.Kind == canon.String:
+			return x.Str, nil
+		case ok && nullable && x.Kind == canon.Null:
+			return "", nil
+		}
+		return "", fmt.Errorf("%s: want a string", key)
+	}
+	var errs []error
+	keep := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	t, err := str("time", false)
+	keep(err)
+	if err == nil {
+		r.Time, err = event.ParseTime(t)
+		keep(err)
+	}
+	r.Source, err = str("source", false)
+	keep(err)
+	r.Error, err = str("error", true)
+	keep(err)
+	if x, ok := v.Get("forced"); ok && x.Kind == canon.Bool {
+		r.Forced = x.Bool
+	} else {
+		keep(errors.New("forced: want true or false"))
+	}
+	for _, f := range []struct {
+		key string
+		dst *int
+	}{
+		{"snapshot", &r.Snapshot}, {"planned", &r.Planned}, {"done", &r.Done},
+		{"created", &r.Counts.Created}, {"modified", &r.Counts.Modified},
+		{"deleted", &r.Counts.Deleted}, {"permissions", &r.Counts.Permissions},
+	} {
+		*f.dst, err = num(f.key)
+		keep(err)
+	}
+	if x, ok := v.Get("prev"); ok {
+		h, err := fstree.ParseHash(x.Str)
+		if x.Kind != canon.String || err != nil || x.Str != fstree.Hex(h) {
+			keep(errors.New("prev: want 64 lower-case hex digits"))
+		} else {
+			r.Prev = &h
+		}
+	}
+	return r, errors.Join(errs...)
+}
+
+// checkChain checks the links of a restore history of session id and
+// returns the first broken one in words ("" when the chain holds).
+func (h *RestoreHistory) checkChain(id string) string {
+	if h.Unchained == len(h.Records) {
+		return "" // written before the history was chained: nothing to check
+	}
+	if h.Unchained > 0 {
+		return fmt.Sprintf("%d line(s) carry no chain link", h.Unchained)
+	}
+	want := chainStart(id)
+	lines := bytes.Split(bytes.TrimRight(h.Raw, "\n"), []byte{'\n'})
+	for i, r := range h.Records {
+		if *r.Prev != want {
+			if i == 0 {
+				return "line 1 does not start this session's chain (lines were removed from the start, or it belongs to another session)"
+			}
+			return fmt.Sprintf("line %d does not follow line %d (a line was edited, removed or moved)", i+1, i)
+		}
+		want = sha256.Sum256(lines[i])
+	}
+	return ""
 }

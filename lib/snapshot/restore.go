@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -122,35 +123,67 @@ func countSnapshots(dir string) int {
 	}
 }
 
+// TrustError is a restore refused because the rollback store cannot be
+// checked against the audit record (it is gone) or disagrees with it.
+type TrustError struct{ Problems []string }
+
+func (e *TrustError) Error() string {
+	var b strings.Builder
+	b.WriteString("the rollback store cannot be trusted:")
+	for _, p := range e.Problems {
+		b.WriteString("\n  " + p)
+	}
+	b.WriteString("\nrefusing to restore from it (run with --force to restore anyway)")
+	return b.String()
+}
+
 // PlanRestore compares the live tree with a snapshot. Nothing is written.
+//
+// Before anything is planned, the store is checked against the audit
+// record: session.json against the audit copy, every manifest used
+// against the digest recorded in the audit directory, its own
+// merkle_root, and the root the record holds for it. The tracked paths and
+// roots come from the audit copy. Without --force a restore refuses when
+// any of that evidence is missing or differs.
 func PlanRestore(o RestoreOptions) (*Plan, error) {
 	if o.Warn == nil {
 		o.Warn = func(string) {}
 	}
-	s, err := session.Read(o.Dir)
+	ev, err := gatherEvidence(o.Dir, o.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Dir: o.Dir, Session: s, Count: countSnapshots(o.Dir)}
+	if problems := ev.Problems(); len(problems) > 0 {
+		if !o.Force {
+			return nil, &TrustError{Problems: problems}
+		}
+		for _, p := range problems {
+			o.Warn(p + "; restoring anyway (--force)")
+		}
+	}
+	for _, n := range ev.Notes {
+		o.Warn(n)
+	}
+	s := ev.Trusted()
+	p := &Plan{Dir: o.Dir, Session: s, Count: recordedSnapshots(o.Dir, s, o.Warn)}
 	if p.Count == 0 {
-		return nil, fmt.Errorf("session %s has no snapshots", s.SessionID)
+		return nil, fmt.Errorf("session %s has no snapshots", ev.ID)
 	}
 	if o.Snapshot < 0 || o.Snapshot >= p.Count {
 		return nil, fmt.Errorf("snapshot %d does not exist (session has %d snapshots)", o.Snapshot, p.Count)
 	}
-	var digests map[int]fstree.Hash
-	if o.Getenv != nil {
-		if root, err := session.AuditRoot(o.Getenv); err == nil {
-			if digests, err = ReadDigests(filepath.Join(root, s.SessionID)); err != nil {
-				return nil, err
-			}
+	load := func(n int) (*Manifest, error) {
+		m, err := readManifestChecked(o.Dir, n, ev.Digests)
+		if err == nil {
+			err = checkManifest(m, n, s.MerkleRoots)
 		}
+		return m, err
 	}
-	if p.Target, err = readManifestChecked(o.Dir, o.Snapshot, digests); err != nil {
+	if p.Target, err = load(o.Snapshot); err != nil {
 		return nil, err
 	}
 	if p.Count > 1 {
-		if p.Final, err = readManifestChecked(o.Dir, p.Count-1, digests); err != nil {
+		if p.Final, err = load(p.Count - 1); err != nil {
 			return nil, err
 		}
 	}
@@ -172,6 +205,18 @@ func PlanRestore(o RestoreOptions) (*Plan, error) {
 	}
 	p.plan(live, keepExtra)
 	return p, nil
+}
+
+// recordedSnapshots is the number of snapshots the session record
+// vouches for: one per merkle root it holds. A manifest on disk beyond
+// them (a crash between writing it and recording it) is not used.
+func recordedSnapshots(dir string, s *session.Session, warn func(string)) int {
+	onDisk := countSnapshots(dir)
+	n := min(onDisk, len(s.MerkleRoots))
+	if onDisk > n {
+		warn(fmt.Sprintf("%s is not in the session record (the session did not finish recording it); not used", ManifestPath(dir, n)))
+	}
+	return n
 }
 
 // checkScope returns the roots to restore and refuses a manifest that
@@ -407,7 +452,7 @@ func Restore(o RestoreOptions) (*Plan, *Applied, error) {
 	}
 	auditDir := ""
 	if root, err := session.AuditRoot(o.Getenv); err == nil {
-		auditDir = filepath.Join(root, p.Session.SessionID)
+		auditDir = filepath.Join(root, filepath.Base(o.Dir))
 	}
 	if !o.Force {
 		if session.IsRunning(o.Dir) || auditDir != "" && session.IsRunning(auditDir) {
@@ -444,7 +489,7 @@ func Restore(o RestoreOptions) (*Plan, *Applied, error) {
 	if applyErr != nil {
 		rec.Error = applyErr.Error()
 	}
-	recErr := recordRestore(o.Dir, auditDir, &rec)
+	recErr := recordRestore(filepath.Base(o.Dir), o.Dir, auditDir, &rec)
 	if applyErr != nil {
 		return p, applied, applyErr
 	}
@@ -515,7 +560,7 @@ func (ap *applier) apply(actions []Action) (*Applied, error) {
 	}
 	slices.Reverse(modes) // deepest first
 	for _, a := range modes {
-		if err := ap.chmod(a.Path, a.Mode, true); err != nil {
+		if err := ap.chmodDir(a.Path, a.Mode); err != nil {
 			return res, fmt.Errorf("restore %s: %w", fstree.Display(a.Path), err)
 		}
 		if a.Op == OpDirMode {
@@ -578,7 +623,10 @@ func (ap *applier) step(a *Action, res *Applied) error {
 			return err
 		}
 	case OpChmod:
-		if err := ap.chmod(a.Path, a.File.Mode, false); err != nil {
+		// Never chmod a file in place: the inode may be shared, through a
+		// hard link the session made, with a file outside the roots. A new
+		// file with the snapshot's content and mode replaces it instead.
+		if err := ap.write(a.File); err != nil {
 			return err
 		}
 	}
@@ -691,7 +739,7 @@ func (ap *applier) write(f *fstree.File) error {
 	var got fstree.Hash
 	h.Sum(got[:0])
 	if got != f.Hash {
-		return fail(fmt.Errorf("object %s is corrupt (its content hashes to %s); nothing was replaced", fstree.Hex(f.Hash), fstree.Hex(got)))
+		return fail(&IntegrityError{fmt.Errorf("object %s is corrupt (its content hashes to %s); nothing was replaced", fstree.Hex(f.Hash), fstree.Hex(got))})
 	}
 	if err := unix.Fchmod(fd, f.Mode&0o7777); err != nil {
 		return fail(err)
@@ -728,10 +776,10 @@ func (ap *applier) symlink(p, target string) error {
 	return nil
 }
 
-// chmod sets permissions on a file or directory without following a
-// symlink: it opens the entry itself with O_PATH and changes the inode
-// that descriptor names.
-func (ap *applier) chmod(p string, mode uint32, dir bool) error {
+// chmodDir sets a directory's permissions without following a symlink:
+// it opens the entry itself with O_PATH and changes the inode that
+// descriptor names (a directory has no hard links to share it).
+func (ap *applier) chmodDir(p string, mode uint32) error {
 	pfd, name, err := ap.parent(p)
 	if err != nil {
 		return err
@@ -745,21 +793,16 @@ func (ap *applier) chmod(p string, mode uint32, dir bool) error {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return err
 	}
-	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
-	if isDir != dir || !isDir && st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return errors.New("changed type while restoring")
 	}
 	err = unix.Fchmodat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), mode&0o7777, 0)
 	if !errors.Is(err, unix.ENOENT) {
 		return err
 	}
-	// No /proc: open the entry itself (it was just checked to be no
+	// No /proc: open the directory itself (it was just checked to be no
 	// symlink, and O_NOFOLLOW keeps it so).
-	flags := unix.O_RDONLY | unix.O_NONBLOCK
-	if dir {
-		flags |= unix.O_DIRECTORY
-	}
-	rfd, err := fstree.OpenBeneath(pfd, name, flags, 0)
+	rfd, err := fstree.OpenBeneath(pfd, name, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return err
 	}

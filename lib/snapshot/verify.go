@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,145 +10,282 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/session"
 )
 
-// VerifyReport is the outcome of Verify: one line per check, in order.
+// Status is the outcome of one check.
+type Status string
+
+const (
+	StatusOK   Status = "ok"
+	StatusFail Status = "fail"
+	StatusWarn Status = "warning"
+)
+
+// Check is one line of a verification: what was checked and how it went.
+type Check struct {
+	Name   string // "audit record", "snapshot 000", "objects", "changes 001", "restores"
+	Status Status
+	Detail string
+}
+
+// VerifyReport is the outcome of Verify: every check, in order.
 type VerifyReport struct {
 	SessionID string
-	Lines     []string // "  [000] OK   …", "  objects: …", "  warning: …"
+	Checks    []Check
 	Snapshots int
 	Objects   int // distinct objects re-hashed
-	Failures  int
 }
 
 // OK reports whether every check passed (warnings do not count).
-func (r *VerifyReport) OK() bool { return r.Failures == 0 }
+func (r *VerifyReport) OK() bool { return r.Failures() == 0 }
 
-func (r *VerifyReport) fail(format string, args ...any) {
-	r.Failures++
-	r.Lines = append(r.Lines, fmt.Sprintf(format, args...))
+// Failures counts the failed checks.
+func (r *VerifyReport) Failures() int {
+	n := 0
+	for _, c := range r.Checks {
+		if c.Status == StatusFail {
+			n++
+		}
+	}
+	return n
 }
 
-func (r *VerifyReport) ok(format string, args ...any) {
-	r.Lines = append(r.Lines, fmt.Sprintf(format, args...))
+// Lines are the checks as text: "  snapshot 000  OK    merkle root …".
+func (r *VerifyReport) Lines() []string {
+	out := make([]string, len(r.Checks))
+	for i, c := range r.Checks {
+		out[i] = fmt.Sprintf("  %-13s %-5s %s", c.Name, strings.ToUpper(map[Status]string{StatusOK: "ok", StatusFail: "fail", StatusWarn: "warn"}[c.Status]), c.Detail)
+	}
+	return out
+}
+
+// Value is the report as JSON: the session, the verdict, the counts and
+// every check.
+func (r *VerifyReport) Value() canon.Value {
+	checks := make([]canon.Value, len(r.Checks))
+	for i, c := range r.Checks {
+		checks[i] = canon.ObjectValue(
+			canon.Member{Key: "check", Value: canon.StringValue(c.Name)},
+			canon.Member{Key: "status", Value: canon.StringValue(string(c.Status))},
+			canon.Member{Key: "detail", Value: canon.StringValue(c.Detail)},
+		)
+	}
+	return canon.ObjectValue(
+		canon.Member{Key: "session_id", Value: canon.StringValue(r.SessionID)},
+		canon.Member{Key: "verified", Value: canon.BoolValue(r.OK())},
+		canon.Member{Key: "snapshots", Value: canon.IntValue(int64(r.Snapshots))},
+		canon.Member{Key: "objects", Value: canon.IntValue(int64(r.Objects))},
+		canon.Member{Key: "checks", Value: canon.ArrayValue(checks...)},
+	)
+}
+
+func (r *VerifyReport) add(name string, st Status, format string, args ...any) {
+	r.Checks = append(r.Checks, Check{Name: name, Status: st, Detail: fmt.Sprintf(format, args...)})
 }
 
 // Verify checks a rollback session directory end to end, streaming every
-// object: each manifest parses and its merkle_root is the root of its own
-// files; the manifests' roots equal session.json's merkle_roots (and the
-// audit session's copy, which the ledger covers); every object referenced
-// exists and hashes to its name (each distinct object read once);
-// changes/NNN.json agree with the manifests they summarise. Objects that
-// no manifest references are reported as warnings.
+// object:
+//
+//   - the audit record: the audit session directory, its copy of
+//     session.json (the one the ledger covers) and the manifest digests
+//     exist, and the store's session.json agrees with the audit copy;
+//   - each manifest: its bytes match the recorded digest, its merkle_root
+//     is the root of its own files and the one the session recorded;
+//   - every object referenced exists and hashes to its name (each
+//     distinct object read once);
+//   - changes/NNN.json agree with the manifests they summarise;
+//   - the restore history's chain holds and both copies agree.
+//
+// Objects no session references and leftover temporary files are
+// warnings.
 func Verify(dir string, getenv func(string) string) (*VerifyReport, error) {
-	s, err := session.Read(dir)
+	ev, err := gatherEvidence(dir, getenv)
 	if err != nil {
 		return nil, err
 	}
-	rep := &VerifyReport{SessionID: s.SessionID, Snapshots: countSnapshots(dir)}
+	rep := &VerifyReport{SessionID: ev.ID}
+	rep.checkEvidence(ev)
+	s := ev.Trusted()
+	rep.Snapshots = countSnapshots(dir)
 	if rep.Snapshots == 0 {
-		rep.fail("  FAIL no snapshots in %s", filepath.Join(dir, SnapshotsDir))
+		rep.add("snapshots", StatusFail, "no snapshots in %s", filepath.Join(dir, SnapshotsDir))
 		return rep, nil
 	}
-	recorded := s.MerkleRoots
-	var digests map[int]fstree.Hash
-	if getenv != nil {
-		if root, err := session.AuditRoot(getenv); err == nil {
-			auditDir := filepath.Join(root, s.SessionID)
-			if a, err := session.Read(auditDir); err == nil && !slices.Equal(a.MerkleRoots, s.MerkleRoots) {
-				rep.fail("  FAIL merkle_roots differ between %s and the audit session (%s)", filepath.Join(dir, session.FileName), filepath.Join(auditDir, session.FileName))
-			}
-			if digests, err = ReadDigests(auditDir); err != nil {
-				rep.fail("  FAIL %v", err)
-			}
-		}
-	}
-	if int(s.SnapshotCount) != rep.Snapshots {
-		rep.fail("  FAIL session.json says %d snapshot(s), %d found", s.SnapshotCount, rep.Snapshots)
-	}
-	if len(recorded) != rep.Snapshots {
-		rep.fail("  FAIL session.json records %d merkle root(s) for %d snapshot(s)", len(recorded), rep.Snapshots)
+	if int(s.SnapshotCount) != rep.Snapshots || len(s.MerkleRoots) != rep.Snapshots {
+		rep.add("snapshots", StatusFail, "the session record has %d snapshot(s) and %d merkle root(s); %d manifest(s) found",
+			s.SnapshotCount, len(s.MerkleRoots), rep.Snapshots)
 	}
 	manifests := make([]*Manifest, rep.Snapshots)
 	refs := map[fstree.Hash]int{}
 	for i := range manifests {
-		m, err := readManifestChecked(dir, i, digests)
+		name := fmt.Sprintf("snapshot %03d", i)
+		m, err := readManifestChecked(dir, i, ev.Digests)
+		if err == nil {
+			err = checkManifest(m, i, s.MerkleRoots)
+		}
+		if m != nil {
+			for _, f := range m.Files {
+				refs[f.Hash]++
+			}
+		}
 		if err != nil {
-			rep.fail("  [%03d] FAIL cannot load: %v", i, err)
+			rep.add(name, StatusFail, "%v", err)
 			continue
 		}
-		rebuilt := fstree.Root(m.Files)
-		switch {
-		case m.Number != uint32(i):
-			rep.fail("  [%03d] FAIL manifest says it is snapshot %d", i, m.Number)
-		case rebuilt != m.MerkleRoot:
-			rep.fail("  [%03d] FAIL merkle root mismatch (stored: %s, rebuilt: %s)", i, short(m.MerkleRoot), short(rebuilt))
-		case i < len(recorded) && !strings.EqualFold(recorded[i], fstree.Hex(m.MerkleRoot)):
-			rep.fail("  [%03d] FAIL merkle root %s is not the one session.json recorded (%.16s)", i, short(m.MerkleRoot), recorded[i])
-		default:
-			manifests[i] = m
-			how := ""
-			if _, ok := digests[i]; ok {
-				how = ", manifest digest matches the audit session's"
-			}
-			rep.ok("  [%03d] OK   merkle root %s matches session.json, %d files%s", i, short(m.MerkleRoot), len(m.Files), how)
+		manifests[i] = m
+		how := ""
+		if ev.Digests != nil {
+			how = ", digest matches the audit record"
 		}
-		for _, f := range m.Files {
-			refs[f.Hash]++
-		}
+		rep.add(name, StatusOK, "merkle root %s matches the session record, %d files%s", short(m.MerkleRoot), len(m.Files), how)
 	}
 	store, err := OpenStore(dir)
 	if err != nil {
 		return nil, err
 	}
-	bad := checkObjects(store, refs)
-	rep.Objects = len(refs)
+	rep.checkObjects(store, refs)
+	rep.checkChanges(dir, manifests)
+	rep.checkRestores(ev, dir)
+	return rep, nil
+}
+
+// checkEvidence reports what the audit side holds.
+func (r *VerifyReport) checkEvidence(ev *evidence) {
+	for _, m := range ev.Missing {
+		r.add("audit record", StatusFail, "%s", m)
+	}
+	if len(ev.Differs) > 0 {
+		r.add("audit record", StatusFail, "session.json differs from the audit copy %s in %s",
+			filepath.Join(ev.AuditDir, session.FileName), strings.Join(ev.Differs, ", "))
+	}
+	if len(ev.Missing) == 0 && len(ev.Differs) == 0 {
+		r.add("audit record", StatusOK, "session.json matches the audit copy in %s; manifest digests recorded", ev.AuditDir)
+	}
+	for _, n := range ev.Notes {
+		r.add("audit record", StatusWarn, "%s", n)
+	}
+}
+
+// checkObjects re-hashes every referenced object once, in parallel.
+func (r *VerifyReport) checkObjects(store *Store, refs map[fstree.Hash]int) {
+	bad := hashObjects(store, refs)
+	r.Objects = len(refs)
 	total := 0
 	for _, n := range refs {
 		total += n
 	}
 	if len(bad) == 0 {
-		rep.ok("  objects: %d distinct (%d references), all present and intact", len(refs), total)
-	} else {
-		for _, msg := range bad {
-			rep.fail("  FAIL %s", msg)
-		}
+		r.add("objects", StatusOK, "%d distinct (%d references), all present and intact", len(refs), total)
 	}
-	for i := 1; i < rep.Snapshots; i++ {
+	for _, msg := range bad {
+		r.add("objects", StatusFail, "%s", msg)
+	}
+	orphans, temps := strayObjects(store, refs)
+	if orphans > 0 {
+		r.add("objects", StatusWarn, "%d object(s) referenced by no snapshot", orphans)
+	}
+	if temps > 0 {
+		r.add("objects", StatusWarn, "%d temporary file(s) left by an interrupted write", temps)
+	}
+}
+
+// checkChanges compares each changes/NNN.json with the change list its
+// two manifests give.
+func (r *VerifyReport) checkChanges(dir string, manifests []*Manifest) {
+	for i := 1; i < len(manifests); i++ {
 		if manifests[i-1] == nil || manifests[i] == nil {
 			continue
 		}
+		name := fmt.Sprintf("changes %03d", i)
+		file := filepath.Join(ChangesDir, fmt.Sprintf("%03d.json", i))
 		want := Diff(manifests[i-1].Files, manifests[i].Files)
 		got, err := ReadChanges(dir, i)
 		switch {
 		case isNotExist(err) && len(want) == 0:
 		case isNotExist(err):
-			rep.fail("  FAIL %s is missing (%d changes between snapshots %d and %d)", filepath.Join(ChangesDir, fmt.Sprintf("%03d.json", i)), len(want), i-1, i)
+			r.add(name, StatusFail, "%s is missing (%d changes between snapshots %d and %d)", file, len(want), i-1, i)
 		case err != nil:
-			rep.fail("  FAIL %v", err)
+			r.add(name, StatusFail, "%v", err)
 		case !sameChanges(got, want):
-			rep.fail("  FAIL %s does not match snapshots %03d and %03d", filepath.Join(ChangesDir, fmt.Sprintf("%03d.json", i)), i-1, i)
+			r.add(name, StatusFail, "%s does not match snapshots %03d and %03d", file, i-1, i)
 		default:
-			rep.ok("  changes/%03d.json: OK (%d changes)", i, len(got))
+			r.add(name, StatusOK, "%s matches the snapshots (%d changes)", file, len(got))
 		}
 	}
-	orphans, temps := strayObjects(store, refs)
-	if orphans > 0 {
-		rep.ok("  warning: %d object(s) referenced by no snapshot", orphans)
+}
+
+// checkRestores checks the restore history: its chain, and that the
+// store's copy and the audit copy are the same.
+func (r *VerifyReport) checkRestores(ev *evidence, dir string) {
+	const name = "restores"
+	store, serr := readRestoreHistory(dir)
+	var audit *RestoreHistory
+	var aerr error
+	if ev.Audit != nil {
+		audit, aerr = readRestoreHistory(ev.AuditDir)
 	}
-	if temps > 0 {
-		rep.ok("  warning: %d temporary file(s) left by an interrupted write", temps)
+	for _, err := range []error{serr, aerr} {
+		if err != nil {
+			r.add(name, StatusFail, "%v", err)
+		}
 	}
-	return rep, nil
+	if serr != nil || aerr != nil {
+		return
+	}
+	fails := 0
+	fail := func(format string, args ...any) {
+		fails++
+		r.add(name, StatusFail, format, args...)
+	}
+	if ev.Audit != nil {
+		switch {
+		case store == nil && audit != nil:
+			fail("%s is missing, but the audit record holds %d restore(s): the history was removed", filepath.Join(dir, RestoresFileName), len(audit.Records))
+		case store != nil && audit == nil:
+			fail("%s is missing, but the store holds %d restore(s)", filepath.Join(ev.AuditDir, RestoresFileName), len(store.Records))
+		case store != nil && !bytes.Equal(store.Raw, audit.Raw):
+			fail("the store's restore history (%d line(s)) differs from the audit copy (%d line(s)): one was edited", len(store.Records), len(audit.Records))
+		}
+	}
+	for _, h := range []*RestoreHistory{store, audit} {
+		if h == nil {
+			continue
+		}
+		if msg := h.checkChain(ev.ID); msg != "" {
+			where := dir
+			if h == audit {
+				where = ev.AuditDir
+			}
+			fail("%s: %s", filepath.Join(where, RestoresFileName), msg)
+		}
+	}
+	h := store
+	if h == nil {
+		h = audit
+	}
+	switch {
+	case fails > 0:
+	case h == nil:
+		r.add(name, StatusOK, "none recorded")
+	case h.Unchained > 0:
+		r.add(name, StatusWarn, "%d restore(s) recorded by an older version, without a chain: they cannot be checked", len(h.Records))
+	default:
+		copies := "the store's copy"
+		if audit != nil {
+			copies = "both copies agree"
+		}
+		r.add(name, StatusOK, "%d restore(s), chain intact, %s", len(h.Records), copies)
+	}
 }
 
 func short(h fstree.Hash) string { return fstree.Hex(h)[:16] }
 
-// checkObjects re-hashes every referenced object once, in parallel, and
+// hashObjects re-hashes every referenced object once, in parallel, and
 // returns a message per missing or corrupt one (sorted).
-func checkObjects(store *Store, refs map[fstree.Hash]int) []string {
+func hashObjects(store *Store, refs map[fstree.Hash]int) []string {
 	hashes := make([]fstree.Hash, 0, len(refs))
 	for h := range refs {
 		hashes = append(hashes, h)

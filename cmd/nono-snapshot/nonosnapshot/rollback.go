@@ -102,6 +102,9 @@ func (c *restoreCmd) Run() error {
 	plan, applied, err := snapshot.Restore(snapshot.RestoreOptions{
 		Dir: e.Dir, Snapshot: c.Snapshot, DryRun: c.DryRun, Force: c.Force, Source: "cli", Warn: warn,
 	})
+	if snapshot.IsVerdict(err) {
+		err = cli.Verdict(err)
+	}
 	if plan == nil {
 		return err
 	}
@@ -142,7 +145,8 @@ func (c *restoreCmd) Run() error {
 
 type verifyCmd struct {
 	destFlag
-	ID string `arg:"" name:"id" help:"Session ID."`
+	ID   string `arg:"" name:"id" help:"Session ID."`
+	JSON bool   `name:"json" help:"Print the checks as JSON on stdout."`
 }
 
 func (c *verifyCmd) Run() error {
@@ -154,15 +158,26 @@ func (c *verifyCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	for _, l := range rep.Lines {
-		fmt.Println(l)
+	out := bufio.NewWriter(os.Stdout)
+	if c.JSON {
+		out.Write(append(canon.Pretty(rep.Value()), '\n'))
+	} else {
+		for _, l := range rep.Lines() {
+			fmt.Fprintln(out, l)
+		}
+		fmt.Fprintln(out)
+		if rep.OK() {
+			fmt.Fprintf(out, "nono PASS All %d snapshot(s) verified, %d objects checked.\n", rep.Snapshots, rep.Objects)
+		} else {
+			fmt.Fprintf(out, "nono FAIL %d check(s) failed.\n", rep.Failures())
+		}
 	}
-	fmt.Println()
+	if err := out.Flush(); err != nil {
+		return err
+	}
 	if !rep.OK() {
-		fmt.Println("nono FAIL Some checks failed.")
-		return cli.Exit(1, errors.New("session integrity verification failed"))
+		return cli.Verdict(errors.New("session integrity verification failed"))
 	}
-	fmt.Printf("nono PASS All %d snapshot(s) verified, %d objects checked.\n", rep.Snapshots, rep.Objects)
 	return nil
 }
 
