@@ -46,9 +46,10 @@ type Scanner struct {
 
 type frame struct {
 	object  bool
-	n       int       // members or elements announced so far
-	keyBase int       // this object's keys are keys[keyBase:]
-	filter  [2]uint64 // a 128-bit Bloom filter over those keys
+	n       int                 // members or elements announced so far
+	keyBase int                 // this object's keys are keys[keyBase:]
+	filter  [2]uint64           // a 128-bit Bloom filter over those keys
+	many    map[string]struct{} // the keys, once there are too many for the filter
 }
 
 // keyRef locates a decoded key in data or, when it held escapes, in arena.
@@ -411,9 +412,24 @@ func (s *Scanner) keyBytes(r keyRef) []byte {
 
 // addKey records a key of the innermost object, failing on a duplicate.
 // Most objects are small; a Bloom filter over length and end bytes spares
-// the comparisons in the large ones.
+// the comparisons in them. An object with more than manyKeys keys (a
+// snapshot manifest's files) would saturate the filter and make the check
+// quadratic, so from then on its keys go in a map.
 func (s *Scanner) addKey(ref keyRef, key []byte, at int) error {
 	f := &s.stack[len(s.stack)-1]
+	if f.many == nil && len(s.keys)-f.keyBase >= manyKeys {
+		f.many = make(map[string]struct{}, 4*manyKeys)
+		for _, r := range s.keys[f.keyBase:] {
+			f.many[string(s.keyBytes(r))] = struct{}{}
+		}
+	}
+	if f.many != nil {
+		if _, dup := f.many[string(key)]; dup {
+			return s.fail(at, fmt.Sprintf("duplicate key %s", AppendStringBytes(nil, key)))
+		}
+		f.many[string(key)] = struct{}{}
+		return nil
+	}
 	h := uint(len(key)) * 0x9e
 	if len(key) > 0 {
 		h += uint(key[0])*31 + uint(key[len(key)-1])*7 + uint(key[len(key)/2])
@@ -431,6 +447,9 @@ func (s *Scanner) addKey(ref keyRef, key []byte, at int) error {
 	s.keys = append(s.keys, ref)
 	return nil
 }
+
+// manyKeys is where an object's duplicate check moves to a map.
+const manyKeys = 64
 
 func (s *Scanner) stringError(err error) error {
 	if se, ok := err.(*SyntaxError); ok {

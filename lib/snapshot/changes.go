@@ -209,7 +209,7 @@ func (c *Change) Value() canon.Value {
 // ParseChanges parses a changes file strictly (upstream files, which lack
 // the permission and type fields, included).
 func ParseChanges(data []byte) ([]Change, error) {
-	r := &reader{data: data}
+	r := newReader(data)
 	var out []Change
 	err := r.array(func() error {
 		var c Change
@@ -274,7 +274,7 @@ func ParseChanges(data []byte) ([]Change, error) {
 					c.NewType = s
 				}
 			default:
-				err = r.skip(0)
+				err = r.skip()
 			}
 			return err
 		})

@@ -269,7 +269,7 @@ func nonNil(s []string) []string {
 // wrong types, missing upstream fields, malformed hashes and paths that
 // are not clean absolute paths are errors. Unknown keys are skipped.
 func ParseManifest(data []byte) (*Manifest, error) {
-	r := &reader{data: data}
+	r := newReader(data)
 	m := &Manifest{Files: make([]fstree.File, 0, len(data)/256)} // an entry takes about 300 bytes
 	var have struct{ number, timestamp, files, root bool }
 	err := r.object(func(key string) error {
@@ -333,7 +333,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 						l.Target, err = parseTarget(r, k)
 						return err
 					}
-					return r.skip(0)
+					return r.skip()
 				})
 				m.Links = append(m.Links, l)
 				return err
@@ -343,7 +343,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		case "exclusions":
 			m.Rules, err = parseRules(r)
 		default:
-			err = r.skip(0)
+			err = r.skip()
 		}
 		return err
 	})
@@ -472,7 +472,7 @@ func parseFile(r *reader) (fstree.File, error) {
 			f.Dev, err = r.uint(1<<64 - 1)
 			cache++
 		default:
-			err = r.skip(0)
+			err = r.skip()
 		}
 		return err
 	})
@@ -531,7 +531,7 @@ func parseRules(r *reader) (*fstree.Rules, error) {
 							f.Content, err = base64.StdEncoding.Strict().DecodeString(s)
 						}
 					default:
-						err = r.skip(0)
+						err = r.skip()
 					}
 					return err
 				})
@@ -542,7 +542,7 @@ func parseRules(r *reader) (*fstree.Rules, error) {
 				return err
 			})
 		default:
-			err = r.skip(0)
+			err = r.skip()
 		}
 		return err
 	})

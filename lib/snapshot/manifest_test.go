@@ -122,7 +122,7 @@ func TestParseManifestRejects(t *testing.T) {
 		"bad b64 path":    strings.Replace(base, `"b64:`, `"b64:!`, 1),
 		"missing perms":   strings.Replace(base, `"permissions": 33188,`, ``, 1),
 		"ignore kind":     strings.Replace(base, `"kind": "gitignore"`, `"kind": "other"`, 1),
-		"deep unknown":    strings.Replace(base, `"number": 1,`, `"x": `+strings.Repeat("[", 100)+strings.Repeat("]", 100)+`, "number": 1,`, 1),
+		"deep unknown":    strings.Replace(base, `"number": 1,`, `"x": `+strings.Repeat("[", 200)+strings.Repeat("]", 200)+`, "number": 1,`, 1),
 		"not an object":   `[]`,
 		"string number":   strings.Replace(base, `"number": 1`, `"number": "1"`, 1),
 		"parent negative": strings.Replace(base, `"parent": 0`, `"parent": -1`, 1),
