@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -256,3 +257,47 @@ func mustStore(t *testing.T, dir string) *Store {
 }
 
 func rootOf(m *Manifest) fstree.Hash { return fstree.Root(m.Files) }
+
+func TestRestoreLeavesLinksAnUpstreamManifestRecords(t *testing.T) {
+	e := newEnv(t)
+	e.write("a.txt", "a\n", 0o644)
+	must(t, os.Symlink("a.txt", filepath.Join(e.root, "l")))
+	_, err := Begin(e.opts())
+	must(t, err)
+	e.write("n.txt", "new\n", 0o644)
+	must(t, os.Symlink("a.txt", filepath.Join(e.root, "m")))
+	_, err = End(e.opts())
+	must(t, err)
+	must(t, Finish(FinishOptions{SessionDir: e.auditDir, StoreDir: e.store, NoPrompt: true}))
+
+	// The baseline as upstream writes it: regular files only, the link by
+	// path in "symlinks", no exclusions, directories or link targets.
+	ours, err := ReadManifest(e.store, 0)
+	must(t, err)
+	up := &Manifest{Timestamp: ours.Timestamp, Symlinks: []string{filepath.Join(e.root, "l")}}
+	for _, f := range ours.Files {
+		if f.Type == fstree.Regular {
+			up.Files = append(up.Files, f)
+		}
+	}
+	up.MerkleRoot = fstree.Root(up.Files)
+	must(t, WriteManifest(e.store, up))
+	data, err := os.ReadFile(ManifestPath(e.store, 0))
+	must(t, err)
+	must(t, recordDigest(e.auditDir, 0, data))
+	must(t, session.Update(e.auditDir, func(s *session.Session) error {
+		s.MerkleRoots[0] = fstree.Hex(up.MerkleRoot)
+		return nil
+	}))
+	must(t, CopySession(e.auditDir, e.store))
+
+	plan, _, err := Restore(RestoreOptions{Dir: e.store, Getenv: e.getenv})
+	must(t, err)
+	want := []string{filepath.Join(e.root, "m"), filepath.Join(e.root, "n.txt")}
+	if len(plan.Actions) != 0 || !reflect.DeepEqual(plan.Kept, want) {
+		t.Fatalf("actions %q, kept %q; want none and %q", plan.Lines(), plan.Kept, want)
+	}
+	if target, err := os.Readlink(filepath.Join(e.root, "l")); err != nil || target != "a.txt" {
+		t.Fatalf("recorded link: %q %v", target, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -27,7 +28,7 @@ const (
 // maxDocument bounds a manifest or changes file read into memory.
 const maxDocument = 1 << 30
 
-// Manifest is one snapshot (snapshots/NNN.json). The first five fields
+// Manifest is one snapshot (snapshots/NNN.json). The first six fields
 // are upstream's, in upstream's order; the rest are additions written
 // after them, which upstream readers ignore.
 type Manifest struct {
@@ -36,6 +37,14 @@ type Manifest struct {
 	Parent     *uint32 // nil for the baseline
 	Files      []fstree.File
 	MerkleRoot fstree.Hash
+
+	// Symlinks are the links of upstream's "symlinks" set known only by
+	// path: upstream records every symlink under the roots there, without
+	// its target, and keeps them out of Files and the root. Here a link to
+	// a file is a leaf (docs/ROLLBACK.md §1) and other links are in Links;
+	// the set is written as their union (with these), and on reading, the
+	// paths already in Files or Links are not repeated here.
+	Symlinks []string
 
 	// Additions. Has* tell whether the manifest recorded them at all
 	// (upstream manifests do not), which a restore must know: without a
@@ -127,6 +136,7 @@ func (m *Manifest) Encode() []byte {
 		files.buf = appendFile(files.buf, &m.Files[i])
 	}
 	w.close(files)
+	w.value("symlinks", pathsValue(m.symlinkPaths()))
 	w.value("merkle_root", canon.StringValue(fstree.Hex(m.MerkleRoot)))
 
 	roots := make([]canon.Value, len(m.Roots))
@@ -225,6 +235,42 @@ func fileValue(f *fstree.File) canon.Value {
 	return canon.ObjectValue(members...)
 }
 
+// symlinkPaths is the "symlinks" set to write: every link leaf, every
+// link that is not a leaf, and whatever an upstream manifest read listed,
+// in tree order.
+func (m *Manifest) symlinkPaths() []string {
+	out := slices.Clone(m.Symlinks)
+	for i := range m.Files {
+		if m.Files[i].Type == fstree.Symlink {
+			out = append(out, m.Files[i].Path)
+		}
+	}
+	for _, l := range m.Links {
+		out = append(out, l.Path)
+	}
+	slices.SortFunc(out, fstree.Compare)
+	return slices.Compact(out)
+}
+
+// pathOnlyLinks drops from Symlinks the links Files or Links describe.
+func (m *Manifest) pathOnlyLinks() []string {
+	known := map[string]bool{}
+	for i := range m.Files {
+		if m.Files[i].Type == fstree.Symlink {
+			known[m.Files[i].Path] = true
+		}
+	}
+	for _, l := range m.Links {
+		known[l.Path] = true
+	}
+	out := slices.DeleteFunc(m.Symlinks, func(p string) bool { return known[p] })
+	if len(out) == 0 {
+		return nil
+	}
+	slices.SortFunc(out, fstree.Compare)
+	return slices.Compact(out)
+}
+
 func pathsValue(ps []string) canon.Value {
 	out := make([]canon.Value, len(ps))
 	for i, p := range ps {
@@ -302,6 +348,8 @@ func ParseManifest(data []byte) (*Manifest, error) {
 				m.Files = append(m.Files, f)
 				return err
 			})
+		case "symlinks":
+			m.Symlinks, err = pathList(r)
 		case "merkle_root":
 			m.MerkleRoot, err = parseHash(r)
 			have.root = true
@@ -366,6 +414,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	m.Files = fstree.SortFiles(m.Files)
 	sortDirs(m.Dirs)
 	sortLinks(m.Links)
+	m.Symlinks = m.pathOnlyLinks()
 	return m, nil
 }
 

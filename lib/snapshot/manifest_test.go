@@ -318,3 +318,64 @@ func TestAppendFileMatchesPretty(t *testing.T) {
 		}
 	}
 }
+
+func TestSymlinksSetIsWrittenWhereUpstreamHasIt(t *testing.T) {
+	data := string(sampleManifest().Encode())
+	files, sym, root := strings.Index(data, `"files"`), strings.Index(data, `"symlinks"`), strings.Index(data, `"merkle_root"`)
+	if !(files >= 0 && files < sym && sym < root) {
+		t.Fatalf("symlinks not between files and merkle_root:\n%s", data)
+	}
+	want := `"symlinks": [
+    "/p/d",
+    "/p/in",
+    "/p/link"
+  ],`
+	if !strings.Contains(data, want) {
+		t.Fatalf("want %s in\n%s", want, data)
+	}
+	// Always written, as upstream's serde does, even when empty.
+	m := &Manifest{Timestamp: "1", MerkleRoot: fstree.EmptyRoot}
+	if !strings.Contains(string(m.Encode()), `"symlinks": [],`) {
+		t.Fatalf("no empty set:\n%s", m.Encode())
+	}
+}
+
+func TestUpstreamSymlinksSetIsRead(t *testing.T) {
+	// Upstream since it keeps every symlink out of the file root: the
+	// links by path, between files and merkle_root.
+	up := `{
+  "number": 0,
+  "timestamp": "1776855600",
+  "parent": null,
+  "files": {
+    "/p/a.txt": {
+      "hash": "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03",
+      "size": 6,
+      "mtime": 1776855600,
+      "permissions": 33188
+    }
+  },
+  "symlinks": [
+    "/p/z-link",
+    "/p/a-link"
+  ],
+  "merkle_root": "1069293f0fc65865d8b67d9f1187b7c233201fbacb170da786d36faa2b8012a5"
+}`
+	m, err := ParseManifest([]byte(up))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.Symlinks, []string{"/p/a-link", "/p/z-link"}) || fstree.Root(m.Files) != m.MerkleRoot {
+		t.Fatalf("parsed %+v", m)
+	}
+	again, err := ParseManifest(m.Encode())
+	if err != nil || !reflect.DeepEqual(again.Symlinks, m.Symlinks) {
+		t.Fatalf("re-encoded: %v %+v", err, again)
+	}
+	// Our own manifest read back keeps no duplicates of what Files and
+	// Links describe.
+	ours, err := ParseManifest(sampleManifest().Encode())
+	if err != nil || ours.Symlinks != nil {
+		t.Fatalf("%v %q", err, ours.Symlinks)
+	}
+}

@@ -330,8 +330,13 @@ func (p *Plan) plan(live *fstree.Tree, keepExtra bool) {
 			add(Action{Op: OpChmod, Path: want.Path, File: want})
 		}
 	}
+	// Left alone: files the snapshot could not read, and the links an
+	// upstream manifest records by path only (it keeps links in place).
 	skipped := map[string]bool{}
 	for _, s := range t.Skipped {
+		skipped[s] = true
+	}
+	for _, s := range t.Symlinks {
 		skipped[s] = true
 	}
 	for i := range live.Files {
@@ -344,6 +349,13 @@ func (p *Plan) plan(live *fstree.Tree, keepExtra bool) {
 			continue
 		}
 		add(Action{Op: OpDelete, Path: f.Path})
+	}
+	if !t.HasLinks && keepExtra {
+		for _, l := range live.Links {
+			if !skipped[l.Path] {
+				p.Kept = append(p.Kept, l.Path)
+			}
+		}
 	}
 	if t.HasLinks {
 		for _, l := range t.Links {
