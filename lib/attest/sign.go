@@ -70,7 +70,7 @@ func Statement(s *session.Session, policy canon.Value, keyID string) (*dsse.Stat
 	// catches a command that was stored unredacted.
 	command := p.ScrubArgv(redact.Upstream, s.Command)
 	if !slices.Equal(command, s.Command) {
-		return nil, fmt.Errorf("session %s: session.json command is not redacted under the session's policy; refusing to sign it", s.SessionID)
+		return nil, refuse("session %s: session.json command is not redacted under the session's policy; refusing to sign it", s.SessionID)
 	}
 	return dsse.NewStatement(dsse.Predicate{
 		SessionID:       s.SessionID,
@@ -130,6 +130,18 @@ func Sign(s *session.Session, policy canon.Value, key *ecdsa.PrivateKey) (*dsse.
 		PublicKey:      pubText,
 		BundleFilename: session.BundleFileName,
 	}, nil
+}
+
+// RefusalError is a session whose record contradicts itself or its log
+// (a command stored unredacted, totals that are not the log's): it is not
+// signed. It is a verdict on the session (exit status 1, lib/cli).
+type RefusalError struct{ Msg string }
+
+func (e *RefusalError) Error() string { return e.Msg }
+func (e *RefusalError) Verdict() bool { return true }
+
+func refuse(format string, args ...any) error {
+	return &RefusalError{Msg: fmt.Sprintf(format, args...)}
 }
 
 // ErrAlreadySigned refuses to sign a session twice without being told to.
@@ -226,13 +238,13 @@ func checkLog(path string, s *session.Session) error {
 	in := s.AuditIntegrity
 	switch {
 	case res.ChainHead == nil:
-		return fmt.Errorf("session %s: the event log %s is empty; refusing to sign", s.SessionID, path)
+		return refuse("session %s: the event log %s is empty; refusing to sign", s.SessionID, path)
 	case res.EventCount != in.EventCount:
-		return fmt.Errorf("session %s: audit_integrity.event_count is %d but the event log holds %d records; refusing to sign", s.SessionID, in.EventCount, res.EventCount)
+		return refuse("session %s: audit_integrity.event_count is %d but the event log holds %d records; refusing to sign", s.SessionID, in.EventCount, res.EventCount)
 	case !strings.EqualFold(merkle.Hex(*res.ChainHead), in.ChainHead):
-		return fmt.Errorf("session %s: audit_integrity.chain_head is not the event log's chain head; refusing to sign", s.SessionID)
+		return refuse("session %s: audit_integrity.chain_head is not the event log's chain head; refusing to sign", s.SessionID)
 	case !strings.EqualFold(merkle.Hex(*res.MerkleRoot), in.MerkleRoot):
-		return fmt.Errorf("session %s: audit_integrity.merkle_root is not the event log's Merkle root; refusing to sign", s.SessionID)
+		return refuse("session %s: audit_integrity.merkle_root is not the event log's Merkle root; refusing to sign", s.SessionID)
 	}
 	return nil
 }

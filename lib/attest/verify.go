@@ -75,7 +75,7 @@ func VerifySession(dir string, s *session.Session, publicKeyFile string) (*Resul
 		return r, nil
 	}
 	bundlePath := filepath.Join(dir, att.BundleFilename)
-	data, err := readBundle(bundlePath)
+	data, err := readBundle(bundlePath, unix.O_NOFOLLOW)
 	if err != nil {
 		r.fail("bundle", "I/O error: "+err.Error())
 		return r, nil
@@ -108,11 +108,14 @@ func checkBundleName(name string) error {
 	return nil
 }
 
-// readBundle reads the bundle inside a session directory: a regular file
-// (not a symlink, which could lead out of the directory, nor a FIFO, which
+// ReadBundleFile reads a bundle a user names: a regular file (a FIFO
 // would block) of at most dsse.MaxBundleSize bytes.
-func readBundle(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+func ReadBundleFile(path string) ([]byte, error) { return readBundle(path, 0) }
+
+// readBundle reads a bundle file, opened with flags added (O_NOFOLLOW for
+// the bundle inside a session directory: a symlink could lead out of it).
+func readBundle(path string, flags int) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|flags, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -112,6 +112,9 @@ type MismatchError struct{ Msg string }
 
 func (e *MismatchError) Error() string { return e.Msg }
 
+// Verdict reports true: the log is not the pinned one (exit status 1, lib/cli).
+func (e *MismatchError) Verdict() bool { return true }
+
 // Check compares a verified log's totals with the pins, in upstream's
 // order: a pinned log must carry event_json in every record, then the
 // count, the chain head and the Merkle root must be the pinned ones. (An

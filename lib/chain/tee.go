@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -72,7 +71,7 @@ func (t *Tee) Close() error {
 
 // ErrStreamMismatch means a log file and the stream that claims to be it
 // differ.
-var ErrStreamMismatch = errors.New("the log file differs from the records streamed")
+var ErrStreamMismatch error = &MismatchError{Msg: "the log file differs from the records streamed"}
 
 // VerifyTeed verifies the records streamed on r, which a Tee also wrote to
 // the log file at logPath, and checks that the file holds exactly the

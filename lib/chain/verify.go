@@ -57,6 +57,9 @@ type RecordError struct {
 
 func (e *RecordError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
+// Verdict reports true: the log is invalid (exit status 1, lib/cli).
+func (e *RecordError) Verdict() bool { return true }
+
 // TruncatedMsg is the message of a truncated final line: a crash in the
 // middle of writing a record, which is not the same as tampering.
 const TruncatedMsg = "truncated final record (crash mid-write?)"

@@ -1,8 +1,15 @@
-// Package cli holds the conventions every nono tool shares: exit 0 when
-// what was checked is valid, 1 for a verdict (invalid or tampered input,
-// see Verdict), 2 for unusable input and usage errors, each failure with
-// one "tool: message" line on stderr; a command may choose its own exit
-// status (nono-run returns the child's).
+// Package cli holds the conventions every nono tool shares. Exit status:
+// 0 when what was checked is valid, 1 for a verdict (the input is invalid
+// or was tampered with), 2 for unusable input and usage errors, each
+// failure with one "tool: message" line on stderr; a command may choose
+// its own exit status (nono-run returns the child's).
+//
+// ExitCode is the one place that maps errors to statuses. A verdict is an
+// error that is, or wraps, a *VerdictError (Verdict, Verdictf) or an
+// error type of its own with a method `Verdict() bool` reporting true
+// (chain.RecordError, ledger.DamagedError, ...), so packages need not
+// import this one to say so. Every other error is unusable input (2),
+// however it is wrapped: a command never has to sort errors itself.
 package cli
 
 import (
@@ -43,6 +50,9 @@ type VerdictError struct{ Err error }
 func (e *VerdictError) Error() string { return e.Err.Error() }
 func (e *VerdictError) Unwrap() error { return e.Err }
 
+// Verdict reports true: a *VerdictError is a verdict.
+func (e *VerdictError) Verdict() bool { return true }
+
 // Verdict marks err as a verdict (exit 1); nil stays nil.
 func Verdict(err error) error {
 	if err == nil {
@@ -51,10 +61,22 @@ func Verdict(err error) error {
 	return &VerdictError{Err: err}
 }
 
-// IsVerdict reports whether err is, or wraps, a verdict.
+// Verdictf is Verdict(fmt.Errorf(format, args...)).
+func Verdictf(format string, args ...any) error {
+	return &VerdictError{Err: fmt.Errorf(format, args...)}
+}
+
+// verdicter is implemented by the error types of packages that find
+// inputs invalid (a chain record that does not verify, a damaged ledger):
+// they declare themselves verdicts with a method `Verdict() bool`, so
+// that they need not import this package.
+type verdicter interface{ Verdict() bool }
+
+// IsVerdict reports whether err is, or wraps, a verdict: a *VerdictError
+// or an error whose Verdict method reports true.
 func IsVerdict(err error) bool {
-	var v *VerdictError
-	return errors.As(err, &v)
+	var v verdicter
+	return errors.As(err, &v) && v.Verdict()
 }
 
 // Unusable marks err as unusable input (exit 2): it could not be read or
@@ -73,17 +95,20 @@ func Usage(format string, args ...any) error {
 }
 
 // Main parses os.Args into grammar (a kong CLI struct), runs the selected
-// command and exits. Bindings in opts are available to Run methods.
+// command and exits. Run methods may take a *UI; bindings in opts are
+// available to them too.
 func Main(name, description string, grammar any, opts ...kong.Option) {
-	os.Exit(run(name, description, grammar, os.Args[1:], os.Stderr, opts...))
+	os.Exit(run(name, description, grammar, os.Args[1:], os.Stdout, os.Stderr, opts...))
 }
 
-func run(name, description string, grammar any, args []string, stderr io.Writer, opts ...kong.Option) int {
+func run(name, description string, grammar any, args []string, stdout, stderr io.Writer, opts ...kong.Option) int {
 	exitCode := -1
+	ui, out := newUI(name, stdout, stderr)
 	opts = append([]kong.Option{
 		kong.Name(name),
 		kong.Description(description),
-		kong.Writers(os.Stdout, stderr),
+		kong.Writers(stdout, stderr),
+		kong.Bind(ui),
 		kong.Exit(func(code int) { exitCode = code; panic(exitSignal{}) }),
 	}, opts...)
 	parser, err := kong.New(grammar, opts...)
@@ -103,28 +128,75 @@ func run(name, description string, grammar any, args []string, stderr io.Writer,
 	if code, exited := catchExit(func() { err = ctx.Run() }); exited {
 		return code(exitCode)
 	}
+	if err == nil && out.err != nil {
+		err = out.err // a result that could not be written
+	}
 	if err == nil {
 		return 0
 	}
 	return report(name, err, stderr)
 }
 
-// report prints err and maps it to an exit status: an ExitError's own
-// code, 1 for a verdict, and otherwise 1 (every tool is moving to 2 for
-// errors that are not verdicts; see Verdict).
+// report prints err and returns its exit status (ExitCode); an
+// *ExitError without an error prints nothing.
 func report(name string, err error, stderr io.Writer) int {
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		if ee.Err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", name, ee.Err)
+	code, silent := exitCode(err)
+	if !silent {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	}
+	return code
+}
+
+// ExitCode is the one mapping from a command's error to its exit status:
+// 0 for nil; the code of an *ExitError (Exit, Unusable, Usage); 1 for a
+// verdict (IsVerdict); FallbackCode for anything else. When an error
+// wraps several of these, the outermost decides.
+func ExitCode(err error) int {
+	code, _ := exitCode(err)
+	return code
+}
+
+// FallbackCode is the exit status of an error that is neither a verdict
+// nor an *ExitError: unusable input (unreadable, malformed, missing).
+const FallbackCode = 2
+
+func exitCode(err error) (code int, silent bool) {
+	if err == nil {
+		return 0, true
+	}
+	switch d := decisive(err).(type) {
+	case *ExitError:
+		return d.Code, d.Err == nil
+	case verdicter:
+		return 1, false
+	}
+	return FallbackCode, false
+}
+
+// decisive returns the outermost error in err's tree that is an
+// *ExitError or a verdict, or nil.
+func decisive(err error) error {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *ExitError:
+		return e
+	case verdicter:
+		if e.Verdict() {
+			return err
 		}
-		return ee.Code
 	}
-	fmt.Fprintf(stderr, "%s: %v\n", name, err)
-	if IsVerdict(err) {
-		return 1
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return decisive(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if d := decisive(e); d != nil {
+				return d
+			}
+		}
 	}
-	return 1
+	return nil
 }
 
 type exitSignal struct{}

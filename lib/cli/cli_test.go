@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,7 @@ func TestExitCodes(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"do"}, 0, ""},
-		{[]string{"do", "--fail=plain"}, 1, "tool: it broke"},
+		{[]string{"do", "--fail=plain"}, 2, "tool: it broke"},
 		{[]string{"do", "--fail=code"}, 42, ""},
 		{[]string{"do", "--fail=usage"}, 2, "conflicts"},
 		{[]string{"nope"}, 2, "Run 'tool --help'"},
@@ -41,7 +42,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, c := range cases {
 		var stderr strings.Builder
-		code := run("tool", "test", &grammar{}, c.args, &stderr)
+		code := run("tool", "test", &grammar{}, c.args, io.Discard, &stderr)
 		if code != c.code || !strings.Contains(stderr.String(), c.msg) {
 			t.Errorf("%v: code %d stderr %q; want %d containing %q", c.args, code, stderr.String(), c.code, c.msg)
 		}
@@ -58,6 +59,11 @@ func TestReportVerdictAndUnusable(t *testing.T) {
 		{Unusable(errors.New("line 1: not JSON")), 2},
 		{Usage("--a and --b cannot be used together"), 2},
 		{Exit(7, nil), 7},
+		{errors.New("read x: permission denied"), 2},
+		{fmt.Errorf("x: %w", &ownVerdict{}), 1},
+		{Unusable(Verdict(errors.New("outer decides"))), 2},
+		{Verdict(Unusable(errors.New("outer decides"))), 1},
+		{errors.Join(errors.New("a"), Verdict(errors.New("b"))), 1},
 	} {
 		var buf bytes.Buffer
 		if got := report("tool", tc.err, &buf); got != tc.want {
@@ -66,5 +72,35 @@ func TestReportVerdictAndUnusable(t *testing.T) {
 	}
 	if Verdict(nil) != nil || Unusable(nil) != nil {
 		t.Error("Verdict(nil) and Unusable(nil) must be nil")
+	}
+}
+
+// ownVerdict is a package's own verdict type, as chain.RecordError is.
+type ownVerdict struct{}
+
+func (*ownVerdict) Error() string { return "record 3 does not verify" }
+func (*ownVerdict) Verdict() bool { return true }
+
+type printCmd struct{}
+
+func (printCmd) Run(ui *UI) error {
+	ui.Warn("careful")
+	return ui.Printf("result\n")
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// A result that could not be written fails the command, even when the
+// command dropped the write error.
+func TestFailedResultWrite(t *testing.T) {
+	var stderr strings.Builder
+	g := &struct {
+		Print printCmd `cmd:""`
+	}{}
+	code := run("tool", "test", g, []string{"print"}, failingWriter{}, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "tool: warning: careful\n") || !strings.Contains(stderr.String(), "tool: writing the output: no space left on device") {
+		t.Errorf("code %d, stderr %q", code, stderr.String())
 	}
 }

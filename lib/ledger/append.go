@@ -28,6 +28,10 @@ func (e *DuplicateError) Error() string {
 	return fmt.Sprintf("session %s is already in the ledger %s (sequence %d) with a different digest: its session.json changed after it was recorded, and the ledger keeps the first record", e.SessionID, e.Path, e.Sequence)
 }
 
+// Verdict reports true: the session changed after it was recorded (exit
+// status 1, lib/cli).
+func (e *DuplicateError) Verdict() bool { return true }
+
 // Append adds a record committing to s to the ledger of auditRoot, waiting
 // at most wait for the ledger lock, and returns it.
 //

@@ -94,3 +94,6 @@ func (e *DamagedError) Error() string {
 }
 
 func (e *DamagedError) Is(target error) bool { return target == ErrDamaged }
+
+// Verdict reports true: the ledger is invalid (exit status 1, lib/cli).
+func (e *DamagedError) Verdict() bool { return true }

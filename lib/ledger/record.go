@@ -19,7 +19,14 @@ const (
 )
 
 // ErrInvalidID matches the error for a session id the ledger refuses.
-var ErrInvalidID = errors.New("invalid audit session id")
+var ErrInvalidID error = invalidIDError{}
+
+// invalidIDError is a verdict: the session record names an id no
+// session may have (exit status 1, lib/cli).
+type invalidIDError struct{}
+
+func (invalidIDError) Error() string { return "invalid audit session id" }
+func (invalidIDError) Verdict() bool { return true }
 
 // validateID applies the session id rule (1-64 bytes of [A-Za-z0-9_-]).
 func validateID(id string) error {

@@ -22,7 +22,7 @@ func (c *cleanupCmd) Run() error {
 	}
 	opts := audit.CleanupOptions{All: c.All, OlderThan: c.OlderThan, Keep: c.Keep, DryRun: c.DryRun}
 	if err := opts.Validate(); err != nil {
-		return usage(err)
+		return err
 	}
 	auditRoot, _, err := roots()
 	if err != nil {

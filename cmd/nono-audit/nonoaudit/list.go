@@ -26,7 +26,7 @@ func (c *listCmd) Run() error {
 	opts := audit.ListOptions{Today: c.Today, Since: c.Since, Until: c.Until, Command: c.Command, Path: c.Path, Recent: c.Recent}
 	filter, err := opts.Filter(now, cwd, home)
 	if err != nil {
-		return usage(err)
+		return err
 	}
 	auditRoot, rollbackRoot, err := roots()
 	if err != nil {

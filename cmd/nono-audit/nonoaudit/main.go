@@ -4,10 +4,8 @@
 package nonoaudit
 
 import (
-	"errors"
 	"os"
 
-	"github.com/nono-audit/nono/lib/audit"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/session"
 )
@@ -42,13 +40,4 @@ func roots() (auditRoot, rollbackRoot string, err error) {
 		return "", "", err
 	}
 	return auditRoot, rollbackRoot, nil
-}
-
-// usage turns a flag-value error into a usage error (exit 2).
-func usage(err error) error {
-	var ue *audit.UsageError
-	if errors.As(err, &ue) {
-		return cli.Usage("%v", ue)
-	}
-	return err
 }

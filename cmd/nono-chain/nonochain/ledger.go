@@ -31,35 +31,32 @@ type ledgerAppendCmd struct {
 	JSON bool          `name:"json" help:"Print the ledger record (one JSON line) on stdout."`
 }
 
-func (c *ledgerAppendCmd) Run() error {
+func (c *ledgerAppendCmd) Run(ui *cli.UI) error {
 	dir, err := filepath.Abs(c.Dir)
 	if err != nil {
-		return cli.Exit(2, err)
+		return err
 	}
 	s, err := session.Read(dir)
 	if err != nil {
-		return cli.Exit(2, err)
+		return err
 	}
 	// An invalid id is refused by the ledger itself, with its own message.
 	if name := filepath.Base(dir); session.ValidateID(s.SessionID) == nil && name != s.SessionID {
-		return cli.Exit(1, fmt.Errorf("%s: session_id %q does not match the directory name %q", filepath.Join(dir, session.FileName), s.SessionID, name))
+		return cli.Verdictf("%s: session_id %q does not match the directory name %q", filepath.Join(dir, session.FileName), s.SessionID, name)
 	}
 	// The ledger commits to session.json as it is now: make it durable first.
 	if err := session.Sync(dir); err != nil {
-		return cli.Exit(2, err)
+		return err
 	}
 	rec, err := ledger.Append(filepath.Dir(dir), s, c.Wait)
 	if errors.Is(err, ledger.ErrDamaged) {
 		// The session itself is recorded; only its ledger entry waits.
 		return cli.Exit(3, fmt.Errorf("%w\nsession %s is recorded in %s but not yet in the ledger; after the repair, add it with `nono audit ledger append %s`", err, s.SessionID, dir, dir))
 	}
-	if err != nil {
-		return ledgerExit(err)
+	if err != nil || !c.JSON {
+		return err
 	}
-	if c.JSON {
-		os.Stdout.Write(append(rec.Encode(), '\n'))
-	}
-	return nil
+	return ui.Line(rec.Encode())
 }
 
 type ledgerVerifyCmd struct {
@@ -68,7 +65,7 @@ type ledgerVerifyCmd struct {
 	AuditRoot string `name:"audit-root" placeholder:"DIR" help:"Audit root holding the ledger (default: $NONO_AUDIT_DIR, $XDG_STATE_HOME/nono/audit or ~/.nono/audit)."`
 }
 
-func (c *ledgerVerifyCmd) Run() error {
+func (c *ledgerVerifyCmd) Run(ui *cli.UI) error {
 	root, err := auditRoot(c.AuditRoot)
 	if err != nil {
 		return err
@@ -80,25 +77,28 @@ func (c *ledgerVerifyCmd) Run() error {
 			return cli.Usage("--session: %v", err)
 		}
 		if s, err = session.Read(dir); err != nil {
-			return cli.Exit(2, err)
+			return err
 		}
 	}
 	res, err := ledger.Verify(root, s)
 	if err != nil {
-		return ledgerExit(err)
+		return err
 	}
 	if c.JSON {
-		os.Stdout.Write(append(canon.Compact(res.Value()), '\n'))
+		err = ui.Line(canon.Compact(res.Value()))
 	} else {
-		fmt.Println(describeVerify(res, c.Session))
+		err = ui.Printf("%s\n", describeVerify(res, c.Session))
+	}
+	if err != nil {
+		return err
 	}
 	switch {
 	case !res.LedgerChainVerified:
-		return cli.Exit(1, fmt.Errorf("no ledger at %s", res.Path))
+		return cli.Verdictf("no ledger at %s", res.Path)
 	case s != nil && !res.SessionFound:
-		return cli.Exit(1, fmt.Errorf("session %s is not in the ledger", c.Session))
+		return cli.Verdictf("session %s is not in the ledger", c.Session)
 	case s != nil && !res.SessionDigestMatches:
-		return cli.Exit(1, fmt.Errorf("session %s: its session.json no longer matches the digest in the ledger (sequence %d)", c.Session, res.SessionSequence))
+		return cli.Verdictf("session %s: its session.json no longer matches the digest in the ledger (sequence %d)", c.Session, res.SessionSequence)
 	}
 	return nil
 }
@@ -131,21 +131,19 @@ type ledgerRepairCmd struct {
 	AuditRoot string        `name:"audit-root" placeholder:"DIR" help:"Audit root holding the ledger (default: $NONO_AUDIT_DIR, $XDG_STATE_HOME/nono/audit or ~/.nono/audit)."`
 }
 
-func (c *ledgerRepairCmd) Run() error {
+func (c *ledgerRepairCmd) Run(ui *cli.UI) error {
 	root, err := auditRoot(c.AuditRoot)
 	if err != nil {
 		return err
 	}
 	rep, err := ledger.RepairWith(root, ledger.RepairOptions{DryRun: c.DryRun, Wait: c.Wait})
 	if err != nil {
-		return ledgerExit(err)
+		return err
 	}
 	if c.JSON {
-		os.Stdout.Write(append(canon.Compact(rep.Value()), '\n'))
-		return nil
+		return ui.Line(canon.Compact(rep.Value()))
 	}
-	fmt.Print(describeRepair(rep, root))
-	return nil
+	return ui.Printf("%s", describeRepair(rep, root))
 }
 
 func describeRepair(rep *ledger.RepairReport, root string) string {
@@ -178,27 +176,7 @@ func describeRepair(rep *ledger.RepairReport, root string) string {
 
 func auditRoot(flag string) (string, error) {
 	if flag != "" {
-		abs, err := filepath.Abs(flag)
-		if err != nil {
-			return "", cli.Exit(2, err)
-		}
-		return abs, nil
+		return filepath.Abs(flag)
 	}
-	root, err := session.AuditRoot(os.Getenv)
-	if err != nil {
-		return "", cli.Exit(2, err)
-	}
-	return root, nil
-}
-
-// ledgerExit maps ledger errors to exit statuses: a damaged ledger, a
-// refused id and a changed session are invalid input (1); the rest, a lock
-// wait that ran out included, are I/O (2).
-func ledgerExit(err error) error {
-	var dup *ledger.DuplicateError
-	switch {
-	case errors.Is(err, ledger.ErrDamaged), errors.As(err, &dup), errors.Is(err, ledger.ErrInvalidID):
-		return cli.Exit(1, err)
-	}
-	return cli.Exit(2, err)
+	return session.AuditRoot(os.Getenv)
 }

@@ -19,19 +19,19 @@ type recordCmd struct {
 	MaxLine int    `name:"max-line" default:"16777216" placeholder:"BYTES" help:"Longest input event accepted, in bytes."`
 }
 
-func (c *recordCmd) Run() error {
+func (c *recordCmd) Run(ui *cli.UI) error {
 	if c.MaxLine <= 0 {
 		return cli.Usage("--max-line must be positive")
 	}
 	cli.RecorderStage()
-	var out io.Writer = os.Stdout
+	var out io.Writer = ui.Stdout
 	var tee *chain.Tee
 	if c.Log != "" {
 		// A gone reader downstream must not stop the log: EPIPE, not SIGPIPE.
 		signal.Ignore(syscall.SIGPIPE)
 		var err error
-		if tee, err = chain.OpenTee(c.Log, os.Stdout); err != nil {
-			return cli.Exit(2, err)
+		if tee, err = chain.OpenTee(c.Log, ui.Stdout); err != nil {
+			return err
 		}
 		out = tee
 	}
@@ -39,16 +39,12 @@ func (c *recordCmd) Run() error {
 	if c.Resume != "" {
 		f, err := os.Open(c.Resume)
 		if err != nil {
-			return cli.Exit(2, err)
+			return err
 		}
 		rec, err = chain.Resume(out, f)
 		f.Close()
 		if err != nil {
-			var re *chain.RecordError
-			if errors.As(err, &re) {
-				return fmt.Errorf("%s: refusing to resume: %w", c.Resume, err)
-			}
-			return cli.Exit(2, fmt.Errorf("%s: %w", c.Resume, err))
+			return fmt.Errorf("%s: refusing to resume: %w", c.Resume, err)
 		}
 	}
 	err := rec.AppendFrom(os.Stdin, chain.StreamOptions{MaxLine: c.MaxLine})
@@ -59,9 +55,8 @@ func (c *recordCmd) Run() error {
 	} else if serr := syncIfFile(os.Stdout); serr != nil && err == nil {
 		err = serr
 	}
-	var le *ndjson.Error
-	if errors.As(err, &le) {
-		return fmt.Errorf("stdin: %w", err)
+	if le := (*ndjson.Error)(nil); errors.As(err, &le) {
+		return fmt.Errorf("stdin: %w", err) // the input line is named
 	}
 	return err
 }

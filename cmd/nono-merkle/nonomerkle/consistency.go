@@ -3,6 +3,8 @@ package nonomerkle
 import (
 	"io"
 
+	"github.com/nono-audit/nono/lib/chain"
+	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/merkle/logproof"
 )
 
@@ -11,12 +13,12 @@ type consistencyCmd struct {
 	inputFlags
 }
 
-func (c *consistencyCmd) Run() error {
-	return c.run(func(r io.Reader, src logproof.Source) ([]byte, error) {
+func (c *consistencyCmd) Run(ui *cli.UI) error {
+	return c.run(ui, func(r io.Reader, src logproof.Source) ([]byte, *chain.Result, error) {
 		p, err := logproof.Consistency(r, src, c.OldSize)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return p.Encode(), nil
+		return p.Encode(), nil, nil
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/snapshot"
@@ -26,7 +27,7 @@ type fsCmd struct {
 	MaxBytes        int64    `name:"max-bytes" default:"0" help:"Fail when the files hold more bytes (0: no limit)."`
 }
 
-func (c *fsCmd) Run() error {
+func (c *fsCmd) Run(ui *cli.UI) error {
 	var roots []string
 	for _, p := range c.Paths {
 		abs, err := filepath.Abs(p)
@@ -63,13 +64,13 @@ func (c *fsCmd) Run() error {
 		Rules:  rules,
 		Budget: fstree.Budget{MaxEntries: c.MaxEntries, MaxBytes: c.MaxBytes},
 		Jobs:   c.Jobs,
-		Warn:   func(msg string) { fmt.Fprintf(os.Stderr, "nono-merkle: warning: %s\n", msg) },
+		Warn:   func(msg string) { ui.Warn(msg) },
 	})
 	if err != nil {
 		return err
 	}
 	root := fstree.Hex(tree.Root())
-	out := bufio.NewWriterSize(os.Stdout, 64<<10)
+	out := bufio.NewWriterSize(ui.Stdout, 64<<10)
 	if !c.Manifest {
 		fmt.Fprintln(out, root)
 		return out.Flush()

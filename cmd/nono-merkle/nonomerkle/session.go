@@ -1,17 +1,11 @@
 package nonomerkle
 
 import (
-	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/cli"
-	"github.com/nono-audit/nono/lib/merkle"
-	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/integrity"
 )
 
 type sessionCmd struct {
@@ -22,56 +16,19 @@ type sessionCmd struct {
 	Stdin            bool   `help:"Summarise the records streamed on stdin as they are written to DIR's log by nono-chain --log (the end of the nono run pipeline), then check the log holds exactly those bytes; the log is not read again."`
 }
 
-// Run sets the two fields of session.json this stage owns, from the log as
-// verified now. A log that does not verify changes nothing.
-func (c *sessionCmd) Run() error {
-	path := filepath.Join(c.Dir, session.EventsFileName)
-	opts := chain.Options{Lenient: c.Lenient, AllowPartialTail: c.AllowPartialTail}
-	var res *chain.Result
-	var err error
+func (c *sessionCmd) Run(ui *cli.UI) error {
+	opts := integrity.Options{
+		NoIntegrity: c.NoIntegrity,
+		Chain:       chain.Options{Lenient: c.Lenient, AllowPartialTail: c.AllowPartialTail},
+	}
 	if c.Stdin {
 		cli.RecorderStage()
-		res, err = chain.VerifyTeed(os.Stdin, path, opts)
-		if err == nil && session.IsRunning(c.Dir) {
-			err = fmt.Errorf("session %s is still running; its log is not complete", c.Dir)
-		}
-	} else {
-		if session.IsRunning(c.Dir) {
-			return fmt.Errorf("session %s is still running; its log is not complete", c.Dir)
-		}
-		f, ferr := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if ferr != nil {
-			return cli.Exit(2, ferr)
-		}
-		defer f.Close()
-		res, err = chain.Verify(f, opts)
+		opts.Stream = os.Stdin
 	}
-	var re *chain.RecordError
-	if errors.As(err, &re) || errors.Is(err, chain.ErrStreamMismatch) {
-		return cli.Exit(1, fmt.Errorf("%s: %w", path, err))
-	}
+	sum, err := integrity.Summarize(c.Dir, opts)
 	if err != nil {
-		return cli.Exit(2, fmt.Errorf("%s: %w", path, err))
+		return err
 	}
-	warnResult(res)
-	if res.EventCount == 0 && !c.NoIntegrity {
-		fmt.Fprintf(os.Stderr, "nono-merkle: warning: %s has no records; audit_integrity is null\n", path)
-	}
-	err = session.Update(c.Dir, func(s *session.Session) error {
-		s.AuditEventCount = res.EventCount
-		s.AuditIntegrity = nil
-		if !c.NoIntegrity && res.ChainHead != nil && res.MerkleRoot != nil {
-			s.AuditIntegrity = &session.Integrity{
-				HashAlgorithm: "sha256",
-				EventCount:    res.EventCount,
-				ChainHead:     merkle.Hex(*res.ChainHead),
-				MerkleRoot:    merkle.Hex(*res.MerkleRoot),
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return cli.Exit(2, err)
-	}
+	ui.Warn(sum.Warnings...)
 	return nil
 }

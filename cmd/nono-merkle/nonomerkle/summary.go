@@ -1,7 +1,6 @@
 package nonomerkle
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,78 +20,40 @@ type inputFlags struct {
 	AllowPartialTail bool   `name:"allow-partial-tail" help:"Ignore a truncated final record (a crash mid-write) instead of failing."`
 }
 
-func (in *inputFlags) source() logproof.Source {
-	return logproof.Source{Leaves: in.Leaves, Chain: chain.Options{Lenient: in.Lenient, AllowPartialTail: in.AllowPartialTail}}
-}
-
-// open returns the input and its name for messages.
-func (in *inputFlags) open() (io.ReadCloser, string, error) {
-	if in.File == "" || in.File == "-" {
-		return io.NopCloser(os.Stdin), "<stdin>", nil
+// run reads the input, calls do and prints what it returns: a bad record
+// or leaf line is a verdict (exit 1, the line named), a request the tree
+// cannot satisfy or unreadable input exits 2.
+func (in *inputFlags) run(ui *cli.UI, do func(r io.Reader, src logproof.Source) ([]byte, *chain.Result, error)) error {
+	r, name := io.Reader(os.Stdin), "<stdin>"
+	if in.File != "" && in.File != "-" {
+		f, err := os.OpenFile(in.File, os.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r, name = f, in.File
 	}
-	f, err := os.OpenFile(in.File, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	src := logproof.Source{Leaves: in.Leaves, Chain: chain.Options{Lenient: in.Lenient, AllowPartialTail: in.AllowPartialTail}}
+	out, res, err := do(r, src)
 	if err != nil {
-		return nil, in.File, cli.Exit(2, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	return f, in.File, nil
-}
-
-// run opens the input, calls do and maps its error to an exit status:
-// bad content 1, a request the input cannot satisfy 2, I/O 2.
-func (in *inputFlags) run(do func(r io.Reader, src logproof.Source) ([]byte, error)) error {
-	r, name, err := in.open()
-	if err != nil {
-		return err
+	for _, w := range res.Warnings() {
+		ui.Warnf("%s: %s", name, w)
 	}
-	defer r.Close()
-	out, err := do(r, in.source())
-	if err != nil {
-		return exitError(name, err)
-	}
-	_, err = os.Stdout.Write(append(out, '\n'))
-	if err != nil {
-		return cli.Exit(2, err)
-	}
-	return nil
-}
-
-func exitError(name string, err error) error {
-	var re *chain.RecordError
-	var le *logproof.LineError
-	var rng *logproof.RangeError
-	switch {
-	case errors.As(err, &re), errors.As(err, &le):
-		return cli.Exit(1, fmt.Errorf("%s: %w", name, err))
-	case errors.As(err, &rng):
-		return cli.Exit(2, err)
-	}
-	return cli.Exit(2, fmt.Errorf("%s: %w", name, err))
+	return ui.Line(out)
 }
 
 type summaryCmd struct {
 	inputFlags
 }
 
-func (c *summaryCmd) Run() error {
-	return c.run(func(r io.Reader, src logproof.Source) ([]byte, error) {
+func (c *summaryCmd) Run(ui *cli.UI) error {
+	return c.run(ui, func(r io.Reader, src logproof.Source) ([]byte, *chain.Result, error) {
 		s, err := logproof.Summarize(r, src)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		warnResult(s.Result)
-		return s.Encode(), nil
+		return s.Encode(), s.Result, nil
 	})
-}
-
-// warnResult tells about records accepted only by a relaxed option.
-func warnResult(res *chain.Result) {
-	if res == nil {
-		return
-	}
-	if res.TruncatedTail {
-		fmt.Fprintf(os.Stderr, "nono-merkle: warning: ignored the truncated final record on line %d\n", res.TruncatedLine)
-	}
-	if res.LenientCount > 0 {
-		fmt.Fprintf(os.Stderr, "nono-merkle: warning: %d records accepted only in lenient mode (first on line %d)\n", res.LenientCount, res.LenientLines[0])
-	}
 }

@@ -17,7 +17,7 @@ type CLI struct {
 	Argv   bool   `help:"Read one JSON array of strings a line (an argv) and write it scrubbed, instead of audit events."`
 }
 
-func (c *CLI) Run() error {
+func (c *CLI) Run(ui *cli.UI) error {
 	var rules redact.Rules
 	if c.Rules != "" {
 		r, err := redact.ParseRules(c.Rules)
@@ -38,9 +38,7 @@ func (c *CLI) Run() error {
 	if err != nil {
 		return err
 	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintf(os.Stderr, "nono-redact: warning: %s\n", w)
-	}
+	ui.Warn(cfg.Warnings...)
 	policy, err := cfg.Policy()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -54,7 +52,7 @@ func (c *CLI) Run() error {
 	if c.Argv {
 		line = events.ArgvLine
 	}
-	if err := redact.Stream(os.Stdin, os.Stdout, line); err != nil {
+	if err := redact.Stream(os.Stdin, ui.Stdout, line); err != nil {
 		return fmt.Errorf("stdin: %w", err)
 	}
 	return nil

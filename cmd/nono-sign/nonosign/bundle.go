@@ -8,6 +8,7 @@ import (
 	"github.com/nono-audit/nono/lib/atomicfile"
 	"github.com/nono-audit/nono/lib/attest"
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/session"
 )
 
@@ -17,7 +18,7 @@ type bundleCmd struct {
 	SessionOut string `name:"session-out" help:"Also write the session record with its audit_attestation set to FILE." placeholder:"FILE"`
 }
 
-func (c *bundleCmd) Run() error {
+func (c *bundleCmd) Run(ui *cli.UI) error {
 	key, err := loadKey(c.Key)
 	if err != nil {
 		return err
@@ -50,6 +51,6 @@ func (c *bundleCmd) Run() error {
 			return err
 		}
 	}
-	_, err = os.Stdout.Write(b.Encode())
+	_, err = ui.Stdout.Write(b.Encode())
 	return err
 }

@@ -15,7 +15,7 @@ type keygenCmd struct {
 	PEM    bool   `name:"pem" help:"Also print the public key as PEM on stdout (for cosign and other tools)."`
 }
 
-func (c *keygenCmd) Run() error {
+func (c *keygenCmd) Run(ui *cli.UI) error {
 	ref, err := dsse.ParseKeyRef(c.Keyref)
 	if err != nil {
 		return cli.Usage("--keyref: %v", err)
@@ -53,7 +53,7 @@ func (c *keygenCmd) Run() error {
 		"Public key (PEM):\n"+
 		"%s\n", c.Keyref, dsse.KeyID(&key.PublicKey), ref.Path, pubText, pem)
 	if c.PEM {
-		_, err := os.Stdout.Write(pem)
+		_, err := ui.Stdout.Write(pem)
 		return err
 	}
 	return nil
@@ -64,7 +64,7 @@ type exportKeyCmd struct {
 	PEM    bool   `name:"pem" help:"Print PEM (CRLF, as upstream) instead of base64 DER."`
 }
 
-func (c *exportKeyCmd) Run() error {
+func (c *exportKeyCmd) Run(ui *cli.UI) error {
 	pub, err := dsse.LoadPublicKey(c.Keyref, os.Getenv)
 	if err != nil {
 		return err
@@ -74,13 +74,12 @@ func (c *exportKeyCmd) Run() error {
 		if err != nil {
 			return err
 		}
-		_, err = os.Stdout.Write(pem)
+		_, err = ui.Stdout.Write(pem)
 		return err
 	}
 	text, err := dsse.EncodePublicKey(pub)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Println(text)
-	return err
+	return ui.Printf("%s\n", text)
 }

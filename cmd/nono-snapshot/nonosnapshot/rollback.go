@@ -41,7 +41,7 @@ type listCmd struct {
 	JSON   bool   `name:"json" help:"Print a JSON array on stdout."`
 }
 
-func (c *listCmd) Run() error {
+func (c *listCmd) Run(ui *cli.UI) error {
 	cat, err := c.catalog()
 	if err != nil {
 		return err
@@ -51,7 +51,7 @@ func (c *listCmd) Run() error {
 		warn(w.Error())
 	}
 	entries = snapshot.Filter(entries, snapshot.ListOptions{Recent: c.Recent, Path: c.Path, All: c.All})
-	out := bufio.NewWriter(os.Stdout)
+	out := bufio.NewWriter(ui.Stdout) // Main reports a failed write
 	defer out.Flush()
 	if c.JSON {
 		vals := make([]canon.Value, len(entries))
@@ -72,12 +72,12 @@ type showCmd struct {
 	JSON bool   `name:"json" help:"Print JSON on stdout."`
 }
 
-func (c *showCmd) Run() error {
+func (c *showCmd) Run(ui *cli.UI) error {
 	e, err := c.find(c.ID)
 	if err != nil {
 		return err
 	}
-	out := bufio.NewWriter(os.Stdout)
+	out := bufio.NewWriter(ui.Stdout) // Main reports a failed write
 	defer out.Flush()
 	if c.JSON {
 		out.Write(append(canon.Pretty(snapshot.ShowValue(e)), '\n'))
@@ -94,7 +94,7 @@ type restoreCmd struct {
 	Force    bool   `help:"Overwrite files changed after the session ended; restore a session that never ended or is running."`
 }
 
-func (c *restoreCmd) Run() error {
+func (c *restoreCmd) Run(ui *cli.UI) error {
 	e, err := c.find(c.ID)
 	if err != nil {
 		return err
@@ -108,7 +108,7 @@ func (c *restoreCmd) Run() error {
 	if plan == nil {
 		return err
 	}
-	out := bufio.NewWriter(os.Stdout)
+	out := bufio.NewWriter(ui.Stdout) // Main reports a failed write
 	defer out.Flush()
 	for _, p := range plan.Kept {
 		warn(fmt.Sprintf("kept %s: the snapshot records no exclusions, so files it lacks are not deleted", p))
@@ -206,9 +206,6 @@ func (c *cleanupCmd) Run() error {
 		warn(w.Error())
 	}
 	remove, running, err := snapshot.SelectCleanup(entries, opts)
-	if errors.Is(err, snapshot.ErrNoSelector) {
-		return cli.Usage("%v", err)
-	}
 	if err != nil {
 		return cli.Usage("%v", err)
 	}

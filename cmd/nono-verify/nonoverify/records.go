@@ -1,9 +1,6 @@
 package nonoverify
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"os"
 	"strconv"
 
@@ -11,6 +8,7 @@ import (
 	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/merkle"
+	"github.com/nono-audit/nono/lib/offline"
 )
 
 type recordsCmd struct {
@@ -34,80 +32,56 @@ type recordsCmd struct {
 	bundleFlags `embed:""`
 }
 
-func (c *recordsCmd) Run() error {
-	pins, err := c.pins()
-	if err != nil {
-		return err
-	}
+func (c *recordsCmd) Run(ui *cli.UI) error {
 	if c.MaxLine <= 0 {
 		return cli.Usage("--max-line must be positive")
 	}
-	offline := c.File == "" && (c.Proof != "" || c.Consistency != "" || c.Bundle != "")
-	if offline {
-		return c.checkPinned(pins)
+	req := &offline.Request{Chain: chain.Options{Lenient: c.Lenient, AllowPartialTail: c.AllowPartialTail, MaxLine: c.MaxLine}}
+	var err error
+	if req.Pins, err = c.pins(); err != nil {
+		return err
+	}
+	if req.Inclusion, err = c.inclusion(); err != nil {
+		return err
+	}
+	if req.Consistency, err = c.consistency(); err != nil {
+		return err
+	}
+	if req.Bundle, err = c.bundleFlags.bundle(c.Root, c.Head); err != nil {
+		return err
+	}
+	if c.File == "" && (req.Inclusion != nil || req.Consistency != nil || req.Bundle != nil) {
+		// Off-device: what the log committed to, without its records.
+		if p := req.Pins; (req.Inclusion != nil || req.Consistency != nil) && (p.Count == nil || p.Root == nil) && (p.Count == nil || *p.Count != 0) {
+			return cli.Usage("proofs need the Merkle root and event count: give --root and --count (or --summary), or the records")
+		}
+	} else {
+		req.Records, req.Name = os.Stdin, "<stdin>"
+		if c.File != "" && c.File != "-" {
+			f, err := os.Open(c.File)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			req.Records, req.Name = f, c.File
+		}
 	}
 
-	in, name, err := c.open()
+	rep, err := offline.Verify(req)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	// A truncated final line is a crash mid-write. Without pins the
-	// complete records before it are all there is to verify; with pins
-	// they describe the whole log, so the tail is an error unless the
-	// user asks for the prefix to be checked against them.
-	opts := chain.Options{
-		Lenient:          c.Lenient,
-		AllowPartialTail: c.AllowPartialTail || !pins.Any(),
-		MaxLine:          c.MaxLine,
-	}
-	res, verr := chain.Verify(in, opts)
-	var re *chain.RecordError
-	if verr != nil && !errors.As(verr, &re) {
-		return cli.Exit(2, fmt.Errorf("%s: %w", name, verr))
-	}
-	if verr == nil {
-		verr = pins.Check(res)
-	}
-	if verr == nil {
-		if perr := c.checkProofs(computed(res, pins)); perr != nil {
-			var me *chain.MismatchError
-			if !errors.As(perr, &me) {
-				return perr
-			}
-			verr = perr
+	ui.Warn(rep.Warnings()...)
+	if v, ok := rep.Value(); ok && c.JSON {
+		if err := ui.Line(canon.Pretty(v)); err != nil {
+			return err
 		}
-	}
-	c.warn(name, res)
-
-	if c.Bundle != "" {
-		if verr != nil {
-			return cli.Exit(1, fmt.Errorf("%s: %w", name, verr))
-		}
-		return c.verifyBundle(computed(res, pins))
-	}
-	if c.JSON {
-		if err := writeLine(canon.Pretty(chain.Report(res, pins, verr))); err != nil {
+	} else if rep.Err == nil && !c.JSON {
+		if err := ui.Printf("%s\n", rep.Text()); err != nil {
 			return err
 		}
 	}
-	if verr != nil {
-		return cli.Exit(1, fmt.Errorf("%s: %w", name, verr))
-	}
-	if !c.JSON {
-		head, root := "-", "-"
-		if res.ChainHead != nil {
-			head, root = merkle.Hex(*res.ChainHead), merkle.Hex(*res.MerkleRoot)
-		}
-		msg := fmt.Sprintf("verified %d records: chain head %s, Merkle root %s", res.EventCount, head, root)
-		if pins.Any() {
-			msg += " (pinned totals match)"
-		}
-		if err := writeLine([]byte(msg)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return rep.Err
 }
 
 // pins gathers the pinned totals from --summary, --count, --head, --root.
@@ -116,7 +90,7 @@ func (c *recordsCmd) pins() (chain.Pins, error) {
 	if c.Summary != "" {
 		data, err := os.ReadFile(c.Summary)
 		if err != nil {
-			return p, cli.Exit(2, err)
+			return p, err
 		}
 		if p, err = chain.ParseSummary(data); err != nil {
 			return p, cli.Usage("--summary %s: %v", c.Summary, err)
@@ -124,9 +98,9 @@ func (c *recordsCmd) pins() (chain.Pins, error) {
 	}
 	var flags chain.Pins
 	if c.Count != "" {
-		n, err := strconv.ParseUint(c.Count, 10, 64)
+		n, err := parseCount("--count", c.Count)
 		if err != nil {
-			return p, cli.Usage("--count: want a non-negative integer, got %q", c.Count)
+			return p, err
 		}
 		flags.Count = &n
 	}
@@ -137,9 +111,9 @@ func (c *recordsCmd) pins() (chain.Pins, error) {
 		if f.val == "" {
 			continue
 		}
-		h, err := merkle.ParseHash(f.val)
+		h, err := parseHash(f.flag, f.val)
 		if err != nil {
-			return p, cli.Usage("%s: %v", f.flag, err)
+			return p, err
 		}
 		*f.dst = &h
 	}
@@ -153,148 +127,59 @@ func (c *recordsCmd) pins() (chain.Pins, error) {
 	return p, nil
 }
 
-// computed returns the totals proofs and bundles are checked against:
-// the log's own when records were verified (they equal any pins by now).
-func computed(res *chain.Result, pins chain.Pins) chain.Pins {
-	if res == nil {
-		return pins
+func (c *recordsCmd) inclusion() (*offline.Inclusion, error) {
+	if c.Proof == "" {
+		return nil, nil
 	}
-	n := res.EventCount
-	return chain.Pins{Count: &n, Head: res.ChainHead, Root: res.MerkleRoot}
-}
-
-// checkPinned checks proofs and a bundle against the pinned totals alone,
-// without records: off-device verification of what a log committed to.
-func (c *recordsCmd) checkPinned(pins chain.Pins) error {
-	if err := c.checkProofs(pins); err != nil {
-		var me *chain.MismatchError
-		if errors.As(err, &me) {
-			return cli.Exit(1, err)
-		}
-		return err
-	}
-	if c.Bundle != "" {
-		return c.verifyBundle(pins)
-	}
-	if c.JSON {
-		m := []canon.Member{}
-		if c.Proof != "" {
-			m = append(m, canon.Member{Key: "inclusion_proof_verified", Value: canon.BoolValue(true)})
-		}
-		if c.Consistency != "" {
-			m = append(m, canon.Member{Key: "consistency_proof_verified", Value: canon.BoolValue(true)})
-		}
-		return writeLine(canon.Pretty(canon.ObjectValue(m...)))
-	}
-	msg := "verified"
-	if c.Proof != "" {
-		msg += " inclusion proof"
-	}
-	if c.Consistency != "" {
-		if c.Proof != "" {
-			msg += " and"
-		}
-		msg += " consistency proof"
-	}
-	return writeLine([]byte(msg + fmt.Sprintf(" against %d events, Merkle root %s", *pins.Count, merkle.Hex(*pins.Root))))
-}
-
-// verifyBundle checks --bundle against the totals t (hex, "" when unknown).
-func (c *recordsCmd) verifyBundle(t chain.Pins) error {
-	hex := func(h *merkle.Hash) string {
-		if h == nil {
-			return ""
-		}
-		return merkle.Hex(*h)
-	}
-	return c.bundleFlags.verify(hex(t.Root), hex(t.Head), t.Count, c.JSON, os.Stdout)
-}
-
-// checkProofs checks --proof and --consistency against t. A proof that
-// does not hold is a *chain.MismatchError; unreadable input is a usage or
-// I/O error.
-func (c *recordsCmd) checkProofs(t chain.Pins) error {
-	if c.Proof == "" && c.Consistency == "" {
-		return nil
-	}
-	if t.Count == nil || t.Root == nil {
-		if t.Count != nil && *t.Count == 0 {
-			return &chain.MismatchError{Msg: "an empty log includes nothing and extends nothing"}
-		}
-		return cli.Usage("proofs need the Merkle root and event count: give --root and --count (or --summary), or the records")
-	}
-	if c.Proof != "" {
-		data, err := os.ReadFile(c.Proof)
-		if err != nil {
-			return cli.Exit(2, err)
-		}
-		p, err := merkle.ParseInclusionProof(data)
-		if err != nil {
-			return cli.Usage("--proof %s: %v", c.Proof, err)
-		}
-		if err := merkle.VerifyInclusion(p, *t.Count, *t.Root); err != nil {
-			return &chain.MismatchError{Msg: fmt.Sprintf("inclusion proof %s: %v", c.Proof, err)}
-		}
-	}
-	if c.Consistency != "" {
-		if c.OldCount == "" || c.OldRoot == "" {
-			return cli.Usage("--consistency needs --old-count and --old-root: the earlier head the log must extend")
-		}
-		oldCount, err := strconv.ParseUint(c.OldCount, 10, 64)
-		if err != nil {
-			return cli.Usage("--old-count: want a non-negative integer, got %q", c.OldCount)
-		}
-		oldRoot, err := merkle.ParseHash(c.OldRoot)
-		if err != nil {
-			return cli.Usage("--old-root: %v", err)
-		}
-		data, err := os.ReadFile(c.Consistency)
-		if err != nil {
-			return cli.Exit(2, err)
-		}
-		p, err := merkle.ParseConsistencyProof(data)
-		if err != nil {
-			return cli.Usage("--consistency %s: %v", c.Consistency, err)
-		}
-		if err := merkle.VerifyConsistency(p, oldCount, oldRoot, *t.Count, *t.Root); err != nil {
-			return &chain.MismatchError{Msg: fmt.Sprintf("consistency proof %s: %v", c.Consistency, err)}
-		}
-	}
-	return nil
-}
-
-// warn notes on stderr what verified only thanks to a relaxed rule.
-func (c *recordsCmd) warn(name string, res *chain.Result) {
-	if res == nil {
-		return
-	}
-	if res.TruncatedTail {
-		fmt.Fprintf(os.Stderr, "nono-verify: warning: %s: line %d: %s; verified the %d complete records before it\n",
-			name, res.TruncatedLine, chain.TruncatedMsg, res.EventCount)
-	}
-	if res.LenientCount > 0 {
-		fmt.Fprintf(os.Stderr, "nono-verify: warning: %s: %d records accepted only in lenient mode (first on line %d)\n",
-			name, res.LenientCount, res.LenientLines[0])
-	}
-	if res.MissingEventJSON {
-		fmt.Fprintf(os.Stderr, "nono-verify: warning: %s: some records lack event_json; their leaves hash the re-encoded event\n", name)
-	}
-}
-
-func (c *recordsCmd) open() (io.ReadCloser, string, error) {
-	if c.File == "" || c.File == "-" {
-		return io.NopCloser(os.Stdin), "<stdin>", nil
-	}
-	f, err := os.Open(c.File)
+	data, err := os.ReadFile(c.Proof)
 	if err != nil {
-		return nil, c.File, cli.Exit(2, err)
+		return nil, err
 	}
-	return f, c.File, nil
+	p, err := merkle.ParseInclusionProof(data)
+	if err != nil {
+		return nil, cli.Usage("--proof %s: %v", c.Proof, err)
+	}
+	return &offline.Inclusion{Name: c.Proof, Proof: p}, nil
 }
 
-func writeLine(b []byte) error {
-	if _, err := os.Stdout.Write(append(b, '\n')); err != nil {
-		return cli.Exit(2, err)
+func (c *recordsCmd) consistency() (*offline.Consistency, error) {
+	if c.Consistency == "" {
+		return nil, nil
 	}
-	return nil
+	if c.OldCount == "" || c.OldRoot == "" {
+		return nil, cli.Usage("--consistency needs --old-count and --old-root: the earlier head the log must extend")
+	}
+	oldCount, err := parseCount("--old-count", c.OldCount)
+	if err != nil {
+		return nil, err
+	}
+	oldRoot, err := parseHash("--old-root", c.OldRoot)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(c.Consistency)
+	if err != nil {
+		return nil, err
+	}
+	p, err := merkle.ParseConsistencyProof(data)
+	if err != nil {
+		return nil, cli.Usage("--consistency %s: %v", c.Consistency, err)
+	}
+	return &offline.Consistency{Name: c.Consistency, Proof: p, OldCount: oldCount, OldRoot: oldRoot}, nil
+}
+
+func parseCount(flag, s string) (uint64, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, cli.Usage("%s: want a non-negative integer, got %q", flag, s)
+	}
+	return n, nil
+}
+
+func parseHash(flag, s string) (merkle.Hash, error) {
+	h, err := merkle.ParseHash(s)
+	if err != nil {
+		return h, cli.Usage("%s: %v", flag, err)
+	}
+	return h, nil
 }

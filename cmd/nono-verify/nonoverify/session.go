@@ -1,7 +1,6 @@
 package nonoverify
 
 import (
-	"errors"
 	"os"
 
 	"github.com/nono-audit/nono/lib/audit"
@@ -19,7 +18,7 @@ type sessionCmd struct {
 	JSON          bool   `name:"json" help:"Print the session, ledger and attestation results as JSON on stdout."`
 }
 
-func (c *sessionCmd) Run() error {
+func (c *sessionCmd) Run(ui *cli.UI) error {
 	auditRoot, err := session.AuditRoot(os.Getenv)
 	if err != nil {
 		return err
@@ -29,9 +28,6 @@ func (c *sessionCmd) Run() error {
 		return err
 	}
 	entry, err := audit.Locate(c.Session, auditRoot, rollbackRoot)
-	if ue := (*audit.UsageError)(nil); errors.As(err, &ue) {
-		return cli.Usage("%v", ue)
-	}
 	if err != nil {
 		return err
 	}
@@ -40,14 +36,15 @@ func (c *sessionCmd) Run() error {
 		return err
 	}
 	if c.JSON {
-		if _, err := os.Stdout.Write(append(canon.Pretty(v.Value()), '\n')); err != nil {
-			return err
-		}
-	} else if err := v.WriteText(os.Stderr, c.PublicKeyFile != ""); err != nil {
+		err = ui.Line(canon.Pretty(v.Value()))
+	} else {
+		err = v.WriteText(os.Stderr, c.PublicKeyFile != "")
+	}
+	if err != nil {
 		return err
 	}
 	if !v.OK() {
-		return errors.New("audit integrity verification failed for session " + entry.ID)
+		return cli.Verdictf("audit integrity verification failed for session %s", entry.ID)
 	}
 	return nil
 }

@@ -36,6 +36,9 @@ type LineError struct {
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
+// Verdict reports true: the leaf list is invalid (exit status 1, lib/cli).
+func (e *LineError) Verdict() bool { return true }
+
 // RangeError is a request that does not fit the tree: a leaf index or an
 // old size beyond the number of leaves.
 type RangeError struct{ Msg string }

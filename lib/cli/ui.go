@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+)
+
+// UI is a command's connection to its user: results on Stdout,
+// diagnostics on Stderr, every diagnostic prefixed with the tool's name.
+// Main passes one to each Run method that takes a *UI, and fails the
+// command (exit 2) when a write to Stdout failed, so that a full disk or
+// a closed pipe never passes for a complete result.
+type UI struct {
+	Name   string    // the tool, as messages name it
+	Stdout io.Writer // results
+	Stderr io.Writer // diagnostics
+}
+
+// newUI returns a UI whose Stdout remembers its first write error.
+func newUI(name string, stdout, stderr io.Writer) (*UI, *stickyWriter) {
+	out := &stickyWriter{w: stdout}
+	return &UI{Name: name, Stdout: out, Stderr: stderr}, out
+}
+
+// Warn prints each message as "name: warning: message".
+func (u *UI) Warn(msgs ...string) {
+	for _, m := range msgs {
+		fmt.Fprintf(u.Stderr, "%s: warning: %s\n", u.Name, m)
+	}
+}
+
+// Warnf prints one warning.
+func (u *UI) Warnf(format string, args ...any) { u.Warn(fmt.Sprintf(format, args...)) }
+
+// Printf writes a result to Stdout.
+func (u *UI) Printf(format string, args ...any) error {
+	_, err := fmt.Fprintf(u.Stdout, format, args...)
+	return err
+}
+
+// Line writes b and a newline to Stdout.
+func (u *UI) Line(b []byte) error {
+	_, err := u.Stdout.Write(append(b[:len(b):len(b)], '\n'))
+	return err
+}
+
+// stickyWriter keeps the first error of the writer it wraps and refuses
+// every write after it.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	if err != nil {
+		s.err = fmt.Errorf("writing the output: %w", err)
+	}
+	return n, s.err
+}
