@@ -103,7 +103,7 @@ func Main(name, description string, grammar any, opts ...kong.Option) {
 
 func run(name, description string, grammar any, args []string, stdout, stderr io.Writer, opts ...kong.Option) int {
 	exitCode := -1
-	ui, out := newUI(name, stdout, stderr)
+	ui, out := newUI(name, stdout, stderr, os.Getenv)
 	opts = append([]kong.Option{
 		kong.Name(name),
 		kong.Description(description),

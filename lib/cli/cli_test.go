@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/nono-audit/nono/lib/progress"
 )
 
 type okCmd struct{ Fail string }
@@ -102,5 +104,24 @@ func TestFailedResultWrite(t *testing.T) {
 	code := run("tool", "test", g, []string{"print"}, failingWriter{}, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), "tool: warning: careful\n") || !strings.Contains(stderr.String(), "tool: writing the output: no space left on device") {
 		t.Errorf("code %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestProgressOnlyOnATerminal(t *testing.T) {
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	ui, _ := newUI("tool", io.Discard, io.Discard, env(""))
+	if ui.Progress(progress.Options{}) != nil {
+		t.Error("progress drawn on a writer that is not a terminal")
+	}
+	ui.StderrTTY = true
+	p := ui.Progress(progress.Options{})
+	if p == nil {
+		t.Error("no progress on a terminal")
+	}
+	p.Done()
+	ui, _ = newUI("tool", io.Discard, io.Discard, env("1"))
+	ui.StderrTTY = true
+	if ui.Progress(progress.Options{}) != nil || !ui.Silent {
+		t.Errorf("%s=1: progress drawn", SilentEnv)
 	}
 }

@@ -3,6 +3,9 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/nono-audit/nono/lib/progress"
 )
 
 // UI is a command's connection to its user: results on Stdout,
@@ -14,16 +17,42 @@ type UI struct {
 	Name   string    // the tool, as messages name it
 	Stdout io.Writer // results
 	Stderr io.Writer // diagnostics
+	// Silent drops warnings and progress (nono run --silent sets
+	// NONO_SILENT=1 for every stage); errors are still reported.
+	Silent bool
+	// StderrTTY says Stderr is a terminal, where progress is drawn.
+	StderrTTY bool
 }
+
+// SilentEnv is the environment variable that silences every tool's
+// warnings and progress when set to 1.
+const SilentEnv = "NONO_SILENT"
 
 // newUI returns a UI whose Stdout remembers its first write error.
-func newUI(name string, stdout, stderr io.Writer) (*UI, *stickyWriter) {
+func newUI(name string, stdout, stderr io.Writer, getenv func(string) string) (*UI, *stickyWriter) {
 	out := &stickyWriter{w: stdout}
-	return &UI{Name: name, Stdout: out, Stderr: stderr}, out
+	ui := &UI{Name: name, Stdout: out, Stderr: stderr, Silent: getenv(SilentEnv) == "1"}
+	if f, ok := stderr.(*os.File); ok {
+		ui.StderrTTY = IsTerminal(f)
+	}
+	return ui, out
 }
 
-// Warn prints each message as "name: warning: message".
+// Progress starts a progress line on Stderr for long work, or returns
+// nil (which does nothing) when Stderr is not a terminal or the UI is
+// silent.
+func (u *UI) Progress(opts progress.Options) *progress.Progress {
+	if u.Silent || !u.StderrTTY {
+		return nil
+	}
+	return progress.Start(u.Stderr, opts)
+}
+
+// Warn prints each message as "name: warning: message", unless silent.
 func (u *UI) Warn(msgs ...string) {
+	if u.Silent {
+		return
+	}
 	for _, m := range msgs {
 		fmt.Fprintf(u.Stderr, "%s: warning: %s\n", u.Name, m)
 	}
