@@ -13,7 +13,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -73,10 +72,11 @@ func Verdictf(format string, args ...any) error {
 type verdicter interface{ Verdict() bool }
 
 // IsVerdict reports whether err is, or wraps, a verdict: a *VerdictError
-// or an error whose Verdict method reports true.
+// or an error whose Verdict method reports true, unless an *ExitError or
+// an error whose Verdict reports false wraps it.
 func IsVerdict(err error) bool {
-	var v verdicter
-	return errors.As(err, &v) && v.Verdict()
+	v, ok := decisive(err).(verdicter)
+	return ok && v.Verdict()
 }
 
 // Unusable marks err as unusable input (exit 2): it could not be read or
@@ -168,23 +168,23 @@ func exitCode(err error) (code int, silent bool) {
 	case *ExitError:
 		return d.Code, d.Err == nil
 	case verdicter:
-		return 1, false
+		if d.Verdict() {
+			return 1, false
+		}
 	}
 	return FallbackCode, false
 }
 
 // decisive returns the outermost error in err's tree that is an
-// *ExitError or a verdict, or nil.
+// *ExitError or has a Verdict method, or nil. (An error whose Verdict
+// reports false decides too: what it wraps is not a verdict on the
+// input, say a record error on input that is not a log at all.)
 func decisive(err error) error {
 	switch e := err.(type) {
 	case nil:
 		return nil
-	case *ExitError:
+	case *ExitError, verdicter:
 		return e
-	case verdicter:
-		if e.Verdict() {
-			return err
-		}
 	}
 	switch u := err.(type) {
 	case interface{ Unwrap() error }:

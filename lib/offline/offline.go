@@ -93,16 +93,20 @@ func (e *BundleError) Verdict() bool { return true }
 // Verify checks everything req asks for, first failure winning: the
 // records, the totals against the pins, the proofs, the bundle. Whatever
 // does not verify is in the report's Err; the error returned is for
-// input that could not be read at all.
+// input that could not be read at all, or is not a log (*NotLogError).
 func Verify(req *Request) (*Report, error) {
 	r := &Report{req: req, Totals: req.Pins}
 	if req.Records != nil {
 		opts := req.Chain
 		opts.AllowPartialTail = opts.AllowPartialTail || !req.Pins.Any()
-		res, err := chain.Verify(req.Records, opts)
+		in := NewInput(req.Records)
+		res, err := chain.Verify(in, opts)
 		var re *chain.RecordError
 		if err != nil && !errors.As(err, &re) {
 			return nil, fmt.Errorf("%s: %w", req.Name, err)
+		}
+		if nl := (*NotLogError)(nil); errors.As(in.Classify(req.Name, err), &nl) {
+			return nil, nl
 		}
 		r.Result = res
 		if err == nil {

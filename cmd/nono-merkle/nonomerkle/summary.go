@@ -1,6 +1,7 @@
 package nonomerkle
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/merkle/logproof"
+	"github.com/nono-audit/nono/lib/offline"
 )
 
 // inputFlags choose and read the stream every record command takes.
@@ -34,7 +36,14 @@ func (in *inputFlags) run(ui *cli.UI, do func(r io.Reader, src logproof.Source) 
 		r, name = f, in.File
 	}
 	src := logproof.Source{Leaves: in.Leaves, Chain: chain.Options{Lenient: in.Lenient, AllowPartialTail: in.AllowPartialTail}}
-	out, res, err := do(r, src)
+	input := offline.NewInput(r)
+	out, res, err := do(input, src)
+	if le := (*logproof.LineError)(nil); errors.As(err, &le) && le.Line == 1 {
+		return &offline.NotLogError{Name: name, Kind: "a list of leaf hashes", Err: err}
+	}
+	if nl := (*offline.NotLogError)(nil); errors.As(input.Classify(name, err), &nl) {
+		return nl
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
