@@ -48,6 +48,16 @@ func (u *UI) Progress(opts progress.Options) *progress.Progress {
 	return progress.Start(u.Stderr, opts)
 }
 
+// Messages is where a package prints its own notes and warnings: Stderr,
+// or nowhere when the UI is silent. Errors are returned, never printed
+// there.
+func (u *UI) Messages() io.Writer {
+	if u.Silent {
+		return io.Discard
+	}
+	return u.Stderr
+}
+
 // Warn prints each message as "name: warning: message", unless silent.
 func (u *UI) Warn(msgs ...string) {
 	if u.Silent {

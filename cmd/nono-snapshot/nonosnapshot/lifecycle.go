@@ -42,7 +42,7 @@ type beginCmd struct {
 	Silent          bool     `help:"Print nothing but errors and warnings."`
 }
 
-func (c *beginCmd) Run() error {
+func (c *beginCmd) Run(ui *cli.UI) error {
 	store, err := c.storeDir()
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (c *beginCmd) Run() error {
 		Budget:     c.budget(),
 		Jobs:       c.Jobs,
 		NoSync:     c.NoSync,
-		Stderr:     os.Stderr,
+		Stderr:     ui.Messages(),
 		Silent:     c.Silent,
 	})
 	return err
@@ -67,7 +67,7 @@ type endCmd struct {
 	Silent bool `help:"Print nothing but errors and warnings."`
 }
 
-func (c *endCmd) Run() error {
+func (c *endCmd) Run(ui *cli.UI) error {
 	store, err := c.storeDir()
 	if err != nil {
 		return err
@@ -78,7 +78,7 @@ func (c *endCmd) Run() error {
 		Budget:     c.budget(),
 		Jobs:       c.Jobs,
 		NoSync:     c.NoSync,
-		Stderr:     os.Stderr,
+		Stderr:     ui.Messages(),
 		Silent:     c.Silent,
 	})
 	return err
@@ -90,7 +90,7 @@ type finishCmd struct {
 	Silent   bool `help:"Print nothing (no summary, no prompt)."`
 }
 
-func (c *finishCmd) Run() error {
+func (c *finishCmd) Run(ui *cli.UI) error {
 	store, err := c.storeDir()
 	if err != nil {
 		return err
@@ -102,6 +102,6 @@ func (c *finishCmd) Run() error {
 		Silent:      c.Silent,
 		Interactive: cli.IsTerminal(os.Stdin),
 		Stdin:       os.Stdin,
-		Stderr:      os.Stderr,
+		Stderr:      ui.Messages(),
 	})
 }
