@@ -11,6 +11,7 @@ import (
 	"github.com/nono-audit/nono/lib/attest"
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/chain"
+	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/ledger"
 	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/session"
@@ -333,7 +334,7 @@ func (v *Verification) WriteText(w io.Writer, pinned bool) error {
 	}
 	p("  Scheme:   alpha\n")
 	if sum := v.Entry.Session.AuditIntegrity; sum != nil {
-		p("  Stored:   events=%d, chain=%s, root=%s\n", sum.EventCount, Sanitize(sum.ChainHead), Sanitize(sum.MerkleRoot))
+		p("  Stored:   events=%d, chain=%s, root=%s\n", sum.EventCount, human.Sanitize(sum.ChainHead), human.Sanitize(sum.MerkleRoot))
 	}
 	ledgerState := "verified"
 	if v.ledgerIssue != "" {
@@ -354,7 +355,7 @@ func (v *Verification) WriteText(w io.Writer, pinned bool) error {
 		}
 		key := "-"
 		if a.KeyID != nil {
-			key = Sanitize(*a.KeyID)
+			key = human.Sanitize(*a.KeyID)
 		}
 		p("  Signed:   %s (key=%s)\n", state, key)
 		if pinned {
@@ -369,10 +370,10 @@ func (v *Verification) WriteText(w io.Writer, pinned bool) error {
 		}
 	}
 	if a := v.Attestation; a.VerificationError != "" {
-		p("  Attest:   %s\n", Sanitize(a.VerificationError))
+		p("  Attest:   %s\n", human.Sanitize(a.VerificationError))
 	}
 	for _, msg := range v.Problems {
-		p("  Problem:  %s\n", Sanitize(msg))
+		p("  Problem:  %s\n", human.Sanitize(msg))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -383,18 +384,4 @@ func hexOrDash(h *merkle.Hash) string {
 		return "-"
 	}
 	return merkle.Hex(*h)
-}
-
-// Locate finds the session a command-line argument names: the path of a
-// session directory when it contains a "/", else a session ID, validated
-// (a *UsageError when invalid) before any path is built from it, looked
-// up in auditRoot, then rollbackRoot.
-func Locate(arg, auditRoot, rollbackRoot string) (*session.Entry, error) {
-	if strings.Contains(arg, "/") {
-		return session.Load(arg)
-	}
-	if err := session.ValidateID(arg); err != nil {
-		return nil, &UsageError{Err: err}
-	}
-	return session.Find(auditRoot, rollbackRoot, arg)
 }

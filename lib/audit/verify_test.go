@@ -2,7 +2,6 @@ package audit
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/nono-audit/nono/lib/ledger"
 	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/session/sessiontest"
 )
 
 const goldenID = "20260421-200000-11111"
@@ -47,7 +47,7 @@ func goldenRoot(t *testing.T) string {
 
 func verify(t *testing.T, root, id, pub string) *Verification {
 	t.Helper()
-	e, err := session.Find(root, "", id)
+	e, err := (&session.Store{AuditRoot: root}).Find(session.AuditSide, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func recordEvents(t *testing.T, root, id string, integrity bool, key string, eve
 	dir := filepath.Join(root, id)
 	os.MkdirAll(dir, 0o700)
 	logPath := filepath.Join(dir, session.EventsFileName)
-	writeLog(t, logPath, events...)
+	sessiontest.WriteLog(t, logPath, events...)
 	f, _ := os.Open(logPath)
 	res, err := chain.Verify(f, chain.Options{})
 	f.Close()
@@ -318,7 +318,7 @@ func TestVerifyIntegrityAndSignature(t *testing.T) {
 		t.Errorf("unsigned session with pinned key: %q", v.Problems)
 	}
 	// An unreadable pinned key file is a hard error, not a report.
-	e, _ := session.Find(root, "", "signed")
+	e, _ := (&session.Store{AuditRoot: root}).Find(session.AuditSide, "signed")
 	if _, err := VerifySession(e, VerifyOptions{AuditRoot: root, PublicKeyFile: filepath.Join(root, "nope.pub")}); err == nil {
 		t.Error("missing key file accepted")
 	}
@@ -376,10 +376,10 @@ func TestVerifyRunningSession(t *testing.T) {
 }
 
 func TestVerifyDamagedSession(t *testing.T) {
-	st := newStore(t)
-	st.damage("bad")
-	e, _ := session.Find(st.root, "", "bad")
-	if _, err := VerifySession(e, VerifyOptions{AuditRoot: st.root}); err == nil || !strings.Contains(err.Error(), "session bad") {
+	st := sessiontest.New(t)
+	st.Damage("bad")
+	e, _ := (&session.Store{AuditRoot: st.Dir}).Find(session.AuditSide, "bad")
+	if _, err := VerifySession(e, VerifyOptions{AuditRoot: st.Dir}); err == nil || !strings.Contains(err.Error(), "session bad") {
 		t.Fatalf("VerifySession of a damaged session: %v", err)
 	}
 }
@@ -456,26 +456,4 @@ func FuzzLastLine(f *testing.F) {
 			t.Fatalf("lastLine(%q) = %q, %v; want %q", s, got, err, want)
 		}
 	})
-}
-
-func TestLocate(t *testing.T) {
-	root := goldenRoot(t)
-	if e, err := Locate(goldenID, root, ""); err != nil || e.Dir != filepath.Join(root, goldenID) {
-		t.Fatalf("by ID: %+v, %v", e, err)
-	}
-	if e, err := Locate(filepath.Join(root, goldenID)+"/", "", ""); err != nil || e.ID != goldenID {
-		t.Fatalf("by path: %+v, %v", e, err)
-	}
-	for _, arg := range []string{"", "..", "a b", "x\x00"} {
-		var ue *UsageError
-		if _, err := Locate(arg, root, ""); !errors.As(err, &ue) {
-			t.Errorf("Locate(%q) = %v, want a usage error", arg, err)
-		}
-	}
-	if _, err := Locate("../nope", root, ""); err == nil {
-		t.Error("missing directory accepted")
-	}
-	if _, err := Locate("nope", root, ""); !errors.Is(err, session.ErrNotFound) {
-		t.Errorf("unknown ID: %v", err)
-	}
 }

@@ -3,6 +3,7 @@ package fstree
 import (
 	"encoding/base64"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -162,4 +163,18 @@ func CleanAbs(p string) error {
 		start = i + 1
 	}
 	return nil
+}
+
+// Canonical resolves symbolic links in p, or in its longest existing
+// prefix when p does not exist (yet).
+func Canonical(p string) string {
+	p = filepath.Clean(p)
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	parent := filepath.Dir(p)
+	if parent == p {
+		return p
+	}
+	return filepath.Join(Canonical(parent), filepath.Base(p))
 }

@@ -1,5 +1,6 @@
-// Package human renders sizes and times the way the listings of
-// `nono audit` and `nono rollback` show them (upstream's forms).
+// Package human renders what people read: sizes and times the way the
+// listings of `nono audit` and `nono rollback` show them (upstream's
+// forms), and recorded strings made safe to print on a terminal.
 package human
 
 import (

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -30,19 +31,74 @@ const (
 	Damaged Status = "damaged"
 )
 
-// ErrNotFound means no session of that ID exists in either root.
+// ErrNotFound means no session of that ID exists in the store.
 var ErrNotFound = errors.New("session not found")
 
 // maxRecordSize bounds how much of a session.json is read: far above any
 // real record (network events included), far below what would hurt.
 const maxRecordSize = 64 << 20
 
+// Side is which copy of its sessions a command works on. A session run
+// with --rollback has two directories: the audit directory (its log, the
+// record the ledger covers) and the rollback directory (its snapshots and
+// a copy of session.json).
+type Side int
+
+const (
+	// AuditSide is every session of the audit root, read from its audit
+	// directory, and every session that survives only in a rollback
+	// directory (its audit directory was removed), read from there.
+	AuditSide Side = iota
+	// RollbackSide is every session of the rollback directories, read
+	// from the rollback directory's own copy of session.json.
+	RollbackSide
+)
+
+// Store is where sessions are kept: the audit root and the directories
+// holding rollback sessions.
+type Store struct {
+	AuditRoot string
+	// RollbackRoots are the rollback root, then the --rollback-dest
+	// directories registered in its dests file, then any given
+	// explicitly. A session found in two is taken from the first.
+	RollbackRoots []string
+}
+
+// Open finds the store from the environment (see AuditRoot and
+// RollbackRoot); rollbackDirs are further rollback directories to search
+// (unregistered --rollback-dest values).
+func Open(getenv Env, rollbackDirs ...string) (*Store, error) {
+	audit, err := AuditRoot(getenv)
+	if err != nil {
+		return nil, err
+	}
+	root, err := RollbackRoot(getenv)
+	if err != nil {
+		return nil, err
+	}
+	st := &Store{AuditRoot: audit, RollbackRoots: []string{root}}
+	dests, err := ReadDests(root)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(root, DestsFileName), err)
+	}
+	for _, d := range append(dests, rollbackDirs...) {
+		if !filepath.IsAbs(d) {
+			return nil, fmt.Errorf("rollback directory %q is not an absolute path", d)
+		}
+		if d = filepath.Clean(d); !slices.Contains(st.RollbackRoots, d) {
+			st.RollbackRoots = append(st.RollbackRoots, d)
+		}
+	}
+	return st, nil
+}
+
 // Entry is one session found on disk.
 type Entry struct {
 	ID          string   // the directory name, a valid session ID
+	Side        Side     // the copy Dir is
 	Dir         string   // the directory whose session.json was read
-	AuditDir    string   // <audit root>/<ID>; "" when only in the rollback root
-	RollbackDir string   // <rollback root>/<ID> when that directory exists
+	AuditDir    string   // <audit root>/<ID>; "" when there is none
+	RollbackDir string   // the rollback directory holding the session; "" when none
 	Session     *Session // nil when Damaged
 	Err         error    // why the entry is Damaged
 	Status      Status
@@ -55,88 +111,159 @@ type Entry struct {
 // when the entry is damaged or its time cannot be parsed.
 func (e *Entry) Started() (time.Time, bool) { return e.started, e.startedOK }
 
-// List finds every session under auditRoot and, for sessions recorded only
-// there, under rollbackRoot (either may be "" or missing). A directory of
-// the audit root whose name is a valid session ID but whose session.json
-// is missing or unreadable is listed as Damaged rather than hidden; in the
-// rollback root only directories holding a session.json count, since the
-// rollback store keeps other directories of its own. Entries come in no
-// particular order; see SortNewestFirst.
-func List(auditRoot, rollbackRoot string) ([]*Entry, error) {
+// List finds every session of side, newest first (SortNewestFirst). On
+// the audit side a directory of the audit root whose name is a valid
+// session ID but whose session.json is missing or unreadable is listed as
+// Damaged rather than hidden. In a rollback directory only directories
+// holding a session.json count, since the rollback store keeps other
+// directories of its own; one whose record cannot be read is Damaged.
+func (st *Store) List(side Side) ([]*Entry, error) {
 	var out []*Entry
 	seen := map[string]bool{}
-	names, err := readDirNames(auditRoot)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range names {
-		if ValidateID(name) != nil {
-			continue
-		}
-		dir := filepath.Join(auditRoot, name)
-		fi, err := os.Lstat(dir)
+	if side == AuditSide {
+		names, err := readDirNames(st.AuditRoot)
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // removed while we looked
+			return nil, err
+		}
+		for _, name := range names {
+			if ValidateID(name) != nil {
+				continue
 			}
-			out = append(out, damaged(name, dir, err))
-			seen[name] = true
-			continue
-		}
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			out = append(out, damaged(name, dir, fmt.Errorf("%s is a symbolic link, not a session directory", dir)))
-		case fi.IsDir():
-			out = append(out, load(name, dir, rollbackDir(rollbackRoot, name)))
-		default:
-			continue
-		}
-		seen[name] = true
-	}
-	names, err = readDirNames(rollbackRoot)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range names {
-		if seen[name] || ValidateID(name) != nil {
-			continue
-		}
-		if e := loadRollbackOnly(rollbackRoot, name); e != nil {
-			out = append(out, e)
+			if e := st.auditEntry(name); e != nil {
+				out = append(out, e)
+				seen[name] = true
+			}
 		}
 	}
+	for _, root := range st.RollbackRoots {
+		names, err := readDirNames(root)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range names {
+			if seen[name] || ValidateID(name) != nil {
+				continue
+			}
+			if e := st.rollbackEntry(side, root, name); e != nil {
+				out = append(out, e)
+				seen[name] = true
+			}
+		}
+	}
+	SortNewestFirst(out)
 	return out, nil
 }
 
-// Find locates session id (validated first) in auditRoot, else in
-// rollbackRoot. The error wraps ErrNotFound when neither holds it.
-func Find(auditRoot, rollbackRoot, id string) (*Entry, error) {
+// Find looks session id (validated first) up on side: in the audit root,
+// else in the rollback directories. The error wraps ErrNotFound when none
+// holds it. A session whose record cannot be read is returned Damaged.
+func (st *Store) Find(side Side, id string) (*Entry, error) {
 	if err := ValidateID(id); err != nil {
 		return nil, err
 	}
-	if auditRoot != "" {
-		dir := filepath.Join(auditRoot, id)
-		fi, err := os.Lstat(dir)
-		switch {
-		case err == nil && fi.Mode()&fs.ModeSymlink != 0:
-			return damaged(id, dir, fmt.Errorf("%s is a symbolic link, not a session directory", dir)), nil
-		case err == nil && fi.IsDir():
-			return load(id, dir, rollbackDir(rollbackRoot, id)), nil
-		case err != nil && !errors.Is(err, fs.ErrNotExist):
+	if side == AuditSide && st.AuditRoot != "" {
+		dir := filepath.Join(st.AuditRoot, id)
+		if _, err := os.Lstat(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("session %s: %w", id, err)
 		}
+		if e := st.auditEntry(id); e != nil {
+			return e, nil
+		}
 	}
-	if e := loadRollbackOnly(rollbackRoot, id); e != nil {
-		return e, nil
+	for _, root := range st.RollbackRoots {
+		if e := st.rollbackEntry(side, root, id); e != nil {
+			return e, nil
+		}
 	}
-	where := auditRoot
-	if rollbackRoot != "" {
-		where += " or " + rollbackRoot
-	}
-	return nil, fmt.Errorf("%w: %s (looked in %s)", ErrNotFound, id, where)
+	return nil, fmt.Errorf("%w: %s (looked in %s)", ErrNotFound, id, st.where(side))
 }
 
-// Load reads the session in dir, which need not be under either root (a
+// where names the directories Find searched, for its error.
+func (st *Store) where(side Side) string {
+	var dirs []string
+	if side == AuditSide && st.AuditRoot != "" {
+		dirs = append(dirs, st.AuditRoot)
+	}
+	dirs = append(dirs, st.RollbackRoots...)
+	s := ""
+	for i, d := range dirs {
+		switch {
+		case i == 0:
+		case i == len(dirs)-1:
+			s += " or "
+		default:
+			s += ", "
+		}
+		s += d
+	}
+	return s
+}
+
+// auditEntry is the session in the audit root's directory name, nil when
+// there is no such directory (or it is something else, a plain file).
+func (st *Store) auditEntry(name string) *Entry {
+	if st.AuditRoot == "" {
+		return nil
+	}
+	dir := filepath.Join(st.AuditRoot, name)
+	fi, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // removed while we looked
+	case err != nil:
+		return damaged(name, dir, err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return damaged(name, dir, fmt.Errorf("%s is a symbolic link, not a session directory", dir))
+	case !fi.IsDir():
+		return nil
+	}
+	e := &Entry{ID: name, Side: AuditSide, Dir: dir, AuditDir: dir, RollbackDir: st.rollbackDir(name)}
+	e.load()
+	return e
+}
+
+// rollbackEntry is the session in root/name when that directory holds a
+// session.json, else nil. On the audit side it is a session whose audit
+// directory is gone.
+func (st *Store) rollbackEntry(side Side, root, name string) *Entry {
+	dir := filepath.Join(root, name)
+	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+		return nil
+	}
+	if _, err := os.Lstat(filepath.Join(dir, FileName)); err != nil {
+		return nil
+	}
+	e := &Entry{ID: name, Side: side, Dir: dir, RollbackDir: dir}
+	if side == RollbackSide {
+		e.AuditDir = realDir(st.AuditRoot, name)
+	}
+	e.load()
+	return e
+}
+
+// rollbackDir is the first rollback directory holding session id.
+func (st *Store) rollbackDir(id string) string {
+	for _, root := range st.RollbackRoots {
+		if dir := realDir(root, id); dir != "" {
+			return dir
+		}
+	}
+	return ""
+}
+
+// realDir is root/name when that is a directory (not a symbolic link).
+func realDir(root, name string) string {
+	if root == "" {
+		return ""
+	}
+	dir := filepath.Join(root, name)
+	if fi, err := os.Lstat(dir); err == nil && fi.IsDir() {
+		return dir
+	}
+	return ""
+}
+
+// Load reads the session in dir, which need not be in the store (a
 // copied session, say). Its name must still be a valid session ID.
 func Load(dir string) (*Entry, error) {
 	dir = filepath.Clean(dir)
@@ -151,7 +278,9 @@ func Load(dir string) (*Entry, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", dir)
 	}
-	return load(id, dir, ""), nil
+	e := &Entry{ID: id, Dir: dir, AuditDir: dir}
+	e.load()
+	return e, nil
 }
 
 // SortNewestFirst orders entries by parsed start time, newest first, so
@@ -170,45 +299,18 @@ func SortNewestFirst(entries []*Entry) {
 	})
 }
 
-func rollbackDir(rollbackRoot, id string) string {
-	if rollbackRoot == "" {
-		return ""
-	}
-	dir := filepath.Join(rollbackRoot, id)
-	if fi, err := os.Lstat(dir); err == nil && fi.IsDir() {
-		return dir
-	}
-	return ""
-}
-
-// loadRollbackOnly returns the session in rollbackRoot/id when that
-// directory holds a session.json, else nil.
-func loadRollbackOnly(rollbackRoot, id string) *Entry {
-	dir := rollbackDir(rollbackRoot, id)
-	if dir == "" {
-		return nil
-	}
-	if _, err := os.Lstat(filepath.Join(dir, FileName)); err != nil {
-		return nil
-	}
-	e := load(id, dir, dir)
-	e.AuditDir = ""
-	return e
-}
-
-// load reads dir/session.json and works out the status.
-func load(id, dir, rollback string) *Entry {
-	e := &Entry{ID: id, Dir: dir, AuditDir: dir, RollbackDir: rollback}
-	s, err := readRecord(dir)
+// load reads e.Dir's session.json and works out the status.
+func (e *Entry) load() {
+	s, err := readRecord(e.Dir)
 	if err != nil {
 		e.Status, e.Err = Damaged, err
-		return e
+		return
 	}
 	e.Session = s
 	e.started, err = event.ParseTime(s.Started)
 	e.startedOK = err == nil
 	switch {
-	case IsRunning(dir):
+	case e.running():
 		// Checked first: a recorder still finalising an ended session
 		// holds the lock until its last write.
 		e.Status = Running
@@ -217,11 +319,16 @@ func load(id, dir, rollback string) *Entry {
 	default:
 		e.Status = Incomplete
 	}
-	return e
+}
+
+// running reports whether a live recorder holds either of the session's
+// directories.
+func (e *Entry) running() bool {
+	return e.AuditDir != "" && IsRunning(e.AuditDir) || e.RollbackDir != "" && IsRunning(e.RollbackDir)
 }
 
 func damaged(id, dir string, err error) *Entry {
-	return &Entry{ID: id, Dir: dir, AuditDir: dir, Status: Damaged, Err: err}
+	return &Entry{ID: id, Side: AuditSide, Dir: dir, AuditDir: dir, Status: Damaged, Err: err}
 }
 
 // readRecord reads dir/session.json without following a symlink in its

@@ -58,7 +58,7 @@ func TestListStatuses(t *testing.T) {
 	writeSession(t, rollback, "rbonly", "2026-01-01T00:00:00Z", ptr("2026-01-01T00:00:01Z"))
 	os.Mkdir(filepath.Join(rollback, "norecord"), 0o700)
 
-	entries, err := List(audit, rollback)
+	entries, err := (&Store{AuditRoot: audit, RollbackRoots: []string{rollback}}).List(AuditSide)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestListStatuses(t *testing.T) {
 }
 
 func TestListMissingRoots(t *testing.T) {
-	entries, err := List(filepath.Join(t.TempDir(), "nope"), "")
+	entries, err := (&Store{AuditRoot: filepath.Join(t.TempDir(), "nope")}).List(AuditSide)
 	if err != nil || len(entries) != 0 {
 		t.Fatalf("List of missing root = %v, %v", entries, err)
 	}
@@ -101,17 +101,18 @@ func TestFind(t *testing.T) {
 	audit, rollback := t.TempDir(), t.TempDir()
 	writeSession(t, audit, "a1", "2026-01-02T10:00:00Z", nil)
 	writeSession(t, rollback, "r1", "2026-01-02T10:00:00Z", nil)
-	if e, err := Find(audit, rollback, "a1"); err != nil || e.Session.SessionID != "a1" {
+	st := &Store{AuditRoot: audit, RollbackRoots: []string{rollback}}
+	if e, err := st.Find(AuditSide, "a1"); err != nil || e.Session.SessionID != "a1" {
 		t.Fatalf("Find a1 = %+v, %v", e, err)
 	}
-	if e, err := Find(audit, rollback, "r1"); err != nil || e.Dir != filepath.Join(rollback, "r1") {
+	if e, err := st.Find(AuditSide, "r1"); err != nil || e.Dir != filepath.Join(rollback, "r1") {
 		t.Fatalf("Find r1 = %+v, %v", e, err)
 	}
-	if _, err := Find(audit, rollback, "zz"); !errors.Is(err, ErrNotFound) {
+	if _, err := st.Find(AuditSide, "zz"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Find zz = %v", err)
 	}
 	for _, id := range []string{"", "../a1", "a/b", "a\x00", "..", strings.Repeat("a", 65)} {
-		if _, err := Find(audit, rollback, id); err == nil || !strings.Contains(err.Error(), "invalid session ID") {
+		if _, err := st.Find(AuditSide, id); err == nil || !strings.Contains(err.Error(), "invalid session ID") {
 			t.Errorf("Find(%q) = %v, want invalid session ID", id, err)
 		}
 	}
@@ -123,7 +124,7 @@ func TestRecordSymlinkNotFollowed(t *testing.T) {
 	dir := filepath.Join(audit, "s1")
 	os.Mkdir(dir, 0o700)
 	os.Symlink(filepath.Join(real, FileName), filepath.Join(dir, FileName))
-	e, err := Find(audit, "", "s1")
+	e, err := (&Store{AuditRoot: audit}).Find(AuditSide, "s1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +156,10 @@ func TestSortNewestFirstParsesTimes(t *testing.T) {
 	writeSession(t, audit, "f", "yesterday", nil)
 	writeSession(t, audit, "e", "", nil)
 	os.Mkdir(filepath.Join(audit, "broken"), 0o700)
-	entries, err := List(audit, "")
+	entries, err := (&Store{AuditRoot: audit}).List(AuditSide)
 	if err != nil {
 		t.Fatal(err)
 	}
-	SortNewestFirst(entries)
 	var ids []string
 	for _, e := range entries {
 		ids = append(ids, e.ID)
@@ -172,5 +172,62 @@ func TestSortNewestFirstParsesTimes(t *testing.T) {
 	}
 	if _, ok := entries[len(entries)-1].Started(); ok {
 		t.Fatal("f has a parsed time")
+	}
+}
+
+func TestListRollbackSide(t *testing.T) {
+	audit, rollback, dest := t.TempDir(), t.TempDir(), t.TempDir()
+	writeSession(t, audit, "both", "2026-01-02T10:00:00Z", ptr("2026-01-02T10:00:01Z"))
+	writeSession(t, rollback, "both", "2026-01-02T10:00:00Z", nil) // the copy is read, not the audit record
+	writeSession(t, audit, "auditonly", "2026-01-03T10:00:00Z", nil)
+	writeSession(t, dest, "far", "2026-01-01T10:00:00Z", ptr("x"))
+	writeSession(t, dest, "both", "2020-01-01T10:00:00Z", nil) // shadowed by the rollback root's
+	os.Mkdir(filepath.Join(rollback, "objects"), 0o700)        // the store's own directory
+	bad := filepath.Join(rollback, "bad")
+	os.Mkdir(bad, 0o700)
+	os.WriteFile(filepath.Join(bad, FileName), []byte("{"), 0o600)
+	os.WriteFile(filepath.Join(rollback, DestsFileName), []byte(dest+"\n"+"relative\n"+dest+"\n"), 0o600)
+
+	env := map[string]string{"NONO_AUDIT_DIR": audit, "NONO_ROLLBACK_DIR": rollback}
+	st, err := Open(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.RollbackRoots) != 2 || st.RollbackRoots[1] != dest {
+		t.Fatalf("rollback roots %q", st.RollbackRoots)
+	}
+	entries, err := st.List(RollbackSide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byID(entries)
+	if len(entries) != 3 || got["auditonly"] != nil {
+		t.Fatalf("entries %v", got)
+	}
+	if e := got["both"]; e.Dir != filepath.Join(rollback, "both") || e.AuditDir != filepath.Join(audit, "both") || e.Status != Incomplete || e.Side != RollbackSide {
+		t.Errorf("both: %+v", e)
+	}
+	if e := got["far"]; e.Dir != filepath.Join(dest, "far") || e.AuditDir != "" || e.Status != Completed {
+		t.Errorf("far: %+v", e)
+	}
+	if e := got["bad"]; e.Status != Damaged {
+		t.Errorf("bad: %+v", e)
+	}
+	if e, err := st.Find(RollbackSide, "far"); err != nil || e.RollbackDir != filepath.Join(dest, "far") {
+		t.Errorf("Find far = %+v, %v", e, err)
+	}
+	if _, err := st.Find(RollbackSide, "auditonly"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Find auditonly on the rollback side = %v", err)
+	}
+	if _, err := st.Find(RollbackSide, "objects"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Find objects = %v", err)
+	}
+	// The audit side lists the rollback-only session too, from its copy.
+	entries, _ = st.List(AuditSide)
+	if e := byID(entries)["far"]; e == nil || e.AuditDir != "" || e.Dir != filepath.Join(dest, "far") {
+		t.Errorf("audit side far: %+v", e)
+	}
+	if _, err := Open(func(k string) string { return env[k] }, "rel/dir"); err == nil {
+		t.Error("a relative rollback directory was accepted")
 	}
 }

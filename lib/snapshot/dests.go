@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,11 +11,6 @@ import (
 
 	"github.com/nono-audit/nono/lib/session"
 )
-
-// DestsFileName, in the rollback root, lists the other directories
-// (--rollback-dest) that hold rollback sessions, one absolute path a
-// line, so `nono rollback` commands and cleanup can reach them.
-const DestsFileName = "dests"
 
 // registerStore records the store's parent in the rollback root's dests
 // file when it is not the rollback root itself. Failing to record it only
@@ -30,12 +24,12 @@ func (o *Options) registerStore() {
 	if dest == canonical(root) {
 		return
 	}
-	known, _ := ReadDests(root)
+	known, _ := session.ReadDests(root)
 	if slices.Contains(known, dest) {
 		return
 	}
 	if err := appendDest(root, dest); err != nil {
-		o.warn(fmt.Sprintf("could not record %s in %s: %v", dest, filepath.Join(root, DestsFileName), err))
+		o.warn(fmt.Sprintf("could not record %s in %s: %v", dest, filepath.Join(root, session.DestsFileName), err))
 	}
 }
 
@@ -46,7 +40,7 @@ func appendDest(root, dest string) error {
 	if err := session.EnsureRoot(root); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(root, DestsFileName), os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(filepath.Join(root, session.DestsFileName), os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
 	}
@@ -57,26 +51,4 @@ func appendDest(root, dest string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// ReadDests returns the registered --rollback-dest directories of a
-// rollback root (absolute, deduplicated, in file order).
-func ReadDests(root string) ([]string, error) {
-	f, err := os.OpenFile(filepath.Join(root, DestsFileName), os.O_RDONLY|unix.O_NOFOLLOW, 0)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if filepath.IsAbs(line) && !slices.Contains(out, line) {
-			out = append(out, filepath.Clean(line))
-		}
-	}
-	return out, sc.Err()
 }

@@ -449,17 +449,7 @@ func canonicalRoots(tracked []string) ([]string, error) {
 }
 
 // canonical resolves symlinks in p, or in its longest existing prefix.
-func canonical(p string) string {
-	p = filepath.Clean(p)
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		return r
-	}
-	parent := filepath.Dir(p)
-	if parent == p {
-		return p
-	}
-	return filepath.Join(canonical(parent), filepath.Base(p))
-}
+func canonical(p string) string { return fstree.Canonical(p) }
 
 // makeStoreDir creates a rollback session directory 0700 (parents too).
 func makeStoreDir(dir string) error {
@@ -503,6 +493,9 @@ type FinishOptions struct {
 	Stdin       io.Reader
 	Stderr      io.Writer
 	Getenv      func(string) string
+	// Summarize writes the change summary and, with list, every change
+	// (lib/report's FinishSummary); nil prints nothing.
+	Summarize func(w io.Writer, changes []Change, list bool)
 }
 
 // Finish runs after the ledger append: it copies the final session.json
@@ -532,13 +525,12 @@ func Finish(o FinishOptions) error {
 	if o.Silent || len(changes) == 0 {
 		return nil
 	}
-	fmt.Fprintf(o.Stderr, "\n  nono %s\n", Summary(changes))
-	if o.StoreDir == "" || o.NoPrompt || !o.Interactive || o.Stdin == nil {
-		return nil
+	prompt := o.StoreDir != "" && !o.NoPrompt && o.Interactive && o.Stdin != nil
+	if o.Summarize != nil {
+		o.Summarize(o.Stderr, changes, prompt)
 	}
-	fmt.Fprintln(o.Stderr, "nono Changes:")
-	for _, c := range changes {
-		fmt.Fprintln(o.Stderr, ChangeLine(&c))
+	if !prompt {
+		return nil
 	}
 	fmt.Fprint(o.Stderr, "\nnono Restore to initial state? [y/N]: ")
 	answer, _ := readLine(o.Stdin)
@@ -575,43 +567,4 @@ func readLine(r io.Reader) (string, error) {
 		}
 	}
 	return string(b), nil
-}
-
-// Summary is "N files changed (a created, b modified, c deleted)";
-// permission changes count in N, and parts that are zero are left out.
-func Summary(changes []Change) string {
-	c := Count(changes)
-	var parts []string
-	if c.Created > 0 {
-		parts = append(parts, fmt.Sprintf("%d created", c.Created))
-	}
-	if c.Modified > 0 {
-		parts = append(parts, fmt.Sprintf("%d modified", c.Modified))
-	}
-	if c.Deleted > 0 {
-		parts = append(parts, fmt.Sprintf("%d deleted", c.Deleted))
-	}
-	if c.Permissions > 0 {
-		parts = append(parts, fmt.Sprintf("%d permissions", c.Permissions))
-	}
-	noun := "files"
-	if c.Total() == 1 {
-		noun = "file"
-	}
-	return fmt.Sprintf("%d %s changed (%s)", c.Total(), noun, strings.Join(parts, ", "))
-}
-
-// ChangeLine is one change as a listing line:
-// "  ~ /p/a.txt (modified) (+3 bytes)".
-func ChangeLine(c *Change) string {
-	s := fmt.Sprintf("  %s %s (%s)", c.Type.Symbol(), fstree.Display(c.Path), c.Type.Word())
-	switch {
-	case c.Type == PermissionsChanged && c.OldMode != nil && c.NewMode != nil:
-		s += fmt.Sprintf(" (%04o -> %04o)", *c.OldMode&0o7777, *c.NewMode&0o7777)
-	case c.SizeDelta > 0:
-		s += fmt.Sprintf(" (+%d bytes)", c.SizeDelta)
-	case c.SizeDelta < 0:
-		s += fmt.Sprintf(" (%d bytes)", c.SizeDelta)
-	}
-	return s
 }

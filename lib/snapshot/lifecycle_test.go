@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -424,7 +425,8 @@ func TestFinishPromptRestores(t *testing.T) {
 		must(t, err)
 		var out strings.Builder
 		err = Finish(FinishOptions{SessionDir: e.auditDir, StoreDir: e.store, Interactive: true,
-			Stdin: strings.NewReader(answer), Stderr: &out, Getenv: e.getenv})
+			Stdin: strings.NewReader(answer), Stderr: &out, Getenv: e.getenv,
+			Summarize: func(w io.Writer, cs []Change, list bool) { fmt.Fprintf(w, "summary of %d, list %v\n", len(cs), list) }})
 		must(t, err)
 		data, _ := os.ReadFile(filepath.Join(e.root, "a.txt"))
 		recs, _ := ReadRestores(e.store)
@@ -437,7 +439,7 @@ func TestFinishPromptRestores(t *testing.T) {
 		if string(data) != "one\n" || len(recs) != 1 || recs[0].Source != "prompt" {
 			t.Fatalf("accepted prompt: %q %+v\n%s", data, recs, out.String())
 		}
-		for _, want := range []string{"nono 1 file changed (1 modified)", "~ " + filepath.Join(e.root, "a.txt") + " (modified)", "Restore to initial state? [y/N]: ", "Restored 1 change(s)"} {
+		for _, want := range []string{"summary of 1, list true", "Restore to initial state? [y/N]: ", "Restored 1 change(s)"} {
 			if !strings.Contains(out.String(), want) {
 				t.Fatalf("prompt output lacks %q:\n%s", want, out.String())
 			}

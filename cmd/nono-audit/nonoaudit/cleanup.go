@@ -5,13 +5,14 @@ import (
 	"os"
 	"time"
 
-	"github.com/nono-audit/nono/lib/audit"
+	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/report"
 	"github.com/nono-audit/nono/lib/session"
 )
 
 type cleanupCmd struct {
 	OlderThan *int `name:"older-than" help:"Remove sessions that started more than DAYS days ago." placeholder:"DAYS"`
-	Keep      int  `help:"Spare the newest N of the selected sessions (alone: remove all but the newest N)." placeholder:"N"`
+	Keep      *int `help:"Spare the newest N of the selected sessions (alone: remove all but the newest N)." placeholder:"N"`
 	All       bool `help:"Remove every session that is not running."`
 	DryRun    bool `name:"dry-run" help:"Print what would be removed, remove nothing."`
 }
@@ -20,18 +21,23 @@ func (c *cleanupCmd) Run() error {
 	if os.Getenv("NONO_CAP_FILE") != "" {
 		return errors.New("nono audit cleanup cannot be used inside a sandbox")
 	}
-	opts := audit.CleanupOptions{All: c.All, OlderThan: c.OlderThan, Keep: c.Keep, DryRun: c.DryRun}
-	if err := opts.Validate(); err != nil {
+	opts := session.CleanupOptions{All: c.All, OlderThan: c.OlderThan, Keep: c.Keep}
+	if err := opts.Validate(); errors.Is(err, session.ErrNoSelection) {
+		return cli.Usage("refusing to remove every session unasked: choose with --older-than DAYS, --keep N (all but the newest N) or --all; add --dry-run to preview")
+	} else if err != nil {
 		return err
 	}
-	auditRoot, _, err := roots()
+	st, err := store()
 	if err != nil {
 		return err
 	}
-	entries, err := session.List(auditRoot, "")
+	entries, err := st.List(session.AuditSide)
 	if err != nil {
 		return err
 	}
-	plan := audit.PlanCleanup(entries, opts, time.Now())
-	return audit.Cleanup(os.Stderr, auditRoot, plan, c.DryRun)
+	res := &report.Cleanup{Side: session.AuditSide, Plan: session.PlanCleanup(entries, opts, time.Now()), DryRun: c.DryRun}
+	if !c.DryRun {
+		res.Removed, res.Failed = session.Cleanup(res.Plan)
+	}
+	return report.WriteCleanup(os.Stderr, res)
 }

@@ -4,8 +4,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/nono-audit/nono/lib/audit"
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/human"
+	"github.com/nono-audit/nono/lib/report"
 	"github.com/nono-audit/nono/lib/session"
 )
 
@@ -22,25 +23,24 @@ type listCmd struct {
 func (c *listCmd) Run() error {
 	now := time.Now()
 	cwd, _ := os.Getwd()
-	home := audit.Home(os.Getenv)
-	opts := audit.ListOptions{Today: c.Today, Since: c.Since, Until: c.Until, Command: c.Command, Path: c.Path, Recent: c.Recent}
+	home := human.Home(os.Getenv)
+	opts := session.ListOptions{Today: c.Today, Since: c.Since, Until: c.Until, Command: c.Command, Path: c.Path, Recent: c.Recent}
 	filter, err := opts.Filter(now, cwd, home)
 	if err != nil {
 		return err
 	}
-	auditRoot, rollbackRoot, err := roots()
+	st, err := store()
 	if err != nil {
 		return err
 	}
-	entries, err := session.List(auditRoot, rollbackRoot)
+	entries, err := st.List(session.AuditSide)
 	if err != nil {
 		return err
 	}
-	session.SortNewestFirst(entries)
 	entries = filter.Apply(entries)
 	if c.JSON {
-		_, err := os.Stdout.Write(append(canon.Pretty(audit.ListValue(entries)), '\n'))
+		_, err := os.Stdout.Write(append(canon.Pretty(report.AuditListValue(entries)), '\n'))
 		return err
 	}
-	return audit.WriteList(os.Stderr, entries, now, home, opts != audit.ListOptions{})
+	return report.WriteAuditList(os.Stderr, entries, now, home, opts != session.ListOptions{})
 }

@@ -31,13 +31,5 @@ func Main() {
 	cli.Main("nono-audit", description, &CLI{})
 }
 
-// roots are the audit and rollback roots from the environment.
-func roots() (auditRoot, rollbackRoot string, err error) {
-	if auditRoot, err = session.AuditRoot(os.Getenv); err != nil {
-		return "", "", err
-	}
-	if rollbackRoot, err = session.RollbackRoot(os.Getenv); err != nil {
-		return "", "", err
-	}
-	return auditRoot, rollbackRoot, nil
-}
+// store is the session store of the environment.
+func store() (*session.Store, error) { return session.Open(os.Getenv) }

@@ -4,8 +4,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/nono-audit/nono/lib/audit"
-	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/report"
 	"github.com/nono-audit/nono/lib/session"
 )
 
@@ -15,23 +14,20 @@ type showCmd struct {
 }
 
 func (c *showCmd) Run() error {
-	if err := session.ValidateID(c.ID); err != nil {
-		return cli.Usage("%v", err)
-	}
-	auditRoot, rollbackRoot, err := roots()
+	st, err := store()
 	if err != nil {
 		return err
 	}
-	entry, err := audit.Locate(c.ID, auditRoot, rollbackRoot)
+	entry, err := st.Resolve(session.AuditSide, c.ID)
 	if err != nil {
 		return err
 	}
-	data, err := audit.LoadShow(entry)
+	data, err := report.LoadAuditShow(entry)
 	if err != nil {
 		return err
 	}
 	if c.JSON {
-		return audit.WriteShowJSON(os.Stdout, data)
+		return report.WriteAuditShowJSON(os.Stdout, data)
 	}
-	return audit.WriteShow(os.Stderr, data, time.Local)
+	return report.WriteAuditShow(os.Stderr, data, time.Local)
 }

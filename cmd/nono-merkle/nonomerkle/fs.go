@@ -12,7 +12,6 @@ import (
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/session"
-	"github.com/nono-audit/nono/lib/snapshot"
 )
 
 type fsCmd struct {
@@ -47,7 +46,7 @@ func (c *fsCmd) Run(ui *cli.UI) error {
 		}
 	}
 	if dir, err := session.RollbackRoot(os.Getenv); err == nil {
-		dests, _ := snapshot.ReadDests(dir) // the --rollback-dest stores in use
+		dests, _ := session.ReadDests(dir) // the --rollback-dest stores in use
 		for _, d := range dests {
 			if !slices.ContainsFunc(roots, func(r string) bool { return fstree.Within(r, d) }) {
 				rules.Protected = append(rules.Protected, d)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/fstree"
+	"github.com/nono-audit/nono/lib/report"
 	"github.com/nono-audit/nono/lib/snapshot"
 )
 
@@ -103,5 +104,6 @@ func (c *finishCmd) Run(ui *cli.UI) error {
 		Interactive: cli.IsTerminal(os.Stdin),
 		Stdin:       os.Stdin,
 		Stderr:      ui.Messages(),
+		Summarize:   report.FinishSummary,
 	})
 }

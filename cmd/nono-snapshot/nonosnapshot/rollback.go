@@ -10,6 +10,8 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/human"
+	"github.com/nono-audit/nono/lib/report"
+	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/snapshot"
 )
 
@@ -19,16 +21,45 @@ type destFlag struct {
 	Dest []string `sep:"none" placeholder:"DIR" help:"Also look in this rollback directory (a --rollback-dest; repeatable)."`
 }
 
-func (d destFlag) catalog() (*snapshot.Catalog, error) {
-	return snapshot.OpenCatalog(os.Getenv, d.Dest...)
+func (d destFlag) store() (*session.Store, error) {
+	return session.Open(os.Getenv, d.Dest...)
 }
 
-func (d destFlag) find(id string) (*snapshot.Entry, error) {
-	c, err := d.catalog()
+// list is every rollback session, newest first; those whose record
+// cannot be read are warned about and left out.
+func (d destFlag) list() ([]*session.Entry, error) {
+	st, err := d.store()
 	if err != nil {
 		return nil, err
 	}
-	return c.Find(id)
+	entries, err := st.List(session.RollbackSide)
+	if err != nil {
+		return nil, err
+	}
+	readable := entries[:0]
+	for _, e := range entries {
+		if e.Status == session.Damaged {
+			warn(e.Err.Error())
+			continue
+		}
+		readable = append(readable, e)
+	}
+	return readable, nil
+}
+
+func (d destFlag) find(id string) (*session.Entry, error) {
+	st, err := d.store()
+	if err != nil {
+		return nil, err
+	}
+	e, err := st.Resolve(session.RollbackSide, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Status == session.Damaged {
+		return nil, e.Err
+	}
+	return e, nil
 }
 
 func warn(msg string) { fmt.Fprintf(os.Stderr, "nono-snapshot: warning: %s\n", msg) }
@@ -42,26 +73,31 @@ type listCmd struct {
 }
 
 func (c *listCmd) Run(ui *cli.UI) error {
-	cat, err := c.catalog()
+	cwd, _ := os.Getwd()
+	home := human.Home(os.Getenv)
+	filter, err := session.ListOptions{Recent: c.Recent, Path: c.Path}.Filter(time.Now(), cwd, home)
 	if err != nil {
 		return err
 	}
-	entries, warns := cat.List()
-	for _, w := range warns {
-		warn(w.Error())
+	if !c.All {
+		filter.Where = func(e *session.Entry) bool { return len(snapshot.SessionChanges(e.Dir)) > 0 }
 	}
-	entries = snapshot.Filter(entries, snapshot.ListOptions{Recent: c.Recent, Path: c.Path, All: c.All})
+	entries, err := c.list()
+	if err != nil {
+		return err
+	}
+	entries = filter.Apply(entries)
 	out := bufio.NewWriter(ui.Stdout) // Main reports a failed write
 	defer out.Flush()
 	if c.JSON {
 		vals := make([]canon.Value, len(entries))
 		for i, e := range entries {
-			vals[i] = snapshot.ListValue(e)
+			vals[i] = report.RollbackListValue(e)
 		}
 		out.Write(append(canon.Pretty(canon.ArrayValue(vals...)), '\n'))
 		return nil
 	}
-	snapshot.RenderList(out, entries, c.All, time.Now(), os.Getenv("HOME"))
+	report.WriteRollbackList(out, entries, c.All, time.Now(), home)
 	return nil
 }
 
@@ -80,10 +116,10 @@ func (c *showCmd) Run(ui *cli.UI) error {
 	out := bufio.NewWriter(ui.Stdout) // Main reports a failed write
 	defer out.Flush()
 	if c.JSON {
-		out.Write(append(canon.Pretty(snapshot.ShowValue(e)), '\n'))
+		out.Write(append(canon.Pretty(report.RollbackShowValue(e)), '\n'))
 		return nil
 	}
-	return snapshot.RenderShow(out, e, c.Diff)
+	return report.WriteRollbackShow(out, e, c.Diff)
 }
 
 type restoreCmd struct {
@@ -189,68 +225,24 @@ type cleanupCmd struct {
 	DryRun    bool `name:"dry-run" help:"List what would be removed; remove nothing."`
 }
 
-func (c *cleanupCmd) Run() error {
-	opts := snapshot.CleanupOptions{All: c.All}
-	if c.Keep != nil {
-		opts.Keep, opts.KeepSet = *c.Keep, true
+func (c *cleanupCmd) Run(ui *cli.UI) error {
+	opts := session.CleanupOptions{All: c.All, Keep: c.Keep, OlderThan: c.OlderThan}
+	if err := opts.Validate(); errors.Is(err, session.ErrNoSelection) {
+		return cli.Usage("nothing selected: give --keep N (keep the newest N sessions), --older-than DAYS, or --all")
+	} else if err != nil {
+		return err
 	}
-	if c.OlderThan != nil {
-		opts.OlderThan, opts.OlderSet = *c.OlderThan, true
-	}
-	cat, err := c.catalog()
+	st, err := c.store()
 	if err != nil {
 		return err
 	}
-	entries, warns := cat.List()
-	for _, w := range warns {
-		warn(w.Error())
-	}
-	remove, running, err := snapshot.SelectCleanup(entries, opts)
+	entries, err := st.List(session.RollbackSide)
 	if err != nil {
-		return cli.Usage("%v", err)
+		return err
 	}
-	if len(running) > 0 {
-		fmt.Printf("nono %d rollback session(s) still running, skipping those.\n", len(running))
+	res := &report.Cleanup{Side: session.RollbackSide, Plan: session.PlanCleanup(entries, opts, time.Now()), DryRun: c.DryRun}
+	if !c.DryRun {
+		res.Removed, res.Failed = session.Cleanup(res.Plan)
 	}
-	if len(remove) == 0 {
-		fmt.Println("nono No rollback entries to clean up.")
-		return nil
-	}
-	var total uint64
-	sizes := make([]uint64, len(remove))
-	for i, e := range remove {
-		sizes[i] = e.DiskSize()
-		total += sizes[i]
-	}
-	if c.DryRun {
-		fmt.Printf("nono Dry run: would remove %d rollback session(s) (%s)\n\n", len(remove), human.Size(int64(total)))
-		for i, e := range remove {
-			fmt.Printf("  %s %s (%s)\n", e.ID, commandLine(e), human.Size(int64(sizes[i])))
-		}
-		return nil
-	}
-	var freed uint64
-	var errs []error
-	n := 0
-	for i, e := range remove {
-		if err := snapshot.Remove(e); err != nil {
-			errs = append(errs, fmt.Errorf("remove %s: %w", e.Dir, err))
-			continue
-		}
-		n++
-		freed += sizes[i]
-	}
-	fmt.Printf("nono Removed %d rollback session(s), freed %s.\n", n, human.Size(int64(freed)))
-	return errors.Join(errs...)
-}
-
-func commandLine(e *snapshot.Entry) string {
-	s := ""
-	for i, a := range e.Session.Command {
-		if i > 0 {
-			s += " "
-		}
-		s += a
-	}
-	return s
+	return report.WriteCleanup(ui.Stdout, res)
 }

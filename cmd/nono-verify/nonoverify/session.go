@@ -19,19 +19,15 @@ type sessionCmd struct {
 }
 
 func (c *sessionCmd) Run(ui *cli.UI) error {
-	auditRoot, err := session.AuditRoot(os.Getenv)
+	st, err := session.Open(os.Getenv)
 	if err != nil {
 		return err
 	}
-	rollbackRoot, err := session.RollbackRoot(os.Getenv)
+	entry, err := st.Locate(session.AuditSide, c.Session)
 	if err != nil {
 		return err
 	}
-	entry, err := audit.Locate(c.Session, auditRoot, rollbackRoot)
-	if err != nil {
-		return err
-	}
-	v, err := audit.VerifySession(entry, audit.VerifyOptions{AuditRoot: auditRoot, PublicKeyFile: c.PublicKeyFile})
+	v, err := audit.VerifySession(entry, audit.VerifyOptions{AuditRoot: st.AuditRoot, PublicKeyFile: c.PublicKeyFile})
 	if err != nil {
 		return err
 	}

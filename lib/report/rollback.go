@@ -1,4 +1,4 @@
-package snapshot
+package report
 
 import (
 	"fmt"
@@ -11,11 +11,14 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/human"
+	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/snapshot"
 )
 
-// RenderList writes `nono rollback list`: a header, then the sessions
-// grouped by their first tracked path.
-func RenderList(w io.Writer, entries []*Entry, all bool, now time.Time, home string) {
+// WriteRollbackList writes `nono rollback list`: a header, then the
+// sessions (entries of session.RollbackSide) grouped by their first
+// tracked path.
+func WriteRollbackList(w io.Writer, entries []*session.Entry, all bool, now time.Time, home string) {
 	if len(entries) == 0 {
 		if all {
 			fmt.Fprintln(w, "nono No rollback entries found.")
@@ -26,7 +29,7 @@ func RenderList(w io.Writer, entries []*Entry, all bool, now time.Time, home str
 	}
 	type group struct {
 		key     string
-		entries []*Entry
+		entries []*session.Entry
 		count   int
 	}
 	var groups []*group
@@ -35,7 +38,7 @@ func RenderList(w io.Writer, entries []*Entry, all bool, now time.Time, home str
 	for _, e := range entries {
 		key := "(no tracked paths)"
 		if len(e.Session.TrackedPaths) > 0 {
-			key = tildePath(e.Session.TrackedPaths[0], home)
+			key = human.TildePath(e.Session.TrackedPaths[0], home)
 		}
 		g := byKey[key]
 		if g == nil {
@@ -53,21 +56,21 @@ func RenderList(w io.Writer, entries []*Entry, all bool, now time.Time, home str
 		fmt.Fprintf(w, "  %s (%d snapshot%s)\n", g.key, g.count, plural(g.count))
 		for _, e := range g.entries {
 			when := "?"
-			if e.StartedOK {
-				when = human.Age(e.Started, now)
+			if t, ok := e.Started(); ok {
+				when = human.Age(t, now)
 			}
 			cmd := "?"
 			if len(e.Session.Command) > 0 {
 				cmd = filepath.Base(e.Session.Command[0])
 			}
 			status := ""
-			switch {
-			case e.Running:
+			switch e.Status {
+			case session.Running:
 				status = "  [running]"
-			case e.Stale():
+			case session.Incomplete:
 				status = "  [did not end]"
 			}
-			fmt.Fprintf(w, "    %s  %-12s  %-12s  %s%s\n", e.ID, when, cmd, ChangeSummary(e.Changes()), status)
+			fmt.Fprintf(w, "    %s  %-12s  %-12s  %s%s\n", e.ID, when, cmd, ChangeSummary(snapshot.SessionChanges(e.Dir)), status)
 		}
 		fmt.Fprintln(w)
 	}
@@ -80,23 +83,16 @@ func plural(n int) string {
 	return "s"
 }
 
-func tildePath(p, home string) string {
-	if home != "" && fstree.Within(p, home) {
-		return "~" + strings.TrimPrefix(p, home)
-	}
-	return p
-}
-
-// ListValue is one session of `nono rollback list --json`: upstream's
-// fields, then the directory.
-func ListValue(e *Entry) canon.Value {
+// RollbackListValue is one session of `nono rollback list --json`:
+// upstream's fields, then the directory and the number of changes.
+func RollbackListValue(e *session.Entry) canon.Value {
 	return canon.ObjectValue(append(entryMembers(e, false),
 		canon.Member{Key: "dir", Value: canon.StringValue(e.Dir)},
-		canon.Member{Key: "changes", Value: canon.IntValue(int64(len(e.Changes())))},
+		canon.Member{Key: "changes", Value: canon.IntValue(int64(len(snapshot.SessionChanges(e.Dir))))},
 	)...)
 }
 
-func entryMembers(e *Entry, show bool) []canon.Member {
+func entryMembers(e *session.Entry, show bool) []canon.Member {
 	s := e.Session
 	ended := canon.NullValue()
 	if s.Ended != nil {
@@ -128,18 +124,19 @@ func entryMembers(e *Entry, show bool) []canon.Member {
 	}
 	return append(m,
 		canon.Member{Key: "exit_code", Value: exit},
-		canon.Member{Key: "disk_size", Value: canon.UintValue(e.DiskSize())},
-		canon.Member{Key: "is_alive", Value: canon.BoolValue(e.Running)},
-		canon.Member{Key: "is_stale", Value: canon.BoolValue(e.Stale())},
+		canon.Member{Key: "disk_size", Value: canon.UintValue(diskSize(e.Dir))},
+		canon.Member{Key: "is_alive", Value: canon.BoolValue(e.Status == session.Running)},
+		canon.Member{Key: "is_stale", Value: canon.BoolValue(e.Status == session.Incomplete)},
 	)
 }
 
-// ShowValue is `nono rollback show --json`: upstream's fields (snapshots
-// with their changes), then the restores recorded for the session.
-func ShowValue(e *Entry) canon.Value {
+// RollbackShowValue is `nono rollback show --json`: upstream's fields
+// (snapshots with their changes), then the restores recorded for the
+// session.
+func RollbackShowValue(e *session.Entry) canon.Value {
 	var snaps []canon.Value
-	for n := 0; n < countSnapshots(e.Dir); n++ {
-		m, err := ReadManifest(e.Dir, n)
+	for n := 0; n < snapshot.SnapshotCount(e.Dir); n++ {
+		m, err := snapshot.ReadManifest(e.Dir, n)
 		if err != nil {
 			continue // upstream skips manifests that fail to load
 		}
@@ -149,7 +146,7 @@ func ShowValue(e *Entry) canon.Value {
 		}
 		var changes []canon.Value
 		if n > 0 {
-			cs, _ := ReadChanges(e.Dir, n)
+			cs, _ := snapshot.ReadChanges(e.Dir, n)
 			for _, c := range cs {
 				changes = append(changes, canon.ObjectValue(
 					canon.Member{Key: "path", Value: canon.StringValue(fstree.EncodePath(c.Path))},
@@ -167,7 +164,7 @@ func ShowValue(e *Entry) canon.Value {
 			canon.Member{Key: "changes", Value: canon.ArrayValue(changes...)},
 		))
 	}
-	recs, _ := ReadRestores(e.Dir)
+	recs, _ := snapshot.ReadRestores(e.Dir)
 	var restores []canon.Value
 	for i := range recs {
 		restores = append(restores, recs[i].Value())
@@ -179,12 +176,12 @@ func ShowValue(e *Entry) canon.Value {
 	)...)
 }
 
-// RenderShow writes `nono rollback show`: the session, its snapshots and
-// restores, its changes, and with diff a unified diff of every changed
-// text file (from the stored objects).
-func RenderShow(w io.Writer, e *Entry, diff bool) error {
+// WriteRollbackShow writes `nono rollback show`: the session, its
+// snapshots and restores, its changes, and with diff a unified diff of
+// every changed text file (from the stored objects).
+func WriteRollbackShow(w io.Writer, e *session.Entry, diff bool) error {
 	s := e.Session
-	changes := e.Changes()
+	changes := snapshot.SessionChanges(e.Dir)
 	fmt.Fprintf(w, "nono Session %s (%s)\n", s.SessionID, strings.Join(s.Command, " "))
 	ended := "(did not end)"
 	if s.Ended != nil {
@@ -197,14 +194,14 @@ func RenderShow(w io.Writer, e *Entry, diff bool) error {
 	for _, p := range s.TrackedPaths {
 		fmt.Fprintf(w, "  tracked  %s\n", p)
 	}
-	for n := 0; n < countSnapshots(e.Dir); n++ {
-		if m, err := ReadManifest(e.Dir, n); err == nil {
-			fmt.Fprintf(w, "  snapshot %03d  root %s  %d files\n", n, short(m.MerkleRoot), len(m.Files))
+	for n := 0; n < snapshot.SnapshotCount(e.Dir); n++ {
+		if m, err := snapshot.ReadManifest(e.Dir, n); err == nil {
+			fmt.Fprintf(w, "  snapshot %03d  root %s  %d files\n", n, human.ShortHex(fstree.Hex(m.MerkleRoot)), len(m.Files))
 		} else {
 			fmt.Fprintf(w, "  snapshot %03d  unreadable: %v\n", n, err)
 		}
 	}
-	recs, err := ReadRestores(e.Dir)
+	recs, err := snapshot.ReadRestores(e.Dir)
 	if err != nil {
 		fmt.Fprintf(w, "  restores unreadable: %v\n", err)
 	}
@@ -227,12 +224,12 @@ func RenderShow(w io.Writer, e *Entry, diff bool) error {
 	if !diff {
 		return nil
 	}
-	store, err := OpenStore(e.Dir)
+	store, err := snapshot.OpenStore(e.Dir)
 	if err != nil {
 		return err
 	}
 	for _, c := range changes {
-		if c.Type == PermissionsChanged || c.OldType == "symlink" || c.NewType == "symlink" {
+		if c.Type == snapshot.PermissionsChanged || c.OldType == "symlink" || c.NewType == "symlink" {
 			continue
 		}
 		fmt.Fprintln(w)
@@ -260,7 +257,7 @@ func RenderShow(w io.Writer, e *Entry, diff bool) error {
 
 // readObject reads an object for a diff, at most MaxDiffBytes+1 bytes
 // (UnifiedDiff reports larger files without showing them).
-func readObject(store *Store, h *fstree.Hash) ([]byte, error) {
+func readObject(store *snapshot.Store, h *fstree.Hash) ([]byte, error) {
 	if h == nil {
 		return nil, nil
 	}
@@ -270,4 +267,88 @@ func readObject(store *Store, h *fstree.Hash) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, MaxDiffBytes+1))
+}
+
+// diskSize is the bytes a session directory holds, best effort, as a
+// listing is.
+func diskSize(dir string) uint64 {
+	n, _ := session.DiskSize(dir)
+	return uint64(n)
+}
+
+// ChangeSummary is "+N file(s), ~N modified, -N deleted" or "(no changes)";
+// permission changes count as modified.
+func ChangeSummary(changes []snapshot.Change) string {
+	c := snapshot.Count(changes)
+	var parts []string
+	if c.Created > 0 {
+		noun := "files"
+		if c.Created == 1 {
+			noun = "file"
+		}
+		parts = append(parts, fmt.Sprintf("+%d %s", c.Created, noun))
+	}
+	if m := c.Modified + c.Permissions; m > 0 {
+		parts = append(parts, fmt.Sprintf("~%d modified", m))
+	}
+	if c.Deleted > 0 {
+		parts = append(parts, fmt.Sprintf("-%d deleted", c.Deleted))
+	}
+	if len(parts) == 0 {
+		return "(no changes)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FinishSummary is what `nono run --rollback` prints when the session
+// ends: the summary and, with list (before the restore prompt), every
+// change.
+func FinishSummary(w io.Writer, changes []snapshot.Change, list bool) {
+	fmt.Fprintf(w, "\n  nono %s\n", Summary(changes))
+	if !list {
+		return
+	}
+	fmt.Fprintln(w, "nono Changes:")
+	for i := range changes {
+		fmt.Fprintln(w, ChangeLine(&changes[i]))
+	}
+}
+
+// Summary is "N files changed (a created, b modified, c deleted)";
+// permission changes count in N, and parts that are zero are left out.
+func Summary(changes []snapshot.Change) string {
+	c := snapshot.Count(changes)
+	var parts []string
+	if c.Created > 0 {
+		parts = append(parts, fmt.Sprintf("%d created", c.Created))
+	}
+	if c.Modified > 0 {
+		parts = append(parts, fmt.Sprintf("%d modified", c.Modified))
+	}
+	if c.Deleted > 0 {
+		parts = append(parts, fmt.Sprintf("%d deleted", c.Deleted))
+	}
+	if c.Permissions > 0 {
+		parts = append(parts, fmt.Sprintf("%d permissions", c.Permissions))
+	}
+	noun := "files"
+	if c.Total() == 1 {
+		noun = "file"
+	}
+	return fmt.Sprintf("%d %s changed (%s)", c.Total(), noun, strings.Join(parts, ", "))
+}
+
+// ChangeLine is one change as a listing line:
+// "  ~ /p/a.txt (modified) (+3 bytes)".
+func ChangeLine(c *snapshot.Change) string {
+	s := fmt.Sprintf("  %s %s (%s)", c.Type.Symbol(), fstree.Display(c.Path), c.Type.Word())
+	switch {
+	case c.Type == snapshot.PermissionsChanged && c.OldMode != nil && c.NewMode != nil:
+		s += fmt.Sprintf(" (%04o -> %04o)", *c.OldMode&0o7777, *c.NewMode&0o7777)
+	case c.SizeDelta > 0:
+		s += fmt.Sprintf(" (+%d bytes)", c.SizeDelta)
+	case c.SizeDelta < 0:
+		s += fmt.Sprintf(" (%d bytes)", c.SizeDelta)
+	}
+	return s
 }

@@ -1,4 +1,4 @@
-package audit
+package report
 
 import (
 	"bytes"
@@ -9,34 +9,12 @@ import (
 	"time"
 
 	"github.com/nono-audit/nono/lib/canon"
-	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/fstree"
-	"github.com/nono-audit/nono/lib/merkle"
+	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/session/sessiontest"
 	"github.com/nono-audit/nono/lib/snapshot"
 )
-
-// writeLog writes canonical events as hash-chained records.
-func writeLog(t testing.TB, path string, events ...string) {
-	t.Helper()
-	var b bytes.Buffer
-	var prev merkle.Hash
-	for i, ev := range events {
-		leaf := chain.LeafHash([]byte(ev))
-		link := chain.ChainHash(prev, leaf)
-		prevJSON := "null"
-		if i > 0 {
-			prevJSON = `"` + merkle.Hex(prev) + `"`
-		}
-		b.WriteString(`{"sequence":` + itoa(int64(i)) + `,"prev_chain":` + prevJSON +
-			`,"leaf_hash":"` + merkle.Hex(leaf) + `","chain_hash":"` + merkle.Hex(link) +
-			`","event_json":` + string(canon.AppendString(nil, ev)) + `,"event":` + ev + "}\n")
-		prev = link
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 var showEvents = []string{
 	`{"type":"session_started","started":"2026-04-21T20:00:00+02:00","command":["sh","-c","echo \u001b[31mhi"]}`,
@@ -51,8 +29,8 @@ var showEvents = []string{
 
 func showFixture(t *testing.T) (*session.Entry, string) {
 	t.Helper()
-	st := newStore(t)
-	dir := filepath.Join(st.root, "s1")
+	st := sessiontest.New(t)
+	dir := filepath.Join(st.Dir, "s1")
 	os.Mkdir(dir, 0o700)
 	ended, code := "2026-04-21T20:00:04+02:00", int32(1)
 	s := &session.Session{
@@ -74,8 +52,8 @@ func showFixture(t *testing.T) (*session.Entry, string) {
 	if err := session.Write(dir, s); err != nil {
 		t.Fatal(err)
 	}
-	writeLog(t, filepath.Join(dir, session.EventsFileName), showEvents...)
-	e, err := session.Find(st.root, "", "s1")
+	sessiontest.WriteLog(t, filepath.Join(dir, session.EventsFileName), showEvents...)
+	e, err := st.Store().Find(session.AuditSide, "s1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,12 +71,12 @@ func mustParse(t *testing.T, s string) canon.Value {
 
 func TestWriteShow(t *testing.T) {
 	e, _ := showFixture(t)
-	d, err := LoadShow(e)
+	d, err := LoadAuditShow(e)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	if err := WriteShow(&b, d, time.UTC); err != nil {
+	if err := WriteAuditShow(&b, d, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	want := `nono Audit trail for session: s1 completed
@@ -144,9 +122,9 @@ func TestWriteShowDamagedLog(t *testing.T) {
 	lines[1] = "garbage\x1b[2J\n"
 	out := strings.Join(lines, "")
 	os.WriteFile(log, []byte(out[:len(out)-1]), 0o600)
-	d, _ := LoadShow(e)
+	d, _ := LoadAuditShow(e)
 	var b strings.Builder
-	if err := WriteShow(&b, d, time.UTC); err != nil {
+	if err := WriteAuditShow(&b, d, time.UTC); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -164,7 +142,7 @@ func TestWriteShowDamagedLog(t *testing.T) {
 
 	os.Remove(log)
 	b.Reset()
-	WriteShow(&b, d, time.UTC)
+	WriteAuditShow(&b, d, time.UTC)
 	if !strings.Contains(b.String(), "  Events:   none (audit-events.ndjson is missing)\n") {
 		t.Errorf("missing log not reported:\n%s", b.String())
 	}
@@ -173,9 +151,9 @@ func TestWriteShowDamagedLog(t *testing.T) {
 func TestWriteShowJSON(t *testing.T) {
 	e, dir := showFixture(t)
 	os.WriteFile(filepath.Join(dir, session.BundleFileName), []byte("{}"), 0o600)
-	d, _ := LoadShow(e)
+	d, _ := LoadAuditShow(e)
 	var b bytes.Buffer
-	if err := WriteShowJSON(&b, d); err != nil {
+	if err := WriteAuditShowJSON(&b, d); err != nil {
 		t.Fatal(err)
 	}
 	v, err := canon.Parse(b.Bytes())
@@ -230,14 +208,14 @@ func TestWriteShowJSON(t *testing.T) {
 }
 
 func TestShowDamagedSession(t *testing.T) {
-	st := newStore(t)
-	st.damage("bad")
-	e, err := session.Find(st.root, "", "bad")
+	st := sessiontest.New(t)
+	st.Damage("bad")
+	e, err := st.Store().Find(session.AuditSide, "bad")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadShow(e); err == nil || !strings.Contains(err.Error(), "session bad is damaged") {
-		t.Fatalf("LoadShow = %v", err)
+	if _, err := LoadAuditShow(e); err == nil || !strings.Contains(err.Error(), "session bad is damaged") {
+		t.Fatalf("LoadAuditShow = %v", err)
 	}
 }
 
@@ -267,16 +245,16 @@ func TestShowSnapshotsFromRollbackStore(t *testing.T) {
 	if err := snapshot.WriteChanges(store, 1, snapshot.Diff([]fstree.File{a}, []fstree.File{a, b})); err != nil {
 		t.Fatal(err)
 	}
-	e, err := session.Find(auditRoot, rollbackRoot, "rb")
+	e, err := (&session.Store{AuditRoot: auditRoot, RollbackRoots: []string{rollbackRoot}}).Find(session.AuditSide, "rb")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := LoadShow(e)
+	d, err := LoadAuditShow(e)
 	if err != nil || d.SnapshotsErr != nil {
 		t.Fatal(err, d.SnapshotsErr)
 	}
 	var b1 strings.Builder
-	WriteShow(&b1, d, time.UTC)
+	WriteAuditShow(&b1, d, time.UTC)
 	for _, want := range []string{
 		"  Rollback: " + store + " (2 snapshots)\n",
 		"\n  [000] Baseline at 2026-04-21 18:00:00  (1 files, root: aa00000000000000)\n",
@@ -287,7 +265,7 @@ func TestShowSnapshotsFromRollbackStore(t *testing.T) {
 		}
 	}
 	var b2 bytes.Buffer
-	WriteShowJSON(&b2, d)
+	WriteAuditShowJSON(&b2, d)
 	v, err := canon.Parse(b2.Bytes())
 	if err != nil {
 		t.Fatal(err)
@@ -302,12 +280,12 @@ func TestShowSnapshotsFromRollbackStore(t *testing.T) {
 
 	// A damaged manifest is reported, the rest still shown.
 	os.WriteFile(snapshot.ManifestPath(store, 1), []byte("{"), 0o600)
-	d, _ = LoadShow(e)
+	d, _ = LoadAuditShow(e)
 	if d.SnapshotsErr == nil || len(d.Snapshots) != 1 {
 		t.Fatalf("damaged manifest: %v, %d snapshots", d.SnapshotsErr, len(d.Snapshots))
 	}
 	var b3 strings.Builder
-	WriteShow(&b3, d, time.UTC)
+	WriteAuditShow(&b3, d, time.UTC)
 	if !strings.Contains(b3.String(), "  Snapshots: ") {
 		t.Errorf("error not shown:\n%s", b3.String())
 	}
@@ -325,10 +303,9 @@ func FuzzRenderRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		r := parseRecord(1, []byte(line))
 		out := renderRecord(r, time.UTC)
-		for _, c := range out {
-			if c < 0x20 || c >= 0x7f && c <= 0x9f || isBidiControl(c) {
-				t.Fatalf("control %U in %q", c, out)
-			}
+		// Sanitize changes any control, bidi control or invalid byte.
+		if human.Sanitize(out) != out {
+			t.Fatalf("unsafe text in %q", out)
 		}
 		v := recordValue(r)
 		if r.err == nil && r.typ() == "command_policy" {

@@ -1,4 +1,4 @@
-package audit
+package report
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/snapshot"
 )
@@ -36,21 +37,21 @@ type Change struct {
 	NewHash   *string
 }
 
-// ShowData is what show presents about one session.
-type ShowData struct {
+// AuditShow is what show presents about one session.
+type AuditShow struct {
 	Entry        *session.Entry
 	Snapshots    []Snapshot
 	SnapshotsErr error  // the snapshots could not all be read
 	LogPath      string // "" when the session has no audit directory
 }
 
-// LoadShow gathers a session's metadata and filesystem snapshots (the
+// LoadAuditShow gathers a session's metadata and filesystem snapshots (the
 // event log is streamed later, while writing).
-func LoadShow(e *session.Entry) (*ShowData, error) {
+func LoadAuditShow(e *session.Entry) (*AuditShow, error) {
 	if e.Session == nil {
 		return nil, fmt.Errorf("session %s is damaged: %w", e.ID, e.Err)
 	}
-	d := &ShowData{Entry: e}
+	d := &AuditShow{Entry: e}
 	if e.AuditDir != "" {
 		d.LogPath = filepath.Join(e.AuditDir, session.EventsFileName)
 	}
@@ -58,19 +59,19 @@ func LoadShow(e *session.Entry) (*ShowData, error) {
 	return d, nil
 }
 
-// WriteShow prints the human form: upstream's layout, then every event.
-func WriteShow(w io.Writer, d *ShowData, loc *time.Location) error {
+// WriteAuditShow prints the human form: upstream's layout, then every event.
+func WriteAuditShow(w io.Writer, d *AuditShow, loc *time.Location) error {
 	bw := bufio.NewWriter(w)
 	s := d.Entry.Session
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	p("nono Audit trail for session: %s %s\n", d.Entry.ID, d.Entry.Status)
 	if s.SessionID != d.Entry.ID {
-		p("  Warning:  session.json names session %s\n", Sanitize(s.SessionID))
+		p("  Warning:  session.json names session %s\n", human.Sanitize(s.SessionID))
 	}
-	p("  Command:  %s\n", QuoteCommand(s.Command))
-	p("  Started:  %s\n", Sanitize(s.Started))
+	p("  Command:  %s\n", human.QuoteCommand(s.Command))
+	p("  Started:  %s\n", human.Sanitize(s.Started))
 	if s.Ended != nil {
-		p("  Ended:    %s\n", Sanitize(*s.Ended))
+		p("  Ended:    %s\n", human.Sanitize(*s.Ended))
 	}
 	if s.ExitCode != nil {
 		p("  Exit:     %d\n", *s.ExitCode)
@@ -78,33 +79,33 @@ func WriteShow(w io.Writer, d *ShowData, loc *time.Location) error {
 	if len(s.TrackedPaths) > 0 {
 		paths := make([]string, len(s.TrackedPaths))
 		for i, tp := range s.TrackedPaths {
-			paths[i] = Sanitize(tp)
+			paths[i] = human.Sanitize(tp)
 		}
 		p("  Paths:    %s\n", strings.Join(paths, ", "))
 	}
 	if x := s.ExecutableIdentity; x != nil {
-		p("  Exec:     %s (sha256 %s)\n", Sanitize(x.ResolvedPath), ShortHex(x.SHA256))
+		p("  Exec:     %s (sha256 %s)\n", human.Sanitize(x.ResolvedPath), human.ShortHex(x.SHA256))
 	}
 	switch {
 	case s.AuditIntegrity != nil:
 		p("  Audit:    integrity enabled (%d events)\n", s.AuditIntegrity.EventCount)
-		p("  Chain:    %s\n", ShortHex(s.AuditIntegrity.ChainHead))
-		p("  Root:     %s\n", ShortHex(s.AuditIntegrity.MerkleRoot))
+		p("  Chain:    %s\n", human.ShortHex(s.AuditIntegrity.ChainHead))
+		p("  Root:     %s\n", human.ShortHex(s.AuditIntegrity.MerkleRoot))
 	case s.AuditEventCount > 0:
 		p("  Audit:    %d events (no integrity summary)\n", s.AuditEventCount)
 	}
 	if a := s.AuditAttestation; a != nil {
-		p("  Signed:   %s (%s)\n", Sanitize(a.KeyID), bundleState(d.Entry, a.BundleFilename))
+		p("  Signed:   %s (%s)\n", human.Sanitize(a.KeyID), bundleState(d.Entry, a.BundleFilename))
 	}
 	if len(s.MerkleRoots) > 0 {
 		roots := make([]string, len(s.MerkleRoots))
 		for i, r := range s.MerkleRoots {
-			roots[i] = ShortHex(r)
+			roots[i] = human.ShortHex(r)
 		}
 		p("  Files:    %s (filesystem roots, before -> after)\n", strings.Join(roots, " -> "))
 	}
 	if d.Entry.RollbackDir != "" {
-		p("  Rollback: %s (%d snapshots)\n", Sanitize(d.Entry.RollbackDir), s.SnapshotCount)
+		p("  Rollback: %s (%d snapshots)\n", human.Sanitize(d.Entry.RollbackDir), s.SnapshotCount)
 	}
 
 	if len(d.Snapshots) > 0 || d.SnapshotsErr != nil {
@@ -115,13 +116,13 @@ func WriteShow(w io.Writer, d *ShowData, loc *time.Location) error {
 		if sn.Number == 0 {
 			label = "Baseline"
 		}
-		p("  [%03d] %s at %s  (%d files, root: %s)\n", sn.Number, label, snapshotTime(sn.Timestamp, loc), sn.FileCount, ShortHex(sn.MerkleRoot))
+		p("  [%03d] %s at %s  (%d files, root: %s)\n", sn.Number, label, snapshotTime(sn.Timestamp, loc), sn.FileCount, human.ShortHex(sn.MerkleRoot))
 		for _, c := range sn.Changes {
-			p("        %s %s\n", c.Type.Symbol(), Sanitize(c.Path))
+			p("        %s %s\n", c.Type.Symbol(), human.Sanitize(c.Path))
 		}
 	}
 	if d.SnapshotsErr != nil {
-		p("  Snapshots: %s\n", Sanitize(d.SnapshotsErr.Error()))
+		p("  Snapshots: %s\n", human.Sanitize(d.SnapshotsErr.Error()))
 	}
 
 	if n := len(s.NetworkEvents); n > 0 {
@@ -139,7 +140,7 @@ func WriteShow(w io.Writer, d *ShowData, loc *time.Location) error {
 // writeEvents prints the command policy events (upstream's section) and
 // then every event of the log, streaming the log twice rather than
 // holding it.
-func writeEvents(w *bufio.Writer, d *ShowData, loc *time.Location) error {
+func writeEvents(w *bufio.Writer, d *AuditShow, loc *time.Location) error {
 	if d.LogPath == "" {
 		fmt.Fprintf(w, "\n  Events:   none (no audit directory)\n")
 		return nil
@@ -181,7 +182,7 @@ func writeEvents(w *bufio.Writer, d *ShowData, loc *time.Location) error {
 // bundleState says whether the attestation bundle is where the summary
 // says (a name with a path separator is not looked up).
 func bundleState(e *session.Entry, name string) string {
-	shown := Sanitize(name)
+	shown := human.Sanitize(name)
 	if e.AuditDir == "" || name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
 		return "bundle " + shown + " not found"
 	}
@@ -196,17 +197,17 @@ func bundleState(e *session.Entry, name string) string {
 func snapshotTime(ts string, loc *time.Location) string {
 	t, ok := parseTime(ts)
 	if !ok {
-		return Sanitize(ts)
+		return human.Sanitize(ts)
 	}
 	return t.In(loc).Format("2006-01-02 15:04:05")
 }
 
-// WriteShowJSON streams show --json: upstream's object (session_id, started,
+// WriteAuditShowJSON streams show --json: upstream's object (session_id, started,
 // ended, command, executable_identity, tracked_paths, exit_code,
 // merkle_roots, network_events, command_policy_events, audit_event_count,
 // audit_integrity, snapshots), then audit_attestation, snapshot_count,
 // status, events (each record as recorded) and event_log_error.
-func WriteShowJSON(w io.Writer, d *ShowData) error {
+func WriteAuditShowJSON(w io.Writer, d *AuditShow) error {
 	bw := bufio.NewWriter(w)
 	s := d.Entry.Session
 	full := s.Value()

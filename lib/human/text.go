@@ -1,6 +1,8 @@
-package audit
+package human
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 )
@@ -160,4 +162,29 @@ func ShortHex(h string) string {
 		count++
 	}
 	return h[:i]
+}
+
+// TildePath shows home, or a path below it, starting with ~.
+func TildePath(p, home string) string {
+	home = strings.TrimSuffix(home, "/")
+	switch {
+	case home == "":
+		return p
+	case p == home:
+		return "~"
+	case strings.HasPrefix(p, home+"/"):
+		return "~" + p[len(home):]
+	}
+	return p
+}
+
+// Home is the user's home directory for display, "" when unknown.
+func Home(getenv func(string) string) string {
+	if h := getenv("HOME"); filepath.IsAbs(h) {
+		return filepath.Clean(h)
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return h
+	}
+	return ""
 }

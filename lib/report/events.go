@@ -1,4 +1,4 @@
-package audit
+package report
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/ndjson"
 )
 
@@ -113,7 +114,7 @@ func eventTime(ev gjson.Result) (time.Time, bool) {
 }
 
 // str is a field as sanitized display text.
-func str(v gjson.Result) string { return Sanitize(v.String()) }
+func str(v gjson.Result) string { return human.Sanitize(v.String()) }
 
 // strs is an array of strings as a shell-quoted line.
 func strs(v gjson.Result) string {
@@ -121,7 +122,7 @@ func strs(v gjson.Result) string {
 	for _, a := range v.Array() {
 		argv = append(argv, a.String())
 	}
-	return QuoteCommand(argv)
+	return human.QuoteCommand(argv)
 }
 
 // eventDetail is the interesting part of one event, as display text.
@@ -173,13 +174,13 @@ func eventDetail(ev gjson.Result) string {
 		var members []string
 		ev.ForEach(func(k, v gjson.Result) bool {
 			if k.String() != "type" {
-				members = append(members, str(k)+"="+Sanitize(v.Raw))
+				members = append(members, str(k)+"="+human.Sanitize(v.Raw))
 			}
 			return true
 		})
 		b.WriteString(strings.Join(members, " "))
 	}
-	return Cut(b.String(), detailWidth)
+	return human.Cut(b.String(), detailWidth)
 }
 
 // decision renders an ApprovalDecision: "Granted", "Timeout" or
@@ -191,7 +192,7 @@ func decision(d gjson.Result) string {
 	if r := d.Get("Denied.reason"); r.Exists() {
 		return "Denied (" + str(r) + ")"
 	}
-	return Sanitize(d.Raw)
+	return human.Sanitize(d.Raw)
 }
 
 // request renders an ApprovalRequest by its capability type.
@@ -208,9 +209,9 @@ func request(r gjson.Result) string {
 		for _, a := range r.Get("args").Array() {
 			argv = append(argv, a.String())
 		}
-		return QuoteCommand(argv) + " caller=" + str(r.Get("caller"))
+		return human.QuoteCommand(argv) + " caller=" + str(r.Get("caller"))
 	}
-	return Sanitize(r.Raw)
+	return human.Sanitize(r.Raw)
 }
 
 // networkLine renders a NetworkAuditEvent as upstream's show does:
@@ -254,7 +255,7 @@ func formatEventTime(t time.Time, ok bool, loc *time.Location) string {
 // renderRecord is one event line of show's human output.
 func renderRecord(r *record, loc *time.Location) string {
 	if r.err != nil {
-		return fmt.Sprintf("    line %d: unreadable record: %s", r.line, Sanitize(r.err.Error()))
+		return fmt.Sprintf("    line %d: unreadable record: %s", r.line, human.Sanitize(r.err.Error()))
 	}
 	seq := gjson.GetBytes(r.raw, "sequence")
 	seqText := "?"
@@ -262,7 +263,7 @@ func renderRecord(r *record, loc *time.Location) string {
 		seqText = seq.Raw
 	}
 	t, ok := eventTime(r.event)
-	return fmt.Sprintf("    %4s  %s  %-19s  %s", seqText, formatEventTime(t, ok, loc), Cut(str(r.event.Get("type")), 40), eventDetail(r.event))
+	return fmt.Sprintf("    %4s  %s  %-19s  %s", seqText, formatEventTime(t, ok, loc), human.Cut(str(r.event.Get("type")), 40), eventDetail(r.event))
 }
 
 // recordValue is one record for show --json: sequence, leaf_hash,

@@ -1,0 +1,168 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/human"
+	"github.com/nono-audit/nono/lib/session"
+)
+
+// Group is the sessions of one project directory, newest first.
+type Group struct {
+	Project string // display form: ~ for $HOME, "(unknown)", "(damaged)"
+	Entries []*session.Entry
+}
+
+const (
+	unknownProject = "(unknown)"
+	damagedProject = "(damaged)"
+)
+
+// Project is the directory a session worked in, for display: its first
+// tracked path with $HOME shown as ~, "(unknown)" without one, or
+// "(damaged)" when the record could not be read.
+func Project(e *session.Entry, home string) string {
+	if e.Session == nil {
+		return damagedProject
+	}
+	if len(e.Session.TrackedPaths) == 0 || e.Session.TrackedPaths[0] == "" {
+		return unknownProject
+	}
+	return human.Sanitize(human.TildePath(e.Session.TrackedPaths[0], home))
+}
+
+// GroupByProject groups entries (sorted newest first) by Project, groups
+// ordered by path, "(unknown)" and "(damaged)" last.
+func GroupByProject(entries []*session.Entry, home string) []Group {
+	index := map[string]int{}
+	var groups []Group
+	for _, e := range entries {
+		p := Project(e, home)
+		i, ok := index[p]
+		if !ok {
+			i = len(groups)
+			index[p] = i
+			groups = append(groups, Group{Project: p})
+		}
+		groups[i].Entries = append(groups[i].Entries, e)
+	}
+	rank := func(p string) int {
+		switch p {
+		case unknownProject:
+			return 1
+		case damagedProject:
+			return 2
+		}
+		return 0
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		a, b := groups[i].Project, groups[j].Project
+		if rank(a) != rank(b) {
+			return rank(a) < rank(b)
+		}
+		return a < b
+	})
+	return groups
+}
+
+// commandWidth is how much of a command a list row shows.
+const commandWidth = 35
+
+// WriteAuditList prints the human listing: a header with the count, then the
+// sessions grouped by project. filtered chooses the empty message.
+func WriteAuditList(w io.Writer, entries []*session.Entry, now time.Time, home string, filtered bool) error {
+	if len(entries) == 0 {
+		msg := "nono No sessions found."
+		if filtered {
+			msg = "nono No sessions found matching filters."
+		}
+		_, err := fmt.Fprintln(w, msg)
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "nono %d command(s)\n", len(entries))
+	for _, g := range GroupByProject(entries, home) {
+		noun := "commands"
+		if len(g.Entries) == 1 {
+			noun = "command"
+		}
+		fmt.Fprintf(&b, "\n  %s (%d %s)\n", g.Project, len(g.Entries), noun)
+		for _, e := range g.Entries {
+			fmt.Fprintf(&b, "    %s  %s  %s  %s\n", e.ID, age(e, now), e.Status, summary(e))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func age(e *session.Entry, now time.Time) string {
+	if t, ok := e.Started(); ok {
+		return human.Age(t, now)
+	}
+	if e.Session != nil {
+		return "unknown-time"
+	}
+	return "-"
+}
+
+// summary is a row's last column: the command, or why the entry is damaged.
+func summary(e *session.Entry) string {
+	if e.Session == nil {
+		return human.Sanitize(e.Err.Error())
+	}
+	return human.Cut(human.QuoteCommand(e.Session.Command), commandWidth)
+}
+
+// AuditListValue is the --json form of the listing: upstream's fields, then
+// status (and error, for damaged entries).
+func AuditListValue(entries []*session.Entry) canon.Value {
+	items := make([]canon.Value, 0, len(entries))
+	for _, e := range entries {
+		items = append(items, entryValue(e))
+	}
+	return canon.ArrayValue(items...)
+}
+
+func entryValue(e *session.Entry) canon.Value {
+	size, _ := session.DiskSize(e.Dir) // best effort, as a listing is
+	m := func(k string, v canon.Value) canon.Member { return canon.Member{Key: k, Value: v} }
+	s := e.Session
+	if s == nil {
+		return canon.ObjectValue(
+			m("session_id", canon.StringValue(e.ID)),
+			m("started", canon.NullValue()),
+			m("ended", canon.NullValue()),
+			m("command", canon.ArrayValue()),
+			m("tracked_paths", canon.ArrayValue()),
+			m("snapshot_count", canon.UintValue(0)),
+			m("exit_code", canon.NullValue()),
+			m("network_event_count", canon.UintValue(0)),
+			m("disk_size", canon.IntValue(size)),
+			m("is_alive", canon.BoolValue(false)),
+			m("is_stale", canon.BoolValue(false)),
+			m("status", canon.StringValue(string(e.Status))),
+			m("error", canon.StringValue(e.Err.Error())),
+		)
+	}
+	full := s.Value()
+	get := func(k string) canon.Value { v, _ := full.Get(k); return v }
+	return canon.ObjectValue(
+		m("session_id", get("session_id")),
+		m("started", get("started")),
+		m("ended", get("ended")),
+		m("command", get("command")),
+		m("tracked_paths", get("tracked_paths")),
+		m("snapshot_count", get("snapshot_count")),
+		m("exit_code", get("exit_code")),
+		m("network_event_count", canon.UintValue(uint64(len(s.NetworkEvents)))),
+		m("disk_size", canon.IntValue(size)),
+		m("is_alive", canon.BoolValue(e.Status == session.Running)),
+		m("is_stale", canon.BoolValue(e.Status == session.Incomplete)),
+		m("status", canon.StringValue(string(e.Status))),
+	)
+}
