@@ -226,19 +226,37 @@ func (st *Store) auditEntry(name string) *Entry {
 // session.json, else nil. On the audit side it is a session whose audit
 // directory is gone.
 func (st *Store) rollbackEntry(side Side, root, name string) *Entry {
+	if !holdsRecord(root, name) {
+		return nil
+	}
 	dir := filepath.Join(root, name)
-	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
-		return nil
-	}
-	if _, err := os.Lstat(filepath.Join(dir, FileName)); err != nil {
-		return nil
-	}
 	e := &Entry{ID: name, Side: side, Dir: dir, RollbackDir: dir}
 	if side == RollbackSide {
 		e.AuditDir = realDir(st.AuditRoot, name)
 	}
 	e.load()
 	return e
+}
+
+// holdsRecord reports whether root/name is a directory (not a symbolic
+// link) holding a session.json: a session of a rollback directory.
+func holdsRecord(root, name string) bool {
+	if realDir(root, name) == "" {
+		return false
+	}
+	_, err := os.Lstat(filepath.Join(root, name, FileName))
+	return err == nil
+}
+
+// auditSlot reports whether root/name is listed as a session of the audit
+// root: a directory, or something that stands in its place (a symbolic
+// link, an entry that cannot be examined), but not a plain file.
+func auditSlot(root, name string) bool {
+	fi, err := os.Lstat(filepath.Join(root, name))
+	if err != nil {
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	return fi.IsDir() || fi.Mode()&fs.ModeSymlink != 0
 }
 
 // rollbackDir is the first rollback directory holding session id.

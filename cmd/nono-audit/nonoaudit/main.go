@@ -28,6 +28,7 @@ Related commands:
 
 // Main runs nono-audit with os.Args and exits.
 func Main() {
+	os.Args = session.NewestArgs(os.Args) // a session ID of -1: the newest, not a flag
 	cli.Main("nono-audit", description, &CLI{})
 }
 

@@ -3,7 +3,12 @@
 // run it in-process.
 package nonosnapshot
 
-import "github.com/nono-audit/nono/lib/cli"
+import (
+	"os"
+
+	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/session"
+)
 
 type CLI struct {
 	Begin   beginCmd   `cmd:"" help:"Take the baseline snapshot before the command runs."`
@@ -18,5 +23,6 @@ type CLI struct {
 
 // Main runs nono-snapshot with os.Args and exits.
 func Main() {
+	os.Args = session.NewestArgs(os.Args) // a session ID of -1: the newest, not a flag
 	cli.Main("nono-snapshot", "Filesystem snapshots of nono sessions: integrity roots, rollback store, restore.", &CLI{})
 }

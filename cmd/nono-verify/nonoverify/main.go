@@ -3,7 +3,12 @@
 // run it in-process.
 package nonoverify
 
-import "github.com/nono-audit/nono/lib/cli"
+import (
+	"os"
+
+	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/session"
+)
 
 type CLI struct {
 	Records recordsCmd `cmd:"" default:"withargs" help:"Verify alpha records from FILE or stdin, optionally against pinned totals, proofs or a bundle."`
@@ -12,5 +17,6 @@ type CLI struct {
 
 // Main runs nono-verify with os.Args and exits.
 func Main() {
+	os.Args = session.NewestArgs(os.Args) // a session ID of -1: the newest, not a flag
 	cli.Main("nono-verify", "Verify audit records, proofs, sessions and attestation bundles.", &CLI{})
 }

@@ -19,6 +19,13 @@ type sessionCmd struct {
 }
 
 func (c *sessionCmd) Run(ui *cli.UI) error {
+	if c.PublicKeyFile != "" {
+		// Checked first: a key the user named but that is not there is a
+		// mistake on the command line, not a verdict on the session.
+		if _, err := os.Stat(c.PublicKeyFile); err != nil {
+			return cli.Usage("--public-key-file: %v", err)
+		}
+	}
 	st, err := session.Open(os.Getenv)
 	if err != nil {
 		return err
