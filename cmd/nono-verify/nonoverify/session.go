@@ -23,7 +23,7 @@ func (c *sessionCmd) Run(ui *cli.UI) error {
 		// Checked first: a key the user named but that is not there is a
 		// mistake on the command line, not a verdict on the session.
 		if _, err := os.Stat(c.PublicKeyFile); err != nil {
-			return cli.Usage("--public-key-file: %v", err)
+			return cli.Usage("failed to read public key file: %v", err)
 		}
 	}
 	st, err := session.Open(os.Getenv)
