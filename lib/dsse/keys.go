@@ -241,22 +241,3 @@ func ParsePublicKey(der []byte) (*ecdsa.PublicKey, error) {
 	}
 	return ec, nil
 }
-
-// ParsePublicKeyPoint reads only the BIT STRING of a SubjectPublicKeyInfo
-// as an uncompressed P-256 point, ignoring the algorithm identifier. This
-// is how upstream's verifier reads the attested key; callers that want the
-// algorithm checked use ParsePublicKey.
-func ParsePublicKeyPoint(der []byte) (*ecdsa.PublicKey, error) {
-	spki, err := unmarshalSPKI(der)
-	if err != nil {
-		return nil, err
-	}
-	if spki.PublicKey.BitLength%8 != 0 {
-		return nil, errors.New("invalid SubjectPublicKeyInfo: public key is not a whole number of bytes")
-	}
-	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), spki.PublicKey.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("invalid P-256 public key point: %w", err)
-	}
-	return pub, nil
-}
