@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/nono-audit/nono/lib/attest"
@@ -17,23 +18,31 @@ import (
 	"github.com/nono-audit/nono/lib/session"
 )
 
-// VerifyOptions say where the ledger is and which signer to expect.
+// VerifyOptions say where the ledger is, which signer to expect and how
+// to read the log.
 type VerifyOptions struct {
 	AuditRoot     string // holds ledger.ndjson
 	PublicKeyFile string // pinned signer public key; "" for none
+	// Chain says how the log's records are verified (lenient records, a
+	// torn final record). A running session's torn tail is always
+	// allowed: it is being written.
+	Chain chain.Options
 }
 
 // Verification is the outcome of checking one session: its event log
 // against session.json, its ledger entry, and its attestation. Every
-// check runs; Problems lists each failure in words, in that order.
+// check of Checks runs; Problems lists each failure in words, in order,
+// and Failed the names of the checks that failed.
 type Verification struct {
 	Entry    *session.Entry
 	Problems []string
+	Failed   []string
 
 	// The event log and how it compares with session.json.
 	Log        *chain.Result // nil when the log could not be verified
 	LogErr     error         // why not (missing, unreadable, a bad record)
 	logProblem string        // the first problem with the log or the session
+	events     sessionEvents // the log's session_started and session_ended
 	// Comparisons with session.json; meaningful only when Log is set.
 	countMatches       bool // audit_event_count
 	storedCountMatches bool // audit_integrity.event_count (true without a summary)
@@ -46,6 +55,40 @@ type Verification struct {
 	ledgerIssue string
 
 	Attestation *attest.Result
+
+	opts VerifyOptions
+}
+
+// A Check is one named check of a session. Run returns nil when the
+// check passes, else what is wrong (errors.Join for several findings,
+// one problem each). A check that depends on the log returns nil when
+// the log could not be verified: that failure is reported once, by "log".
+type Check struct {
+	Name string // reported in failed_checks
+	// Part is the part of the report the check belongs to ("session",
+	// "ledger" or "attestation"), whose verification_error is the first
+	// problem found there.
+	Part string
+	// WhileRunning says the check applies to a session still being
+	// recorded; the others wait until it has ended.
+	WhileRunning bool
+	Run          func(v *Verification) error
+}
+
+// Checks are what VerifySession checks, in order. Adding a check is
+// adding a row.
+var Checks = []Check{
+	{"session_id", "session", true, (*Verification).checkID},
+	{"complete", "session", false, (*Verification).checkComplete},
+	{"hash_algorithm", "session", true, (*Verification).checkHashAlgorithm},
+	{"log", "session", true, (*Verification).checkLog},
+	{"session_events", "session", true, (*Verification).checkSessionEvents},
+	{"record", "session", true, (*Verification).checkRecord},
+	{"audit_event_count", "session", false, (*Verification).checkEventCount},
+	{"event_json", "session", false, (*Verification).checkEventJSON},
+	{"summary", "session", false, (*Verification).checkSummary},
+	{"ledger", "ledger", false, (*Verification).checkLedger},
+	{"attestation", "attestation", false, (*Verification).checkAttestation},
 }
 
 // VerifySession checks the session of e. It returns an error only when
@@ -56,13 +99,263 @@ func VerifySession(e *session.Entry, opts VerifyOptions) (*Verification, error) 
 	if e.Session == nil {
 		return nil, fmt.Errorf("session %s: %w", e.ID, e.Err)
 	}
-	v := &Verification{Entry: e}
-	s := e.Session
-	v.checkLog()
-	v.checkLedger(opts.AuditRoot)
-	att, err := attest.VerifySession(e.Dir, s, opts.PublicKeyFile)
+	v := &Verification{Entry: e, opts: opts}
+	for _, c := range Checks {
+		if v.Running() && !c.WhileRunning {
+			continue
+		}
+		err := c.Run(v)
+		if err == nil {
+			continue
+		}
+		var unusable *unusableError
+		if errors.As(err, &unusable) {
+			return nil, unusable.err
+		}
+		v.Failed = append(v.Failed, c.Name)
+		for _, msg := range problems(err) {
+			v.addProblem(c.Part, msg)
+		}
+	}
+	return v, nil
+}
+
+// unusableError stops verification: there is nothing to report on.
+type unusableError struct{ err error }
+
+func (e *unusableError) Error() string { return e.err.Error() }
+
+// problems splits a check's error into its findings.
+func problems(err error) []string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []string
+		for _, e := range j.Unwrap() {
+			out = append(out, problems(e)...)
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+func (v *Verification) addProblem(part, msg string) {
+	switch part {
+	case "session":
+		if v.logProblem == "" {
+			v.logProblem = msg
+		}
+	case "ledger":
+		if v.ledgerIssue == "" {
+			v.ledgerIssue = msg
+		}
+		msg = "ledger: " + msg
+	default:
+		msg = part + ": " + msg
+	}
+	v.Problems = append(v.Problems, msg)
+}
+
+// Running reports whether the session is still being recorded.
+func (v *Verification) Running() bool { return v.Entry.Status == session.Running }
+
+func (v *Verification) checkID() error {
+	e, s := v.Entry, v.Entry.Session
+	if v.idMatches = s.SessionID == e.ID; !v.idMatches {
+		return fmt.Errorf("session.json names session %q but its directory is %q", s.SessionID, e.ID)
+	}
+	return nil
+}
+
+// checkComplete names the cause of a recording that never finished, and
+// the way to commit it anyway.
+func (v *Verification) checkComplete() error {
+	if v.Entry.Status == session.Incomplete {
+		return fmt.Errorf("the session never ended: its recorder was killed or crashed before writing the end (%s)", v.appendHint())
+	}
+	return nil
+}
+
+// appendHint is how a user commits a session to the ledger knowingly.
+func (v *Verification) appendHint() string {
+	return "after checking it, `nono audit ledger append " + v.Entry.ID + "` adds it to the ledger as it is"
+}
+
+func (v *Verification) checkHashAlgorithm() error {
+	if sum := v.Entry.Session.AuditIntegrity; sum != nil && sum.HashAlgorithm != "sha256" {
+		return fmt.Errorf("audit_integrity.hash_algorithm is %q, want \"sha256\"", sum.HashAlgorithm)
+	}
+	return nil
+}
+
+// checkLog verifies the records, picking out the log's own account of
+// the session (session_started, session_ended) as they stream by.
+func (v *Verification) checkLog() error {
+	e := v.Entry
+	if e.AuditDir == "" {
+		v.LogErr = fmt.Errorf("no audit directory (the session is only in the rollback store at %s)", e.Dir)
+		return fmt.Errorf("event log: %w", v.LogErr)
+	}
+	path := filepath.Join(e.AuditDir, session.EventsFileName)
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		v.LogErr = err
+		return fmt.Errorf("event log: %w", err)
+	}
+	defer f.Close()
+	opts := v.opts.Chain
+	opts.AllowPartialTail = opts.AllowPartialTail || v.Running()
+	w := &eventWatcher{r: f}
+	res, err := chain.Verify(w, opts)
+	if err != nil {
+		var re *chain.RecordError
+		if errors.As(err, &re) {
+			v.LogErr = fmt.Errorf("%s: %w", path, err)
+		} else {
+			v.LogErr = fmt.Errorf("read %s: %w", path, err)
+		}
+		return fmt.Errorf("event log: %w", v.LogErr)
+	}
+	v.Log = res
+	w.events.within(res.EventCount)
+	v.events = w.events
+	return nil
+}
+
+// checkSessionEvents checks that the log is one whole recording:
+// session_started first and only there, session_ended (once the session
+// has ended) last and only there. The chain alone cannot tell a
+// recording that stopped early (a recorder that died, then a summary
+// sealed over what was left) or two recordings spliced together.
+func (v *Verification) checkSessionEvents() error {
+	res := v.Log
+	if res == nil {
+		return nil
+	}
+	if res.EventCount == 0 {
+		return errors.New("the event log holds no records")
+	}
+	var errs []error
+	ev := v.events
+	if len(ev.started) == 0 || ev.started[0].seq != 0 {
+		errs = append(errs, errors.New("the event log does not start with session_started"))
+	}
+	if n := len(ev.started); n > 1 || n == 1 && ev.started[0].seq != 0 {
+		errs = append(errs, fmt.Errorf("the event log holds session_started at record %d too: a second recording was spliced in", ev.started[n-1].seq))
+	}
+	last := res.EventCount - 1
+	switch n := len(ev.ended); {
+	case n > 1 || n == 1 && ev.ended[0].seq != last:
+		errs = append(errs, fmt.Errorf("the event log holds session_ended at record %d, before its end", ev.ended[0].seq))
+	case n == 0 && v.Entry.Session.Ended != nil && !v.Running():
+		errs = append(errs, fmt.Errorf("no session_ended: the recording was interrupted (a recorder stage stopped early); %s", v.appendHint()))
+	case n == 1 && v.Running():
+		errs = append(errs, errors.New("the event log ends with session_ended but the session is still running"))
+	}
+	return errors.Join(errs...)
+}
+
+// checkRecord checks that what session.json says of the run, the log
+// backs: command and started as session_started has them, ended and
+// exit_code as session_ended has them. A session.json edited after the
+// run (and even re-signed and re-committed to the ledger) disagrees with
+// the chained log here.
+func (v *Verification) checkRecord() error {
+	if v.Log == nil {
+		return nil
+	}
+	s := v.Entry.Session
+	var errs []error
+	differs := func(field, log string) {
+		errs = append(errs, fmt.Errorf("session.json %s differs from the log's %s", field, log))
+	}
+	if len(v.events.started) > 0 {
+		e := &v.events.started[0]
+		if started, _ := e.field("started"); started.Kind != canon.String || started.Str != s.Started {
+			differs("started", "session_started")
+		}
+		if cmd, _ := e.field("command"); !canon.Equal(cmd, canon.StringsValue(s.Command)) {
+			differs("command", "session_started")
+		}
+	}
+	if len(v.events.ended) > 0 {
+		e := &v.events.ended[len(v.events.ended)-1]
+		if ended, _ := e.field("ended"); s.Ended == nil || ended.Kind != canon.String || ended.Str != *s.Ended {
+			differs("ended", "session_ended")
+		}
+		code, _ := e.field("exit_code")
+		if n, ok := code.Int(); s.ExitCode == nil || !ok || n != int64(*s.ExitCode) {
+			differs("exit_code", "session_ended")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkEventCount compares the log with session.json's top-level
+// audit_event_count, which --no-audit-integrity sessions keep too, so a
+// cut-off tail is caught even without a summary.
+func (v *Verification) checkEventCount() error {
+	if v.Log == nil {
+		return nil
+	}
+	s := v.Entry.Session
+	if v.countMatches = v.Log.EventCount == s.AuditEventCount; !v.countMatches {
+		return fmt.Errorf("session.json audit_event_count is %d but the log holds %d records", s.AuditEventCount, v.Log.EventCount)
+	}
+	return nil
+}
+
+func (v *Verification) checkEventJSON() error {
+	if v.Log != nil && v.Log.MissingEventJSON && v.Entry.Session.AuditIntegrity != nil {
+		return errors.New("event log: Alpha audit log is missing canonical event_json bytes")
+	}
+	return nil
+}
+
+// checkSummary compares the log with session.json's audit_integrity.
+func (v *Verification) checkSummary() error {
+	res, sum := v.Log, v.Entry.Session.AuditIntegrity
+	if res == nil {
+		return nil
+	}
+	if sum == nil {
+		v.storedCountMatches, v.headMatches, v.rootMatches = true, true, true
+		return nil
+	}
+	var errs []error
+	if v.storedCountMatches = sum.EventCount == res.EventCount; !v.storedCountMatches {
+		errs = append(errs, fmt.Errorf("audit_integrity.event_count is %d but the log holds %d records", sum.EventCount, res.EventCount))
+	}
+	if v.headMatches = hashEqual(sum.ChainHead, res.ChainHead); !v.headMatches {
+		errs = append(errs, fmt.Errorf("chain head mismatch: session.json has %s, the log gives %s", sum.ChainHead, hexOrNone(res.ChainHead)))
+	}
+	if v.rootMatches = hashEqual(sum.MerkleRoot, res.MerkleRoot); !v.rootMatches {
+		errs = append(errs, fmt.Errorf("Merkle root mismatch: session.json has %s, the log gives %s", sum.MerkleRoot, hexOrNone(res.MerkleRoot)))
+	}
+	return errors.Join(errs...)
+}
+
+// checkLedger looks the session up in the ledger of the audit root.
+func (v *Verification) checkLedger() error {
+	res, err := ledger.Verify(v.opts.AuditRoot, v.Entry.Session)
+	if err != nil {
+		v.LedgerErr = err
+		return err
+	}
+	v.Ledger = res
+	switch {
+	case !res.LedgerChainVerified:
+		return fmt.Errorf("no ledger at %s (%s)", filepath.Join(v.opts.AuditRoot, ledger.FileName), v.appendHint())
+	case !res.SessionFound:
+		return fmt.Errorf("the session is not in the ledger (%s)", v.appendHint())
+	case !res.SessionDigestMatches:
+		return errors.New("session.json does not match its ledger entry (it changed after the session was recorded)")
+	}
+	return nil
+}
+
+func (v *Verification) checkAttestation() error {
+	att, err := attest.VerifySession(v.Entry.Dir, v.Entry.Session, v.opts.PublicKeyFile)
+	if err != nil {
+		return &unusableError{err}
 	}
 	v.Attestation = att
 	if !att.OK() {
@@ -70,141 +363,38 @@ func VerifySession(e *session.Entry, opts VerifyOptions) (*Verification, error) 
 		if msg == "" {
 			msg = "attestation does not verify"
 		}
-		v.Problems = append(v.Problems, "attestation: "+msg)
+		return errors.New(msg)
 	}
-	return v, nil
+	return nil
 }
 
-// checkLog verifies the records and compares their totals with what
-// session.json says: the integrity summary (head, root, count), and the
-// top-level audit_event_count, which --no-audit-integrity sessions keep
-// too, so a cut-off tail is caught even without a summary.
-func (v *Verification) checkLog() {
-	e, s := v.Entry, v.Entry.Session
-	v.idMatches = s.SessionID == e.ID
-	if !v.idMatches {
-		v.problem(fmt.Sprintf("session.json names session %q but its directory is %q", s.SessionID, e.ID))
-	}
-	switch e.Status {
-	case session.Running:
-		v.problem("the session is still running")
-	case session.Incomplete:
-		v.problem("the session never ended (its recorder crashed or was killed)")
-	}
-	if sum := s.AuditIntegrity; sum != nil && sum.HashAlgorithm != "sha256" {
-		v.problem(fmt.Sprintf("audit_integrity.hash_algorithm is %q, want \"sha256\"", sum.HashAlgorithm))
-	}
+// OK reports whether everything verified; a session still running has
+// not, whatever its log holds so far.
+func (v *Verification) OK() bool { return len(v.Problems) == 0 && !v.Running() }
 
-	res, err := verifyLog(e, s)
-	if err != nil {
-		v.LogErr = err
-		v.problem("event log: " + err.Error())
-		return
+// Headline is the one-word outcome: VERIFIED, MISMATCH, RUNNING (nothing
+// wrong so far, but the session is still being recorded) or INCOMPLETE
+// (the recording never finished).
+func (v *Verification) Headline() string {
+	switch {
+	case len(v.Problems) == 0 && v.Running():
+		return "RUNNING"
+	case v.OK():
+		return "VERIFIED"
+	case slices.Contains(v.Failed, "complete") || v.Entry.Status == session.Incomplete:
+		return "INCOMPLETE"
 	}
-	v.Log = res
-	v.checkEnds(res)
-	v.countMatches = res.EventCount == s.AuditEventCount
-	if !v.countMatches {
-		v.problem(fmt.Sprintf("session.json audit_event_count is %d but the log holds %d records", s.AuditEventCount, res.EventCount))
-	}
-	sum := s.AuditIntegrity
-	if sum == nil {
-		v.storedCountMatches, v.headMatches, v.rootMatches = true, true, true
-		return
-	}
-	if res.MissingEventJSON {
-		v.problem("event log: Alpha audit log is missing canonical event_json bytes")
-	}
-	v.storedCountMatches = sum.EventCount == res.EventCount
-	if !v.storedCountMatches {
-		v.problem(fmt.Sprintf("audit_integrity.event_count is %d but the log holds %d records", sum.EventCount, res.EventCount))
-	}
-	v.headMatches = hashEqual(sum.ChainHead, res.ChainHead)
-	if !v.headMatches {
-		v.problem(fmt.Sprintf("chain head mismatch: session.json has %s, the log gives %s", sum.ChainHead, hexOrNone(res.ChainHead)))
-	}
-	v.rootMatches = hashEqual(sum.MerkleRoot, res.MerkleRoot)
-	if !v.rootMatches {
-		v.problem(fmt.Sprintf("Merkle root mismatch: session.json has %s, the log gives %s", sum.MerkleRoot, hexOrNone(res.MerkleRoot)))
-	}
+	return "MISMATCH"
 }
 
-// checkEnds checks that the log is a whole recording: it starts with
-// session_started and, once the session has ended, ends with
-// session_ended. The chain alone cannot tell a recording that stopped
-// early (a recorder that died, then a summary sealed over what was left).
-func (v *Verification) checkEnds(res *chain.Result) {
-	if res.EventCount == 0 {
-		v.problem("the event log holds no records")
-		return
+// attestation is the attestation result, empty when it was not checked
+// (a session still running).
+func (v *Verification) attestation() *attest.Result {
+	if v.Attestation == nil {
+		return &attest.Result{}
 	}
-	first, last, err := edgeEventTypes(filepath.Join(v.Entry.AuditDir, session.EventsFileName))
-	if err != nil {
-		v.problem("event log: " + err.Error())
-		return
-	}
-	if first != "session_started" {
-		v.problem(fmt.Sprintf("the event log starts with %q, not session_started", first))
-	}
-	if v.Entry.Session.Ended != nil && last != "session_ended" {
-		v.problem(fmt.Sprintf("the event log ends with %q, not session_ended: the recording stopped early", last))
-	}
+	return v.Attestation
 }
-
-// verifyLog runs chain.Verify over the session's log. A running session
-// may end in a record still being written; any other must not.
-func verifyLog(e *session.Entry, s *session.Session) (*chain.Result, error) {
-	if e.AuditDir == "" {
-		return nil, fmt.Errorf("no audit directory (the session is only in the rollback store at %s)", e.Dir)
-	}
-	path := filepath.Join(e.AuditDir, session.EventsFileName)
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	res, err := chain.Verify(f, chain.Options{AllowPartialTail: e.Status == session.Running})
-	if err != nil {
-		var re *chain.RecordError
-		if errors.As(err, &re) {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return res, nil
-}
-
-func (v *Verification) problem(msg string) {
-	if v.logProblem == "" {
-		v.logProblem = msg
-	}
-	v.Problems = append(v.Problems, msg)
-}
-
-// checkLedger looks the session up in the ledger of auditRoot.
-func (v *Verification) checkLedger(auditRoot string) {
-	res, err := ledger.Verify(auditRoot, v.Entry.Session)
-	if err != nil {
-		v.LedgerErr = err
-		v.ledgerIssue = err.Error()
-	} else {
-		v.Ledger = res
-		switch {
-		case !res.LedgerChainVerified:
-			v.ledgerIssue = "no ledger at " + filepath.Join(auditRoot, ledger.FileName)
-		case !res.SessionFound:
-			v.ledgerIssue = "the session is not in the ledger"
-		case !res.SessionDigestMatches:
-			v.ledgerIssue = "session.json does not match its ledger entry (it changed after the session was recorded)"
-		}
-	}
-	if v.ledgerIssue != "" {
-		v.Problems = append(v.Problems, "ledger: "+v.ledgerIssue)
-	}
-}
-
-// OK reports whether everything verified.
-func (v *Verification) OK() bool { return len(v.Problems) == 0 }
 
 func hashEqual(stored string, computed *merkle.Hash) bool {
 	if computed == nil {
@@ -301,18 +491,16 @@ func (v *Verification) LedgerValue() canon.Value {
 }
 
 // Value is the --json document: session, ledger, attestation (upstream's
-// three parts, in its order), then verified and problems.
+// three parts, in its order), then verified, problems and the names of
+// the failed checks.
 func (v *Verification) Value() canon.Value {
-	problems := make([]canon.Value, len(v.Problems))
-	for i, p := range v.Problems {
-		problems[i] = canon.StringValue(p)
-	}
 	return canon.ObjectValue(
 		canon.Member{Key: "session", Value: v.SessionValue()},
 		canon.Member{Key: "ledger", Value: v.LedgerValue()},
-		canon.Member{Key: "attestation", Value: v.Attestation.Value()},
+		canon.Member{Key: "attestation", Value: v.attestation().Value()},
 		canon.Member{Key: "verified", Value: canon.BoolValue(v.OK())},
-		canon.Member{Key: "problems", Value: canon.ArrayValue(problems...)},
+		canon.Member{Key: "problems", Value: canon.StringsValue(v.Problems)},
+		canon.Member{Key: "failed_checks", Value: canon.StringsValue(v.Failed)},
 	)
 }
 
@@ -320,11 +508,7 @@ func (v *Verification) Value() canon.Value {
 func (v *Verification) WriteText(w io.Writer, pinned bool) error {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	verdict := "VERIFIED"
-	if !v.OK() {
-		verdict = "MISMATCH"
-	}
-	p("nono Audit integrity for session %s %s\n", v.Entry.ID, verdict)
+	p("nono Audit integrity for session %s %s\n", v.Entry.ID, v.Headline())
 	if v.Log != nil {
 		p("  Events:   %d\n", v.Log.EventCount)
 		p("  Chain:    %s\n", hexOrDash(v.Log.ChainHead))
@@ -345,7 +529,7 @@ func (v *Verification) WriteText(w io.Writer, pinned bool) error {
 	} else {
 		p("  Ledger:   %s (unreadable)\n", ledgerState)
 	}
-	if a := v.Attestation; a.Present {
+	if a := v.attestation(); a.Present {
 		state := "mismatch"
 		if a.OK() {
 			state = "self-attested"
@@ -369,7 +553,7 @@ func (v *Verification) WriteText(w io.Writer, pinned bool) error {
 			p("  Trust:    rely on ledger chain, or pass --public-key-file to pin signer\n")
 		}
 	}
-	if a := v.Attestation; a.VerificationError != "" {
+	if a := v.attestation(); a.VerificationError != "" {
 		p("  Attest:   %s\n", human.Sanitize(a.VerificationError))
 	}
 	for _, msg := range v.Problems {

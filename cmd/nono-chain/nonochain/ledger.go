@@ -26,13 +26,13 @@ type ledgerCmd struct {
 }
 
 type ledgerAppendCmd struct {
-	Dir  string        `arg:"" type:"existingdir" help:"The session directory; its parent is the audit root."`
-	Wait time.Duration `default:"30s" help:"Longest wait for another process's hold on the ledger lock."`
-	JSON bool          `name:"json" help:"Print the ledger record (one JSON line) on stdout."`
+	Session string        `arg:"" placeholder:"ID|DIR" help:"The session: its ID in the audit root, or its directory (a path with a /), whose parent is the audit root."`
+	Wait    time.Duration `default:"30s" help:"Longest wait for another process's hold on the ledger lock."`
+	JSON    bool          `name:"json" help:"Print the ledger record (one JSON line) on stdout."`
 }
 
 func (c *ledgerAppendCmd) Run(ui *cli.UI) error {
-	dir, err := filepath.Abs(c.Dir)
+	dir, err := sessionDir(c.Session)
 	if err != nil {
 		return err
 	}
@@ -172,6 +172,23 @@ func describeRepair(rep *ledger.RepairReport, root string) string {
 		fmt.Fprintf(&b, "they are no longer in the ledger; nothing is re-added automatically. After checking a session's directory, add it again with:\n  nono-chain ledger append %s\n", filepath.Join(root, "<id>"))
 	}
 	return b.String()
+}
+
+// sessionDir resolves a session argument: a directory when it holds a
+// "/", else a session ID in the audit root.
+func sessionDir(arg string) (string, error) {
+	if strings.Contains(arg, "/") {
+		return filepath.Abs(arg)
+	}
+	st, err := session.Open(os.Getenv)
+	if err != nil {
+		return "", err
+	}
+	e, err := st.Resolve(session.AuditSide, arg)
+	if err != nil {
+		return "", err
+	}
+	return e.Dir, nil
 }
 
 func auditRoot(flag string) (string, error) {

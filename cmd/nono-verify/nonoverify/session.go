@@ -1,10 +1,12 @@
 package nonoverify
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/nono-audit/nono/lib/audit"
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/session"
 )
@@ -16,6 +18,9 @@ type sessionCmd struct {
 	Session       string `arg:"" help:"Session ID, or the path of a session directory (one containing a /)." placeholder:"ID|DIR"`
 	PublicKeyFile string `name:"public-key-file" help:"Pin the signer: its public key (.pub base64 DER or PEM)." placeholder:"FILE"`
 	JSON          bool   `name:"json" help:"Print the session, ledger and attestation results as JSON on stdout."`
+
+	Lenient          bool `help:"Accept nono-py records whose event_json escapes non-ASCII (\\uXXXX) when event_json and event are the same JSON value; a warning says which lines needed it."`
+	AllowPartialTail bool `name:"allow-partial-tail" help:"Verify the complete records before a torn final record (a crash mid-write) instead of failing; a warning names the line."`
 }
 
 func (c *sessionCmd) Run(ui *cli.UI) error {
@@ -34,9 +39,18 @@ func (c *sessionCmd) Run(ui *cli.UI) error {
 	if err != nil {
 		return err
 	}
-	v, err := audit.VerifySession(entry, audit.VerifyOptions{AuditRoot: st.AuditRoot, PublicKeyFile: c.PublicKeyFile})
+	v, err := audit.VerifySession(entry, audit.VerifyOptions{
+		AuditRoot:     st.AuditRoot,
+		PublicKeyFile: c.PublicKeyFile,
+		Chain:         chain.Options{Lenient: c.Lenient, AllowPartialTail: c.AllowPartialTail},
+	})
 	if err != nil {
 		return err
+	}
+	if !v.Running() { // a running session's last record may be half written
+		for _, w := range v.Log.Warnings() {
+			ui.Warnf("session %s: event log: %s", entry.ID, w)
+		}
 	}
 	if c.JSON {
 		err = ui.Line(canon.Pretty(v.Value()))
@@ -46,7 +60,10 @@ func (c *sessionCmd) Run(ui *cli.UI) error {
 	if err != nil {
 		return err
 	}
-	if !v.OK() {
+	switch {
+	case v.Headline() == "RUNNING":
+		return fmt.Errorf("session %s is still running: what it recorded so far verifies; verify it again once it has ended", entry.ID)
+	case !v.OK():
 		return cli.Verdictf("audit integrity verification failed for session %s", entry.ID)
 	}
 	return nil
