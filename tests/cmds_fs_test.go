@@ -189,17 +189,23 @@ func cmdFSRoot(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Stdout().Write([]byte(hex.EncodeToString(root[:]) + "\n"))
 }
 
+// objectPath is where the object holding FILE's current content lives
+// for the rollback session directory STOREDIR.
+func objectPath(ts *testscript.TestScript, storeDir, file string) string {
+	data, err := os.ReadFile(ts.MkAbs(file))
+	ts.Check(err)
+	store, err := snapshot.OpenStore(ts.MkAbs(storeDir))
+	ts.Check(err)
+	return store.ObjectPath(sha256.Sum256(data))
+}
+
 // objectof STOREDIR FILE: print the path of the object holding FILE's
-// current content in a rollback session directory.
+// current content in a rollback session's object store.
 func cmdObjectOf(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
 		ts.Fatalf("usage: objectof STOREDIR FILE")
 	}
-	data, err := os.ReadFile(ts.MkAbs(args[1]))
-	ts.Check(err)
-	sum := sha256.Sum256(data)
-	x := hex.EncodeToString(sum[:])
-	p := filepath.Join(ts.MkAbs(args[0]), "objects", x[:2], x[2:])
+	p := objectPath(ts, args[0], args[1])
 	if _, err := os.Stat(p); err != nil {
 		ts.Fatalf("no object for %s: %v", args[1], err)
 	}
@@ -212,11 +218,7 @@ func cmdCorruptObject(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
 		ts.Fatalf("usage: corruptobject STOREDIR FILE")
 	}
-	data, err := os.ReadFile(ts.MkAbs(args[1]))
-	ts.Check(err)
-	sum := sha256.Sum256(data)
-	x := hex.EncodeToString(sum[:])
-	p := filepath.Join(ts.MkAbs(args[0]), "objects", x[:2], x[2:])
+	p := objectPath(ts, args[0], args[1])
 	obj, err := os.ReadFile(p)
 	ts.Check(err)
 	if len(obj) == 0 {

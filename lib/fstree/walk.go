@@ -180,8 +180,9 @@ type Options struct {
 	Now    time.Time // when the walk started; zero means now
 
 	// Check, when set, is called once the tree has been read and before
-	// any file is: with the number of entries and the bytes the leaves
-	// hold. An error stops the walk (a disk-space preflight, say).
+	// any file is: with the number of entries and the bytes of the files
+	// that will be read (the stat cache spares the rest). An error stops
+	// the walk (a disk-space preflight, say).
 	Check func(entries int, bytes int64) error
 
 	// SizeHint is the number of leaves expected (an earlier walk's), to
@@ -242,8 +243,9 @@ func Walk(roots []string, opts Options) (*Tree, error) {
 	if err := w.checkBytes(); err != nil {
 		return nil, err
 	}
+	toRead := w.resolveCached()
 	if opts.Check != nil {
-		if err := opts.Check(w.tree.Entries, w.bytes); err != nil {
+		if err := opts.Check(w.tree.Entries, toRead); err != nil {
 			return nil, err
 		}
 	}
@@ -779,6 +781,20 @@ func (w *walker) cached(j *job) (File, bool) {
 	return f, true
 }
 
+// resolveCached takes every file the stat cache vouches for before any is
+// read, and returns the bytes of those left to read.
+func (w *walker) resolveCached() int64 {
+	toRead := w.bytes
+	for i := range w.jobs {
+		j := &w.jobs[i]
+		if f, ok := w.cached(j); ok {
+			j.result, j.ok, j.cacheHit = f, true, true
+			toRead -= j.st.size
+		}
+	}
+	return toRead
+}
+
 // open opens a job's content: the file itself, or a link's target by its
 // resolved path below the root that holds it, symlinks refused.
 func (w *walker) open(j *job) (*os.File, error) {
@@ -809,8 +825,7 @@ func (w *walker) hashOne(j *job, buf []byte) error {
 		j.result, j.ok = f, true
 		return nil
 	}
-	if f, ok := w.cached(j); ok {
-		j.result, j.ok, j.cacheHit = f, true, true
+	if j.cacheHit {
 		return nil
 	}
 	f, err := w.open(j)

@@ -34,6 +34,10 @@ type Cleanup struct {
 	DryRun  bool
 	Removed []session.Candidate
 	Failed  []session.Removal
+	// Objects a rollback cleanup removed (or would remove) from the shared
+	// object stores: those no remaining session names.
+	Objects     int
+	ObjectBytes int64
 }
 
 // WriteCleanup reports a cleanup in upstream's words: with DryRun what
@@ -54,25 +58,29 @@ func WriteCleanup(w io.Writer, c *Cleanup) error {
 	case plan.Removable == 0:
 		b.WriteString(words.noneRemovable + "\n")
 		return nil
-	case len(plan.Selected) == 0:
+	case len(plan.Selected) == 0 && c.Objects == 0:
 		b.WriteString(words.nothing + "\n")
 		return nil
 	}
+	objects := ""
+	if c.Objects > 0 {
+		objects = fmt.Sprintf(" and %d stored object(s)", c.Objects)
+	}
 	if c.DryRun {
-		fmt.Fprintf(&b, "nono Dry run: would remove %d %s session(s) (%s)\n", len(plan.Selected), words.noun, human.Size(plan.Bytes))
+		fmt.Fprintf(&b, "nono Dry run: would remove %d %s session(s)%s (%s)\n", len(plan.Selected), words.noun, objects, human.Size(plan.Bytes+c.ObjectBytes))
 		for _, s := range plan.Selected {
 			fmt.Fprintf(&b, "  %s %s (%s)\n", s.Entry.ID, candidateCommand(s.Entry), human.Size(s.Size))
 		}
 		return nil
 	}
-	var freed int64
+	freed := c.ObjectBytes
 	for _, r := range c.Removed {
 		freed += r.Size
 	}
 	for _, f := range c.Failed {
 		fmt.Fprintf(&b, "nono Failed to remove %s: %s\n", f.Entry.ID, human.Sanitize(f.Err.Error()))
 	}
-	fmt.Fprintf(&b, "nono Removed %d %s session(s), freed %s.\n", len(c.Removed), words.noun, human.Size(freed))
+	fmt.Fprintf(&b, "nono Removed %d %s session(s)%s, freed %s.\n", len(c.Removed), words.noun, objects, human.Size(freed))
 	if len(c.Failed) > 0 {
 		return fmt.Errorf("failed to remove %d %s session(s)", len(c.Failed), words.noun)
 	}

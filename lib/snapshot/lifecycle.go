@@ -147,7 +147,7 @@ func Begin(o Options) (_ *Result, err error) {
 		return &Result{}, nil // nothing tracked: nothing to snapshot, no empty store left behind
 	}
 	rules := fstree.NewRules(o.Flags)
-	rules.Protected = o.protected(roots)
+	rules.Protected = ProtectedStores(o.Getenv, roots, o.SessionDir, o.StoreDir)
 	res := &Result{}
 	if len(o.SkipDirs) > 0 || o.StoreDir != "" && !o.Flags.All {
 		res.Excluded = fstree.Preflight(roots, &rules, fstree.PreflightOptions{SkipDirs: o.SkipDirs, Auto: o.StoreDir != "" && !o.Flags.All})
@@ -179,12 +179,21 @@ func Begin(o Options) (_ *Result, err error) {
 		if store, err = OpenStore(o.StoreDir); err != nil {
 			return nil, err
 		}
+		// Until the manifest names them, nothing must sweep the objects.
+		unlock, err := store.Lock(false)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
 	now := o.Now()
 	walk := fstree.Options{Rules: rules, Budget: o.Budget, Jobs: o.Jobs, Warn: o.warn, Now: now}
 	if store != nil {
 		walk.Sink = store
 		walk.Check = func(entries int, bytes int64) error { return o.checkSpace(entries, bytes) }
+		if prev := o.previousSnapshot(store); prev != nil {
+			walk.Cache, walk.SizeHint = &storedCache{index: newIndex(prev.Files), store: store}, len(prev.Files)
+		}
 	}
 	tree, err := fstree.Walk(roots, walk)
 	if err != nil {
@@ -297,6 +306,11 @@ func (o *Options) finalSnapshot(base *Manifest) (*Manifest, *Result, error) {
 		if store, err = OpenStore(o.StoreDir); err != nil {
 			return nil, nil, err
 		}
+		unlock, err := store.Lock(false)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer unlock()
 		walk.Sink = store
 	}
 	tree, err := fstree.Walk(base.Roots, walk)
@@ -359,57 +373,6 @@ func manifestOf(n uint32, parent *uint32, now time.Time, roots []string, tree *f
 		HasDirs:    true,
 		HasLinks:   true,
 	}
-}
-
-// protected lists the stores a walk must never enter: the audit and
-// rollback roots, this session's directories, and the store's parent
-// (a --rollback-dest) unless that is a tracked root or above one, in
-// which case its other session stores.
-func (o *Options) protected(roots []string) []string {
-	var out []string
-	add := func(p string) {
-		if p != "" && filepath.IsAbs(p) {
-			out = append(out, canonical(p))
-		}
-	}
-	if r, err := session.AuditRoot(o.Getenv); err == nil {
-		add(r)
-	}
-	if r, err := session.RollbackRoot(o.Getenv); err == nil {
-		add(r)
-	}
-	add(o.SessionDir)
-	if o.StoreDir == "" {
-		return out
-	}
-	add(o.StoreDir)
-	dest := canonical(filepath.Dir(o.StoreDir))
-	for _, r := range roots {
-		if fstree.Within(r, dest) {
-			// The whole dest cannot be left out without losing the root:
-			// leave out each session store in it instead.
-			ents, _ := os.ReadDir(dest)
-			for _, e := range ents {
-				p := filepath.Join(dest, e.Name())
-				if e.IsDir() && session.ValidateID(e.Name()) == nil && isStore(p) {
-					add(p)
-				}
-			}
-			return out
-		}
-	}
-	add(dest)
-	return out
-}
-
-// isStore reports whether dir looks like a rollback session directory.
-func isStore(dir string) bool {
-	for _, sub := range []string{SnapshotsDir, ObjectsDir} {
-		if fi, err := os.Lstat(filepath.Join(dir, sub)); err == nil && fi.IsDir() {
-			return true
-		}
-	}
-	return false
 }
 
 // checkSpace refuses a baseline the store's filesystem cannot hold: the

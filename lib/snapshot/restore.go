@@ -487,6 +487,11 @@ func Restore(o RestoreOptions) (*Plan, *Applied, error) {
 	if err != nil {
 		return p, nil, err
 	}
+	unlock, err := store.Lock(false)
+	if err != nil {
+		return p, nil, err
+	}
+	defer unlock()
 	ap := &applier{roots: p.Roots, store: store, dirs: map[string]int{}, buf: make([]byte, 256<<10), warn: o.Warn}
 	applied, applyErr := ap.apply(p.Actions)
 	rec := RestoreRecord{

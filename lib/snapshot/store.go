@@ -20,9 +20,17 @@ import (
 	"github.com/nono-audit/nono/lib/fstree"
 )
 
-// Store is the content-addressed object store of one rollback session:
-// objects/<first byte as 2 hex>/<remaining 62 hex>, each object the raw
-// bytes whose SHA-256 names it, mode 0600.
+// Store is a content-addressed object store: objects/<first byte as 2
+// hex>/<remaining 62 hex>, each object the raw bytes whose SHA-256 names
+// it, mode 0600.
+//
+// The sessions of one rollback root (the default one, or a
+// --rollback-dest) share one store, <root>/.objects, so a session costs
+// only the content that no earlier session of the root already stored.
+// An object's references are the manifests that name it; cleanup removes
+// only objects that no manifest of the root names (SweepObjects). A
+// session directory with objects/ of its own (recorded by upstream, or by
+// a version before the shared store) keeps using that.
 //
 // An object is made by copying the source into a temporary file (a
 // reflink where the filesystem has them, else copy_file_range, else a
@@ -32,6 +40,7 @@ import (
 // manifest can never point at a missing or wrong object.
 type Store struct {
 	dir     string // the objects directory
+	shared  bool   // the rollback root's store, not the session's own
 	shardMu sync.Mutex
 	shards  map[string]bool
 
@@ -43,14 +52,59 @@ type Store struct {
 	created []string // objects written since the last Sync
 }
 
-// OpenStore opens (creating if needed) the object store of the snapshot
-// directory dir.
+// SharedObjectsDir, in a rollback root, is the object store its sessions
+// share. A leading dot keeps it from ever being a session ID.
+const SharedObjectsDir = ".objects"
+
+// lockFileName, in the shared store, serialises cleanup's sweep with the
+// sessions that are adding objects or reading them.
+const lockFileName = ".lock"
+
+// OpenStore opens the object store of the rollback session directory
+// dir: its own objects/ when it has one, else the shared store of its
+// rollback root (created if needed).
 func OpenStore(dir string) (*Store, error) {
-	objects := filepath.Join(dir, ObjectsDir)
-	if err := mkdirPrivate(objects); err != nil {
+	own := filepath.Join(dir, ObjectsDir)
+	if fi, err := os.Lstat(own); err == nil && fi.IsDir() {
+		return &Store{dir: own, shards: map[string]bool{}}, nil
+	}
+	shared := filepath.Join(filepath.Dir(dir), SharedObjectsDir)
+	if err := mkdirPrivate(shared); err != nil {
 		return nil, err
 	}
-	return &Store{dir: objects, shards: map[string]bool{}}, nil
+	return &Store{dir: shared, shared: true, shards: map[string]bool{}}, nil
+}
+
+// Dir is the objects directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Lock holds the shared store's lock until unlock is called: shared by
+// the sessions that add or read objects, exclusive for the sweep, which
+// therefore never removes an object a session is about to name in a
+// manifest or to restore from. A session's own store needs no lock.
+func (s *Store) Lock(exclusive bool) (unlock func(), err error) {
+	if !s.shared {
+		return func() {}, nil
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, lockFileName), os.O_RDONLY|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock the object store: %w", err)
+	}
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), how)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock the object store %s: %w", s.dir, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // ObjectPath is where the object h lives.

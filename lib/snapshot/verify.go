@@ -183,9 +183,37 @@ func (r *VerifyReport) checkObjects(store *Store, refs map[fstree.Hash]int) {
 	for _, msg := range bad {
 		r.add("objects", StatusFail, "%s", msg)
 	}
-	orphans, temps := strayObjects(store, refs)
+	r.checkStray(store, refs)
+}
+
+// checkStray reports files of the store that no snapshot needs: objects
+// no manifest names (of this session, or for the shared store of any
+// session of the rollback root) and temporary files.
+func (r *VerifyReport) checkStray(store *Store, refs map[fstree.Hash]int) {
+	named := func(h fstree.Hash) bool { return refs[h] > 0 }
+	where := "no snapshot of the session"
+	if store.shared {
+		all, err := references(filepath.Dir(store.dir), nil)
+		if err != nil {
+			r.add("objects", StatusWarn, "objects no session uses cannot be counted: %v", err)
+			return
+		}
+		named = func(h fstree.Hash) bool { return all[h] }
+		where = "no session of " + filepath.Dir(store.dir) + " (cleanup removes them)"
+	}
+	orphans, temps := 0, 0
+	store.each(func(_ string, h fstree.Hash, valid bool, fi os.FileInfo) {
+		switch {
+		case valid && !named(h):
+			orphans++
+		case !valid && session.IsTemp(fi.Name()):
+			temps++
+		case !valid:
+			orphans++
+		}
+	})
 	if orphans > 0 {
-		r.add("objects", StatusWarn, "%d object(s) referenced by no snapshot", orphans)
+		r.add("objects", StatusWarn, "%d file(s) in %s are objects referenced by %s", orphans, store.dir, where)
 	}
 	if temps > 0 {
 		r.add("objects", StatusWarn, "%d temporary file(s) left by an interrupted write", temps)
@@ -321,35 +349,4 @@ func hashObjects(store *Store, refs map[fstree.Hash]int) []string {
 	wg.Wait()
 	slices.Sort(bad)
 	return bad
-}
-
-// strayObjects counts objects no manifest references and temporaries.
-func strayObjects(store *Store, refs map[fstree.Hash]int) (orphans, temps int) {
-	shards, err := os.ReadDir(store.dir)
-	if err != nil {
-		return 0, 0
-	}
-	for _, sh := range shards {
-		if !sh.IsDir() {
-			if session.IsTemp(sh.Name()) {
-				temps++
-			}
-			continue
-		}
-		ents, err := os.ReadDir(filepath.Join(store.dir, sh.Name()))
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
-			h, err := fstree.ParseHash(sh.Name() + e.Name())
-			if err != nil {
-				orphans++
-				continue
-			}
-			if refs[h] == 0 {
-				orphans++
-			}
-		}
-	}
-	return orphans, temps
 }

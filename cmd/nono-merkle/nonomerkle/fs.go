@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/fstree"
-	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/snapshot"
 )
 
 type fsCmd struct {
@@ -40,19 +39,7 @@ func (c *fsCmd) Run(ui *cli.UI) error {
 		roots = append(roots, real)
 	}
 	rules := fstree.NewRules(fstree.Flags{Exclude: c.RollbackExclude, Include: c.RollbackInclude, All: c.RollbackAll})
-	for _, root := range []func(session.Env) (string, error){session.AuditRoot, session.RollbackRoot} {
-		if dir, err := root(os.Getenv); err == nil {
-			rules.Protected = append(rules.Protected, dir)
-		}
-	}
-	if dir, err := session.RollbackRoot(os.Getenv); err == nil {
-		dests, _ := session.ReadDests(dir) // the --rollback-dest stores in use
-		for _, d := range dests {
-			if !slices.ContainsFunc(roots, func(r string) bool { return fstree.Within(r, d) }) {
-				rules.Protected = append(rules.Protected, d)
-			}
-		}
-	}
+	rules.Protected = snapshot.ProtectedStores(os.Getenv, roots, "", "")
 	if len(c.SkipDir) > 0 {
 		for _, a := range fstree.Preflight(roots, &rules, fstree.PreflightOptions{SkipDirs: c.SkipDir}) {
 			rules.Paths = append(rules.Paths, a.Path)

@@ -241,8 +241,20 @@ func (c *cleanupCmd) Run(ui *cli.UI) error {
 		return err
 	}
 	res := &report.Cleanup{Side: session.RollbackSide, Plan: session.PlanCleanup(entries, opts, time.Now()), DryRun: c.DryRun}
-	if !c.DryRun {
+	var gone []string // for a dry run, the sessions as if removed
+	if c.DryRun {
+		for _, s := range res.Plan.Selected {
+			gone = append(gone, s.Entry.RollbackDir)
+		}
+	} else {
 		res.Removed, res.Failed = session.Cleanup(res.Plan)
 	}
+	// The sessions of a rollback root share its objects: those no
+	// remaining session names go too.
+	sweep, err := snapshot.SweepRoots(st.RollbackRoots, gone, c.DryRun)
+	if err != nil {
+		warn(err.Error())
+	}
+	res.Objects, res.ObjectBytes = sweep.Objects, sweep.Bytes
 	return report.WriteCleanup(ui.Stdout, res)
 }
