@@ -18,9 +18,11 @@ import (
 
 	"github.com/nono-audit/nono/cmd/nono-audit/nonoaudit"
 	"github.com/nono-audit/nono/cmd/nono-chain/nonochain"
+	"github.com/nono-audit/nono/cmd/nono-collect/nonocollect"
 	"github.com/nono-audit/nono/cmd/nono-merkle/nonomerkle"
 	"github.com/nono-audit/nono/cmd/nono-redact/nonoredact"
 	"github.com/nono-audit/nono/cmd/nono-run/nonorun"
+	"github.com/nono-audit/nono/cmd/nono-ship/nonoship"
 	"github.com/nono-audit/nono/cmd/nono-sign/nonosign"
 	"github.com/nono-audit/nono/cmd/nono-snapshot/nonosnapshot"
 	"github.com/nono-audit/nono/cmd/nono-verify/nonoverify"
@@ -30,9 +32,11 @@ import (
 var tools = map[string]func(){
 	"nono-audit":    nonoaudit.Main,
 	"nono-chain":    nonochain.Main,
+	"nono-collect":  nonocollect.Main,
 	"nono-merkle":   nonomerkle.Main,
 	"nono-redact":   nonoredact.Main,
 	"nono-run":      nonorun.Main,
+	"nono-ship":     nonoship.Main,
 	"nono-sign":     nonosign.Main,
 	"nono-snapshot": nonosnapshot.Main,
 	"nono-verify":   nonoverify.Main,
@@ -42,8 +46,23 @@ var tools = map[string]func(){
 // in init functions.
 var commands = map[string]func(ts *testscript.TestScript, neg bool, args []string){}
 
+// atExit are run after every test (servers a test file started for the
+// whole run).
+var atExit []func()
+
+type runAtExit struct{ m *testing.M }
+
+func (r runAtExit) Run() int {
+	defer func() {
+		for _, f := range atExit {
+			f()
+		}
+	}()
+	return r.m.Run()
+}
+
 func TestMain(m *testing.M) {
-	testscript.Main(m, tools)
+	testscript.Main(runAtExit{m}, tools)
 }
 
 // binDir is the directory of the tools' copies, with the wrapper beside

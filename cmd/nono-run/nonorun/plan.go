@@ -26,6 +26,7 @@ type planCLI struct {
 	SkipDir          []string `sep:"none" placeholder:"NAME" help:"Treat directories named NAME as heavy and leave them out (repeatable)."`
 
 	Silent  bool     `short:"s" help:"No banner or warnings."`
+	NoSync  bool     `name:"no-sync" help:"Do not ship this session to the audit receiver after the run (when enrolled; nono audit sync ships it later)."`
 	Command []string `arg:"" passthrough:"" help:"The command and its arguments."`
 }
 
@@ -51,6 +52,7 @@ func (c *planCLI) Run() error {
 		RollbackAll:      c.RollbackAll,
 		SkipDir:          c.SkipDir,
 		Silent:           c.Silent,
+		NoSync:           c.NoSync,
 		Command:          command(c.Command),
 	}
 	p, err := plan.Make(opts, plan.Env{Getenv: os.Getenv, Cwd: cwd, Now: time.Now(), Warn: os.Stderr})

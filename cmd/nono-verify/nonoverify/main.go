@@ -11,8 +11,10 @@ import (
 )
 
 type CLI struct {
-	Records recordsCmd `cmd:"" default:"withargs" help:"Verify alpha records from FILE or stdin, optionally against pinned totals, proofs or a bundle."`
-	Session sessionCmd `cmd:"" help:"Verify a recorded session: its log, the ledger and its attestation."`
+	Records  recordsCmd  `cmd:"" default:"withargs" help:"Verify alpha records from FILE or stdin, optionally against pinned totals, proofs or a bundle."`
+	Session  sessionCmd  `cmd:"" help:"Verify a recorded session: its log, the ledger and its attestation."`
+	Envelope envelopeCmd `cmd:"" help:"Verify a session envelope (nono audit export, nono-collect) with nothing else."`
+	S3       s3Cmd       `cmd:"" name:"s3" help:"Verify every session nono-collect stored in an S3 bucket."`
 }
 
 // Main runs nono-verify with os.Args and exits.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/dsse"
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/platform"
 	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/supervise"
@@ -43,6 +44,7 @@ type Options struct {
 	SkipDir          []string
 
 	Silent  bool
+	NoSync  bool // --no-sync: do not ship the session after the run
 	Command []string
 }
 
@@ -112,7 +114,11 @@ type Plan struct {
 	RedactArgs     []string // for nono-redact
 	SnapshotArgs   []string // exclusion flags for nono-snapshot
 	RunArgs        []string // flags for nono-run's supervise mode
-	Command        []string // exactly as given
+	// SyncArgs are the arguments of `nono-ship sync` that ships the
+	// finished session; empty when the machine is not enrolled with an
+	// audit receiver, with --no-sync, or without a session.
+	SyncArgs []string
+	Command  []string // exactly as given
 }
 
 // Upstream's warnings.
@@ -205,6 +211,7 @@ func Make(o *Options, env Env) (*Plan, error) {
 		SignKey:        signKey,
 		Silent:         o.Silent,
 		RedactArgs:     []string{},
+		SyncArgs:       []string{},
 		SnapshotArgs:   snapshotArgs(o),
 		RunArgs:        runArgs(o, grants, fsTracking),
 		Command:        o.Command,
@@ -215,7 +222,20 @@ func Make(o *Options, env Env) (*Plan, error) {
 	if err := p.create(o, env, policy, rules, tracked); err != nil {
 		return nil, err
 	}
+	p.SyncArgs = syncArgs(o, env, p.SessionDir)
 	return p, nil
+}
+
+// syncArgs ship the session after the run when this machine is enrolled.
+func syncArgs(o *Options, env Env, dir string) []string {
+	if o.NoSync || !platform.Enrolled(env.Getenv) {
+		return []string{}
+	}
+	args := []string{"--after-run", dir}
+	if o.Silent {
+		args = append(args, "--silent")
+	}
+	return args
 }
 
 // create makes the session directory and its initial record, and names
@@ -364,6 +384,7 @@ func (p *Plan) Shell() []byte {
 	b = appendArray(b, "redact_args", p.RedactArgs)
 	b = appendArray(b, "snapshot_args", p.SnapshotArgs)
 	b = appendArray(b, "run_args", p.RunArgs)
+	b = appendArray(b, "sync_args", p.SyncArgs)
 	b = appendArray(b, "command", p.Command)
 	return b
 }

@@ -334,7 +334,27 @@ printf '%s\0' "${command[@]}"`
 	if !reflect.DeepEqual(words[:len(words)-1], hostile) {
 		t.Errorf("command came back as %q", words)
 	}
-	if n := bytes.Count(p.Shell(), []byte("\n")); n != 14 {
-		t.Errorf("%d lines, want one per assignment (14):\n%s", n, p.Shell())
+	if n := bytes.Count(p.Shell(), []byte("\n")); n != 15 {
+		t.Errorf("%d lines, want one per assignment (15):\n%s", n, p.Shell())
+	}
+}
+
+func TestSyncArgs(t *testing.T) {
+	w := newWorld(t)
+	p, err := w.make(&Options{AllowCwd: true, Command: []string{"true"}})
+	if err != nil || len(p.SyncArgs) != 0 {
+		t.Fatalf("not enrolled: %v %q", err, p.SyncArgs)
+	}
+	// Enrolled: the finished session is shipped, quietly with --silent.
+	os.MkdirAll(filepath.Join(w.state, "nono"), 0o700)
+	os.WriteFile(filepath.Join(w.state, "nono", "platform.json"), []byte("{}"), 0o600)
+	p, err = w.make(&Options{AllowCwd: true, Silent: true, Command: []string{"true"}})
+	if err != nil || !reflect.DeepEqual(p.SyncArgs, []string{"--after-run", p.SessionDir, "--silent"}) {
+		t.Fatalf("enrolled: %v %q", err, p.SyncArgs)
+	}
+	for _, o := range []*Options{{AllowCwd: true, NoSync: true, Command: []string{"true"}}, {NoAudit: true, Command: []string{"true"}}} {
+		if p, err = w.make(o); err != nil || len(p.SyncArgs) != 0 {
+			t.Errorf("%+v: %v %q", o, err, p.SyncArgs)
+		}
 	}
 }

@@ -236,7 +236,7 @@ func FuzzPlanShell(f *testing.F) {
 		p := &Plan{SessionDir: dir, SignKey: c, RedactArgs: []string{}, SnapshotArgs: []string{"--rollback-exclude=" + b},
 			RunArgs: []string{}, Command: []string{a, b, c}}
 		lines := strings.Split(strings.TrimSuffix(string(p.Shell()), "\n"), "\n")
-		if len(lines) != 14 {
+		if len(lines) != 15 {
 			t.Fatalf("%d lines", len(lines))
 		}
 		values := map[string]string{}
