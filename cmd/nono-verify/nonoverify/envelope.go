@@ -20,13 +20,9 @@ type envelopeCmd struct {
 }
 
 func (c *envelopeCmd) Run(ui *cli.UI) error {
-	var pub *ecdsa.PublicKey
-	if c.PublicKeyFile != "" {
-		_, k, err := dsse.ReadPublicKeyFile(c.PublicKeyFile)
-		if err != nil {
-			return cli.Unusable(err)
-		}
-		pub = k
+	pub, err := pinnedKey(c.PublicKeyFile)
+	if err != nil {
+		return err
 	}
 	name := c.File
 	if name == "" || name == "-" {
@@ -59,4 +55,13 @@ func (c *envelopeCmd) Run(ui *cli.UI) error {
 		return cli.Verdict(fmt.Errorf("%s: the envelope of session %s does not verify", name, r.SessionID))
 	}
 	return nil
+}
+
+// pinnedKey reads --public-key-file; nil when it is not given.
+func pinnedKey(file string) (*ecdsa.PublicKey, error) {
+	if file == "" {
+		return nil, nil
+	}
+	_, pub, err := dsse.ReadPublicKeyFile(file)
+	return pub, err
 }

@@ -2,14 +2,12 @@ package nonoverify
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"errors"
 	"runtime"
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/collect"
-	"github.com/nono-audit/nono/lib/dsse"
 	"github.com/nono-audit/nono/lib/objstore"
 )
 
@@ -25,13 +23,9 @@ type s3Cmd struct {
 }
 
 func (c *s3Cmd) Run(ui *cli.UI) error {
-	var pub *ecdsa.PublicKey
-	if c.PublicKeyFile != "" {
-		_, k, err := dsse.ReadPublicKeyFile(c.PublicKeyFile)
-		if err != nil {
-			return cli.Unusable(err)
-		}
-		pub = k
+	pub, err := pinnedKey(c.PublicKeyFile)
+	if err != nil {
+		return err
 	}
 	if c.Parallel <= 0 {
 		c.Parallel = 2 * runtime.NumCPU()
