@@ -43,7 +43,7 @@ func main() {
 	var bodies [][]byte
 	switch os.Args[1] {
 	case "put":
-		entries, err := session.List(*root, "")
+		entries, err := (&session.Store{AuditRoot: *root}).List(session.AuditSide)
 		if err != nil {
 			fail(err)
 		}

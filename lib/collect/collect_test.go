@@ -187,7 +187,7 @@ func (f *fixture) envelope(id string) ([]byte, *envelope.Envelope) {
 	if _, err := ledger.Append(root, s, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	e, _ := session.Find(root, "", id)
+	e, _ := (&session.Store{AuditRoot: root}).Find(session.AuditSide, id)
 	ingest, _ := delivery.NewUUIDv7(f.now)
 	env, err := envelope.Build(e, root, envelope.Identity{IngestID: ingest, TenantID: f.en.TenantID, ShipperID: f.en.SubjectID})
 	if err != nil {

@@ -71,7 +71,7 @@ func record(t *testing.T, root, id string, priv *ecdsa.PrivateKey, events ...str
 	if _, err := ledger.Append(root, s, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	e, err := session.Find(root, "", id)
+	e, err := (&session.Store{AuditRoot: root}).Find(session.AuditSide, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestNotShippable(t *testing.T) {
 	e := record(t, root, "s1", nil)
 	// No integrity summary.
 	session.Update(e.Dir, func(s *session.Session) error { s.AuditIntegrity = nil; return nil })
-	e, _ = session.Find(root, "", "s1")
+	e, _ = (&session.Store{AuditRoot: root}).Find(session.AuditSide, "s1")
 	if _, err := Build(e, root, ident); !errors.Is(err, ErrNotShippable) || !strings.Contains(err.Error(), "no audit_integrity") {
 		t.Errorf("no integrity: %v", err)
 	}
@@ -286,7 +286,7 @@ func TestNotShippable(t *testing.T) {
 	// Never finished.
 	e = record(t, root, "s3", nil)
 	session.Update(e.Dir, func(s *session.Session) error { s.Ended = nil; return nil })
-	e, _ = session.Find(root, "", "s3")
+	e, _ = (&session.Store{AuditRoot: root}).Find(session.AuditSide, "s3")
 	if _, err := Build(e, root, ident); !errors.Is(err, ErrNotShippable) || !strings.Contains(err.Error(), "never finished") {
 		t.Errorf("incomplete: %v", err)
 	}

@@ -45,7 +45,7 @@ func Status(p platform.Paths, auditRoot string) ([]SessionStatus, error) {
 	for _, it := range items {
 		bySession[it.SessionID] = it
 	}
-	entries, err := session.List(auditRoot, "")
+	entries, err := (&session.Store{AuditRoot: auditRoot}).List(session.AuditSide)
 	if err != nil {
 		return nil, err
 	}

@@ -158,13 +158,14 @@ func (c *Client) queueSessions(opts SyncOptions, rep *SyncReport, report func(Ou
 		queued[it.SessionID] = true
 	}
 	var entries []*session.Entry
+	store := &session.Store{AuditRoot: opts.AuditRoot}
 	if opts.Session != "" {
-		e, err := session.Find(opts.AuditRoot, "", opts.Session)
+		e, err := store.Find(session.AuditSide, opts.Session)
 		if err != nil {
 			return err
 		}
 		entries = []*session.Entry{e}
-	} else if entries, err = session.List(opts.AuditRoot, ""); err != nil {
+	} else if entries, err = store.List(session.AuditSide); err != nil {
 		return err
 	}
 	for _, e := range entries {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/nono-audit/nono/lib/atomicfile"
-	"github.com/nono-audit/nono/lib/audit"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/delivery"
 	"github.com/nono-audit/nono/lib/envelope"
@@ -25,20 +24,14 @@ type exportCmd struct {
 // Run prints the envelope's exact wire bytes (no trailing newline), the
 // same bytes `nono audit sync` would send.
 func (c *exportCmd) Run(ui *cli.UI) error {
-	root, err := auditRoot()
+	st, err := session.Open(os.Getenv)
 	if err != nil {
 		return err
 	}
-	rollbackRoot, err := session.RollbackRoot(os.Getenv)
+	root := st.AuditRoot
+	e, err := st.Locate(session.AuditSide, c.Session)
 	if err != nil {
-		return cli.Unusable(err)
-	}
-	e, err := audit.Locate(c.Session, root, rollbackRoot)
-	if ue := (*audit.UsageError)(nil); errors.As(err, &ue) {
-		return cli.Usage("%v", ue)
-	}
-	if err != nil {
-		return cli.Unusable(err)
+		return err
 	}
 	id := envelope.Identity{IngestID: c.IngestID, TenantID: c.Tenant, ShipperID: c.Shipper}
 	if p, err := platform.Locate(os.Getenv); err == nil {
