@@ -16,6 +16,7 @@ import (
 	"github.com/nono-audit/nono/lib/ledger"
 	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/snapshot"
 )
 
 // VerifyOptions say where the ledger is, which signer to expect and how
@@ -56,6 +57,10 @@ type Verification struct {
 
 	Attestation *attest.Result
 
+	// Changes are the checks of the recorded change lists against the
+	// snapshots session.json commits to (nil without an audit directory).
+	Changes []snapshot.ChangeListCheck
+
 	opts VerifyOptions
 }
 
@@ -87,6 +92,7 @@ var Checks = []Check{
 	{"audit_event_count", "session", false, (*Verification).checkEventCount},
 	{"event_json", "session", false, (*Verification).checkEventJSON},
 	{"summary", "session", false, (*Verification).checkSummary},
+	{"changes", "session", false, (*Verification).checkChanges},
 	{"ledger", "ledger", false, (*Verification).checkLedger},
 	{"attestation", "attestation", false, (*Verification).checkAttestation},
 }
@@ -308,6 +314,20 @@ func (v *Verification) checkEventJSON() error {
 		return errors.New("event log: Alpha audit log is missing canonical event_json bytes")
 	}
 	return nil
+}
+
+// checkChanges recomputes each recorded change list (changes/NNN.json)
+// from the snapshots whose roots session.json's merkle_roots commit to,
+// and compares: an edited change list fails here, though session.json
+// (upstream's shape) holds no digest of it. A list whose snapshots were
+// cleaned up cannot be checked; show marks it so.
+func (v *Verification) checkChanges() error {
+	e := v.Entry
+	if e.AuditDir == "" {
+		return nil
+	}
+	v.Changes = snapshot.CheckChanges(e.Session, e.AuditDir, e.RollbackDir)
+	return snapshot.ChangesError(v.Changes)
 }
 
 // checkSummary compares the log with session.json's audit_integrity.

@@ -23,9 +23,15 @@ import (
 type Snapshot struct {
 	Number     uint32
 	Timestamp  string // as recorded: epoch seconds in upstream's manifests
-	FileCount  int
+	FileCount  int    // -1: the manifest is gone; only the record's root is known
 	MerkleRoot string
 	Changes    []Change
+	// ChangesStatus says whether Changes were checked against the
+	// snapshots session.json commits to (snapshot.CheckChanges): ok, fail
+	// (they differ: an edited change list), or warning (not checked;
+	// ChangesDetail says why). Empty for the baseline.
+	ChangesStatus snapshot.Status
+	ChangesDetail string
 }
 
 // Change is one file that differs from the previous snapshot.
@@ -116,9 +122,19 @@ func WriteAuditShow(w io.Writer, d *AuditShow, loc *time.Location) error {
 		if sn.Number == 0 {
 			label = "Baseline"
 		}
-		p("  [%03d] %s at %s  (%d files, root: %s)\n", sn.Number, label, snapshotTime(sn.Timestamp, loc), sn.FileCount, human.ShortHex(sn.MerkleRoot))
+		if sn.FileCount < 0 {
+			p("  [%03d] %s  (root: %s; its manifest is gone with the rollback store)\n", sn.Number, label, human.ShortHex(sn.MerkleRoot))
+		} else {
+			p("  [%03d] %s at %s  (%d files, root: %s)\n", sn.Number, label, snapshotTime(sn.Timestamp, loc), sn.FileCount, human.ShortHex(sn.MerkleRoot))
+		}
 		for _, c := range sn.Changes {
 			p("        %s %s\n", c.Type.Symbol(), human.Sanitize(c.Path))
+		}
+		switch sn.ChangesStatus {
+		case snapshot.StatusFail:
+			p("        [NOT VERIFIED: the change list %s]\n", human.Sanitize(sn.ChangesDetail))
+		case snapshot.StatusWarn:
+			p("        [unverified: %s]\n", human.Sanitize(sn.ChangesDetail))
 		}
 	}
 	if d.SnapshotsErr != nil {
@@ -271,15 +287,28 @@ func snapshotsValue(snaps []Snapshot) canon.Value {
 				canon.Member{Key: "new_hash", Value: optString(c.NewHash)},
 			))
 		}
+		fileCount := canon.NullValue() // the manifest is gone
+		if sn.FileCount >= 0 {
+			fileCount = canon.IntValue(int64(sn.FileCount))
+		}
 		items = append(items, canon.ObjectValue(
 			canon.Member{Key: "number", Value: canon.UintValue(uint64(sn.Number))},
-			canon.Member{Key: "timestamp", Value: canon.StringValue(sn.Timestamp)},
-			canon.Member{Key: "file_count", Value: canon.IntValue(int64(sn.FileCount))},
+			canon.Member{Key: "timestamp", Value: optString(nonEmpty(sn.Timestamp))},
+			canon.Member{Key: "file_count", Value: fileCount},
 			canon.Member{Key: "merkle_root", Value: canon.StringValue(sn.MerkleRoot)},
 			canon.Member{Key: "changes", Value: canon.ArrayValue(changes...)},
+			canon.Member{Key: "changes_verified", Value: canon.BoolValue(sn.Number == 0 || sn.ChangesStatus == snapshot.StatusOK)},
+			canon.Member{Key: "changes_check", Value: optString(nonEmpty(sn.ChangesDetail))},
 		))
 	}
 	return canon.ArrayValue(items...)
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func optString(p *string) canon.Value {

@@ -258,7 +258,8 @@ func TestShowSnapshotsFromRollbackStore(t *testing.T) {
 	for _, want := range []string{
 		"  Rollback: " + store + " (2 snapshots)\n",
 		"\n  [000] Baseline at 2026-04-21 18:00:00  (1 files, root: aa00000000000000)\n",
-		"  [001] Snapshot at 2026-04-21 18:00:04  (2 files, root: bb00000000000000)\n        + /w/new.txt\n",
+		"  [001] Snapshot at 2026-04-21 18:00:04  (2 files, root: bb00000000000000)\n        + /w/new.txt\n" +
+			"        [unverified: not checked: session.json commits to no root for its snapshots]\n",
 	} {
 		if !strings.Contains(b1.String(), want) {
 			t.Errorf("missing %q in:\n%s", want, b1.String())
@@ -271,9 +272,12 @@ func TestShowSnapshotsFromRollbackStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	snaps, _ := v.Get("snapshots")
-	want := `[{"number":0,"timestamp":"1776794400","file_count":1,"merkle_root":"aa` + strings.Repeat("0", 62) + `","changes":[]},` +
+	// The record commits to no roots: the change list is shown, marked
+	// as not checked.
+	want := `[{"number":0,"timestamp":"1776794400","file_count":1,"merkle_root":"aa` + strings.Repeat("0", 62) + `","changes":[],"changes_verified":true,"changes_check":null},` +
 		`{"number":1,"timestamp":"1776794404","file_count":2,"merkle_root":"bb` + strings.Repeat("0", 62) + `","changes":[` +
-		`{"path":"/w/new.txt","type":"+","size_delta":3,"old_hash":null,"new_hash":"02` + strings.Repeat("0", 62) + `"}]}]`
+		`{"path":"/w/new.txt","type":"+","size_delta":3,"old_hash":null,"new_hash":"02` + strings.Repeat("0", 62) + `"}],` +
+		`"changes_verified":false,"changes_check":"not checked: session.json commits to no root for its snapshots"}]`
 	if got := string(canon.Compact(snaps)); got != want {
 		t.Errorf("snapshots:\n got %s\nwant %s", got, want)
 	}

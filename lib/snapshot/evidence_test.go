@@ -301,3 +301,29 @@ func TestRestoreLeavesLinksAnUpstreamManifestRecords(t *testing.T) {
 		t.Fatalf("recorded link: %q %v", target, err)
 	}
 }
+
+func TestCheckChangesAgainstTheCommittedRoots(t *testing.T) {
+	e := ended(t)
+	s, err := session.Read(e.auditDir)
+	must(t, err)
+	for _, c := range CheckChanges(s, e.auditDir, e.store) {
+		if c.Status != StatusOK {
+			t.Fatalf("%s: %s %s", c.Path, c.Status, c.Detail)
+		}
+	}
+	// An edited path in the audit directory's list.
+	p := ChangesPath(e.auditDir, 1)
+	data, err := os.ReadFile(p)
+	must(t, err)
+	must(t, os.WriteFile(p, []byte(strings.Replace(string(data), "/a.txt", "/b.txt", 1)), 0o600))
+	err = ChangesError(CheckChanges(s, e.auditDir, e.store))
+	if err == nil || !strings.Contains(err.Error(), "lists "+filepath.Join(e.root, "b.txt")) {
+		t.Fatalf("want the edit named, got %v", err)
+	}
+	// The store cleaned up: not checkable, not a failure.
+	must(t, os.RemoveAll(e.store))
+	checks := CheckChanges(s, e.auditDir, "")
+	if ChangesError(checks) != nil || len(checks) != 1 || checks[0].Status != StatusWarn {
+		t.Fatalf("after cleanup: %+v", checks)
+	}
+}
