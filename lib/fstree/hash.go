@@ -57,6 +57,9 @@ func (w *walker) hashAll() error {
 					failed.Store(true)
 					return
 				}
+				if w.opts.Progress != nil && !j.cacheHit && j.kind != jobLinkPath {
+					w.opts.Progress.Add(1, 0) // the bytes as they were read
+				}
 			}
 		}()
 	}

@@ -119,9 +119,11 @@ type StatCache interface {
 type Sink interface {
 	// File consumes an open regular file from offset 0 and returns the
 	// SHA-256 of exactly the bytes it consumed and their number. buf is
-	// scratch space owned by the caller. A failure to read the source is
-	// returned as a *SourceError; anything else aborts the walk.
-	File(f *os.File, buf []byte) (Hash, int64, error)
+	// scratch space owned by the caller; read, when not nil, is told of
+	// the bytes as they are hashed (a progress line). A failure to read
+	// the source is returned as a *SourceError; anything else aborts the
+	// walk.
+	File(f *os.File, buf []byte, read func(n int64)) (Hash, int64, error)
 	// Bytes consumes a small in-memory content.
 	Bytes(b []byte) (Hash, error)
 }
@@ -136,9 +138,9 @@ func (e *SourceError) Unwrap() error { return e.Err }
 type HashSink struct{}
 
 // File streams f through SHA-256.
-func (HashSink) File(f *os.File, buf []byte) (Hash, int64, error) {
+func (HashSink) File(f *os.File, buf []byte, read func(n int64)) (Hash, int64, error) {
 	h := sha256.New()
-	n, err := copyBuffer(h, f, buf)
+	n, err := copyBuffer(h, f, buf, read)
 	if err != nil {
 		return Hash{}, n, &SourceError{Err: err}
 	}
@@ -152,13 +154,16 @@ func (HashSink) Bytes(b []byte) (Hash, error) { return sha256.Sum256(b), nil }
 
 // copyBuffer copies src to dst through buf. Unlike io.CopyBuffer it never
 // hands the copy to src.WriteTo, which would allocate its own buffer.
-func copyBuffer(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
+func copyBuffer(dst io.Writer, src io.Reader, buf []byte, read func(n int64)) (int64, error) {
 	var n int64
 	for {
 		k, err := src.Read(buf)
 		if k > 0 {
 			dst.Write(buf[:k]) // hash writers never fail
 			n += int64(k)
+			if read != nil {
+				read(int64(k))
+			}
 		}
 		if err == io.EOF {
 			return n, nil
@@ -188,6 +193,17 @@ type Options struct {
 	// SizeHint is the number of leaves expected (an earlier walk's), to
 	// size the work list once.
 	SizeHint int
+
+	// Progress, when set, learns how far the walk has got.
+	Progress Progress
+}
+
+// Progress learns how far a walk has got: Start once the tree has been
+// read, with the files and bytes left to read (the stat cache spares the
+// rest), then Add as each is read. Add is called from several goroutines.
+type Progress interface {
+	Start(files int, bytes int64)
+	Add(files int, bytes int64)
 }
 
 // racyWindow: a file changed this close to the walk's start may change
@@ -244,6 +260,15 @@ func Walk(roots []string, opts Options) (*Tree, error) {
 		return nil, err
 	}
 	toRead := w.resolveCached()
+	if opts.Progress != nil {
+		n := 0
+		for i := range w.jobs {
+			if !w.jobs[i].cacheHit && w.jobs[i].kind != jobLinkPath {
+				n++
+			}
+		}
+		opts.Progress.Start(n, toRead)
+	}
 	if opts.Check != nil {
 		if err := opts.Check(w.tree.Entries, toRead); err != nil {
 			return nil, err
@@ -853,7 +878,11 @@ func (w *walker) hashOne(j *job, buf []byte) error {
 		j.st = statOf(&before) // replaced since the directory was read: take the new one
 	}
 	unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_SEQUENTIAL)
-	h, n, err := w.opts.Sink.File(f, buf)
+	var read func(int64)
+	if w.opts.Progress != nil {
+		read = func(n int64) { w.opts.Progress.Add(0, n) }
+	}
+	h, n, err := w.opts.Sink.File(f, buf, read)
 	if err != nil {
 		var se *SourceError
 		if errors.As(err, &se) {

@@ -216,9 +216,9 @@ type countingSink struct {
 	files atomic.Int64
 }
 
-func (c *countingSink) File(f *os.File, buf []byte) (Hash, int64, error) {
+func (c *countingSink) File(f *os.File, buf []byte, read func(int64)) (Hash, int64, error) {
 	c.files.Add(1)
-	return c.HashSink.File(f, buf)
+	return c.HashSink.File(f, buf, read)
 }
 
 type mapCache map[string]File

@@ -195,3 +195,20 @@ func lcsOps(a, b [][]byte, off int) []diffOp {
 	}
 	return ops
 }
+
+// DiffStat counts the lines a diff of old and new adds and removes; ok is
+// false for content UnifiedDiff would not show (binary or too large).
+func DiffStat(old, new []byte) (ins, del int, ok bool) {
+	if isBinary(old) || isBinary(new) || len(old) > MaxDiffBytes || len(new) > MaxDiffBytes {
+		return 0, 0, false
+	}
+	for _, op := range diffLines(splitLines(old), splitLines(new)) {
+		switch op.kind {
+		case '+':
+			ins++
+		case '-':
+			del++
+		}
+	}
+	return ins, del, true
+}

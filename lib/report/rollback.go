@@ -130,10 +130,48 @@ func entryMembers(e *session.Entry, show bool) []canon.Member {
 	)
 }
 
+// RollbackShow is what `nono rollback show` presents: the session as the
+// audit record has it, and how far the store agrees with that record.
+type RollbackShow struct {
+	Entry  *session.Entry
+	Record *snapshot.RecordCheck
+}
+
+// LoadRollbackShow checks the rollback session of e against its audit
+// record (getenv finds the audit root).
+func LoadRollbackShow(e *session.Entry, getenv func(string) string) (*RollbackShow, error) {
+	rec, err := snapshot.CheckRecord(e.Dir, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &RollbackShow{Entry: e, Record: rec}, nil
+}
+
+// recordProblems are the record check's findings in words.
+func (d *RollbackShow) recordProblems() []string {
+	out := slices.Clone(d.Record.Missing)
+	if len(d.Record.Differs) > 0 {
+		out = append(out, "the store's session.json differs from the audit record in "+strings.Join(d.Record.Differs, ", "))
+	}
+	return out
+}
+
+// changesTrust is how far the store's change list n can be vouched for.
+func (d *RollbackShow) changesTrust(n int) (snapshot.Status, string) {
+	if d.Record.AuditDir == "" || len(d.Record.Missing) > 0 && d.Record.Changes == nil {
+		return snapshot.StatusWarn, "not checked: no audit record to check it against"
+	}
+	return snapshot.ChangesTrust(d.Record.Changes, d.Entry.Dir, n)
+}
+
 // RollbackShowValue is `nono rollback show --json`: upstream's fields
 // (snapshots with their changes), then the restores recorded for the
-// session.
-func RollbackShowValue(e *session.Entry) canon.Value {
+// session, its directory, and what could be verified: record_verified
+// and record_problems (the store against the audit record; the session
+// fields come from the audit record when there is one), and for each
+// snapshot changes_verified and changes_check.
+func RollbackShowValue(d *RollbackShow) canon.Value {
+	e := d.Entry
 	var snaps []canon.Value
 	for n := 0; n < snapshot.SnapshotCount(e.Dir); n++ {
 		m, err := snapshot.ReadManifest(e.Dir, n)
@@ -145,6 +183,7 @@ func RollbackShowValue(e *session.Entry) canon.Value {
 			parent = canon.UintValue(uint64(*m.Parent))
 		}
 		var changes []canon.Value
+		status, detail := snapshot.StatusOK, ""
 		if n > 0 {
 			cs, _ := snapshot.ReadChanges(e.Dir, n)
 			for _, c := range cs {
@@ -154,6 +193,7 @@ func RollbackShowValue(e *session.Entry) canon.Value {
 					canon.Member{Key: "size_delta", Value: canon.IntValue(c.SizeDelta)},
 				))
 			}
+			status, detail = d.changesTrust(n)
 		}
 		snaps = append(snaps, canon.ObjectValue(
 			canon.Member{Key: "number", Value: canon.UintValue(uint64(m.Number))},
@@ -162,6 +202,8 @@ func RollbackShowValue(e *session.Entry) canon.Value {
 			canon.Member{Key: "file_count", Value: canon.UintValue(uint64(len(m.Files)))},
 			canon.Member{Key: "merkle_root", Value: canon.StringValue(fstree.Hex(m.MerkleRoot))},
 			canon.Member{Key: "changes", Value: canon.ArrayValue(changes...)},
+			canon.Member{Key: "changes_verified", Value: canon.BoolValue(status == snapshot.StatusOK)},
+			canon.Member{Key: "changes_check", Value: optString(nonEmpty(detail))},
 		))
 	}
 	recs, _ := snapshot.ReadRestores(e.Dir)
@@ -169,20 +211,40 @@ func RollbackShowValue(e *session.Entry) canon.Value {
 	for i := range recs {
 		restores = append(restores, recs[i].Value())
 	}
-	return canon.ObjectValue(append(entryMembers(e, true),
+	shown := *e
+	shown.Session = d.Record.Session
+	return canon.ObjectValue(append(entryMembers(&shown, true),
 		canon.Member{Key: "snapshots", Value: canon.ArrayValue(snaps...)},
 		canon.Member{Key: "restores", Value: canon.ArrayValue(restores...)},
 		canon.Member{Key: "dir", Value: canon.StringValue(e.Dir)},
+		canon.Member{Key: "record_verified", Value: canon.BoolValue(d.Record.Verified())},
+		canon.Member{Key: "record_problems", Value: canon.StringsValue(nonNilStrings(d.recordProblems()))},
 	)...)
 }
 
-// WriteRollbackShow writes `nono rollback show`: the session, its
-// snapshots and restores, its changes, and with diff a unified diff of
-// every changed text file (from the stored objects).
-func WriteRollbackShow(w io.Writer, e *session.Entry, diff bool) error {
-	s := e.Session
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// RollbackShowOptions choose what show adds to the summary.
+type RollbackShowOptions struct {
+	Diff bool // a unified diff of every changed text file
+	Stat bool // a diffstat: lines added and removed per file
+}
+
+// WriteRollbackShow writes `nono rollback show`: the session as the audit
+// record has it, whether the store agrees with that record, its
+// snapshots and restores, its changes (marked when they could not be
+// verified), and with Stat a diffstat, with Diff a unified diff of every
+// changed text file (from the stored objects).
+func WriteRollbackShow(w io.Writer, d *RollbackShow, o RollbackShowOptions) error {
+	e := d.Entry
+	s := d.Record.Session
 	changes := snapshot.SessionChanges(e.Dir)
-	fmt.Fprintf(w, "nono Session %s (%s)\n", s.SessionID, strings.Join(s.Command, " "))
+	fmt.Fprintf(w, "nono Session %s (%s)\n", s.SessionID, human.Sanitize(strings.Join(s.Command, " ")))
 	ended := "(did not end)"
 	if s.Ended != nil {
 		ended = *s.Ended
@@ -192,7 +254,17 @@ func WriteRollbackShow(w io.Writer, e *session.Entry, diff bool) error {
 		fmt.Fprintf(w, "  exit     %d\n", *s.ExitCode)
 	}
 	for _, p := range s.TrackedPaths {
-		fmt.Fprintf(w, "  tracked  %s\n", p)
+		fmt.Fprintf(w, "  tracked  %s\n", human.Sanitize(p))
+	}
+	switch {
+	case len(d.Record.Missing) > 0:
+		for _, p := range d.Record.Missing {
+			fmt.Fprintf(w, "  record   UNVERIFIED: %s; what is shown is the store's own account\n", human.Sanitize(p))
+		}
+	case len(d.Record.Differs) > 0:
+		fmt.Fprintf(w, "  record   NOT VERIFIED: the store's session.json differs from the audit record in %s (shown: the audit record's)\n", strings.Join(d.Record.Differs, ", "))
+	default:
+		fmt.Fprintf(w, "  record   matches the audit record in %s\n", human.Sanitize(d.Record.AuditDir))
 	}
 	for n := 0; n < snapshot.SnapshotCount(e.Dir); n++ {
 		if m, err := snapshot.ReadManifest(e.Dir, n); err == nil {
@@ -221,12 +293,29 @@ func WriteRollbackShow(w io.Writer, e *session.Entry, diff bool) error {
 	for i := range changes {
 		fmt.Fprintln(w, ChangeLine(&changes[i]))
 	}
-	if !diff {
+	for n := 1; n < snapshot.SnapshotCount(e.Dir); n++ {
+		switch st, detail := d.changesTrust(n); st {
+		case snapshot.StatusFail:
+			fmt.Fprintf(w, "  [NOT VERIFIED: changes/%03d.json %s]\n", n, human.Sanitize(detail))
+		case snapshot.StatusWarn:
+			fmt.Fprintf(w, "  [unverified: changes/%03d.json %s]\n", n, human.Sanitize(detail))
+		}
+	}
+	if !o.Diff && !o.Stat {
 		return nil
 	}
 	store, err := snapshot.OpenStore(e.Dir)
 	if err != nil {
 		return err
+	}
+	if o.Stat {
+		fmt.Fprintln(w)
+		if err := writeDiffStat(w, store, changes); err != nil {
+			return err
+		}
+	}
+	if !o.Diff {
+		return nil
 	}
 	for _, c := range changes {
 		if c.Type == snapshot.PermissionsChanged || c.OldType == "symlink" || c.NewType == "symlink" {
@@ -234,11 +323,7 @@ func WriteRollbackShow(w io.Writer, e *session.Entry, diff bool) error {
 		}
 		fmt.Fprintln(w)
 		oldName, newName := "a"+fstree.Display(c.Path), "b"+fstree.Display(c.Path)
-		old, err := readObject(store, c.OldHash)
-		if err != nil {
-			return err
-		}
-		new, err := readObject(store, c.NewHash)
+		old, new, err := readPair(store, &c)
 		if err != nil {
 			return err
 		}
@@ -252,6 +337,74 @@ func WriteRollbackShow(w io.Writer, e *session.Entry, diff bool) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// readPair reads both sides of a change for a diff.
+func readPair(store *snapshot.Store, c *snapshot.Change) (old, new []byte, err error) {
+	if old, err = readObject(store, c.OldHash); err != nil {
+		return nil, nil, err
+	}
+	new, err = readObject(store, c.NewHash)
+	return old, new, err
+}
+
+// writeDiffStat writes git's diffstat of the changes: one line a file
+// with the lines added and removed, then the totals. Binary and large
+// files, links and permission changes are named without counts.
+func writeDiffStat(w io.Writer, store *snapshot.Store, changes []snapshot.Change) error {
+	type row struct {
+		name       string
+		ins, del   int
+		note       string
+		countLines bool
+	}
+	var rows []row
+	width, most := 0, 0
+	totalIns, totalDel := 0, 0
+	for i := range changes {
+		c := &changes[i]
+		r := row{name: human.Sanitize(fstree.Display(c.Path))}
+		switch {
+		case c.Type == snapshot.PermissionsChanged:
+			r.note = "permissions"
+			if c.OldMode != nil && c.NewMode != nil {
+				r.note = fmt.Sprintf("mode %04o -> %04o", *c.OldMode&0o7777, *c.NewMode&0o7777)
+			}
+		case c.OldType == "symlink" || c.NewType == "symlink":
+			r.note = "symlink"
+		default:
+			old, new, err := readPair(store, c)
+			if err != nil {
+				return err
+			}
+			ins, del, ok := DiffStat(old, new)
+			if !ok {
+				r.note = "Bin"
+				break
+			}
+			r.ins, r.del, r.countLines = ins, del, true
+			totalIns += ins
+			totalDel += del
+			most = max(most, ins+del)
+		}
+		width = max(width, len(r.name))
+		rows = append(rows, r)
+	}
+	const bar = 50
+	for _, r := range rows {
+		if !r.countLines {
+			fmt.Fprintf(w, " %-*s | %s\n", width, r.name, r.note)
+			continue
+		}
+		plus, minus := r.ins, r.del
+		if most > bar {
+			plus = (r.ins*bar + most - 1) / most
+			minus = (r.del*bar + most - 1) / most
+		}
+		fmt.Fprintf(w, " %-*s | %4d %s%s\n", width, r.name, r.ins+r.del, strings.Repeat("+", plus), strings.Repeat("-", minus))
+	}
+	fmt.Fprintf(w, " %d file(s) changed, %d insertion(s)(+), %d deletion(s)(-)\n", len(rows), totalIns, totalDel)
 	return nil
 }
 

@@ -245,3 +245,42 @@ func checkManifestRoots(m *Manifest, n int, roots []string) error {
 	}
 	return nil
 }
+
+// RecordCheck is how far a rollback session's own record can be vouched
+// for, for `nono rollback show`: the session record to present (the audit
+// copy when there is one), what is missing or differs, and the checks of
+// the store's change lists.
+type RecordCheck struct {
+	Session  *session.Session // the audit copy, else the store's own
+	AuditDir string
+	Missing  []string // evidence that is gone: nothing can be checked against it
+	Differs  []string // fields of the store's session.json that differ from the audit copy
+	Notes    []string // differences an interrupted recording explains
+	Changes  []ChangeListCheck
+}
+
+// Verified reports whether the record matches the audit record.
+func (c *RecordCheck) Verified() bool { return len(c.Missing) == 0 && len(c.Differs) == 0 }
+
+// CheckRecord checks the rollback session in dir against its audit
+// record, and its change lists against the snapshots the record commits
+// to. It fails only when the store's own session.json cannot be read.
+func CheckRecord(dir string, getenv func(string) string) (*RecordCheck, error) {
+	ev, err := gatherEvidence(dir, getenv)
+	if err != nil {
+		return nil, err
+	}
+	c := &RecordCheck{Session: ev.Trusted(), AuditDir: ev.AuditDir, Missing: ev.Missing, Differs: ev.Differs, Notes: ev.Notes}
+	auditDir := ""
+	if ev.Audit != nil {
+		auditDir = ev.AuditDir
+	}
+	if auditDir != "" {
+		for _, ch := range CheckChanges(c.Session, auditDir, dir) {
+			if filepath.Dir(filepath.Dir(ch.Path)) == filepath.Clean(dir) {
+				c.Changes = append(c.Changes, ch)
+			}
+		}
+	}
+	return c, nil
+}

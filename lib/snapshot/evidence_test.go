@@ -57,7 +57,7 @@ func TestRestoreRefusesWithoutTheAuditRecord(t *testing.T) {
 			if data, _ := os.ReadFile(filepath.Join(e.root, "a.txt")); string(data) != "two\n" {
 				t.Fatal("a refused restore wrote")
 			}
-			rep, err := Verify(e.store, e.getenv)
+			rep, err := Verify(e.store, VerifyOptions{Getenv: e.getenv})
 			must(t, err)
 			if rep.OK() || !strings.Contains(failedChecks(rep), tc.want) {
 				t.Fatalf("verify does not report %q:\n%s", tc.want, strings.Join(rep.Lines(), "\n"))
@@ -82,7 +82,7 @@ func TestStoreSessionCopyMustMatchTheAuditCopy(t *testing.T) {
 	must(t, err)
 	forged := strings.Replace(string(data), `"agent"`, `"innocent"`, 1)
 	must(t, os.WriteFile(p, []byte(forged), 0o600))
-	rep, err := Verify(e.store, e.getenv)
+	rep, err := Verify(e.store, VerifyOptions{Getenv: e.getenv})
 	must(t, err)
 	if rep.OK() || !strings.Contains(failedChecks(rep), "in command") {
 		t.Fatalf("verify does not name the edited command:\n%s", strings.Join(rep.Lines(), "\n"))
@@ -194,7 +194,7 @@ func TestRestoreHistoryIsChained(t *testing.T) {
 		_, _, err = Restore(RestoreOptions{Dir: e.store, Getenv: e.getenv, Snapshot: 1, Force: true})
 		must(t, err)
 	}
-	rep, err := Verify(e.store, e.getenv)
+	rep, err := Verify(e.store, VerifyOptions{Getenv: e.getenv})
 	must(t, err)
 	if !rep.OK() {
 		t.Fatalf("verify:\n%s", strings.Join(rep.Lines(), "\n"))
@@ -215,7 +215,7 @@ func TestRestoreHistoryIsChained(t *testing.T) {
 		for _, dir := range []string{e.store, e.auditDir} {
 			must(t, os.WriteFile(filepath.Join(dir, RestoresFileName), []byte(content), 0o600))
 		}
-		rep, err := Verify(e.store, e.getenv)
+		rep, err := Verify(e.store, VerifyOptions{Getenv: e.getenv})
 		must(t, err)
 		if rep.OK() || !strings.Contains(failedChecks(rep), "restores") {
 			t.Errorf("%s: verify passes:\n%s", name, strings.Join(rep.Lines(), "\n"))
@@ -226,7 +226,7 @@ func TestRestoreHistoryIsChained(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(e.store, RestoresFileName), good, 0o600))
 		must(t, os.WriteFile(filepath.Join(e.auditDir, RestoresFileName), good, 0o600))
 		must(t, os.Remove(filepath.Join(dir, RestoresFileName)))
-		rep, err := Verify(e.store, e.getenv)
+		rep, err := Verify(e.store, VerifyOptions{Getenv: e.getenv})
 		must(t, err)
 		if rep.OK() || !strings.Contains(failedChecks(rep), "is missing") {
 			t.Errorf("%s removed: verify passes:\n%s", dir, strings.Join(rep.Lines(), "\n"))
@@ -234,7 +234,7 @@ func TestRestoreHistoryIsChained(t *testing.T) {
 	}
 	must(t, os.WriteFile(filepath.Join(e.store, RestoresFileName), good, 0o600))
 	must(t, os.WriteFile(filepath.Join(e.auditDir, RestoresFileName), []byte(strings.Join(lines[:5], "")), 0o600))
-	rep, err = Verify(e.store, e.getenv)
+	rep, err = Verify(e.store, VerifyOptions{Getenv: e.getenv})
 	must(t, err)
 	if rep.OK() || !strings.Contains(failedChecks(rep), "differs from the audit copy") {
 		t.Errorf("cut short: verify passes:\n%s", strings.Join(rep.Lines(), "\n"))

@@ -40,6 +40,7 @@ type Options struct {
 	Getenv    func(string) string
 	Stderr    io.Writer
 	Silent    bool
+	Progress  ProgressFunc // a progress line while files are read
 	Now       func() time.Time
 	FreeSpace func(dir string) (uint64, error) // bytes available to us; nil: statfs
 }
@@ -188,6 +189,9 @@ func Begin(o Options) (_ *Result, err error) {
 	}
 	now := o.Now()
 	walk := fstree.Options{Rules: rules, Budget: o.Budget, Jobs: o.Jobs, Warn: o.warn, Now: now}
+	var done func()
+	walk.Progress, done = o.Progress.walk("snapshot")
+	defer done()
 	if store != nil {
 		walk.Sink = store
 		walk.Check = func(entries int, bytes int64) error { return o.checkSpace(entries, bytes) }
@@ -300,6 +304,9 @@ func End(o Options) (*Result, error) {
 
 func (o *Options) finalSnapshot(base *Manifest) (*Manifest, *Result, error) {
 	walk := fstree.Options{Rules: *base.Rules, Budget: o.Budget, Jobs: o.Jobs, Warn: o.warn, Now: o.Now(), Cache: newIndex(base.Files), SizeHint: len(base.Files)}
+	var done func()
+	walk.Progress, done = o.Progress.walk("final snapshot")
+	defer done()
 	var store *Store
 	if o.StoreDir != "" {
 		var err error

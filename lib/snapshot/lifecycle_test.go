@@ -474,7 +474,7 @@ func TestTamperedManifestIsRefused(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.root, ".env")); err != nil {
 		t.Fatal(".env is gone")
 	}
-	rep, err := Verify(e.store, e.getenv)
+	rep, err := Verify(e.store, VerifyOptions{Getenv: e.getenv})
 	must(t, err)
 	if rep.OK() {
 		t.Fatalf("verify passed a tampered manifest:\n%s", strings.Join(rep.Lines(), "\n"))

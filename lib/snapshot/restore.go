@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/fstree"
+	"github.com/nono-audit/nono/lib/progress"
 	"github.com/nono-audit/nono/lib/session"
 )
 
@@ -31,6 +32,7 @@ type RestoreOptions struct {
 	Getenv   func(string) string
 	Warn     func(msg string)
 	Now      func() time.Time
+	Progress ProgressFunc // progress lines while the tree is read and restored
 }
 
 // Op is one kind of restore step.
@@ -199,7 +201,9 @@ func PlanRestore(o RestoreOptions) (*Plan, error) {
 	if p.Final != nil {
 		cache = caches{newIndex(p.Final.Files), cache[0]}
 	}
-	live, err := fstree.Walk(p.Roots, fstree.Options{Rules: rules, Jobs: o.Jobs, Cache: cache, Warn: o.Warn})
+	walkProgress, done := o.Progress.walk("reading the tree")
+	live, err := fstree.Walk(p.Roots, fstree.Options{Rules: rules, Jobs: o.Jobs, Cache: cache, Warn: o.Warn, Progress: walkProgress})
+	done()
 	if err != nil {
 		return nil, fmt.Errorf("read the live tree: %w", err)
 	}
@@ -493,7 +497,10 @@ func Restore(o RestoreOptions) (*Plan, *Applied, error) {
 	}
 	defer unlock()
 	ap := &applier{roots: p.Roots, store: store, dirs: map[string]int{}, buf: make([]byte, 256<<10), warn: o.Warn}
+	files, bytes := p.writes()
+	ap.progress = o.Progress.start("restore", files, bytes)
 	applied, applyErr := ap.apply(p.Actions)
+	ap.progress.Done()
 	rec := RestoreRecord{
 		Time:     o.Now(),
 		Snapshot: o.Snapshot,
@@ -518,11 +525,23 @@ func Restore(o RestoreOptions) (*Plan, *Applied, error) {
 // fstree.OpenBeneath, every name is created with O_EXCL/O_NOFOLLOW or by
 // renaming over it, and deletions use unlinkat, which never follows.
 type applier struct {
-	roots []string
-	store *Store
-	dirs  map[string]int // open parent directories by path
-	buf   []byte
-	warn  func(string)
+	roots    []string
+	store    *Store
+	dirs     map[string]int // open parent directories by path
+	buf      []byte
+	warn     func(string)
+	progress *progress.Progress // counts the files written
+}
+
+// writes counts the files a plan writes and their bytes.
+func (p *Plan) writes() (files int, bytes int64) {
+	for _, a := range p.Actions {
+		if (a.Op == OpWrite || a.Op == OpChmod) && a.File != nil {
+			files++
+			bytes += a.File.Size
+		}
+	}
+	return files, bytes
 }
 
 func (ap *applier) closeDirs() {
@@ -635,6 +654,7 @@ func (ap *applier) step(a *Action, res *Applied) error {
 		if err := ap.write(a.File); err != nil {
 			return err
 		}
+		ap.progress.Add(1, a.File.Size)
 	case OpLink:
 		if err := ap.symlink(a.Path, a.Target); err != nil {
 			return err
@@ -646,6 +666,7 @@ func (ap *applier) step(a *Action, res *Applied) error {
 		if err := ap.write(a.File); err != nil {
 			return err
 		}
+		ap.progress.Add(1, a.File.Size)
 	}
 	res.Done = append(res.Done, *a)
 	return nil

@@ -78,7 +78,7 @@ func TestSessionsShareTheObjectStore(t *testing.T) {
 	_, err = End(o2)
 	must(t, err)
 	for _, x := range []*env{e, e2} {
-		rep, err := Verify(x.store, x.getenv)
+		rep, err := Verify(x.store, VerifyOptions{Getenv: x.getenv})
 		must(t, err)
 		if !rep.OK() {
 			t.Fatalf("verify:\n%s", strings.Join(rep.Lines(), "\n"))
@@ -143,7 +143,7 @@ func TestSessionWithItsOwnObjectsStillWorks(t *testing.T) {
 	shared := filepath.Join(filepath.Dir(e.store), SharedObjectsDir)
 	must(t, os.Remove(filepath.Join(shared, lockFileName)))
 	must(t, os.Rename(shared, filepath.Join(e.store, ObjectsDir)))
-	rep, err := Verify(e.store, e.getenv)
+	rep, err := Verify(e.store, VerifyOptions{Getenv: e.getenv})
 	must(t, err)
 	if !rep.OK() {
 		t.Fatalf("verify:\n%s", strings.Join(rep.Lines(), "\n"))

@@ -116,12 +116,12 @@ func (s *Store) ObjectPath(h fstree.Hash) string {
 // File stores the content of src (an open regular file, read from offset
 // 0) and returns the SHA-256 of the stored bytes and their number. It
 // implements fstree.Sink.
-func (s *Store) File(src *os.File, buf []byte) (fstree.Hash, int64, error) {
+func (s *Store) File(src *os.File, buf []byte, read func(n int64)) (fstree.Hash, int64, error) {
 	tmp, name, err := s.createTemp()
 	if err != nil {
 		return fstree.Hash{}, 0, fmt.Errorf("create object: %w", err)
 	}
-	h, n, err := s.copyHashed(src, tmp, buf)
+	h, n, err := s.copyHashed(src, tmp, buf, read)
 	if cerr := tmp.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close %s: %w", name, cerr)
 	}
@@ -173,11 +173,11 @@ func (s *Store) createTemp() (*os.File, string, error) {
 }
 
 // copyHashed fills dst with the content of src and hashes what dst holds.
-func (s *Store) copyHashed(src, dst *os.File, buf []byte) (fstree.Hash, int64, error) {
+func (s *Store) copyHashed(src, dst *os.File, buf []byte, read func(n int64)) (fstree.Hash, int64, error) {
 	if !s.noClone.Load() {
 		err := unix.IoctlFileClone(int(dst.Fd()), int(src.Fd()))
 		if err == nil {
-			return hashFrom(dst, buf)
+			return hashFrom(dst, buf, read)
 		}
 		if !unsupported(err) {
 			return fstree.Hash{}, 0, fmt.Errorf("clone into object: %w", err)
@@ -187,7 +187,7 @@ func (s *Store) copyHashed(src, dst *os.File, buf []byte) (fstree.Hash, int64, e
 	if !s.noCopyRange.Load() {
 		n, err := copyRange(src, dst)
 		if err == nil {
-			h, m, err := hashFrom(dst, buf)
+			h, m, err := hashFrom(dst, buf, read)
 			if err == nil && m != n {
 				err = fmt.Errorf("object copy holds %d bytes, %d were copied", m, n)
 			}
@@ -199,7 +199,7 @@ func (s *Store) copyHashed(src, dst *os.File, buf []byte) (fstree.Hash, int64, e
 		s.noCopyRange.Store(true)
 	}
 	h := sha256.New()
-	n, err := teeCopy(h, dst, src, buf)
+	n, err := teeCopy(h, dst, src, buf, read)
 	if err != nil {
 		return fstree.Hash{}, n, err
 	}
@@ -239,7 +239,7 @@ func copyRange(src, dst *os.File) (int64, error) {
 }
 
 // teeCopy reads src once, feeding every byte to the hash and to dst.
-func teeCopy(h hash.Hash, dst io.Writer, src io.Reader, buf []byte) (int64, error) {
+func teeCopy(h hash.Hash, dst io.Writer, src io.Reader, buf []byte, read func(n int64)) (int64, error) {
 	var n int64
 	for {
 		k, rerr := src.Read(buf)
@@ -249,6 +249,9 @@ func teeCopy(h hash.Hash, dst io.Writer, src io.Reader, buf []byte) (int64, erro
 				return n, fmt.Errorf("write object: %w", err)
 			}
 			n += int64(k)
+			if read != nil {
+				read(int64(k))
+			}
 		}
 		if rerr == io.EOF {
 			return n, nil
@@ -260,13 +263,16 @@ func teeCopy(h hash.Hash, dst io.Writer, src io.Reader, buf []byte) (int64, erro
 }
 
 // hashFrom hashes the content of f from offset 0.
-func hashFrom(f *os.File, buf []byte) (fstree.Hash, int64, error) {
+func hashFrom(f *os.File, buf []byte, read func(n int64)) (fstree.Hash, int64, error) {
 	h := sha256.New()
 	var off int64
 	for {
 		k, err := f.ReadAt(buf, off)
 		h.Write(buf[:k])
 		off += int64(k)
+		if read != nil && k > 0 {
+			read(int64(k))
+		}
 		if err == io.EOF {
 			break
 		}
@@ -332,21 +338,22 @@ func (s *Store) Open(h fstree.Hash) (*os.File, error) {
 	return f, nil
 }
 
-// Check re-hashes object h, streaming.
-func (s *Store) Check(h fstree.Hash, buf []byte) error {
+// Check re-hashes object h, streaming, and returns the bytes read; read,
+// when not nil, is told of them as they are.
+func (s *Store) Check(h fstree.Hash, buf []byte, read func(n int64)) (int64, error) {
 	f, err := s.Open(h)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer f.Close()
-	got, _, err := hashFrom(f, buf)
+	got, n, err := hashFrom(f, buf, read)
 	if err != nil {
-		return fmt.Errorf("object %s: %w", fstree.Hex(h), err)
+		return n, fmt.Errorf("object %s: %w", fstree.Hex(h), err)
 	}
 	if got != h {
-		return fmt.Errorf("object %s is corrupt: its content hashes to %s", fstree.Hex(h), fstree.Hex(got))
+		return n, fmt.Errorf("object %s is corrupt: its content hashes to %s", fstree.Hex(h), fstree.Hex(got))
 	}
-	return nil
+	return n, nil
 }
 
 // syncEachLimit: up to this many new objects are synced one by one;

@@ -37,6 +37,8 @@ type VerifyReport struct {
 	Checks    []Check
 	Snapshots int
 	Objects   int // distinct objects re-hashed
+
+	objectBytes int64 // their size, as the manifests record it
 }
 
 // OK reports whether every check passed (warnings do not count).
@@ -86,6 +88,12 @@ func (r *VerifyReport) add(name string, st Status, format string, args ...any) {
 	r.Checks = append(r.Checks, Check{Name: name, Status: st, Detail: fmt.Sprintf(format, args...)})
 }
 
+// VerifyOptions configure Verify.
+type VerifyOptions struct {
+	Getenv   func(string) string // finds the audit root; nil: os.Getenv
+	Progress ProgressFunc        // a progress line while objects are hashed
+}
+
 // Verify checks a rollback session directory end to end, streaming every
 // object:
 //
@@ -101,8 +109,8 @@ func (r *VerifyReport) add(name string, st Status, format string, args ...any) {
 //
 // Objects no session references and leftover temporary files are
 // warnings.
-func Verify(dir string, getenv func(string) string) (*VerifyReport, error) {
-	ev, err := gatherEvidence(dir, getenv)
+func Verify(dir string, o VerifyOptions) (*VerifyReport, error) {
+	ev, err := gatherEvidence(dir, o.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +136,9 @@ func Verify(dir string, getenv func(string) string) (*VerifyReport, error) {
 		}
 		if m != nil {
 			for _, f := range m.Files {
+				if refs[f.Hash] == 0 {
+					rep.objectBytes += f.Size
+				}
 				refs[f.Hash]++
 			}
 		}
@@ -146,7 +157,7 @@ func Verify(dir string, getenv func(string) string) (*VerifyReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.checkObjects(store, refs)
+	rep.checkObjects(store, refs, o.Progress)
 	rep.checkChanges(dir, manifests)
 	rep.checkRestores(ev, dir)
 	return rep, nil
@@ -170,8 +181,10 @@ func (r *VerifyReport) checkEvidence(ev *evidence) {
 }
 
 // checkObjects re-hashes every referenced object once, in parallel.
-func (r *VerifyReport) checkObjects(store *Store, refs map[fstree.Hash]int) {
-	bad := hashObjects(store, refs)
+func (r *VerifyReport) checkObjects(store *Store, refs map[fstree.Hash]int, prog ProgressFunc) {
+	p := prog.start("verify", len(refs), r.objectBytes)
+	bad := hashObjects(store, refs, p.Add)
+	p.Done()
 	r.Objects = len(refs)
 	total := 0
 	for _, n := range refs {
@@ -312,7 +325,7 @@ func short(h fstree.Hash) string { return fstree.Hex(h)[:16] }
 
 // hashObjects re-hashes every referenced object once, in parallel, and
 // returns a message per missing or corrupt one (sorted).
-func hashObjects(store *Store, refs map[fstree.Hash]int) []string {
+func hashObjects(store *Store, refs map[fstree.Hash]int, add func(files int, bytes int64)) []string {
 	hashes := make([]fstree.Hash, 0, len(refs))
 	for h := range refs {
 		hashes = append(hashes, h)
@@ -337,11 +350,13 @@ func hashObjects(store *Store, refs map[fstree.Hash]int) []string {
 				h := hashes[next]
 				next++
 				mu.Unlock()
-				if err := store.Check(h, buf); err != nil {
+				_, err := store.Check(h, buf, func(n int64) { add(0, n) })
+				if err != nil {
 					mu.Lock()
 					bad = append(bad, err.Error())
 					mu.Unlock()
 				}
+				add(1, 0)
 			}
 		}()
 	}

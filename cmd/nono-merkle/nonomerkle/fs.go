@@ -46,12 +46,15 @@ func (c *fsCmd) Run(ui *cli.UI) error {
 		}
 	}
 	rules.Normalize()
+	progress, done := fstree.ProgressLine(ui.Progress, "hashing")
 	tree, err := fstree.Walk(roots, fstree.Options{
-		Rules:  rules,
-		Budget: fstree.Budget{MaxEntries: c.MaxEntries, MaxBytes: c.MaxBytes},
-		Jobs:   c.Jobs,
-		Warn:   func(msg string) { ui.Warn(msg) },
+		Rules:    rules,
+		Budget:   fstree.Budget{MaxEntries: c.MaxEntries, MaxBytes: c.MaxBytes},
+		Jobs:     c.Jobs,
+		Warn:     func(msg string) { ui.Warn(msg) },
+		Progress: progress,
 	})
+	done()
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,7 @@ func (c *beginCmd) Run(ui *cli.UI) error {
 		NoSync:     c.NoSync,
 		Stderr:     ui.Messages(),
 		Silent:     c.Silent,
+		Progress:   ui.Progress,
 	})
 	return err
 }
@@ -81,6 +82,7 @@ func (c *endCmd) Run(ui *cli.UI) error {
 		NoSync:     c.NoSync,
 		Stderr:     ui.Messages(),
 		Silent:     c.Silent,
+		Progress:   ui.Progress,
 	})
 	return err
 }

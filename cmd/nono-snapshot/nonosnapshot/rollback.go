@@ -9,6 +9,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/report"
 	"github.com/nono-audit/nono/lib/session"
@@ -105,6 +106,7 @@ type showCmd struct {
 	destFlag
 	ID   string `arg:"" name:"id" help:"Session ID."`
 	Diff bool   `help:"Show a unified diff of every changed text file."`
+	Stat bool   `help:"Show a diffstat: the lines added and removed in each changed file."`
 	JSON bool   `name:"json" help:"Print JSON on stdout."`
 }
 
@@ -115,11 +117,15 @@ func (c *showCmd) Run(ui *cli.UI) error {
 	}
 	out := bufio.NewWriter(ui.Stdout) // Main reports a failed write
 	defer out.Flush()
+	d, err := report.LoadRollbackShow(e, os.Getenv)
+	if err != nil {
+		return err
+	}
 	if c.JSON {
-		out.Write(append(canon.Pretty(report.RollbackShowValue(e)), '\n'))
+		out.Write(append(canon.Pretty(report.RollbackShowValue(d)), '\n'))
 		return nil
 	}
-	return report.WriteRollbackShow(out, e, c.Diff)
+	return report.WriteRollbackShow(out, d, report.RollbackShowOptions{Diff: c.Diff, Stat: c.Stat})
 }
 
 type restoreCmd struct {
@@ -127,7 +133,8 @@ type restoreCmd struct {
 	ID       string `arg:"" name:"id" help:"Session ID."`
 	Snapshot int    `default:"0" placeholder:"N" help:"Snapshot to restore: 0 is the state before the session (the default), 1 the state after it."`
 	DryRun   bool   `name:"dry-run" help:"List what would change; change nothing."`
-	Force    bool   `help:"Overwrite files changed after the session ended; restore a session that never ended or is running."`
+	Force    bool   `help:"Overwrite files changed after the session ended; restore a session that never ended or is running, or whose audit record is gone."`
+	JSON     bool   `name:"json" help:"Print the plan and what was done as JSON on stdout."`
 }
 
 func (c *restoreCmd) Run(ui *cli.UI) error {
@@ -135,48 +142,31 @@ func (c *restoreCmd) Run(ui *cli.UI) error {
 	if err != nil {
 		return err
 	}
-	plan, applied, err := snapshot.Restore(snapshot.RestoreOptions{
-		Dir: e.Dir, Snapshot: c.Snapshot, DryRun: c.DryRun, Force: c.Force, Source: "cli", Warn: warn,
+	r := &report.Restore{SessionID: e.ID, Snapshot: c.Snapshot, DryRun: c.DryRun, Force: c.Force}
+	r.Plan, r.Applied, r.Err = snapshot.Restore(snapshot.RestoreOptions{
+		Dir: e.Dir, Snapshot: c.Snapshot, DryRun: c.DryRun, Force: c.Force, Source: "cli", Warn: func(m string) { ui.Warn(m) },
+		Progress: ui.Progress,
 	})
+	if r.Plan != nil {
+		for _, p := range r.Plan.Kept {
+			ui.Warnf("kept %s: the snapshot records no exclusions, so files it lacks are not deleted", fstree.Display(p))
+		}
+	}
+	if c.JSON {
+		if err := ui.Line(canon.Pretty(report.RestoreValue(r))); err != nil {
+			return err
+		}
+	} else {
+		report.WriteRestore(ui.Stdout, r)
+	}
+	err = r.Err
+	if r.Applied != nil && err != nil && !c.DryRun {
+		err = fmt.Errorf("%w (%d of %d steps done; run the restore again to finish)", err, len(r.Applied.Done), len(r.Plan.Actions))
+	}
 	if snapshot.IsVerdict(err) {
-		err = cli.Verdict(err)
+		return cli.Verdict(err)
 	}
-	if plan == nil {
-		return err
-	}
-	out := bufio.NewWriter(ui.Stdout) // Main reports a failed write
-	defer out.Flush()
-	for _, p := range plan.Kept {
-		warn(fmt.Sprintf("kept %s: the snapshot records no exclusions, so files it lacks are not deleted", p))
-	}
-	switch {
-	case len(plan.Actions) == 0:
-		fmt.Fprintln(out, "nono No changes needed (already matches snapshot).")
-		return err
-	case c.DryRun:
-		fmt.Fprintf(out, "nono Dry run: restoring to snapshot %d would apply %d change(s):\n\n", c.Snapshot, len(plan.Actions))
-		for _, l := range plan.Lines() {
-			fmt.Fprintln(out, l)
-		}
-		if plan.Conflicts > 0 && !c.Force {
-			fmt.Fprintf(out, "\nnono %d path(s) changed after the session ended: restoring needs --force.\n", plan.Conflicts)
-		} else if plan.Final == nil && !c.Force {
-			fmt.Fprintln(out, "\nnono The session has no final snapshot: restoring needs --force.")
-		}
-		return nil
-	}
-	if applied == nil {
-		return err // refused before anything was written
-	}
-	if err != nil {
-		out.Flush()
-		return fmt.Errorf("%w (%d of %d steps done; run the restore again to finish)", err, len(applied.Done), len(plan.Actions))
-	}
-	fmt.Fprintf(out, "nono Restored %d change(s) to snapshot %d.\n\n", len(applied.Done), c.Snapshot)
-	for i := range applied.Done {
-		fmt.Fprintln(out, applied.Done[i].Line())
-	}
-	return nil
+	return err
 }
 
 type verifyCmd struct {
@@ -185,16 +175,16 @@ type verifyCmd struct {
 	JSON bool   `name:"json" help:"Print the checks as JSON on stdout."`
 }
 
-func (c *verifyCmd) Run() error {
+func (c *verifyCmd) Run(ui *cli.UI) error {
 	e, err := c.find(c.ID)
 	if err != nil {
 		return err
 	}
-	rep, err := snapshot.Verify(e.Dir, os.Getenv)
+	rep, err := snapshot.Verify(e.Dir, snapshot.VerifyOptions{Getenv: os.Getenv, Progress: ui.Progress})
 	if err != nil {
 		return err
 	}
-	out := bufio.NewWriter(os.Stdout)
+	out := bufio.NewWriter(ui.Stdout)
 	if c.JSON {
 		out.Write(append(canon.Pretty(rep.Value()), '\n'))
 	} else {
