@@ -85,6 +85,9 @@ func (s *Scanner) ResetAt(data []byte, offset int) {
 // SetLimits replaces s's limits; call Reset afterwards.
 func (s *Scanner) SetLimits(l Limits) { s.lim = l.withDefaults() }
 
+// Data is the document being scanned.
+func (s *Scanner) Data() []byte { return s.data }
+
 // Offset is the byte offset in data where scanning stands.
 func (s *Scanner) Offset() int { return s.pos }
 
@@ -159,28 +162,33 @@ func (s *Scanner) start() (byte, bool) {
 	return s.data[s.pos], true
 }
 
+// kinds maps the first byte of a value to its JSON type, 0xff for a byte
+// no value starts with.
+var kinds = func() (t [256]Kind) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	t['"'], t['{'], t['['], t['t'], t['f'], t['n'], t['-'] = String, Object, Array, Bool, Bool, Null, Number
+	for c := '0'; c <= '9'; c++ {
+		t[c] = Number
+	}
+	return t
+}()
+
 // kindOf names the JSON type a value starting with c has.
 func kindOf(c byte) (Kind, bool) {
-	switch {
-	case c == '"':
-		return String, true
-	case c == '{':
-		return Object, true
-	case c == '[':
-		return Array, true
-	case c == 't' || c == 'f':
-		return Bool, true
-	case c == 'n':
-		return Null, true
-	case c == '-' || (c >= '0' && c <= '9'):
-		return Number, true
-	}
-	return 0, false
+	k := kinds[c]
+	return k, k != 0xff
 }
 
 // Peek returns the JSON type of the value due next, without reading it
 // (only whitespace before it is skipped, so Offset is then its start).
 func (s *Scanner) Peek() (Kind, error) {
+	if s.err == nil && (s.pending || len(s.stack) == 0) && s.pos < len(s.data) {
+		if k := kinds[s.data[s.pos]]; k != 0xff { // the usual case: no whitespace before it
+			return k, nil
+		}
+	}
 	if s.err != nil {
 		return 0, s.err
 	}
@@ -349,6 +357,26 @@ func (s *Scanner) NextElement() (bool, error) {
 // next Reset; it aliases data when the key holds no escapes. A value that
 // is not read is skipped by the next call, after being checked like Skip.
 func (s *Scanner) NextMember() ([]byte, bool, error) {
+	// The usual case, as canonical input has it: a separator (or nothing,
+	// after the '{'), then a key of plain printable ASCII, then ':'.
+	if n := len(s.stack); s.err == nil && !s.pending && n > 0 && s.stack[n-1].object {
+		f := &s.stack[n-1]
+		d, p := s.data, s.pos
+		if f.n > 0 && p < len(d) && d[p] == ',' {
+			p++
+		}
+		if (f.n == 0 || p > s.pos) && p < len(d) && d[p] == '"' {
+			if j := nextSpecial(d, p+1); j+1 < len(d) && d[j] == '"' && d[j+1] == ':' {
+				key := d[p+1 : j]
+				if err := s.addKey(keyRef{start: p + 1, end: j}, key, p); err != nil {
+					return nil, false, err
+				}
+				f.n++
+				s.pos, s.pending = j+2, true
+				return key, true, nil
+			}
+		}
+	}
 	ok, err := s.next(true)
 	if !ok {
 		return nil, false, err
@@ -537,6 +565,11 @@ func (s *Scanner) Number() ([]byte, error) {
 	if c != '-' && (c < '0' || c > '9') {
 		return nil, s.typeError("a number")
 	}
+	return s.numberLiteral()
+}
+
+// numberLiteral reads the number that starts at s.pos.
+func (s *Scanner) numberLiteral() ([]byte, error) {
 	n, err := ScanNumber(s.data[s.pos:])
 	if err != nil {
 		if s.pos+n >= len(s.data) {
@@ -583,11 +616,26 @@ func (s *Scanner) Int(bits int) (int64, error) {
 
 // integer reads a number literal that must be an integer.
 func (s *Scanner) integer(sign string, bits int) ([]byte, int, error) {
-	if _, err := s.Peek(); err != nil {
-		return nil, s.pos, err
+	c, ok := s.start()
+	if !ok {
+		return nil, s.pos, s.err
 	}
 	at := s.pos
-	lit, err := s.Number()
+	d := s.data
+	if c >= '1' && c <= '9' { // the usual case: plain digits
+		j := at + 1
+		for j < len(d) && d[j] >= '0' && d[j] <= '9' {
+			j++
+		}
+		if j == len(d) || (d[j] != '.' && d[j] != 'e' && d[j] != 'E') {
+			s.pos = j
+			return d[at:j], at, nil
+		}
+	}
+	if c != '-' && (c < '0' || c > '9') {
+		return nil, at, s.typeError("a number")
+	}
+	lit, err := s.numberLiteral()
 	if err != nil {
 		return nil, at, err
 	}

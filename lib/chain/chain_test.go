@@ -143,6 +143,12 @@ func lines(log []byte) []string {
 	return ls
 }
 
+// leafOf returns the leaf_hash of a record line.
+func leafOf(line string) string {
+	i := strings.Index(line, `"leaf_hash":"`) + len(`"leaf_hash":"`)
+	return line[i : i+64]
+}
+
 func verifyErr(t *testing.T, log string, opts Options) *RecordError {
 	t.Helper()
 	_, err := Verify(strings.NewReader(log), opts)
@@ -185,7 +191,12 @@ func TestVerifyTampering(t *testing.T) {
 		{"missing event", edit(6, `,"event":{`, `,"evenx":{`), 6, `missing field "event"`},
 		{"event_json extra key", edit(3, `\"exit_code\":2}`, `\"exit_code\":2,\"x\":1}`), 3, "event JSON mismatch"},
 		{"event_json invalid", edit(3, `\"exit_code\":2}`, `\"exit_code\":\"2\"}`), 3, "invalid event_json: session_ended.exit_code"},
-		{"duplicate key", edit(2, `{"sequence":1,`, `{"sequence":1,"sequence":1,`), 2, `duplicate field "sequence"`},
+		{"duplicate key", edit(2, `{"sequence":1,`, `{"sequence":1,"sequence":1,`), 2, `duplicate key "sequence"`},
+		{"upper-case hex", edit(2, leafOf(ls[1]), strings.ToUpper(leafOf(ls[1]))), 2, "upper-case hex"},
+		{"whitespace", edit(4, `"sequence":3,`, `"sequence":3, `), 4, "not in canonical form: byte 13"},
+		{"extra key", edit(4, `{"sequence":3,`, `{"note":1,"sequence":3,`), 4, "not in canonical form: keys other than"},
+		{"event not canonical", edit(2, `,"event":{"type":"url_open",`, `,"event":{"type": "url_open",`), 2, "event is not in canonical form"},
+		{"misspelt key in event", edit(2, `"error":null}}`, `"errox":null}}`), 2, "event is not in canonical form"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,21 +208,25 @@ func TestVerifyTampering(t *testing.T) {
 	}
 }
 
-// The typed view drops keys it does not know: extra keys in event (and at
-// the top level) are accepted as upstream accepts them, whitespace and key
-// order in event too; a missing prev_chain reads as null.
+// Upstream reads records leniently: extra keys in event and at the top
+// level, whitespace and key order in event, a missing prev_chain. Records
+// written so are not canonical, so only lenient mode accepts them.
 func TestVerifyUpstreamLeniencies(t *testing.T) {
 	log := string(mustRead(t, "testdata/worked-example.ndjson"))
 	ls := lines([]byte(log))
 	ls[0] = strings.Replace(ls[0], `"prev_chain":null,`, ``, 1)
 	ls[0] = strings.Replace(ls[0], `"event":{"type":"session_started","started":"2026-04-21T00:00:00Z","command":["pwd"]}`,
-		`"event": { "command" : [ "pwd" ], "note": {"x":[1]}, "started":"2026-04-21T00:00:00Z","type":"session_\u0073tarted"}, "extra":true`, 1)
-	res, err := Verify(strings.NewReader("\n"+strings.Join(ls, "")), Options{})
+		`"event": { "command" : [ "pwd" ], "started":"2026-04-21T00:00:00Z","type":"session_\u0073tarted"}, "extra":true`, 1)
+	in := "\n" + strings.Join(ls, "")
+	if re := verifyErr(t, in, Options{}); re.Line != 2 {
+		t.Fatalf("strict: %v", re)
+	}
+	res, err := Verify(strings.NewReader(in), Options{Lenient: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if merkle.Hex(*res.ChainHead) != workedHead {
-		t.Fatal("head differs")
+	if merkle.Hex(*res.ChainHead) != workedHead || res.LenientCount != 1 || res.LenientLines[0] != 2 {
+		t.Fatalf("lenient: %+v", res)
 	}
 }
 
@@ -223,7 +238,10 @@ func TestMissingEventJSON(t *testing.T) {
 		j := strings.Index(l, `,"event":`)
 		stripped += l[:i] + l[j+1:]
 	}
-	res, err := Verify(strings.NewReader(stripped), Options{})
+	if re := verifyErr(t, stripped, Options{}); re.Line != 1 || !strings.Contains(re.Msg, "no event_json") {
+		t.Fatalf("strict: %v", re)
+	}
+	res, err := Verify(strings.NewReader(stripped), Options{Lenient: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,31 +250,86 @@ func TestMissingEventJSON(t *testing.T) {
 	}
 	// null reads as absent.
 	nulled := strings.ReplaceAll(stripped, `,"event":`, `,"event_json":null,"event":`)
-	if res, err := Verify(strings.NewReader(nulled), Options{}); err != nil || !res.MissingEventJSON {
+	if res, err := Verify(strings.NewReader(nulled), Options{Lenient: true}); err != nil || !res.MissingEventJSON {
 		t.Fatalf("null event_json: %+v %v", res, err)
 	}
 }
 
-func TestTruncatedTail(t *testing.T) {
+func TestTornTail(t *testing.T) {
 	log, _ := makeLog(t, 4)
 	cut := string(log[:len(log)-10])
-	re := verifyErr(t, cut, Options{})
-	if re.Line != 4 || re.Msg != TruncatedMsg {
-		t.Fatalf("got %v", re)
+	_, err := Verify(strings.NewReader(cut), Options{})
+	if te, ok := err.(*TornError); !ok || te.Line != 4 || err.Error() != "incomplete: torn final record at line 4 (crash mid-write?)" {
+		t.Fatalf("got %T %v", err, err)
 	}
 	res, err := Verify(strings.NewReader(cut), Options{AllowPartialTail: true})
 	if err != nil || res.EventCount != 3 || !res.TruncatedTail || res.TruncatedLine != 4 {
 		t.Fatalf("partial tail: %+v %v", res, err)
 	}
-	// Only the newline missing: still a crash mid-write.
-	res, err = Verify(strings.NewReader(string(log[:len(log)-1])), Options{AllowPartialTail: true})
-	if err != nil || res.EventCount != 3 || !res.TruncatedTail {
+	if w := res.Warnings(); len(w) != 1 || !strings.HasPrefix(w[0], "incomplete: torn final record at line 4") {
+		t.Fatalf("warnings: %q", w)
+	}
+	// Only the newline missing: a complete record, as upstream reads it.
+	res, err = Verify(strings.NewReader(string(log[:len(log)-1])), Options{})
+	if err != nil || res.EventCount != 4 || res.TruncatedTail {
 		t.Fatalf("missing newline: %+v %v", res, err)
+	}
+	// A final fragment that is not the start of a record is tampering.
+	if re := verifyErr(t, string(log)+`x{"sequence":4`, Options{AllowPartialTail: true}); re.Line != 5 {
+		t.Fatalf("garbage tail: %v", re)
 	}
 	// An earlier bad line is reported before the tail.
 	bad := strings.Replace(cut, `"sequence":1`, `"sequence":9`, 1)
 	if re := verifyErr(t, bad, Options{AllowPartialTail: true}); re.Line != 2 {
 		t.Fatalf("got %v", re)
+	}
+}
+
+// Input that is not a log at all is told apart from a tampered log.
+func TestNotALog(t *testing.T) {
+	for _, in := range []string{"hello world\n", `{"a":1}` + "\n", "[]\n", "\x00\x01\n"} {
+		_, err := Verify(strings.NewReader(in), Options{})
+		if ie, ok := err.(*InputError); !ok || ie.Line != 1 {
+			t.Errorf("%q: %T %v", in, err, err)
+		}
+	}
+	log, _ := makeLog(t, 2)
+	if re := verifyErr(t, string(log)+"hello\n", Options{}); re.Line != 3 {
+		t.Errorf("garbage after records: %v", re)
+	}
+}
+
+// Events this version's schema does not know verify, are counted, and
+// fail only with StrictSchema.
+func TestUnknownSchema(t *testing.T) {
+	var out bytes.Buffer
+	err := NewRecorder(&out).AppendFrom(strings.NewReader(`{"type":"session_ended","ended":"e","exit_code":0}`+"\n"+`{"type":"deploy","target":"prod"}`+"\n"), StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A known type with a field of a newer recorder's, written by hand as
+	// that recorder would.
+	ev := []byte(`{"type":"session_ended","ended":"e","exit_code":0,"signal":"TERM"}`)
+	rec, err := Resume(&out, bytes.NewReader(out.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Append(ev); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Verify(bytes.NewReader(out.Bytes()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.UnknownCount != 2 || !slices.Equal(res.UnknownLines, []int{2, 3}) || res.Unknown != `event type "deploy"` {
+		t.Fatalf("%+v", res)
+	}
+	if w := res.Warnings(); len(w) != 1 || !strings.HasPrefix(w[0], "2 events use fields unknown to this version (newer recorder?)") {
+		t.Fatalf("warnings: %q", w)
+	}
+	re := verifyErr(t, out.String(), Options{StrictSchema: true})
+	if re.Line != 2 || !strings.Contains(re.Msg, `event type "deploy"`) {
+		t.Fatalf("strict schema: %v", re)
 	}
 }
 
@@ -327,8 +400,11 @@ func TestResume(t *testing.T) {
 	if _, err := Resume(io.Discard, bytes.NewReader(tampered)); err == nil || !strings.Contains(err.Error(), "line 5: sequence mismatch") {
 		t.Fatalf("tampered log resumed: %v", err)
 	}
-	if _, err := Resume(io.Discard, bytes.NewReader(log[:len(log)-3])); err == nil || !strings.Contains(err.Error(), TruncatedMsg) {
-		t.Fatalf("truncated log resumed: %v", err)
+	if _, err := Resume(io.Discard, bytes.NewReader(log[:len(log)-3])); err == nil || !strings.Contains(err.Error(), "incomplete: torn final record") {
+		t.Fatalf("torn log resumed: %v", err)
+	}
+	if _, err := Resume(io.Discard, bytes.NewReader(log[:len(log)-1])); err == nil || !strings.Contains(err.Error(), "does not end with a newline") {
+		t.Fatalf("log without final newline resumed: %v", err)
 	}
 	// Resuming an empty log starts at 0.
 	rec, err = Resume(io.Discard, strings.NewReader(""))

@@ -154,16 +154,30 @@ func optHashValue(h *merkle.Hash) canon.Value {
 
 // Report is upstream's AuditVerificationResult for res checked against
 // pins, then what this verifier adds: missing_canonical_event_json (as
-// nono-py names it), lenient_lines, truncated_tail_line, and error and
-// line when the log is invalid (verr, a *RecordError or *MismatchError).
-// records_verified says whether every record-level check passed; the
-// totals are those of the records verified before any invalid line.
+// nono-py names it), lenient_lines, unknown_schema_events (with the line
+// and description of the first), truncated_tail_line, and error and line
+// when the log is invalid (verr: a *RecordError, *TornError, *InputError
+// or *MismatchError). records_verified says whether every record-level
+// check passed; the totals are those of the records verified before any
+// invalid line.
 func Report(res *Result, pins Pins, verr error) canon.Value {
 	if res == nil {
 		res = &Result{}
 	}
+	line, msg := 0, ""
 	var re *RecordError
-	recordsOK := !errors.As(verr, &re)
+	var te *TornError
+	var ie *InputError
+	switch {
+	case errors.As(verr, &re):
+		line, msg = re.Line, re.Msg
+	case errors.As(verr, &te):
+		line, msg = te.Line, te.Error()
+	case errors.As(verr, &ie):
+		line, msg = ie.Line, ie.Error()
+	case verr != nil:
+		msg = verr.Error()
+	}
 	count := canon.NullValue()
 	if pins.Count != nil {
 		count = canon.UintValue(*pins.Count)
@@ -178,30 +192,37 @@ func Report(res *Result, pins Pins, verr error) canon.Value {
 		{Key: "stored_chain_head", Value: optHashValue(pins.Head)},
 		{Key: "stored_merkle_root", Value: optHashValue(pins.Root)},
 		{Key: "event_count_matches", Value: canon.BoolValue(pins.Count == nil || *pins.Count == res.EventCount)},
-		{Key: "records_verified", Value: canon.BoolValue(recordsOK)},
+		{Key: "records_verified", Value: canon.BoolValue(line == 0)},
 	}
 	if res.MissingEventJSON {
 		m = append(m, canon.Member{Key: "missing_canonical_event_json", Value: canon.BoolValue(true)})
 	}
 	if len(res.LenientLines) > 0 {
-		lines := make([]canon.Value, len(res.LenientLines))
-		for i, l := range res.LenientLines {
-			lines[i] = canon.IntValue(int64(l))
-		}
-		m = append(m, canon.Member{Key: "lenient_lines", Value: canon.ArrayValue(lines...)})
+		m = append(m, canon.Member{Key: "lenient_lines", Value: intsValue(res.LenientLines)})
+	}
+	if res.UnknownCount > 0 {
+		m = append(m,
+			canon.Member{Key: "unknown_schema_events", Value: canon.UintValue(res.UnknownCount)},
+			canon.Member{Key: "unknown_schema_lines", Value: intsValue(res.UnknownLines)},
+			canon.Member{Key: "unknown_schema_first", Value: canon.StringValue(res.Unknown)},
+		)
 	}
 	if res.TruncatedTail {
 		m = append(m, canon.Member{Key: "truncated_tail_line", Value: canon.IntValue(int64(res.TruncatedLine))})
 	}
 	if verr != nil {
-		msg := verr.Error()
-		if re != nil {
-			msg = re.Msg
-		}
 		m = append(m, canon.Member{Key: "error", Value: canon.StringValue(msg)})
-		if re != nil {
-			m = append(m, canon.Member{Key: "line", Value: canon.IntValue(int64(re.Line))})
+		if line > 0 {
+			m = append(m, canon.Member{Key: "line", Value: canon.IntValue(int64(line))})
 		}
 	}
 	return canon.ObjectValue(m...)
+}
+
+func intsValue(ns []int) canon.Value {
+	vs := make([]canon.Value, len(ns))
+	for i, n := range ns {
+		vs[i] = canon.IntValue(int64(n))
+	}
+	return canon.ArrayValue(vs...)
 }

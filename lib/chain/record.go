@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -34,15 +35,34 @@ func NewRecorder(w io.Writer) *Recorder { return &Recorder{w: w} }
 // returns the verification error. Records go to w, so appending them to
 // the same file is the caller's choice (for example `>> log`).
 func Resume(w io.Writer, existingLog io.Reader) (*Recorder, error) {
-	res, err := Verify(existingLog, Options{})
+	tail := &lastByteReader{r: existingLog}
+	res, err := Verify(tail, Options{})
 	if err != nil {
 		return nil, fmt.Errorf("existing log does not verify: %w", err)
+	}
+	if tail.seen && tail.last != '\n' {
+		return nil, errors.New("existing log does not end with a newline: records appended to it would join its last line")
 	}
 	r := &Recorder{w: w, count: res.EventCount}
 	if res.ChainHead != nil {
 		r.head = *res.ChainHead
 	}
 	return r, nil
+}
+
+// lastByteReader remembers the last byte read through it.
+type lastByteReader struct {
+	r    io.Reader
+	last byte
+	seen bool
+}
+
+func (l *lastByteReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if n > 0 {
+		l.last, l.seen = p[n-1], true
+	}
+	return n, err
 }
 
 // Count is the number of records in the log so far, resumed ones included.

@@ -16,14 +16,20 @@ import (
 
 // Options tune Verify.
 type Options struct {
-	// Lenient accepts records written by nono-py, whose event_json may
-	// escape non-ASCII as \uXXXX (and may not follow upstream's schema):
-	// such a record passes when event_json and event are the same JSON
-	// value; its leaf still hashes the stored event_json bytes.
+	// Lenient accepts records written by nono-py: event_json that escapes
+	// non-ASCII as \uXXXX, events outside upstream's schema (string
+	// timestamps, "oauth2"), hex in either case, any whitespace and key
+	// order. Such a record passes when event_json and event are the same
+	// JSON value; its leaf still hashes the stored event_json bytes. The
+	// lines that needed it are reported.
 	Lenient bool
-	// AllowPartialTail ends the log at a truncated final line (no newline:
-	// a writer that crashed mid-record) instead of failing.
+	// AllowPartialTail verifies the complete records before a torn final
+	// record (the input ends inside one: a writer that crashed mid-write)
+	// instead of failing.
 	AllowPartialTail bool
+	// StrictSchema fails on an event that uses a type, field, variant or
+	// enum value this version does not know, instead of counting it.
+	StrictSchema bool
 	// MaxLine bounds one record in bytes; 0 means ndjson.DefaultMaxLine.
 	MaxLine int
 	// Leaf, when set, receives the leaf hash of each verified record, in
@@ -33,9 +39,9 @@ type Options struct {
 	Leaf func(merkle.Hash)
 }
 
-// maxLenientLines bounds Result.LenientLines, so that memory does not grow
-// with a log where every record needed lenient mode.
-const maxLenientLines = 1000
+// maxReportedLines bounds the line lists of a Result, so that memory does
+// not grow with a log where every record needed lenient mode.
+const maxReportedLines = 1000
 
 // Result is what a verified log adds up to.
 type Result struct {
@@ -44,12 +50,16 @@ type Result struct {
 	MerkleRoot       *merkle.Hash // nil for an empty log
 	LenientLines     []int        // lines accepted only in lenient mode (the first 1000)
 	LenientCount     uint64       // how many lines needed lenient mode
-	TruncatedTail    bool         // a partial final line was ignored
+	UnknownLines     []int        // lines whose event this version's schema does not fully know (the first 1000)
+	UnknownCount     uint64       // how many events those are
+	Unknown          string       // what the first of them holds that is unknown
+	TruncatedTail    bool         // a torn final record was left out (AllowPartialTail)
 	TruncatedLine    int          // its physical line number
-	MissingEventJSON bool         // some record lacked event_json
+	MissingEventJSON bool         // some record lacked event_json (lenient mode only)
 }
 
-// RecordError is an invalid record. Line is the 1-based physical line.
+// RecordError is an invalid record: the log was altered, or is not what
+// its writer should have written. Line is the 1-based physical line.
 type RecordError struct {
 	Line int
 	Msg  string
@@ -60,23 +70,52 @@ func (e *RecordError) Error() string { return fmt.Sprintf("line %d: %s", e.Line,
 // Verdict reports true: the log is invalid (exit status 1, lib/cli).
 func (e *RecordError) Verdict() bool { return true }
 
-// TruncatedMsg is the message of a truncated final line: a crash in the
-// middle of writing a record, which is not the same as tampering.
-const TruncatedMsg = "truncated final record (crash mid-write?)"
+// TornError is a log whose final record is incomplete: the input ends
+// inside it, as when its writer crashed mid-write. The records before it
+// can be verified with AllowPartialTail.
+type TornError struct{ Line int }
 
-// Verify checks every record of an alpha log as upstream does, in order:
-// the record parses (its event as an upstream event, or as a user's own
-// type); sequence counts from 0; prev_chain is the previous chain hash
-// (null, or absent, on the first record); event_json parses as an event
-// and equals the canonical form of event byte for byte; leaf_hash is the
-// hash of the event_json bytes; chain_hash links it to the previous one.
-// It returns the totals (count, chain head, Merkle root).
+// Verdict reports true: an incomplete log does not verify (exit status 1).
+func (e *TornError) Verdict() bool { return true }
+
+func (e *TornError) Error() string {
+	return fmt.Sprintf("incomplete: torn final record at line %d (crash mid-write?)", e.Line)
+}
+
+// InputError is input that is not an alpha audit log at all: its first
+// record is not a record. Nothing can be said about its integrity.
+type InputError struct {
+	Line int
+	Msg  string
+}
+
+func (e *InputError) Error() string {
+	return fmt.Sprintf("line %d: not an alpha audit log: %s", e.Line, e.Msg)
+}
+
+// Verify checks every byte of every record of an alpha log. A record
+// line is valid only if it is exactly the canonical serialization of its
+// fields, as upstream and nono-chain write it:
 //
-// Invalid content returns a *RecordError naming the first bad line,
-// together with the totals of the records before it. Reading problems
-// return other errors. Memory stays bounded whatever the log's length:
-// lines are processed in batches by one worker per CPU, and the chain and
-// the Merkle root advance in order as the batches complete.
+//	{"sequence":N,"prev_chain":null|"HEX","leaf_hash":"HEX","chain_hash":"HEX","event_json":STRING,"event":EVENT}
+//
+// with lower-case hex, no whitespace, EVENT in canonical form (known
+// fields in declared order and shape; fields, types and values this
+// version does not know kept as they stand and counted in the Result),
+// and STRING the canonical encoding of EVENT's exact bytes. Then, in
+// upstream's order: sequence counts from 0; prev_chain is the previous
+// chain hash (null first); leaf_hash is the hash of the event bytes;
+// chain_hash links it to the previous one. It returns the totals (count,
+// chain head, Merkle root).
+//
+// A final line without its newline is a record like any other. A final
+// line the input ends inside of is a *TornError (unless AllowPartialTail).
+// An invalid record is a *RecordError naming the first bad line, returned
+// with the totals of the records before it; an *InputError says the input
+// is not a log at all. Reading problems return other errors. Memory stays
+// bounded whatever the log's length: lines are processed in batches by
+// one worker per CPU, and the chain and the Merkle root advance in order
+// as the batches complete.
 func Verify(r io.Reader, opts Options) (*Result, error) {
 	maxLine := opts.MaxLine
 	if maxLine <= 0 {
@@ -91,16 +130,12 @@ func Verify(r io.Reader, opts Options) (*Result, error) {
 		if b == nil {
 			return v.result(), nil // not reached: the last batch carries its end
 		}
-		n := len(b.res)
-		var truncated *ndjson.Error
-		if errors.As(b.end, &truncated) && errors.Is(truncated.Err, ndjson.ErrTruncated) {
-			if n == len(b.lines) {
-				n-- // the partial line itself is never a record
-			}
-		} else {
-			truncated = nil
+		var ne *ndjson.Error
+		unterminated := errors.As(b.end, &ne) && errors.Is(ne.Err, ndjson.ErrTruncated)
+		if unterminated {
+			v.unterminated = ne.Line
 		}
-		err := v.consume(b.res[:n])
+		err := v.consume(b.res)
 		end := b.end
 		p.release(b)
 		if err != nil {
@@ -110,17 +145,9 @@ func Verify(r io.Reader, opts Options) (*Result, error) {
 		switch {
 		case end == nil:
 			continue
-		case end == io.EOF:
+		case end == io.EOF, unterminated:
 			return v.result(), nil
-		case truncated != nil:
-			if !opts.AllowPartialTail {
-				return v.result(), &RecordError{Line: truncated.Line, Msg: TruncatedMsg}
-			}
-			v.truncated = truncated.Line
-			return v.result(), nil
-		}
-		var ne *ndjson.Error
-		if errors.As(end, &ne) && errors.Is(ne.Err, ndjson.ErrTooLong) {
+		case ne != nil && errors.Is(ne.Err, ndjson.ErrTooLong):
 			return v.result(), &RecordError{Line: ne.Line, Msg: ne.Err.Error()}
 		}
 		return v.result(), fmt.Errorf("reading records: %w", end)
@@ -129,20 +156,36 @@ func Verify(r io.Reader, opts Options) (*Result, error) {
 
 // verifier is the sequential half of Verify.
 type verifier struct {
-	opts      Options
-	count     uint64
-	head      merkle.Hash
-	tree      merkle.Builder
-	lenient   []int
-	nLenient  uint64
-	missing   bool
-	truncated int
+	opts         Options
+	count        uint64
+	lines        int // records and invalid lines seen
+	head         merkle.Hash
+	tree         merkle.Builder
+	lenient      []int
+	nLenient     uint64
+	unknown      []int
+	nUnknown     uint64
+	firstUnknown string
+	missing      bool
+	truncated    int
+	unterminated int // the line the input ends inside of, if any
 }
 
 func (v *verifier) consume(res []lineResult) error {
 	for i := range res {
 		r := &res[i]
+		v.lines++
 		if r.stage == stageParse {
+			switch {
+			case r.torn && r.line == v.unterminated:
+				if !v.opts.AllowPartialTail {
+					return &TornError{Line: r.line}
+				}
+				v.truncated = r.line
+				return nil
+			case v.lines == 1:
+				return &InputError{Line: r.line, Msg: r.msg}
+			}
 			return &RecordError{Line: r.line, Msg: r.msg}
 		}
 		if r.seq != v.count {
@@ -163,6 +206,18 @@ func (v *verifier) consume(res []lineResult) error {
 		if chain != r.chain {
 			return &RecordError{Line: r.line, Msg: "chain hash mismatch"}
 		}
+		if r.unknown != "" {
+			if v.opts.StrictSchema {
+				return &RecordError{Line: r.line, Msg: fmt.Sprintf("unknown to this version: %s (--strict-schema)", r.unknown)}
+			}
+			if v.nUnknown == 0 {
+				v.firstUnknown = r.unknown
+			}
+			v.nUnknown++
+			if len(v.unknown) < maxReportedLines {
+				v.unknown = append(v.unknown, r.line)
+			}
+		}
 		v.tree.Append(r.leaf)
 		if v.opts.Leaf != nil {
 			v.opts.Leaf(r.leaf)
@@ -171,7 +226,7 @@ func (v *verifier) consume(res []lineResult) error {
 		v.count++
 		if r.lenient {
 			v.nLenient++
-			if len(v.lenient) < maxLenientLines {
+			if len(v.lenient) < maxReportedLines {
 				v.lenient = append(v.lenient, r.line)
 			}
 		}
@@ -185,6 +240,9 @@ func (v *verifier) result() *Result {
 		EventCount:       v.count,
 		LenientLines:     v.lenient,
 		LenientCount:     v.nLenient,
+		UnknownLines:     v.unknown,
+		UnknownCount:     v.nUnknown,
+		Unknown:          v.firstUnknown,
 		TruncatedTail:    v.truncated > 0,
 		TruncatedLine:    v.truncated,
 		MissingEventJSON: v.missing,
@@ -195,6 +253,46 @@ func (v *verifier) result() *Result {
 		res.ChainHead, res.MerkleRoot = &head, &root
 	}
 	return res
+}
+
+// Warnings says, one sentence each, what a verified log holds that a
+// reader should know: a torn tail left out, records accepted only in
+// lenient mode, events this version does not fully know, records without
+// event_json.
+func (r *Result) Warnings() []string {
+	if r == nil {
+		return nil
+	}
+	var w []string
+	if r.TruncatedTail {
+		w = append(w, fmt.Sprintf("%s; verified the %d complete records before it", (&TornError{Line: r.TruncatedLine}).Error(), r.EventCount))
+	}
+	if r.LenientCount > 0 {
+		w = append(w, fmt.Sprintf("%d records accepted only in lenient mode (lines %s)", r.LenientCount, lineList(r.LenientLines, r.LenientCount)))
+	}
+	if r.UnknownCount > 0 {
+		w = append(w, fmt.Sprintf("%d events use fields unknown to this version (newer recorder?): first on line %d, %s",
+			r.UnknownCount, r.UnknownLines[0], r.Unknown))
+	}
+	if r.MissingEventJSON {
+		w = append(w, "some records lack event_json; their leaves hash the re-encoded event")
+	}
+	return w
+}
+
+// lineList shows up to five line numbers, and how many more there are.
+func lineList(lines []int, total uint64) string {
+	var b []byte
+	for i, l := range lines[:min(len(lines), 5)] {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = fmt.Appendf(b, "%d", l)
+	}
+	if more := total - uint64(min(len(lines), 5)); more > 0 {
+		b = fmt.Appendf(b, " and %d more", more)
+	}
+	return string(b)
 }
 
 func hexOrNull(h merkle.Hash, null bool) string {
@@ -210,13 +308,14 @@ func hexOrNull(h merkle.Hash, null bool) string {
 const (
 	stageOK    = iota
 	stageParse // the record itself does not parse
-	stageEvent // event_json invalid, or not the canonical event, or leaf mismatch
+	stageEvent // the event or the record's bytes are wrong, or the leaf does not match
 )
 
 // lineResult is a worker's verdict on one line.
 type lineResult struct {
 	line             int
 	stage            uint8
+	torn             bool // stageParse because the line ends too early
 	msg              string
 	seq              uint64
 	prevNull         bool
@@ -225,20 +324,45 @@ type lineResult struct {
 	chain            merkle.Hash // the stored chain_hash
 	lenient          bool
 	missingEventJSON bool
+	unknown          string // what the event holds that the schema does not know
+}
+
+// The members of a record, in canonical order.
+const (
+	fSequence = iota
+	fPrevChain
+	fLeaf
+	fChain
+	fEventJSON
+	fEvent
+	nFields
+)
+
+var fieldNames = [nFields]string{"sequence", "prev_chain", "leaf_hash", "chain_hash", "event_json", "event"}
+
+// separators[i] precedes the value of field i in a canonical record.
+var separators = [nFields]string{`{"sequence":`, `,"prev_chain":`, `,"leaf_hash":`, `,"chain_hash":`, `,"event_json":`, `,"event":`}
+
+// record is what one pass over a record line found.
+type record struct {
+	has    int            // bit i: field i present
+	spans  [nFields][2]int // where each field's value lies in the line
+	extra  bool           // keys other than the six
+	odd    string         // why the hashes are not in canonical form, if they are not
+	ejNull bool           // event_json is null
 }
 
 // verifyWorker checks lines with scratch space of its own.
 type verifyWorker struct {
 	opts   Options
+	sc     canon.Scanner
 	c      event.Canonicalizer
-	ej     []byte // decoded event_json
 	ev     []byte // canonical event
+	ej     []byte // decoded event_json (lenient mode)
 	tmp    []byte
-	keys   [][]byte // undeclared top-level keys of the current record
 	h      hash.Hash
 	domain []byte
 	sum    []byte
-	hexed  []byte
 }
 
 func newVerifyWorker(opts Options) *verifyWorker {
@@ -256,218 +380,243 @@ func (w *verifyWorker) process(b *batch[lineResult]) {
 	}
 }
 
-// Members of the record envelope, as bits for duplicate detection.
-const (
-	hasSequence = 1 << iota
-	hasPrevChain
-	hasLeaf
-	hasChain
-	hasEventJSON
-	hasEvent
-)
-
 // check verifies what one line can show on its own.
-func (w *verifyWorker) check(line []byte, num int) (r lineResult) {
-	r.line = num
-	r.prevNull = true
-	fail := func(stage uint8, format string, args ...any) lineResult {
-		r.stage, r.msg = stage, fmt.Sprintf(format, args...)
-		return r
-	}
-	var seen int
-	var nullEventJSON bool
-	var evSpan [2]int
-	var evErr error
-	w.keys = w.keys[:0]
-
-	i := skipSpace(line, 0)
-	if i >= len(line) || line[i] != '{' {
-		return fail(stageParse, "invalid record: expected a JSON object")
-	}
-	i = skipSpace(line, i+1)
-	if i < len(line) && line[i] == '}' {
-		i++
-	} else {
-		for {
-			if i >= len(line) || line[i] != '"' {
-				return fail(stageParse, "invalid record: expected an object key at byte %d", i)
-			}
-			key, n, err := w.key(line[i:])
-			if err != nil {
-				return fail(stageParse, "invalid record: key at byte %d: %v", i, err)
-			}
-			i = skipSpace(line, i+n)
-			if i >= len(line) || line[i] != ':' {
-				return fail(stageParse, "invalid record: expected ':' at byte %d", i)
-			}
-			i = skipSpace(line, i+1)
-			bit := 0
-			switch string(key) {
-			case "sequence":
-				bit = hasSequence
-				r.seq, n, err = parseU64(line[i:])
-			case "prev_chain":
-				bit = hasPrevChain
-				if bytes.HasPrefix(line[i:], []byte("null")) {
-					r.prevNull, n = true, 4
-				} else {
-					r.prevNull = false
-					r.prev, n, err = w.hash(line[i:])
-				}
-			case "leaf_hash":
-				bit = hasLeaf
-				r.leaf, n, err = w.hash(line[i:])
-			case "chain_hash":
-				bit = hasChain
-				r.chain, n, err = w.hash(line[i:])
-			case "event_json":
-				bit = hasEventJSON
-				switch {
-				case bytes.HasPrefix(line[i:], []byte("null")):
-					// An Option upstream: null reads as absent.
-					n, nullEventJSON = 4, true
-				case i < len(line) && line[i] != '"':
-					err = fmt.Errorf("expected a string")
-				default:
-					w.ej, n, err = event.AppendUnquoted(w.ej[:0], line[i:])
-				}
-			case "event":
-				bit = hasEvent
-				w.ev, n, evErr = w.c.AppendTypedPrefix(w.ev[:0], line[i:])
-				if evErr != nil {
-					if !w.opts.Lenient {
-						return fail(stageParse, "invalid record: event: %v", evErr)
-					}
-					// nono-py's own event shapes: judged by value below.
-					n, err = w.c.SkipValue(line[i:])
-				}
-				evSpan = [2]int{i, i + n}
-			default:
-				for _, k := range w.keys {
-					if bytes.Equal(k, key) {
-						return fail(stageParse, "invalid record: duplicate key %s", canon.AppendString(nil, string(key)))
-					}
-				}
-				w.keys = append(w.keys, key)
-				n, err = w.c.SkipValue(line[i:])
-			}
-			if err != nil {
-				return fail(stageParse, "invalid record: %s: %v", key, err)
-			}
-			if seen&bit != 0 {
-				return fail(stageParse, "invalid record: duplicate field %q", key)
-			}
-			seen |= bit
-			i = skipSpace(line, i+n)
-			if i >= len(line) {
-				return fail(stageParse, "invalid record: unterminated object")
-			}
-			if line[i] == ',' {
-				i = skipSpace(line, i+1)
-				continue
-			}
-			if line[i] != '}' {
-				return fail(stageParse, "invalid record: expected ',' or '}' at byte %d", i)
-			}
-			i++
-			break
+func (w *verifyWorker) check(line []byte, num int) lineResult {
+	r := lineResult{line: num}
+	w.strict(line, &r)
+	if r.stage != stageOK && w.opts.Lenient && !r.torn {
+		lr := lineResult{line: num}
+		w.lenient(line, &lr)
+		if lr.stage == stageOK {
+			lr.lenient = true
 		}
-	}
-	if j := skipSpace(line, i); j != len(line) {
-		return fail(stageParse, "invalid record: trailing characters at byte %d", j)
-	}
-	for _, f := range []struct {
-		bit  int
-		name string
-	}{{hasSequence, "sequence"}, {hasLeaf, "leaf_hash"}, {hasChain, "chain_hash"}, {hasEvent, "event"}} {
-		if seen&f.bit == 0 {
-			return fail(stageParse, "invalid record: missing field %q", f.name)
-		}
-	}
-
-	input := w.ej
-	if seen&hasEventJSON == 0 || nullEventJSON {
-		if evErr != nil {
-			return fail(stageParse, "invalid record: event: %v", evErr)
-		}
-		r.missingEventJSON = true
-		input = w.ev
-	} else if evErr != nil || !bytes.Equal(w.ev, w.ej) {
-		if w.opts.Lenient && sameJSON(w.ej, line[evSpan[0]:evSpan[1]]) {
-			r.lenient = true
-		} else {
-			if evErr != nil {
-				return fail(stageParse, "invalid record: event: %v", evErr)
-			}
-			var err error
-			if w.tmp, err = w.c.AppendTyped(w.tmp[:0], w.ej); err != nil {
-				return fail(stageEvent, "invalid event_json: %v", err)
-			}
-			return fail(stageEvent, "event JSON mismatch: event_json is not the canonical form of event")
-		}
-	}
-	w.h.Reset()
-	w.h.Write(w.domain)
-	w.h.Write(input)
-	w.sum = w.h.Sum(w.sum[:0])
-	if !bytes.Equal(w.sum, r.leaf[:]) {
-		return fail(stageEvent, "leaf hash mismatch")
+		return lr
 	}
 	return r
 }
 
-// key decodes the object key at data[0].
-func (w *verifyWorker) key(data []byte) ([]byte, int, error) {
-	if k := bytes.IndexByte(data[1:], '"'); k >= 0 {
-		raw := data[1 : 1+k]
-		if bytes.IndexByte(raw, '\\') < 0 && isPlainASCII(raw) {
-			return raw, k + 2, nil
-		}
-	}
-	key, n, err := event.AppendUnquoted(nil, data)
-	return key, n, err
+func (r *lineResult) fail(stage uint8, format string, args ...any) {
+	r.stage, r.msg = stage, fmt.Sprintf(format, args...)
 }
 
-func isPlainASCII(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 || c >= 0x80 {
+// failParse records a record that does not parse, telling a torn line
+// (the input ended inside it) from a malformed one.
+func (r *lineResult) failParse(what string, err error) {
+	r.fail(stageParse, "invalid record: %s%v", what, err)
+	r.torn = errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// strict checks a line as nono-chain and upstream write it.
+func (w *verifyWorker) strict(line []byte, r *lineResult) {
+	var rec record
+	if !w.scan(line, r, &rec, true) {
+		return
+	}
+	ev := line[rec.spans[fEvent][0]:rec.spans[fEvent][1]]
+	switch {
+	case !bytes.Equal(w.ev, ev):
+		r.fail(stageEvent, "event JSON mismatch: event is not in canonical form")
+		return
+	case rec.has&(1<<fEventJSON) == 0 || rec.ejNull:
+		r.fail(stageEvent, "record has no event_json: not in canonical form")
+		return
+	case !canon.IsEncodingOf(line[rec.spans[fEventJSON][0]:rec.spans[fEventJSON][1]], ev):
+		r.fail(stageEvent, "event JSON mismatch: %s", w.explainMismatch(line, &rec))
+		return
+	}
+	if w.checkLeaf(ev, r); r.stage != stageOK {
+		return
+	}
+	if msg := form(line, &rec); msg != "" {
+		r.fail(stageEvent, "record is not in canonical form: %s", msg)
+		return
+	}
+	r.unknown = w.c.Unknown()
+}
+
+// explainMismatch says how event_json differs from event.
+func (w *verifyWorker) explainMismatch(line []byte, rec *record) string {
+	var err error
+	w.ej, _, err = canon.AppendUnquoted(w.ej[:0], line[rec.spans[fEventJSON][0]:])
+	if err != nil {
+		return "event_json is not a valid string"
+	}
+	var s canon.Scanner
+	s.Reset(w.ej)
+	var c event.Canonicalizer
+	if w.tmp, err = c.AppendOpen(w.tmp[:0], &s); err == nil {
+		err = s.End()
+	}
+	if err != nil {
+		return fmt.Sprintf("invalid event_json: %v", err)
+	}
+	return "event_json is not byte for byte the event"
+}
+
+// form checks that the record's bytes are exactly the canonical
+// serialization of its fields: key order, no whitespace, no other keys,
+// lower-case hex.
+func form(line []byte, rec *record) string {
+	if rec.extra {
+		return "keys other than " + fmt.Sprint(fieldNames)
+	}
+	if rec.has != 1<<nFields-1 {
+		for i := range nFields {
+			if rec.has&(1<<i) == 0 {
+				return fmt.Sprintf("no %s", fieldNames[i])
+			}
+		}
+	}
+	p := 0
+	for i, sep := range separators {
+		start := rec.spans[i][0]
+		if start < p || string(line[p:start]) != sep {
+			return fmt.Sprintf("byte %d: want %s (key order, spelling or whitespace differ)", p, sep)
+		}
+		p = rec.spans[i][1]
+	}
+	if string(line[p:]) != "}" {
+		return fmt.Sprintf("byte %d: want the closing brace and nothing after it", p)
+	}
+	return rec.odd
+}
+
+// checkLeaf hashes the event bytes and compares them with the stored leaf.
+func (w *verifyWorker) checkLeaf(ev []byte, r *lineResult) {
+	w.h.Reset()
+	w.h.Write(w.domain)
+	w.h.Write(ev)
+	w.sum = w.h.Sum(w.sum[:0])
+	if !bytes.Equal(w.sum, r.leaf[:]) {
+		r.fail(stageEvent, "leaf hash mismatch")
+	}
+}
+
+// scan reads a record line: its fields into r, where they lie into rec.
+// With canonicalize the event is put in canonical form into w.ev as it is
+// read; otherwise it is only checked to be JSON. It returns false after
+// recording a parse failure.
+func (w *verifyWorker) scan(line []byte, r *lineResult, rec *record, canonicalize bool) bool {
+	sc := &w.sc
+	sc.Reset(line)
+	r.prevNull = true
+	if err := sc.Object(); err != nil {
+		r.failParse("", err)
+		return false
+	}
+	for {
+		key, more, err := sc.NextMember()
+		if err != nil {
+			r.failParse("", err)
+			return false
+		}
+		if !more {
+			break
+		}
+		f := fieldIndex(key)
+		if f < 0 {
+			rec.extra = true
+			continue // NextMember checks and skips the value
+		}
+		if _, err := sc.Peek(); err != nil {
+			r.failParse("", err)
+			return false
+		}
+		start := sc.Offset()
+		switch f {
+		case fSequence:
+			r.seq, err = sc.Uint(64)
+		case fPrevChain:
+			if k, _ := sc.Peek(); k == canon.Null {
+				err = sc.Null()
+			} else {
+				r.prevNull = false
+				r.prev, err = w.hash(rec)
+			}
+		case fLeaf:
+			r.leaf, err = w.hash(rec)
+		case fChain:
+			r.chain, err = w.hash(rec)
+		case fEventJSON:
+			if k, _ := sc.Peek(); k == canon.Null {
+				rec.ejNull = true // an Option upstream: null reads as absent
+				err = sc.Null()
+			} else if canonicalize {
+				_, err = sc.RawString()
+			} else {
+				w.ej, err = sc.AppendString(w.ej[:0])
+			}
+		case fEvent:
+			if canonicalize {
+				w.ev, err = w.c.AppendOpen(w.ev[:0], sc)
+			} else {
+				err = sc.Skip()
+			}
+		}
+		if err != nil {
+			r.failParse(fieldNames[f]+": ", err)
+			return false
+		}
+		rec.has |= 1 << f
+		rec.spans[f] = [2]int{start, sc.Offset()}
+	}
+	if err := sc.End(); err != nil {
+		r.failParse("", err)
+		return false
+	}
+	for _, f := range []int{fSequence, fLeaf, fChain, fEvent} {
+		if rec.has&(1<<f) == 0 {
+			r.fail(stageParse, "invalid record: missing field %q", fieldNames[f])
 			return false
 		}
 	}
 	return true
 }
 
-// hash reads a hex digest string (either case) at data[0].
-func (w *verifyWorker) hash(data []byte) (merkle.Hash, int, error) {
-	var h merkle.Hash
-	if len(data) == 0 || data[0] != '"' {
-		return h, 0, errors.New("expected a string of 64 hex digits")
-	}
-	var digits []byte
-	var n int
-	if len(data) >= 66 && data[65] == '"' {
-		digits, n = data[1:65], 66
-	} else {
-		var err error
-		w.hexed, n, err = event.AppendUnquoted(w.hexed[:0], data)
-		if err != nil {
-			return h, 0, err
+func fieldIndex(key []byte) int {
+	for i, n := range fieldNames {
+		if string(key) == n {
+			return i
 		}
-		digits = w.hexed
+	}
+	return -1
+}
+
+// hash reads a hex digest string. Canonical records hold 64 lower-case
+// digits; upper case, or escapes, read the same but are noted in rec.
+func (w *verifyWorker) hash(rec *record) (merkle.Hash, error) {
+	var h merkle.Hash
+	tok, err := w.sc.RawString()
+	if err != nil {
+		return h, err
+	}
+	digits := tok[1 : len(tok)-1]
+	if bytes.IndexByte(digits, '\\') >= 0 {
+		w.tmp, _, _ = canon.AppendUnquoted(w.tmp[:0], tok)
+		digits = w.tmp
+		if rec.odd == "" {
+			rec.odd = "escapes in a hash"
+		}
 	}
 	if len(digits) != 64 {
-		return h, 0, fmt.Errorf("expected 64 hex digits, found %d characters", len(digits))
+		return h, fmt.Errorf("expected 64 hex digits, found %d characters", len(digits))
 	}
 	var bad byte
+	upper := false
 	for k := range h {
-		hi, lo := unhex[digits[2*k]], unhex[digits[2*k+1]]
+		a, b := digits[2*k], digits[2*k+1]
+		hi, lo := unhex[a], unhex[b]
 		bad |= hi | lo
 		h[k] = hi<<4 | lo&0xf
+		upper = upper || a-'A' < 6 || b-'A' < 6
 	}
 	if bad&0xf0 != 0 {
-		return h, 0, errors.New("expected 64 hex digits")
+		return h, errors.New("expected 64 hex digits")
 	}
-	return h, n, nil
+	if upper && rec.odd == "" {
+		rec.odd = "upper-case hex in a hash"
+	}
+	return h, nil
 }
 
 // unhex maps a hex digit (either case) to its value, anything else to 0xff.
@@ -485,35 +634,32 @@ var unhex = func() (t [256]byte) {
 	return t
 }()
 
-// parseU64 reads a non-negative integer that fits in a u64. Like serde, a
-// literal with a fraction or exponent is a float and no u64.
-func parseU64(data []byte) (uint64, int, error) {
-	i := 0
-	var v uint64
-	for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-		d := uint64(data[i] - '0')
-		if v > (1<<64-1-d)/10 {
-			return 0, 0, errors.New("out of range for u64")
+// lenient checks a line as nono-py writes it: any whitespace, key order
+// and escapes, hex in either case, an event outside upstream's schema;
+// event_json and event must be the same JSON value, and the leaf is the
+// hash of the event_json bytes.
+func (w *verifyWorker) lenient(line []byte, r *lineResult) {
+	var rec record
+	if !w.scan(line, r, &rec, false) {
+		return
+	}
+	ev := line[rec.spans[fEvent][0]:rec.spans[fEvent][1]]
+	input := w.ej
+	if rec.has&(1<<fEventJSON) == 0 || rec.ejNull {
+		var s canon.Scanner
+		s.Reset(ev)
+		var err error
+		if w.ev, err = w.c.AppendOpen(w.ev[:0], &s); err != nil {
+			r.fail(stageParse, "invalid record: event: %v", err)
+			return
 		}
-		v = v*10 + d
-		i++
+		r.missingEventJSON = true
+		input = w.ev
+	} else if !bytes.Equal(w.ej, ev) && !sameJSON(w.ej, ev) {
+		r.fail(stageEvent, "event JSON mismatch: event_json and event differ")
+		return
 	}
-	switch {
-	case i == 0:
-		return 0, 0, errors.New("expected an unsigned integer")
-	case i > 1 && data[0] == '0':
-		return 0, 0, errors.New("invalid number (leading zero)")
-	case i < len(data) && (data[i] == '.' || data[i] == 'e' || data[i] == 'E'):
-		return 0, 0, errors.New("expected an unsigned integer, found a float")
-	}
-	return v, i, nil
-}
-
-func skipSpace(d []byte, i int) int {
-	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
-		i++
-	}
-	return i
+	w.checkLeaf(input, r)
 }
 
 // sameJSON reports whether a and b are the same JSON value, objects

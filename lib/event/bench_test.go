@@ -6,7 +6,7 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 )
 
-func benchLines(b *testing.B, reorder bool) [][]byte {
+func benchLines(b testing.TB, reorder bool) [][]byte {
 	lines := readLines(b, "testdata/variants.ndjson")
 	if reorder {
 		for i, l := range lines {
@@ -17,8 +17,9 @@ func benchLines(b *testing.B, reorder bool) [][]byte {
 	return lines
 }
 
-func benchCanonicalize(b *testing.B, lines [][]byte, typed bool) {
+func benchCanonicalize(b *testing.B, lines [][]byte, open bool) {
 	var c Canonicalizer
+	var s canon.Scanner
 	buf := make([]byte, 0, 4096)
 	n := 0
 	for _, l := range lines {
@@ -29,8 +30,9 @@ func benchCanonicalize(b *testing.B, lines [][]byte, typed bool) {
 	for b.Loop() {
 		for _, l := range lines {
 			var err error
-			if typed {
-				_, err = c.AppendTyped(buf[:0], l)
+			if open {
+				s.Reset(l)
+				_, err = c.AppendOpen(buf[:0], &s)
 			} else {
 				_, err = c.Append(buf[:0], l)
 			}
@@ -44,28 +46,8 @@ func benchCanonicalize(b *testing.B, lines [][]byte, typed bool) {
 // Canonical input: the one-pass fast path.
 func BenchmarkCanonicalize(b *testing.B) { benchCanonicalize(b, benchLines(b, false), false) }
 
-// The typed view verifiers use.
-func BenchmarkCanonicalizeTyped(b *testing.B) { benchCanonicalize(b, benchLines(b, false), true) }
+// The open rules verifiers use.
+func BenchmarkCanonicalizeOpen(b *testing.B) { benchCanonicalize(b, benchLines(b, false), true) }
 
-// Every object out of order: the general path.
+// Every object out of order.
 func BenchmarkCanonicalizeReordered(b *testing.B) { benchCanonicalize(b, benchLines(b, true), false) }
-
-func BenchmarkAppendUnquoted(b *testing.B) {
-	var quoted [][]byte
-	n := 0
-	for _, l := range benchLines(b, false) {
-		q := canon.AppendString(nil, string(l))
-		quoted = append(quoted, q)
-		n += len(q)
-	}
-	b.SetBytes(int64(n))
-	b.ReportAllocs()
-	buf := make([]byte, 0, 4096)
-	for b.Loop() {
-		for _, q := range quoted {
-			if _, _, err := AppendUnquoted(buf[:0], q); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-}

@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -18,6 +19,7 @@ type Error struct {
 	Path   string
 	Offset int
 	Msg    string
+	err    error // the scanner's, when it found the problem
 }
 
 func (e *Error) Error() string {
@@ -27,853 +29,718 @@ func (e *Error) Error() string {
 	return e.Path + ": " + e.Msg
 }
 
+// Unwrap returns the scanner's *canon.SyntaxError behind a malformed
+// input (it matches io.ErrUnexpectedEOF for a torn one).
+func (e *Error) Unwrap() error { return e.err }
+
 // Canonicalizer turns event JSON into its canonical bytes, reusing its
 // scratch space from one call to the next so that a stream of events costs
 // no allocation per event. The zero value is ready to use. It is not safe
 // for concurrent use; give each goroutine its own.
 //
-// The work is driven by the schema table. An object whose members already
-// come in declared order (canonical input, the usual case) is written in
-// one pass (fast.go). Any other object is scanned once to find where each
-// member's value lies, then written in declared order; either way each
-// value is validated and re-encoded as it is copied.
+// It reads the event once, front to back, through a canon.Scanner, and
+// writes each member as it meets it, prefixed by its declared name. An
+// object whose members came in declared order (canonical input, the usual
+// case) is then complete; any other object is put in declared order from
+// the members already written.
 type Canonicalizer struct {
-	data    []byte
+	sc      canon.Scanner // the input of Append
+	look    canon.Scanner // finds a tag that is not an object's first member
+	s       *canon.Scanner
 	out     []byte
-	typed   bool // drop undeclared keys (upstream's typed view) instead of failing
-	members []member
-	slots   []span
-	keys    []span // canonical keys already written, for duplicate checks
+	open    bool
+	members []written // members of the object being put in order
+	tmp     []byte
 	path    []pathElem
-	scratch []byte // output space of SkipValue
-	general int    // objects written by the general path (tests watch the fast path)
-	noFast  bool   // tests: always take the general path
+	unknown string // what the last event held that the schema does not know
+	reorder int    // objects put in order (tests watch the in-order path)
 }
 
-type span struct{ start, end int }
-
-// member is one key/value pair found by scanObject. key is the decoded
-// key: a slice of the input when it holds no escapes.
-type member struct {
-	key    []byte
-	keyTok span // the key's string token, quotes included
-	val    span
+// written is one member written to out, as `"name":value`, found again
+// when an object must be put in order.
+type written struct {
+	field      int // declared index, or -1 for a member the schema does not know
+	after      int // the declared index of the known member before it, or -1
+	start, end int
 }
 
-type pathElem struct {
-	name  string
-	index int // >= 0: an array element
-}
-
-// Canonicalize returns the canonical bytes of one event: a JSON object
-// whose "type" names an upstream event type (re-encoded in declared key
-// order with upstream's omission rules) or a type of the user's own
-// (re-encoded compactly in input key order). It fails on invalid JSON,
-// duplicate keys, invalid UTF-8, a missing or mistyped field, and any key
-// a known type does not declare, so nothing is dropped silently.
+// Canonicalize returns the canonical bytes of one event under the input
+// rules (Append).
 func Canonicalize(raw []byte) ([]byte, error) {
 	var c Canonicalizer
 	return c.Append(nil, raw)
 }
 
 // Append appends the canonical form of the event in raw (one JSON object,
-// surrounding whitespace allowed) to dst under Canonicalize's rules.
+// surrounding whitespace allowed) to dst under the input rules, those of
+// nono-chain: an object whose "type" names an upstream event type is
+// re-encoded in declared key order with upstream's omission rules; an
+// object of a type of the user's own is re-encoded compactly in input key
+// order. It fails on invalid JSON, duplicate keys, invalid UTF-8, a
+// missing or mistyped field, an enum value or variant the schema does not
+// list, and any key a known type does not declare, so nothing is dropped
+// silently and nothing is guessed.
 func (c *Canonicalizer) Append(dst, raw []byte) ([]byte, error) {
-	out, _, err := c.run(dst, raw, false, false)
-	return out, err
-}
-
-// AppendTyped is Append under upstream's typed reading: keys a known type
-// does not declare are dropped (after checking they are valid JSON)
-// instead of being an error. Verifiers use it: upstream re-serialises the
-// parsed event this way before comparing it with event_json.
-func (c *Canonicalizer) AppendTyped(dst, raw []byte) ([]byte, error) {
-	out, _, err := c.run(dst, raw, true, false)
-	return out, err
-}
-
-// AppendTypedPrefix canonicalizes, as AppendTyped does, the event object
-// that starts at raw[0] and returns the number of bytes it occupied, so a
-// scanner of an enclosing document needs no separate pass over it.
-func (c *Canonicalizer) AppendTypedPrefix(dst, raw []byte) ([]byte, int, error) {
-	return c.run(dst, raw, true, true)
-}
-
-func (c *Canonicalizer) run(dst, raw []byte, typed, prefix bool) ([]byte, int, error) {
-	c.data, c.out, c.typed = raw, dst, typed
-	c.members, c.slots, c.keys, c.path = c.members[:0], c.slots[:0], c.keys[:0], c.path[:0]
-	defer func() { c.data, c.out = nil, nil }()
-	i := skipSpace(raw, 0)
-	end, err := c.event(i)
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return dst, &Error{Msg: "empty input, expected an event object"}
+	}
+	c.sc.Reset(raw)
+	out, err := c.run(dst, &c.sc, false)
+	if err == nil {
+		if err = c.sc.End(); err != nil {
+			err = c.wrap(err)
+		}
+	}
 	if err != nil {
-		return dst, 0, err
+		return dst, err
 	}
-	if !prefix {
-		if j := skipSpace(raw, end); j != len(raw) {
-			return dst, 0, c.syntax(j, "trailing characters after the event object")
-		}
-	}
-	return c.out, end, nil
+	return out, nil
 }
 
-// event handles the top-level object: a known type by its schema, any
-// other type in input order.
-func (c *Canonicalizer) event(i int) (int, error) {
-	if i >= len(c.data) || c.data[i] != '{' {
-		if i >= len(c.data) {
-			return 0, c.syntax(i, "empty input, expected an event object")
-		}
-		return 0, c.errorf(i, "event must be a JSON object, found %s", c.describe(i))
-	}
-	if !c.noFast {
-		if end, ok, err := c.taggedFast(i, &tables.events, true); ok || err != nil {
-			return end, err
-		}
-	}
-	base := len(c.members)
-	end, err := c.scanObject(i)
+// AppendOpen reads one event from s (the value due next) and appends its
+// canonical form under the open rules, those of verification: known
+// fields are held to their declared shape and order exactly as under the
+// input rules, while a type, field, variant or enum value the schema does
+// not know is kept as it stands (re-encoded canonically, key order kept,
+// in its place among the known fields) and noted in Unknown. The event's
+// integrity never depends on knowing its schema: the canonical form of an
+// event a newer recorder wrote is the event itself.
+func (c *Canonicalizer) AppendOpen(dst []byte, s *canon.Scanner) ([]byte, error) {
+	return c.run(dst, s, true)
+}
+
+// Unknown names the first thing in the event last read by AppendOpen that
+// this version's schema does not know ("network.event.spiffe_context",
+// "event type \"deploy\""), or "" when it knew everything.
+func (c *Canonicalizer) Unknown() string { return c.unknown }
+
+func (c *Canonicalizer) run(dst []byte, s *canon.Scanner, open bool) ([]byte, error) {
+	c.s, c.out, c.open, c.unknown = s, dst, open, ""
+	c.members, c.path = c.members[:0], c.path[:0]
+	defer func() { c.s, c.out = nil, nil }()
+	k, err := s.Peek()
 	if err != nil {
-		return 0, err
+		return dst, c.wrap(err)
 	}
-	defer func() { c.members = c.members[:base] }()
-	return end, c.taggedMembers(i, base, &tables.events, true)
+	if k != canon.Object {
+		return dst, c.errorf("event must be a JSON object, found %s", c.describe(k))
+	}
+	if err := c.tagged(&tables.events, true); err != nil {
+		return dst, err
+	}
+	return c.out, nil
 }
 
-// taggedMembers writes the object whose members were just scanned (from
-// c.members[base:]) as a variant of t. With custom, an unknown tag value
-// writes the object as it came.
-func (c *Canonicalizer) taggedMembers(at, base int, t *tagged, custom bool) error {
-	members := c.members[base:]
-	tagAt := -1
-	for k := range members {
-		if string(members[k].key) == t.tag {
-			if tagAt >= 0 {
-				return c.errorf(members[k].keyTok.start, "duplicate field %q", t.tag)
-			}
-			tagAt = k
+// noteUnknown records what the schema does not know (open rules only).
+func (c *Canonicalizer) noteUnknown(what string) {
+	if c.unknown == "" {
+		c.unknown = what
+	}
+}
+
+// tagged writes the object due next as a variant of t, the tag first.
+// At the top level (event) a tag value the table does not list is a
+// user's own type; elsewhere it is an unknown variant.
+func (c *Canonicalizer) tagged(t *tagged, event bool) error {
+	at := c.s.Offset()
+	if err := c.s.Object(); err != nil {
+		return c.wrap(err)
+	}
+	key, more, err := c.s.NextMember()
+	if err != nil {
+		return c.wrap(err)
+	}
+	tagFirst := more && string(key) == t.tag
+	var name []byte
+	if tagFirst {
+		k, err := c.s.Peek()
+		if err != nil {
+			return c.wrap(err)
 		}
+		if k != canon.String {
+			return c.errorf("field %q must be a string, found %s", t.tag, c.describe(k))
+		}
+		if name, err = c.s.String(); err != nil {
+			return c.wrap(err)
+		}
+	} else if name, err = c.findTag(t, at); err != nil {
+		return err
 	}
-	if tagAt < 0 {
-		return c.errorf(at, "missing field %q", t.tag)
-	}
-	tagVal := members[tagAt].val
-	if c.data[tagVal.start] != '"' {
-		return c.errorf(tagVal.start, "field %q must be a string, found %s", t.tag, c.describe(tagVal.start))
-	}
-	// Write the tag first: its canonical bytes are also its decoded name
-	// whenever it names a known variant (those are plain ASCII).
 	start := len(c.out)
 	c.out = append(c.out, '{')
 	c.out = canon.AppendString(c.out, t.tag)
 	c.out = append(c.out, ':')
-	nameAt := len(c.out)
-	end, err := c.str(tagVal.start)
-	if err != nil {
-		return err
-	}
-	if end != tagVal.end {
-		return c.syntax(end, "invalid string")
-	}
-	name := c.out[nameAt+1 : len(c.out)-1]
+	c.out = canon.AppendStringBytes(c.out, name)
 	s := t.variants[string(name)]
 	if s == nil {
-		if !custom {
-			return c.errorf(tagVal.start, "unknown %s %s (expected one of %s)", t.tag, c.out[nameAt:], variantNames(t))
+		switch {
+		case event && !c.open: // a user's own type: written as it came
+		case event:
+			c.noteUnknown(fmt.Sprintf("event type %s", canon.AppendStringBytes(nil, name)))
+		case c.open:
+			c.noteUnknown(fmt.Sprintf("%s %s %s", c.pathString(), t.tag, canon.AppendStringBytes(nil, name)))
+		default:
+			return c.errorAt(at, "unknown %s %s (expected one of %s)", t.tag, canon.AppendStringBytes(nil, name), variantNames(t))
 		}
-		c.out = c.out[:start]
-		return c.customMembers(members)
+		if tagFirst {
+			return c.asItStands(nil, false, false)
+		}
+		c.out = append(c.out[:start], '{')
+		return c.asItStands(key, true, true)
 	}
-	if custom { // the event itself: its type heads every path
-		c.path = append(c.path, pathElem{name: s.name, index: -1})
-		defer func() { c.path = c.path[:len(c.path)-1] }()
+	if event { // the event's type heads every path
+		c.path = append(c.path, s.id)
 	}
-	return c.fields(at, s, members, tagAt, false)
+	if tagFirst {
+		key, more = nil, false
+	}
+	err = c.fields(s, at, key, more, t.tag, false)
+	if event && err == nil {
+		c.path = c.path[:len(c.path)-1]
+	}
+	return err
 }
 
-// customMembers writes an object of a user's own type: members in input
-// order, each value re-encoded canonically.
-func (c *Canonicalizer) customMembers(members []member) error {
-	keyBase := len(c.keys)
-	defer func() { c.keys = c.keys[:keyBase] }()
-	c.out = append(c.out, '{')
-	for k, m := range members {
-		if k > 0 {
-			c.out = append(c.out, ',')
-		}
-		if err := c.key(m.keyTok, keyBase); err != nil {
-			return err
-		}
-		c.out = append(c.out, ':')
-		end, err := c.generic(m.val.start, 1)
+// findTag looks ahead through the object that starts at at for the value
+// of t's tag, leaving c.s where it is.
+func (c *Canonicalizer) findTag(t *tagged, at int) ([]byte, error) {
+	c.look.ResetAt(c.s.Data(), at)
+	if err := c.look.Object(); err != nil {
+		return nil, c.wrap(err)
+	}
+	for {
+		key, more, err := c.look.NextMember()
 		if err != nil {
-			return err
+			return nil, c.wrap(err)
 		}
-		if end != m.val.end {
-			return c.syntax(end, "unexpected characters after value")
+		if !more {
+			return nil, c.errorAt(at, "missing field %q", t.tag)
 		}
-	}
-	c.out = append(c.out, '}')
-	return nil
-}
-
-// key writes the object key whose token is tok and fails if an earlier key
-// of the same object (those in c.keys[base:]) is equal. Canonical string
-// encoding is one-to-one, so equal keys have equal encodings.
-func (c *Canonicalizer) key(tok span, base int) error {
-	ks := len(c.out)
-	end, err := c.str(tok.start)
-	if err != nil {
-		return err
-	}
-	if end != tok.end {
-		return c.syntax(end, "invalid object key")
-	}
-	k := c.out[ks:]
-	earlier := c.keys[base:]
-	for _, e := range earlier {
-		if bytes.Equal(c.out[e.start:e.end], k) {
-			return c.errorf(tok.start, "duplicate key %s", k)
-		}
-	}
-	c.keys = append(c.keys, span{ks, len(c.out)})
-	return nil
-}
-
-// object writes the object at i according to s.
-func (c *Canonicalizer) object(i int, s *schema) (int, error) {
-	if c.data[i] != '{' {
-		return 0, c.typeError(i, "object")
-	}
-	if !c.noFast {
-		if end, ok, err := c.objectFast(i, s); ok || err != nil {
-			return end, err
-		}
-	}
-	base := len(c.members)
-	end, err := c.scanObject(i)
-	if err != nil {
-		return 0, err
-	}
-	defer func() { c.members = c.members[:base] }()
-	c.out = append(c.out, '{')
-	return end, c.fields(i, s, c.members[base:], -1, true)
-}
-
-// tagged writes the object at i as a variant of t (no custom variants).
-func (c *Canonicalizer) tagged(i int, t *tagged) (int, error) {
-	if c.data[i] != '{' {
-		return 0, c.typeError(i, "object")
-	}
-	if !c.noFast {
-		if end, ok, err := c.taggedFast(i, t, false); ok || err != nil {
-			return end, err
-		}
-	}
-	base := len(c.members)
-	end, err := c.scanObject(i)
-	if err != nil {
-		return 0, err
-	}
-	defer func() { c.members = c.members[:base] }()
-	return end, c.taggedMembers(i, base, t, false)
-}
-
-// fields writes the members of an object in s's declared order and closes
-// it. skip is the index of a member already written (the tag), or -1.
-// first says no member has been written yet after the '{'.
-func (c *Canonicalizer) fields(at int, s *schema, members []member, skip int, first bool) error {
-	base := len(c.slots)
-	for range s.fields {
-		c.slots = append(c.slots, span{-1, -1})
-	}
-	slots := c.slots[base:]
-	defer func() { c.slots = c.slots[:base] }()
-
-	for k, m := range members {
-		if k == skip {
+		if string(key) != t.tag {
 			continue
 		}
-		idx, ok := s.index[string(m.key)]
-		if !ok {
-			if err := c.undeclared(s, members, k); err != nil {
-				return err
+		k, err := c.look.Peek()
+		if err != nil {
+			return nil, c.wrap(err)
+		}
+		if k != canon.String {
+			return nil, c.errorAt(c.look.Offset(), "field %q must be a string, found %s", t.tag, c.describe(k))
+		}
+		name, err := c.look.String()
+		if err != nil {
+			return nil, c.wrap(err)
+		}
+		return name, nil
+	}
+}
+
+// asItStands writes the rest of an object the schema does not describe:
+// members in input order, values re-encoded canonically. key is a member
+// already announced (when have), first whether nothing follows the '{'.
+func (c *Canonicalizer) asItStands(key []byte, have, first bool) error {
+	for {
+		if !have {
+			var err error
+			if key, have, err = c.s.NextMember(); err != nil {
+				return c.wrap(err)
 			}
-			continue
-		}
-		if slots[idx].start >= 0 {
-			return c.errorf(m.keyTok.start, "duplicate field %q", s.fields[idx].name)
-		}
-		slots[idx] = m.val
-	}
-
-	for idx, fd := range s.fields {
-		v := slots[idx]
-		null := v.start >= 0 && c.data[v.start] == 'n'
-		if v.start < 0 || null {
-			switch fd.pres {
-			case required:
-				if v.start < 0 {
-					return c.errorf(at, "missing field %q", fd.name)
-				}
-				c.path = append(c.path, pathElem{name: fd.name, index: -1})
-				err := c.typeError(v.start, fd.kind.String())
-				c.path = c.path[:len(c.path)-1]
-				return err
-			case omitEmpty:
-				if null {
-					c.path = append(c.path, pathElem{name: fd.name, index: -1})
-					err := c.typeError(v.start, fd.kind.String())
-					c.path = c.path[:len(c.path)-1]
-					return err
-				}
-				continue
-			case omitNone:
-				if null && string(c.data[v.start:v.end]) != "null" {
-					return c.syntax(v.start, "invalid literal, expected null")
-				}
-				continue
-			case nullable:
-				if null && string(c.data[v.start:v.end]) != "null" {
-					return c.syntax(v.start, "invalid literal, expected null")
-				}
-				if !first {
-					c.out = append(c.out, ',')
-				}
-				first = false
-				c.out = append(c.out, '"')
-				c.out = append(c.out, fd.name...)
-				c.out = append(c.out, `":null`...)
-				continue
+			if !have {
+				break
 			}
 		}
-		if fd.pres == omitEmpty && c.emptyArray(v.start) {
-			continue
-		}
+		have = false
 		if !first {
 			c.out = append(c.out, ',')
 		}
 		first = false
-		c.out = append(c.out, '"')
-		c.out = append(c.out, fd.name...)
-		c.out = append(c.out, '"', ':')
-		c.path = append(c.path, pathElem{name: fd.name, index: -1})
-		end, err := c.value(v.start, &fd)
-		c.path = c.path[:len(c.path)-1]
-		if err != nil {
-			return err
-		}
-		if end != v.end {
-			return c.syntax(end, "unexpected characters after value")
+		c.out = canon.AppendStringBytes(c.out, key)
+		c.out = append(c.out, ':')
+		var err error
+		if c.out, err = c.s.AppendCompact(c.out); err != nil {
+			return c.wrap(err)
 		}
 	}
 	c.out = append(c.out, '}')
 	return nil
 }
 
-// undeclared handles members[k], whose key s does not declare: an error
-// for input, dropped in the typed view once it is known to be valid JSON
-// and not a duplicate.
-func (c *Canonicalizer) undeclared(s *schema, members []member, k int) error {
-	m := members[k]
-	if !c.typed {
+// object writes the object due next according to s.
+func (c *Canonicalizer) object(s *schema) error {
+	at := c.s.Offset()
+	if err := c.s.Object(); err != nil {
+		return c.wrap(err)
+	}
+	c.out = append(c.out, '{')
+	return c.fields(s, at, nil, false, "", true)
+}
+
+// fields writes the members of the object whose '{' (and tag, if any) has
+// been read and written, and closes it. key is a member already announced
+// (when have); tag is a member to pass over (the tag, written already);
+// first says whether nothing has been written after the '{'.
+func (c *Canonicalizer) fields(s *schema, at int, key []byte, have bool, tag string, first bool) error {
+	region, startFirst := len(c.out), first // members are written from region
+	var seen uint64
+	last, inOrder := -1, true
+	for {
+		if !have {
+			var err error
+			if key, have, err = c.s.NextMember(); err != nil {
+				return c.wrap(err)
+			}
+			if !have {
+				break
+			}
+		}
+		k := key
+		have = false
+		if tag != "" && string(k) == tag {
+			if err := c.s.Skip(); err != nil { // read already by findTag
+				return c.wrap(err)
+			}
+			continue
+		}
+		idx := s.lookup(k, last)
+		if idx < 0 {
+			if err := c.undeclared(s, k, &first); err != nil {
+				return err
+			}
+			continue
+		}
+		if idx < last {
+			inOrder = false
+		}
+		last = idx
+		seen |= 1 << idx
+		if err := c.member(&s.fields[idx], &first); err != nil {
+			return err
+		}
+	}
+	for idx := range s.fields {
+		if seen&(1<<idx) != 0 {
+			continue
+		}
+		switch s.fields[idx].pres {
+		case required:
+			return c.errorAt(at, "missing field %q", s.fields[idx].name)
+		case nullable:
+			inOrder = false // written as null in its place
+		}
+	}
+	if !inOrder {
+		c.putInOrder(s, region, startFirst)
+	}
+	c.out = append(c.out, '}')
+	return nil
+}
+
+// member writes one declared member whose value is due next. On an error
+// the path to the value is left in c.path.
+func (c *Canonicalizer) member(fd *field, first *bool) error {
+	k, err := c.s.Peek()
+	if err != nil {
+		return c.wrap(err)
+	}
+	c.path = append(c.path, fd.id)
+	if k == canon.Null {
+		switch fd.pres {
+		case required, omitEmpty:
+			return c.typeError(fd.kind.String(), k)
+		case omitNone: // None: the canonical form has no key
+			if err := c.s.Null(); err != nil {
+				return c.wrap(err)
+			}
+			c.path = c.path[:len(c.path)-1]
+			return nil
+		}
+	}
+	mark := len(c.out)
+	if !*first {
+		c.out = append(c.out, ',')
+	}
+	start := len(c.out)
+	c.out = append(c.out, '"')
+	c.out = append(c.out, fd.name...)
+	c.out = append(c.out, '"', ':')
+	if k == canon.Null { // nullable
+		c.out = append(c.out, "null"...)
+		err = c.wrap(c.s.Null())
+	} else {
+		err = c.value(fd, k)
+	}
+	if err != nil {
+		return err
+	}
+	c.path = c.path[:len(c.path)-1]
+	if fd.pres == omitEmpty && string(c.out[start+len(fd.name)+3:]) == "[]" {
+		c.out = c.out[:mark] // an empty Vec is skipped
+		return nil
+	}
+	*first = false
+	return nil
+}
+
+// undeclared handles a member s does not declare, whose value is due
+// next: an error under the input rules, kept as it stands under the open
+// rules.
+func (c *Canonicalizer) undeclared(s *schema, key []byte, first *bool) error {
+	if !c.open {
 		names := make([]string, len(s.fields))
 		for i, fd := range s.fields {
 			names[i] = fd.name
 		}
-		return c.errorf(m.keyTok.start, "unknown field %s (known: %s)",
-			canon.AppendString(nil, string(m.key)), strings.Join(names, ", "))
+		return c.errorf("unknown field %s (known: %s)", canon.AppendStringBytes(nil, key), strings.Join(names, ", "))
 	}
-	for _, e := range members[:k] {
-		if bytes.Equal(e.key, m.key) {
-			return c.errorf(m.keyTok.start, "duplicate key %s", canon.AppendString(nil, string(m.key)))
-		}
+	c.noteUnknown(c.pathWith(string(key)))
+	if !*first {
+		c.out = append(c.out, ',')
 	}
-	mark := len(c.out)
-	if _, err := c.str(m.keyTok.start); err != nil {
-		return err
-	}
-	end, err := c.generic(m.val.start, 1)
-	c.out = c.out[:mark]
-	if err != nil {
-		return err
-	}
-	if end != m.val.end {
-		return c.syntax(end, "unexpected characters after value")
+	*first = false
+	c.out = canon.AppendStringBytes(c.out, key)
+	c.out = append(c.out, ':')
+	var err error
+	if c.out, err = c.s.AppendCompact(c.out); err != nil {
+		return c.wrap(err)
 	}
 	return nil
 }
 
-func (c *Canonicalizer) emptyArray(i int) bool {
-	if c.data[i] != '[' {
-		return false
+// putInOrder rewrites the members written since region, which are
+// canonical, in declared order: absent nullable fields as null, and each
+// member the schema does not know after the known one it followed. first
+// says whether nothing precedes region inside the object.
+func (c *Canonicalizer) putInOrder(s *schema, region int, first bool) {
+	c.reorder++
+	body := c.out[region:]
+	if len(body) > 0 && body[0] == ',' { // after the tag
+		body = body[1:]
 	}
-	j := skipSpace(c.data, i+1)
-	return j < len(c.data) && c.data[j] == ']'
+	c.tmp = append(append(append(c.tmp[:0], '{'), body...), '}')
+	c.out = c.out[:region]
+	c.members = c.members[:0]
+	var slot [64]int16 // index in c.members of each declared field, -1 if absent
+	for i := range s.fields {
+		slot[i] = -1
+	}
+	unknowns, last := 0, -1
+	c.look.Reset(c.tmp)
+	c.look.Object()
+	for {
+		start := c.look.Offset()
+		if c.tmp[start] == ',' {
+			start++
+		}
+		key, more, _ := c.look.NextMember()
+		if !more {
+			break
+		}
+		c.look.Skip()
+		m := written{field: s.lookup(key, -1), after: last, start: start, end: c.look.Offset()}
+		if m.field >= 0 {
+			slot[m.field] = int16(len(c.members))
+			last = m.field
+		} else {
+			unknowns++
+		}
+		c.members = append(c.members, m)
+	}
+	comma := func() {
+		if !first {
+			c.out = append(c.out, ',')
+		}
+		first = false
+	}
+	unknownAfter := func(idx int) {
+		if unknowns == 0 {
+			return
+		}
+		for _, m := range c.members {
+			if m.field < 0 && m.after == idx {
+				comma()
+				c.out = append(c.out, c.tmp[m.start:m.end]...)
+			}
+		}
+	}
+	unknownAfter(-1)
+	for idx, fd := range s.fields {
+		switch i := slot[idx]; {
+		case i >= 0:
+			comma()
+			c.out = append(c.out, c.tmp[c.members[i].start:c.members[i].end]...)
+		case fd.pres == nullable:
+			comma()
+			c.out = append(c.out, '"')
+			c.out = append(c.out, fd.name...)
+			c.out = append(c.out, `":null`...)
+		}
+		unknownAfter(idx)
+	}
 }
 
-// value writes the value at i as field fd requires.
-func (c *Canonicalizer) value(i int, fd *field) (int, error) {
+// value writes the value due next, of JSON type k, as field fd requires.
+func (c *Canonicalizer) value(fd *field, k canon.Kind) error {
+	var err error
 	switch fd.kind {
 	case kString:
-		if c.data[i] != '"' {
-			return 0, c.typeError(i, "string")
+		if k != canon.String {
+			return c.typeError("string", k)
 		}
-		return c.str(i)
+		c.out, err = c.s.AppendCanonicalString(c.out)
 	case kBool:
-		switch {
-		case bytes.HasPrefix(c.data[i:], []byte("true")):
-			c.out = append(c.out, "true"...)
-			return i + 4, nil
-		case bytes.HasPrefix(c.data[i:], []byte("false")):
-			c.out = append(c.out, "false"...)
-			return i + 5, nil
+		if k != canon.Bool {
+			return c.typeError("boolean", k)
 		}
-		return 0, c.typeError(i, "boolean")
-	case kU16, kU32, kU64, kI32:
-		return c.integer(i, fd.kind)
+		var b bool
+		if b, err = c.s.Bool(); b {
+			c.out = append(c.out, "true"...)
+		} else {
+			c.out = append(c.out, "false"...)
+		}
+	case kU16, kU32, kU64, kNanos:
+		if k != canon.Number {
+			return c.typeError(fd.kind.String(), k)
+		}
+		at := c.s.Offset()
+		var v uint64
+		if v, err = c.s.Uint(fd.kind.bits()); err == nil && fd.kind == kNanos && v >= 1e9 {
+			return c.errorAt(at, "%d is not below 10^9: not canonical (upstream would carry it into secs_since_epoch)", v)
+		}
+		c.out = strconv.AppendUint(c.out, v, 10)
+	case kI32:
+		if k != canon.Number {
+			return c.typeError("i32", k)
+		}
+		var v int64
+		v, err = c.s.Int(32)
+		c.out = strconv.AppendInt(c.out, v, 10)
 	case kEnum:
-		return c.enum(i, fd.enum)
+		return c.enum(fd.enum, k)
 	case kStrings:
-		return c.array(i, "array of strings", func(j int) (int, error) {
-			if c.data[j] != '"' {
-				return 0, c.typeError(j, "string")
+		return c.array(k, "array of strings", func(k canon.Kind) error {
+			if k != canon.String {
+				return c.typeError("string", k)
 			}
-			return c.str(j)
+			var err error
+			c.out, err = c.s.AppendCanonicalString(c.out)
+			return c.wrap(err)
 		})
 	case kObject:
-		return c.object(i, fd.obj)
+		if k != canon.Object {
+			return c.typeError("object", k)
+		}
+		return c.object(fd.obj)
 	case kObjects:
-		return c.array(i, "array of objects", func(j int) (int, error) { return c.object(j, fd.obj) })
+		return c.array(k, "array of objects", func(k canon.Kind) error {
+			if k != canon.Object {
+				return c.typeError("object", k)
+			}
+			return c.object(fd.obj)
+		})
 	case kRequest:
-		return c.tagged(i, &tables.request)
+		if k != canon.Object {
+			return c.typeError("object", k)
+		}
+		return c.tagged(&tables.request, false)
 	case kDecision:
-		return c.decision(i)
+		return c.decision(k)
 	}
-	return 0, c.errorf(i, "unsupported field kind")
+	return c.wrap(err)
 }
 
-// array writes the array at i, each element by elem.
-func (c *Canonicalizer) array(i int, want string, elem func(int) (int, error)) (int, error) {
-	if c.data[i] != '[' {
-		return 0, c.typeError(i, want)
+// array writes the array due next, each element by elem.
+func (c *Canonicalizer) array(k canon.Kind, want string, elem func(canon.Kind) error) error {
+	if k != canon.Array {
+		return c.typeError(want, k)
+	}
+	if err := c.s.Array(); err != nil {
+		return c.wrap(err)
 	}
 	c.out = append(c.out, '[')
-	j := skipSpace(c.data, i+1)
-	if j < len(c.data) && c.data[j] == ']' {
-		c.out = append(c.out, ']')
-		return j + 1, nil
-	}
 	for n := 0; ; n++ {
-		if j >= len(c.data) {
-			return 0, c.syntax(j, "unterminated array")
-		}
-		c.path = append(c.path, pathElem{index: n})
-		end, err := elem(j)
-		c.path = c.path[:len(c.path)-1]
+		more, err := c.s.NextElement()
 		if err != nil {
-			return 0, err
+			return c.wrap(err)
 		}
-		j = skipSpace(c.data, end)
-		if j >= len(c.data) {
-			return 0, c.syntax(j, "unterminated array")
+		if !more {
+			break
 		}
-		switch c.data[j] {
-		case ',':
+		if n > 0 {
 			c.out = append(c.out, ',')
-			j = skipSpace(c.data, j+1)
-		case ']':
-			c.out = append(c.out, ']')
-			return j + 1, nil
-		default:
-			return 0, c.syntax(j, "expected ',' or ']' in array")
 		}
+		k, err := c.s.Peek()
+		if err != nil {
+			return c.wrap(err)
+		}
+		c.path = append(c.path, pathElem(-n-1))
+		if err = elem(k); err != nil {
+			return err
+		}
+		c.path = c.path[:len(c.path)-1]
 	}
+	c.out = append(c.out, ']')
+	return nil
 }
 
-// enum writes the string at i, which must be one of values.
-func (c *Canonicalizer) enum(i int, values []string) (int, error) {
-	if c.data[i] != '"' {
-		return 0, c.typeError(i, "string")
+// enum writes the string due next, which must be one of values (under the
+// open rules another value is kept and noted).
+func (c *Canonicalizer) enum(values []string, k canon.Kind) error {
+	if k != canon.String {
+		return c.typeError("string", k)
 	}
-	mark := len(c.out)
-	end, err := c.str(i)
+	at := c.s.Offset()
+	got, err := c.s.String()
 	if err != nil {
-		return 0, err
+		return c.wrap(err)
 	}
-	got := c.out[mark+1 : len(c.out)-1]
-	for _, v := range values {
-		if string(got) == v {
-			return end, nil
-		}
+	c.out = canon.AppendStringBytes(c.out, got)
+	if slices.Contains(values, string(got)) {
+		return nil
 	}
-	return 0, c.errorf(i, "unknown variant %s (expected one of %s)", c.out[mark:], strings.Join(values, ", "))
+	if c.open {
+		c.noteUnknown(fmt.Sprintf("%s value %s", c.pathString(), canon.AppendStringBytes(nil, got)))
+		return nil
+	}
+	return c.errorAt(at, "unknown variant %s (expected one of %s)", canon.AppendStringBytes(nil, got), strings.Join(values, ", "))
 }
 
 // decision writes an ApprovalDecision, externally tagged as serde does:
 // "Granted", "Timeout", or {"Denied":{"reason":…}}. The map form of a unit
 // variant ({"Granted":null}) reads as the unit variant.
-func (c *Canonicalizer) decision(i int) (int, error) {
-	switch c.data[i] {
-	case '"':
-		mark := len(c.out)
-		end, err := c.str(i)
-		if err != nil {
-			return 0, err
-		}
-		switch string(c.out[mark:]) {
-		case `"Granted"`, `"Timeout"`:
-			return end, nil
-		case `"Denied"`:
-			return 0, c.errorf(i, `variant "Denied" needs a reason: {"Denied":{"reason":…}}`)
-		}
-		return 0, c.errorf(i, "unknown variant %s (expected Granted, Denied or Timeout)", c.out[mark:])
-	case '{':
-		base := len(c.members)
-		end, err := c.scanObject(i)
-		if err != nil {
-			return 0, err
-		}
-		defer func() { c.members = c.members[:base] }()
-		members := c.members[base:]
-		if len(members) != 1 {
-			return 0, c.errorf(i, "decision object must have exactly one key (Granted, Denied or Timeout)")
-		}
-		m := members[0]
-		switch string(m.key) {
-		case "Granted", "Timeout":
-			if c.data[m.val.start] != 'n' || m.val.end-m.val.start != 4 {
-				return 0, c.errorf(m.val.start, "unit variant %q takes no value", m.key)
-			}
-			c.out = append(c.out, '"')
-			c.out = append(c.out, m.key...)
-			c.out = append(c.out, '"')
-			return end, nil
-		case "Denied":
-			c.out = append(c.out, `{"Denied":`...)
-			c.path = append(c.path, pathElem{name: "Denied", index: -1})
-			vend, err := c.object(m.val.start, tables.denied)
-			c.path = c.path[:len(c.path)-1]
-			if err != nil {
-				return 0, err
-			}
-			if vend != m.val.end {
-				return 0, c.syntax(vend, "unexpected characters after value")
-			}
-			c.out = append(c.out, '}')
-			return end, nil
-		}
-		return 0, c.errorf(m.keyTok.start, "unknown variant %s (expected Granted, Denied or Timeout)",
-			canon.AppendString(nil, string(m.key)))
-	}
-	return 0, c.typeError(i, kDecision.String())
-}
-
-// integer writes the integer at i, which must fit k. Like serde_json, a
-// literal with a fraction or exponent (or -0) is a float, never an integer.
-func (c *Canonicalizer) integer(i int, k kind) (int, error) {
-	d := c.data
-	j := i
-	neg := j < len(d) && d[j] == '-'
-	if neg {
-		j++
-	}
-	if j >= len(d) || d[j] < '0' || d[j] > '9' {
-		if neg {
-			return 0, c.syntax(i, "invalid number")
-		}
-		return 0, c.typeError(i, k.String())
-	}
-	var v uint64
-	overflow := false
-	if d[j] == '0' {
-		j++
-	} else {
-		for j < len(d) && d[j] >= '0' && d[j] <= '9' {
-			x := v*10 + uint64(d[j]-'0')
-			if v > (1<<64-1)/10 || x < v*10 {
-				overflow = true
-			}
-			v = x
-			j++
-		}
-	}
-	if j < len(d) && (d[j] == '.' || d[j] == 'e' || d[j] == 'E' || (d[j] >= '0' && d[j] <= '9')) {
-		n, err := canon.ScanNumber(d[i:])
-		if err != nil || n <= j-i {
-			return 0, c.syntax(i, "invalid number")
-		}
-		return 0, c.errorf(i, "expected %s, found floating point %s", k, d[i:i+n])
-	}
-	lit := d[i:j]
-	if neg && v == 0 {
-		return 0, c.errorf(i, "expected %s, found floating point -0.0", k)
-	}
-	var ok bool
+func (c *Canonicalizer) decision(k canon.Kind) error {
+	at := c.s.Offset()
 	switch k {
-	case kU16:
-		ok = !neg && !overflow && v <= 1<<16-1
-	case kU32:
-		ok = !neg && !overflow && v <= 1<<32-1
-	case kU64:
-		ok = !neg && !overflow
-	case kI32:
-		ok = !overflow && ((!neg && v <= 1<<31-1) || (neg && v <= 1<<31))
-	}
-	if !ok {
-		return 0, c.errorf(i, "%s out of range for %s", lit, k)
-	}
-	c.out = append(c.out, lit...)
-	return j, nil
-}
-
-// generic writes any JSON value canonically: objects keep their key order.
-func (c *Canonicalizer) generic(i, depth int) (int, error) {
-	d := c.data
-	if i >= len(d) {
-		return 0, c.syntax(i, "unexpected end of input")
-	}
-	switch b := d[i]; {
-	case b == '"':
-		return c.str(i)
-	case b == '{':
-		if depth >= canon.MaxDepth {
-			return 0, c.syntax(i, fmt.Sprintf("nesting deeper than %d", canon.MaxDepth))
+	case canon.String:
+		name, err := c.s.String()
+		if err != nil {
+			return c.wrap(err)
 		}
-		keyBase := len(c.keys)
-		defer func() { c.keys = c.keys[:keyBase] }()
+		c.out = canon.AppendStringBytes(c.out, name)
+		switch string(name) {
+		case "Granted", "Timeout":
+			return nil
+		case "Denied":
+			return c.errorAt(at, `variant "Denied" needs a reason: {"Denied":{"reason":…}}`)
+		}
+		if c.open {
+			c.noteUnknown(fmt.Sprintf("%s variant %s", c.pathString(), canon.AppendStringBytes(nil, name)))
+			return nil
+		}
+		return c.errorAt(at, "unknown variant %s (expected Granted, Denied or Timeout)", canon.AppendStringBytes(nil, name))
+	case canon.Object:
+	default:
+		return c.typeError(kDecision.String(), k)
+	}
+	if err := c.s.Object(); err != nil {
+		return c.wrap(err)
+	}
+	key, more, err := c.s.NextMember()
+	if err != nil {
+		return c.wrap(err)
+	}
+	if !more {
+		return c.errorAt(at, "decision object must have exactly one key (Granted, Denied or Timeout)")
+	}
+	switch string(key) {
+	case "Granted", "Timeout":
+		vk, err := c.s.Peek()
+		if err != nil {
+			return c.wrap(err)
+		}
+		if vk != canon.Null {
+			return c.errorf("unit variant %q takes no value", key)
+		}
+		if err := c.s.Null(); err != nil {
+			return c.wrap(err)
+		}
+		c.out = canon.AppendStringBytes(c.out, key)
+	case "Denied":
+		vk, err := c.s.Peek()
+		if err != nil {
+			return c.wrap(err)
+		}
+		c.out = append(c.out, `{"Denied":`...)
+		c.path = append(c.path, deniedID)
+		if vk != canon.Object {
+			return c.typeError("object", vk)
+		}
+		if err := c.object(tables.denied); err != nil {
+			return err
+		}
+		c.path = c.path[:len(c.path)-1]
+		c.out = append(c.out, '}')
+	default:
+		if !c.open {
+			return c.errorAt(at, "unknown variant %s (expected Granted, Denied or Timeout)", canon.AppendStringBytes(nil, key))
+		}
+		c.noteUnknown(fmt.Sprintf("%s variant %s", c.pathString(), canon.AppendStringBytes(nil, key)))
 		c.out = append(c.out, '{')
-		j := skipSpace(d, i+1)
-		if j < len(d) && d[j] == '}' {
-			c.out = append(c.out, '}')
-			return j + 1, nil
-		}
-		for {
-			if j >= len(d) || d[j] != '"' {
-				return 0, c.syntax(j, "expected object key string")
-			}
-			kend, err := skipString(d, j)
-			if err != nil {
-				return 0, c.syntax(j, err.Error())
-			}
-			if err := c.key(span{j, kend}, keyBase); err != nil {
-				return 0, err
-			}
-			j = skipSpace(d, kend)
-			if j >= len(d) || d[j] != ':' {
-				return 0, c.syntax(j, "expected ':' after object key")
-			}
-			c.out = append(c.out, ':')
-			j, err = c.generic(skipSpace(d, j+1), depth+1)
-			if err != nil {
-				return 0, err
-			}
-			j = skipSpace(d, j)
-			if j >= len(d) {
-				return 0, c.syntax(j, "unterminated object")
-			}
-			switch d[j] {
-			case ',':
-				c.out = append(c.out, ',')
-				j = skipSpace(d, j+1)
-			case '}':
-				c.out = append(c.out, '}')
-				return j + 1, nil
-			default:
-				return 0, c.syntax(j, "expected ',' or '}' in object")
-			}
-		}
-	case b == '[':
-		if depth >= canon.MaxDepth {
-			return 0, c.syntax(i, fmt.Sprintf("nesting deeper than %d", canon.MaxDepth))
-		}
-		c.out = append(c.out, '[')
-		j := skipSpace(d, i+1)
-		if j < len(d) && d[j] == ']' {
-			c.out = append(c.out, ']')
-			return j + 1, nil
-		}
-		for {
-			var err error
-			j, err = c.generic(j, depth+1)
-			if err != nil {
-				return 0, err
-			}
-			j = skipSpace(d, j)
-			if j >= len(d) {
-				return 0, c.syntax(j, "unterminated array")
-			}
-			switch d[j] {
-			case ',':
-				c.out = append(c.out, ',')
-				j = skipSpace(d, j+1)
-			case ']':
-				c.out = append(c.out, ']')
-				return j + 1, nil
-			default:
-				return 0, c.syntax(j, "expected ',' or ']' in array")
-			}
-		}
-	case b == '-' || (b >= '0' && b <= '9'):
-		n, err := canon.ScanNumber(d[i:])
-		if err != nil {
-			return 0, c.syntax(i, err.Error())
-		}
-		lit := d[i : i+n]
-		if plainInteger(lit) {
-			c.out = append(c.out, lit...)
-			return i + n, nil
-		}
-		text, err := canon.CanonicalNumber(string(lit))
-		if err != nil {
-			return 0, c.syntax(i, err.Error())
-		}
-		c.out = append(c.out, text...)
-		return i + n, nil
-	case b == 't':
-		return c.literal(i, "true")
-	case b == 'f':
-		return c.literal(i, "false")
-	case b == 'n':
-		return c.literal(i, "null")
+		return c.asItStands(key, true, true)
 	}
-	return 0, c.syntax(i, fmt.Sprintf("unexpected character %q", rune(d[i])))
+	if _, more, err = c.s.NextMember(); err != nil {
+		return c.wrap(err)
+	}
+	if more {
+		return c.errorAt(at, "decision object must have exactly one key (Granted, Denied or Timeout)")
+	}
+	return nil
 }
 
-// plainInteger reports whether lit is an integer literal that serde_json
-// writes back unchanged: no fraction or exponent, not -0, and few enough
-// digits to fit in an i64 whatever they are.
-func plainInteger(lit []byte) bool {
-	if len(lit) == 0 || len(lit) > 18 {
-		return false
-	}
-	for _, b := range lit[1:] {
-		if b < '0' || b > '9' {
-			return false
+// describe names a JSON type for messages, with the number when it is one.
+func (c *Canonicalizer) describe(k canon.Kind) string {
+	if k == canon.Number {
+		data, at := c.s.Data(), c.s.Offset()
+		if n, err := canon.ScanNumber(data[at:]); err == nil {
+			return "number " + string(data[at:at+n])
 		}
 	}
-	return (lit[0] >= '0' && lit[0] <= '9') || (lit[0] == '-' && len(lit) > 1 && string(lit) != "-0")
+	return k.String()
 }
 
-func (c *Canonicalizer) literal(i int, word string) (int, error) {
-	if !bytes.HasPrefix(c.data[i:], []byte(word)) {
-		return 0, c.syntax(i, "invalid literal, expected "+word)
+func (c *Canonicalizer) typeError(want string, k canon.Kind) error {
+	return c.errorf("expected %s, found %s", want, c.describe(k))
+}
+
+// errorf is an error at the scanner's offset, errorAt one at another.
+func (c *Canonicalizer) errorf(format string, args ...any) error {
+	return c.errorAt(c.s.Offset(), format, args...)
+}
+
+func (c *Canonicalizer) errorAt(at int, format string, args ...any) error {
+	return &Error{Path: c.pathString(), Offset: at, Msg: fmt.Sprintf(format, args...)}
+}
+
+// wrap adds the current path to an error of the scanner.
+func (c *Canonicalizer) wrap(err error) error {
+	if err == nil {
+		return nil
 	}
-	c.out = append(c.out, word...)
-	return i + len(word), nil
-}
-
-// scanObject finds the members of the object at i ('{'), appending them
-// to c.members, and returns the offset after its '}'. Values are only
-// skipped here; whoever writes them validates them.
-func (c *Canonicalizer) scanObject(i int) (int, error) {
-	c.general++
-	d := c.data
-	j := skipSpace(d, i+1)
-	if j < len(d) && d[j] == '}' {
-		return j + 1, nil
+	var se *canon.SyntaxError
+	if errors.As(err, &se) {
+		return &Error{Path: c.pathString(), Offset: se.Offset, Msg: se.Error(), err: se}
 	}
-	for {
-		if j >= len(d) || d[j] != '"' {
-			return 0, c.syntax(j, "expected object key string")
-		}
-		kstart := j
-		kend, err := skipString(d, j)
-		if err != nil {
-			return 0, c.syntax(j, err.Error())
-		}
-		key := d[kstart+1 : kend-1]
-		if bytes.IndexByte(key, '\\') >= 0 {
-			s, _, err := canon.UnquoteAt(d[kstart:kend])
-			if err != nil {
-				return 0, c.syntax(kstart, err.Error())
-			}
-			key = []byte(s)
-		}
-		j = skipSpace(d, kend)
-		if j >= len(d) || d[j] != ':' {
-			return 0, c.syntax(j, "expected ':' after object key")
-		}
-		j = skipSpace(d, j+1)
-		vend, err := skipValue(d, j)
-		if err != nil {
-			return 0, c.syntax(j, err.Error())
-		}
-		c.members = append(c.members, member{key: key, keyTok: span{kstart, kend}, val: span{j, vend}})
-		j = skipSpace(d, vend)
-		if j >= len(d) {
-			return 0, c.syntax(j, "unterminated object")
-		}
-		switch d[j] {
-		case ',':
-			j = skipSpace(d, j+1)
-		case '}':
-			return j + 1, nil
-		default:
-			return 0, c.syntax(j, "expected ',' or '}' in object")
-		}
-	}
-}
-
-// SkipValue validates the JSON value at the start of data and returns its
-// length, using c's scratch space.
-func (c *Canonicalizer) SkipValue(data []byte) (int, error) {
-	c.data, c.out = data, c.scratch[:0]
-	c.keys, c.path = c.keys[:0], c.path[:0]
-	defer func() { c.data, c.scratch, c.out = nil, c.out[:0], nil }()
-	return c.generic(0, 0)
-}
-
-// describe names the JSON type of the value at i for messages.
-func (c *Canonicalizer) describe(i int) string {
-	if i >= len(c.data) {
-		return "end of input"
-	}
-	switch b := c.data[i]; {
-	case b == '"':
-		return "string"
-	case b == '{':
-		return "object"
-	case b == '[':
-		return "array"
-	case b == 't' || b == 'f':
-		return "boolean"
-	case b == 'n':
-		return "null"
-	case b == '-' || (b >= '0' && b <= '9'):
-		n, err := canon.ScanNumber(c.data[i:])
-		if err == nil {
-			return "number " + string(c.data[i:i+n])
-		}
-		return "number"
-	}
-	return fmt.Sprintf("%q", rune(c.data[i]))
-}
-
-func (c *Canonicalizer) typeError(i int, want string) error {
-	return c.errorf(i, "expected %s, found %s", want, c.describe(i))
-}
-
-func (c *Canonicalizer) errorf(i int, format string, args ...any) error {
-	return &Error{Path: c.pathString(), Offset: i, Msg: fmt.Sprintf(format, args...)}
-}
-
-func (c *Canonicalizer) syntax(i int, msg string) error {
-	return &Error{Path: c.pathString(), Offset: i, Msg: fmt.Sprintf("invalid JSON at byte %d: %s", i, msg)}
+	return err
 }
 
 func (c *Canonicalizer) pathString() string {
 	var b strings.Builder
 	for _, p := range c.path {
-		if p.index >= 0 {
-			b.WriteString("[" + strconv.Itoa(p.index) + "]")
+		if p < 0 {
+			b.WriteString("[" + strconv.Itoa(int(-p-1)) + "]")
 			continue
 		}
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(p.name)
+		b.WriteString(pathNames[p])
 	}
 	return b.String()
+}
+
+func (c *Canonicalizer) pathWith(name string) string {
+	if p := c.pathString(); p != "" {
+		return p + "." + name
+	}
+	return name
 }
 
 func variantNames(t *tagged) string {

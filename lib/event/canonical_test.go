@@ -27,8 +27,19 @@ func readLines(t testing.TB, name string) [][]byte {
 	return lines
 }
 
+// openForm is the canonical form of raw under the open rules.
+func openForm(c *Canonicalizer, raw []byte) ([]byte, error) {
+	var s canon.Scanner
+	s.Reset(raw)
+	out, err := c.AppendOpen(nil, &s)
+	if err == nil {
+		err = s.End()
+	}
+	return out, err
+}
+
 // Every payload variant, written canonically, comes back byte for byte
-// under both the input rules and the typed view.
+// under both the input rules and the open rules.
 func TestVariantsRoundTrip(t *testing.T) {
 	var c Canonicalizer
 	seen := map[string]bool{}
@@ -41,9 +52,14 @@ func TestVariantsRoundTrip(t *testing.T) {
 		if !bytes.Equal(got, line) {
 			t.Errorf("not a fixed point:\n  in:  %s\n  out: %s", line, got)
 		}
-		typed, err := c.AppendTyped(nil, line)
-		if err != nil || !bytes.Equal(typed, line) {
-			t.Errorf("typed view differs: %s (%v)", typed, err)
+		open, err := openForm(&c, line)
+		if err != nil || !bytes.Equal(open, line) {
+			t.Errorf("open rules differ: %s (%v)", open, err)
+		}
+		v0, _ := canon.Parse(line)
+		typ0, _ := v0.Get("type")
+		if known := Known(typ0.Str); known != (c.Unknown() == "") {
+			t.Errorf("%s: Unknown() = %q", line, c.Unknown())
 		}
 		v, err := canon.Parse(line)
 		if err != nil {
@@ -178,9 +194,9 @@ func TestErrors(t *testing.T) {
 		{`[]`, "event must be a JSON object, found array"},
 		{`{}`, `missing field "type"`},
 		{`{"type":5}`, `field "type" must be a string, found number 5`},
-		{`{"type":"session_ended","type":"session_ended","ended":"x","exit_code":0}`, `duplicate field "type"`},
+		{`{"type":"session_ended","type":"session_ended","ended":"x","exit_code":0}`, `duplicate key "type"`},
 		{ended(`,"extra":1`), `session_ended: unknown field "extra" (known: ended, exit_code)`},
-		{ended(`,"ended":"y"`), `session_ended: duplicate field "ended"`},
+		{ended(`,"ended":"y"`), `session_ended: duplicate key "ended"`},
 		{`{"type":"session_ended","ended":"x"}`, `session_ended: missing field "exit_code"`},
 		{`{"type":"session_ended","ended":null,"exit_code":0}`, `session_ended.ended: expected string, found null`},
 		{`{"type":"session_ended","ended":"x","exit_code":"0"}`, `session_ended.exit_code: expected i32, found string`},
@@ -188,18 +204,18 @@ func TestErrors(t *testing.T) {
 		{`{"type":"session_ended","ended":"x","exit_code":-2147483649}`, `out of range for i32`},
 		{`{"type":"session_ended","ended":"x","exit_code":1.0}`, `expected i32, found floating point 1.0`},
 		{`{"type":"session_ended","ended":"x","exit_code":1e3}`, `found floating point 1e3`},
-		{`{"type":"session_ended","ended":"x","exit_code":-0}`, `found floating point -0.0`},
-		{`{"type":"session_ended","ended":"x","exit_code":01}`, `invalid number`},
+		{`{"type":"session_ended","ended":"x","exit_code":-0}`, `found floating point -0`},
+		{`{"type":"session_ended","ended":"x","exit_code":01}`, `expected ',' or '}' in object`},
 		{`{"type":"session_ended","ended":"x","exit_code":99999999999999999999}`, `out of range for i32`},
 		{`{"type":"session_ended","ended":"x","exit_code":0}x`, `trailing characters`},
-		{`{"type":"session_ended","ended":"x","exit_code":0`, `unterminated object`},
+		{`{"type":"session_ended","ended":"x","exit_code":0`, `unexpected end of JSON input in object`},
 		{"{\"type\":\"session_ended\",\"ended\":\"\xff\",\"exit_code\":0}", `invalid UTF-8`},
 		{"{\"type\":\"session_ended\",\"ended\":\"\x01\",\"exit_code\":0}", `control character`},
 		{`{"type":"session_ended","ended":"\ud800","exit_code":0}`, `lone leading surrogate`},
 		{`{"type":"session_ended","ended":"\udc00","exit_code":0}`, `lone trailing surrogate`},
 		{`{"type":"session_ended","ended":"\x","exit_code":0}`, `invalid escape`},
 		{`{"type":"network","event":{"timestamp_unix_ms":1,"mode":"connect","decision":"allow","injection_mode":"oauth2","target":"t"}}`,
-			`network.event.injection_mode: unknown variant "oauth2" (expected one of header, url_path, query_param, basic_auth, o_auth2)`},
+			`network.event.injection_mode: unknown variant "oauth2" (expected one of header, url_path, query_param, basic_auth, o_auth2, spiffe_jwt)`},
 		{`{"type":"network","event":{"timestamp_unix_ms":1,"mode":"connect","decision":"allow","target":"t","port":65536}}`, `network.event.port: 65536 out of range for u16`},
 		{`{"type":"network","event":{"timestamp_unix_ms":-1,"mode":"connect","decision":"allow","target":"t"}}`, `-1 out of range for u64`},
 		{`{"type":"url_open","request":{"request_id":"r","url":"u","child_pid":4294967296,"session_id":"s"},"success":true}`, `url_open.request.child_pid: 4294967296 out of range for u32`},
@@ -217,7 +233,9 @@ func TestErrors(t *testing.T) {
 		{`{"type":"mine","a":1,"a":2}`, `duplicate key "a"`},
 		{`{"type":"mine","o":{"k":1,"\u006b":2}}`, `duplicate key "k"`},
 		{`{"type":"mine","a":tru}`, `invalid literal`},
-		{`{"type":"mine","a":[1,}`, `invalid JSON`},
+		{`{"type":"mine","a":[1,}`, `unexpected character '}'`},
+		{`{"type":"capability_decision","entry":{"timestamp":{"secs_since_epoch":1,"nanos_since_epoch":1000000000},"request":{},"decision":"Granted","backend":"b","duration_ms":0}}`, `entry.timestamp.nanos_since_epoch: 1000000000 is not below 10^9`},
+		{`{"type":"network","event":{"timestamp_unix_ms":1,"mode":"connect","decision":"allow","denial_category":"brand_new","target":"t"}}`, `unknown variant "brand_new"`},
 		{`{"type":"mine","a":1e400}`, `number out of range`},
 		{`{"type":"mine","a":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`, `nesting deeper than 128`},
 	}
@@ -233,32 +251,44 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// The typed view drops undeclared keys, after checking them, as upstream
-// does when it parses a record's event object.
-func TestTypedDropsUnknownKeys(t *testing.T) {
+// The open rules keep what the schema does not know, in its place, hold
+// the known fields to their shape and order, and say what was unknown.
+func TestOpenKeepsUnknown(t *testing.T) {
 	var c Canonicalizer
-	in := `{"extra":{"deep":[1,2,{"x":null}]},"type":"session_ended","ended":"x","exit_code":0,"more":"y"}`
-	got, err := c.AppendTyped(nil, []byte(in))
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct{ in, want, unknown string }{
+		{`{"type":"session_ended","ended":"x","future":{"b":[1,2.50],"a":null},"exit_code":0}`,
+			`{"type":"session_ended","ended":"x","future":{"b":[1,2.5],"a":null},"exit_code":0}`, "session_ended.future"},
+		{`{"type":"session_ended","exit_code":0,"ended":"x","future":1}`,
+			`{"type":"session_ended","ended":"x","future":1,"exit_code":0}`, "session_ended.future"},
+		{`{"type":"network","event":{"timestamp_unix_ms":1,"mode":"tunnel","decision":"allow","target":"t","port":null,"method":null,"path":null,"status":null,"reason":null}}`,
+			`{"type":"network","event":{"timestamp_unix_ms":1,"mode":"tunnel","decision":"allow","target":"t","port":null,"method":null,"path":null,"status":null,"reason":null}}`, `network.event.mode value "tunnel"`},
+		{`{"type":"deploy","ok":true}`, `{"type":"deploy","ok":true}`, `event type "deploy"`},
+		{`{"type":"capability_decision","entry":{"timestamp":{"secs_since_epoch":1,"nanos_since_epoch":0},"request":{"capability_type":"socket","fd":3},"decision":"Deferred","backend":"b","duration_ms":0}}`,
+			`{"type":"capability_decision","entry":{"timestamp":{"secs_since_epoch":1,"nanos_since_epoch":0},"request":{"capability_type":"socket","fd":3},"decision":"Deferred","backend":"b","duration_ms":0}}`, `capability_type "socket"`},
+		{`{"type":"capability_decision","entry":{"timestamp":{"secs_since_epoch":1,"nanos_since_epoch":0},"request":{"capability_type":"capability","request_id":"r","path":"/","access":"Read","reason":null,"child_pid":1,"session_id":"s"},"decision":{"Deferred":{"until":5}},"backend":"b","duration_ms":0}}`,
+			`{"type":"capability_decision","entry":{"timestamp":{"secs_since_epoch":1,"nanos_since_epoch":0},"request":{"capability_type":"capability","request_id":"r","path":"/","access":"Read","reason":null,"child_pid":1,"session_id":"s"},"decision":{"Deferred":{"until":5}},"backend":"b","duration_ms":0}}`, `variant "Deferred"`},
 	}
-	if want := `{"type":"session_ended","ended":"x","exit_code":0}`; string(got) != want {
-		t.Fatalf("got %s want %s", got, want)
-	}
-	for _, bad := range []string{
-		`{"type":"session_ended","ended":"x","exit_code":0,"more":[1,}`,
-		`{"type":"session_ended","ended":"x","exit_code":0,"more":1,"more":2}`,
-		"{\"type\":\"session_ended\",\"ended\":\"x\",\"exit_code\":0,\"more\":\"\xff\"}",
-	} {
-		if _, err := c.AppendTyped(nil, []byte(bad)); err == nil {
-			t.Errorf("%s: accepted", bad)
+	for _, tc := range cases {
+		got, err := openForm(&c, []byte(tc.in))
+		if err != nil {
+			t.Errorf("%s: %v", tc.in, err)
+			continue
+		}
+		if string(got) != tc.want || !strings.Contains(c.Unknown(), tc.unknown) {
+			t.Errorf("%s\n got  %s (unknown %q)\n want %s (unknown %q)", tc.in, got, c.Unknown(), tc.want, tc.unknown)
 		}
 	}
-	// Prefix form reports where the object ended.
-	doc := []byte(in + ` , "rest"`)
-	_, n, err := c.AppendTypedPrefix(nil, doc)
-	if err != nil || n != len(in) {
-		t.Fatalf("prefix: n=%d err=%v, want n=%d", n, err, len(in))
+	// Known fields keep their checks.
+	for _, bad := range []string{
+		`{"type":"session_ended","ended":5,"exit_code":0,"future":1}`,
+		`{"type":"session_ended","exit_code":0,"future":1}`,
+		`{"type":"session_ended","ended":"x","exit_code":0,"more":1,"more":2}`,
+		"{\"type\":\"session_ended\",\"ended\":\"x\",\"exit_code\":0,\"more\":\"\xff\"}",
+		`{"type":"capability_decision","entry":{"timestamp":{"secs_since_epoch":1,"nanos_since_epoch":1000000000},"request":{"capability_type":"socket"},"decision":"Granted","backend":"b","duration_ms":0}}`,
+	} {
+		if out, err := openForm(&c, []byte(bad)); err == nil {
+			t.Errorf("%s: accepted as %s", bad, out)
+		}
 	}
 }
 
@@ -296,25 +326,14 @@ func TestCanonicalizeNetworkEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"timestamp_unix_ms":7,"mode":"connect","decision":"allow","route_id":"r","target":"t","port":443,"method":null,"path":null,"status":null,"reason":null}`
+	// future_key stays after the known field it followed (target).
+	want := `{"timestamp_unix_ms":7,"mode":"connect","decision":"allow","route_id":"r","target":"t","future_key":1,"port":443,"method":null,"path":null,"status":null,"reason":null}`
 	if got := canon.Compact(out); string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	bad, _ := canon.Parse([]byte(`{"mode":"connect"}`))
 	if _, err := CanonicalizeNetworkEvent(bad); err == nil || !strings.Contains(err.Error(), `NetworkAuditEvent: missing field "timestamp_unix_ms"`) {
 		t.Errorf("missing field: %v", err)
-	}
-}
-
-func TestAppendUnquoted(t *testing.T) {
-	got, n, err := AppendUnquoted([]byte("x"), []byte(`"a\"b\u00e9\n"rest`))
-	if err != nil || string(got) != "xa\"bé\n" || n != 14 {
-		t.Fatalf("got %q n=%d err=%v", got, n, err)
-	}
-	for _, bad := range []string{`x`, `"abc`, "\"\xff\"", `"\ud800"`, "\"\x02\""} {
-		if _, _, err := AppendUnquoted(nil, []byte(bad)); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
 	}
 }
 
@@ -337,21 +356,24 @@ func TestNoAllocationsPerEvent(t *testing.T) {
 	}
 }
 
-// Canonical input takes the one-pass fast path all the way down (decision
-// objects aside, which are always scanned); reordered input does not.
-func TestFastPathTaken(t *testing.T) {
+// Canonical input is written in one pass; only out-of-order input is put
+// in order afterwards.
+func TestInOrderPathTaken(t *testing.T) {
 	var c Canonicalizer
 	for _, line := range readLines(t, "testdata/variants.ndjson") {
-		c.general = 0
+		c.reorder = 0
 		if _, err := c.Append(nil, line); err != nil {
 			t.Fatal(err)
 		}
-		if want := bytes.Count(line, []byte(`{"Denied":`)); c.general != want {
-			t.Errorf("%d objects took the general path, want %d: %s", c.general, want, line)
+		if c.reorder != 0 {
+			t.Errorf("%d objects put in order: %s", c.reorder, line)
 		}
 	}
-	c.general = 0
-	if _, err := c.Append(nil, []byte(`{"ended":"x","type":"session_ended","exit_code":0}`)); err != nil || c.general != 1 {
-		t.Errorf("reordered input: general path used %d times (%v)", c.general, err)
+	c.reorder = 0
+	if _, err := c.Append(nil, []byte(`{"ended":"x","type":"session_ended","exit_code":0}`)); err != nil || c.reorder != 0 {
+		t.Errorf("tag not first: %d reorders (%v)", c.reorder, err)
+	}
+	if _, err := c.Append(nil, []byte(`{"type":"session_ended","exit_code":0,"ended":"x"}`)); err != nil || c.reorder != 1 {
+		t.Errorf("reordered input: %d reorders (%v)", c.reorder, err)
 	}
 }

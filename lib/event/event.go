@@ -54,33 +54,20 @@ func SessionEnded(ended string, exitCode int32) []byte {
 
 // CanonicalizeNetworkEvent returns v, a NetworkAuditEvent, as upstream's
 // typed serde writes it: declared key order, optional fields left out when
-// absent or null, keys it does not declare dropped. session.json embeds
-// these events and the session digest covers them in this form.
+// absent or null. Keys the schema does not know (a newer recorder's) are
+// kept as they stand, in their place, so that they stay covered. The
+// session digest covers session.json's network events in this form.
 func CanonicalizeNetworkEvent(v canon.Value) (canon.Value, error) {
 	var c Canonicalizer
-	out, err := c.appendSchema(nil, canon.Compact(v), tables.network)
-	if err != nil {
+	var s canon.Scanner
+	s.Reset(canon.Compact(v))
+	c.s, c.open = &s, true
+	c.path = append(c.path, tables.network.id)
+	if v.Kind != canon.Object {
+		return canon.Value{}, c.errorf("expected object, found %s", v.Kind)
+	}
+	if err := c.object(tables.network); err != nil {
 		return canon.Value{}, err
 	}
-	return canon.Parse(out)
-}
-
-// appendSchema canonicalizes one object of schema s in the typed view.
-func (c *Canonicalizer) appendSchema(dst, raw []byte, s *schema) ([]byte, error) {
-	c.data, c.out, c.typed = raw, dst, true
-	c.members, c.slots, c.keys, c.path = c.members[:0], c.slots[:0], c.keys[:0], c.path[:0]
-	defer func() { c.data, c.out = nil, nil }()
-	c.path = append(c.path, pathElem{name: s.name, index: -1})
-	i := skipSpace(raw, 0)
-	if i >= len(raw) {
-		return dst, c.syntax(i, "empty input")
-	}
-	end, err := c.object(i, s)
-	if err != nil {
-		return dst, err
-	}
-	if j := skipSpace(raw, end); j != len(raw) {
-		return dst, c.syntax(j, "trailing characters after the object")
-	}
-	return c.out, nil
+	return canon.Parse(c.out)
 }

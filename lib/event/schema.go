@@ -13,6 +13,7 @@ const (
 	kU16           // integer 0..65535
 	kU32           // integer 0..2^32-1
 	kU64           // integer 0..2^64-1
+	kNanos         // integer 0..10^9-1: SystemTime's nanoseconds
 	kI32           // integer -2^31..2^31-1
 	kEnum          // one of field.enum
 	kStrings       // array of strings
@@ -30,7 +31,7 @@ func (k kind) String() string {
 		return "boolean"
 	case kU16:
 		return "u16"
-	case kU32:
+	case kU32, kNanos:
 		return "u32"
 	case kU64:
 		return "u64"
@@ -46,6 +47,17 @@ func (k kind) String() string {
 		return `"Granted", "Timeout" or {"Denied":{…}}`
 	}
 	return "value"
+}
+
+// bits is the width of an unsigned integer kind.
+func (k kind) bits() int {
+	switch k {
+	case kU16:
+		return 16
+	case kU32, kNanos:
+		return 32
+	}
+	return 64
 }
 
 // presence is how a field behaves when absent or null, mirroring the serde
@@ -65,6 +77,7 @@ const (
 )
 
 type field struct {
+	id   pathElem // name in error paths
 	name string
 	kind kind
 	pres presence
@@ -74,18 +87,61 @@ type field struct {
 
 // schema is one object type: its fields in canonical order.
 type schema struct {
+	id     pathElem
 	name   string
 	fields []field
 	index  map[string]int
 }
 
 func newSchema(name string, fields ...field) *schema {
-	s := &schema{name: name, fields: fields, index: make(map[string]int, len(fields))}
+	if len(fields) > 64 {
+		panic("event: schema " + name + " has more fields than a presence mask holds")
+	}
+	s := &schema{id: nameID(name), name: name, fields: fields, index: make(map[string]int, len(fields))}
 	for i, f := range fields {
 		s.index[f.name] = i
+		s.fields[i].id = nameID(f.name)
 	}
 	return s
 }
+
+// lookup returns the declared index of key, trying the fields after last
+// first (canonical input names them in order), or -1.
+func (s *schema) lookup(key []byte, last int) int {
+	for i := last + 1; i < len(s.fields); i++ {
+		if string(key) == s.fields[i].name {
+			return i
+		}
+	}
+	if i, ok := s.index[string(key)]; ok {
+		return i
+	}
+	return -1
+}
+
+// A pathElem is one step of the path to a value, for messages: a name
+// (an index in pathNames) or, when negative, the array index -(p+1).
+// Paths are kept as plain integers so that maintaining them costs almost
+// nothing on the way to a value that is fine.
+type pathElem int32
+
+var (
+	pathNames []string
+	pathIDs   = map[string]pathElem{}
+)
+
+// nameID registers name for paths (at init: the tables are built once).
+func nameID(name string) pathElem {
+	id, ok := pathIDs[name]
+	if !ok {
+		id = pathElem(len(pathNames))
+		pathNames = append(pathNames, name)
+		pathIDs[name] = id
+	}
+	return id
+}
+
+var deniedID = nameID("Denied")
 
 // tagged is an internally tagged enum: the tag key comes first, then the
 // fields of the variant it names.
@@ -132,7 +188,7 @@ func newSchemas() *schemas {
 
 	timestamp := newSchema("SystemTime",
 		f("secs_since_epoch", kU64, required),
-		f("nanos_since_epoch", kU32, required),
+		f("nanos_since_epoch", kNanos, required),
 	)
 	common := func(fields ...field) []field {
 		return append(fields,
@@ -151,7 +207,7 @@ func newSchemas() *schemas {
 			f("request_id", kString, required),
 			f("host", kString, required),
 			f("port", kU16, required),
-			enumField("protocol", required, "tcp", "udp"),
+			f("protocol", kString, required), // "tcp" or "udp", a plain string upstream
 			f("resolved_ips", kStrings, required),
 		)...),
 		"endpoint": newSchema("endpoint request", common(
@@ -186,6 +242,19 @@ func newSchemas() *schemas {
 		f("session_id", kString, required),
 	)
 
+	delegation := newSchema("SpiffeDelegationContext",
+		f("authorized_by", kString, required),
+		f("on_behalf_of", kString, omitNone),
+		f("chain_depth", kU32, required),
+	)
+	spiffe := newSchema("SpiffeAuditContext",
+		f("workload_spiffe_id", kString, required),
+		f("trust_domain", kString, required),
+		f("svid_type", kString, required),
+		f("source", kString, required),
+		f("upstream_spiffe_id", kString, omitNone),
+		objField("delegation", kObject, omitNone, delegation),
+	)
 	s.network = newSchema("NetworkAuditEvent",
 		f("timestamp_unix_ms", kU64, required),
 		enumField("mode", required, "connect", "connect_intercept", "reverse", "external"),
@@ -193,13 +262,15 @@ func newSchemas() *schemas {
 			"approve_denied", "approve_timeout", "approve_error"),
 		f("route_id", kString, omitNone),
 		enumField("auth_mechanism", omitNone, "proxy_authorization", "phantom_header",
-			"phantom_path", "phantom_query"),
+			"phantom_path", "phantom_query", "spiffe_jwt_bearer", "spiffe_o_auth_assertion"),
 		enumField("auth_outcome", omitNone, "succeeded", "failed"),
 		f("managed_credential_active", kBool, omitNone),
-		enumField("injection_mode", omitNone, "header", "url_path", "query_param", "basic_auth", "o_auth2"),
+		enumField("injection_mode", omitNone, "header", "url_path", "query_param", "basic_auth", "o_auth2",
+			"spiffe_jwt"),
 		enumField("denial_category", omitNone, "authentication_failed", "endpoint_policy",
 			"managed_credential_unavailable", "host_denied", "intercept_handshake_failed",
-			"upstream_connect_failed", "connect_bypasses_l7", "external_proxy_rejected"),
+			"upstream_connect_failed", "connect_bypasses_l7", "external_proxy_rejected",
+			"unsupported_upgrade"),
 		f("endpoint_policy_action", kString, omitNone),
 		f("endpoint_policy_rule", kString, omitNone),
 		f("approval_backend", kString, omitNone),
@@ -216,6 +287,7 @@ func newSchemas() *schemas {
 		f("credential_capture_header_names", kStrings, omitNone),
 		f("credential_capture_stdin_mode", kString, omitNone),
 		f("credential_capture_interactive", kBool, omitNone),
+		objField("spiffe_context", kObject, omitNone, spiffe),
 		f("target", kString, required),
 		f("upstream", kString, omitNone),
 		f("port", kU16, nullable),
