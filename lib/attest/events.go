@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/ndjson"
 )
@@ -25,16 +23,9 @@ func StartedPolicy(r io.Reader) (canon.Value, error) {
 	if err != nil && !errors.Is(err, ndjson.ErrTruncated) {
 		return canon.Value{}, err
 	}
-	var raw []byte
-	if ej := gjson.GetBytes(line, "event_json"); ej.Exists() {
-		if ej.Type != gjson.String {
-			return canon.Value{}, errors.New("line 1: event_json is not a string")
-		}
-		raw = []byte(ej.String())
-	} else if ev := gjson.GetBytes(line, "event"); ev.IsObject() {
-		raw = []byte(ev.Raw)
-	} else {
-		return canon.Value{}, errors.New("line 1: record has neither event_json nor event")
+	raw, err := recordEvent(line)
+	if err != nil {
+		return canon.Value{}, fmt.Errorf("line 1: %w", err)
 	}
 	ev, err := canon.Parse(raw)
 	if err != nil {
@@ -52,6 +43,54 @@ func StartedPolicy(r io.Reader) (canon.Value, error) {
 		return canon.Value{}, fmt.Errorf("line 1: session_started redaction_policy is %s, want an object", policy.Kind)
 	}
 	return policy, nil
+}
+
+// recordEvent returns a record's event: its event_json when present (what
+// the chain hashes), else its event object.
+func recordEvent(line []byte) ([]byte, error) {
+	var s canon.Scanner
+	s.Reset(line)
+	if err := s.Object(); err != nil {
+		return nil, fmt.Errorf("not a record: %w", err)
+	}
+	var eventJSON, event []byte
+	hasJSON := false
+	for {
+		key, more, err := s.NextMember()
+		if err != nil {
+			return nil, fmt.Errorf("not a record: %w", err)
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "event_json":
+			if k, _ := s.Peek(); k != canon.String {
+				return nil, errors.New("event_json is not a string")
+			}
+			if eventJSON, err = s.AppendString(nil); err != nil {
+				return nil, err
+			}
+			hasJSON = true
+		case "event":
+			if k, _ := s.Peek(); k != canon.Object {
+				return nil, errors.New("event is not an object")
+			}
+			if event, err = s.Raw(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := s.End(); err != nil {
+		return nil, fmt.Errorf("not a record: %w", err)
+	}
+	switch {
+	case hasJSON:
+		return eventJSON, nil
+	case event != nil:
+		return event, nil
+	}
+	return nil, errors.New("record has neither event_json nor event")
 }
 
 func describeType(v canon.Value) string {

@@ -46,16 +46,16 @@ type Scanner struct {
 
 type frame struct {
 	object  bool
-	n       int                 // members or elements announced so far
-	keyBase int                 // this object's keys are keys[keyBase:]
-	filter  [2]uint64           // a 128-bit Bloom filter over those keys
-	many    map[string]struct{} // the keys, once there are too many for the filter
+	n       int    // members or elements announced so far
+	keyBase int    // this object's keys are keys[keyBase:]
+	filter  uint64 // keys seen, by length and last byte
 }
 
-// keyRef locates a decoded key in data or, when it held escapes, in arena.
+// keyRef locates a decoded key in data or, when it held escapes, in
+// arena; at is the offset of its token, for messages.
 type keyRef struct {
-	start, end int
-	inArena    bool
+	start, end, at int32
+	inArena        bool
 }
 
 // NewScanner returns a scanner of data with the default limits.
@@ -110,6 +110,7 @@ func (s *Scanner) Errorf(format string, args ...any) error {
 }
 
 func (s *Scanner) fail(at int, msg string) error {
+	s.pending = false // the fast paths test only this
 	if s.err == nil {
 		s.err = &SyntaxError{Offset: at, Msg: msg}
 	}
@@ -118,6 +119,7 @@ func (s *Scanner) fail(at int, msg string) error {
 
 // failEOF records input that ended too early: a prefix of JSON text.
 func (s *Scanner) failEOF(msg string) error {
+	s.pending = false
 	if s.err == nil {
 		s.err = &SyntaxError{Offset: len(s.data), Msg: msg, eof: true}
 	}
@@ -137,6 +139,14 @@ func (s *Scanner) skipSpace() {
 // start begins reading a value: it checks that one is due here and
 // returns its first byte.
 func (s *Scanner) start() (byte, bool) {
+	if s.pending && s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		s.pending = false // the usual case: a member's value, no whitespace
+		return s.data[s.pos], true
+	}
+	return s.startSlow()
+}
+
+func (s *Scanner) startSlow() (byte, bool) {
 	if s.err != nil {
 		return 0, false
 	}
@@ -184,11 +194,15 @@ func kindOf(c byte) (Kind, bool) {
 // Peek returns the JSON type of the value due next, without reading it
 // (only whitespace before it is skipped, so Offset is then its start).
 func (s *Scanner) Peek() (Kind, error) {
-	if s.err == nil && (s.pending || len(s.stack) == 0) && s.pos < len(s.data) {
+	if s.pending && s.pos < len(s.data) {
 		if k := kinds[s.data[s.pos]]; k != 0xff { // the usual case: no whitespace before it
 			return k, nil
 		}
 	}
+	return s.peek()
+}
+
+func (s *Scanner) peek() (Kind, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
@@ -262,9 +276,14 @@ func (s *Scanner) open(object bool) error {
 	return nil
 }
 
-func (s *Scanner) close() {
+func (s *Scanner) close() error {
 	f := &s.stack[len(s.stack)-1]
 	if f.object {
+		if len(s.keys)-f.keyBase > manyKeys {
+			if err := s.checkManyKeys(s.keys[f.keyBase:]); err != nil {
+				return err
+			}
+		}
 		s.keys = s.keys[:f.keyBase]
 		if f.keyBase == 0 {
 			s.arena = s.arena[:0]
@@ -272,6 +291,7 @@ func (s *Scanner) close() {
 	}
 	s.stack = s.stack[:len(s.stack)-1]
 	s.pos++
+	return nil
 }
 
 // next moves past the separator before the next member or element of the
@@ -304,8 +324,7 @@ func (s *Scanner) next(object bool) (bool, error) {
 	}
 	c := s.data[s.pos]
 	if c == closer {
-		s.close()
-		return false, nil
+		return false, s.close()
 	}
 	if f.n > 0 {
 		if c != ',' {
@@ -368,7 +387,7 @@ func (s *Scanner) NextMember() ([]byte, bool, error) {
 		if (f.n == 0 || p > s.pos) && p < len(d) && d[p] == '"' {
 			if j := nextSpecial(d, p+1); j+1 < len(d) && d[j] == '"' && d[j+1] == ':' {
 				key := d[p+1 : j]
-				if err := s.addKey(keyRef{start: p + 1, end: j}, key, p); err != nil {
+				if err := s.addKey(f, keyRef{start: int32(p + 1), end: int32(j), at: int32(p)}, key); err != nil {
 					return nil, false, err
 				}
 				f.n++
@@ -392,7 +411,8 @@ func (s *Scanner) NextMember() ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if err := s.addKey(ref, key, keyAt); err != nil {
+	ref.at = int32(keyAt)
+	if err := s.addKey(&s.stack[len(s.stack)-1], ref, key); err != nil {
 		return nil, false, err
 	}
 	s.skipSpace()
@@ -407,28 +427,44 @@ func (s *Scanner) NextMember() ([]byte, bool, error) {
 	return key, true, nil
 }
 
+// NextMemberKind is NextMember that also returns the JSON type of the
+// member's value, as Peek would (one call instead of two).
+func (s *Scanner) NextMemberKind() ([]byte, Kind, bool, error) {
+	key, more, err := s.NextMember()
+	if !more {
+		return nil, 0, false, err
+	}
+	if s.pos < len(s.data) {
+		if k := kinds[s.data[s.pos]]; k != 0xff {
+			return key, k, true, nil
+		}
+	}
+	k, err := s.peek()
+	return key, k, err == nil, err
+}
+
 // key reads the key string at s.pos.
 func (s *Scanner) key() (keyRef, []byte, error) {
 	d := s.data
 	if j := nextSpecial(d, s.pos+1); j < len(d) && d[j] == '"' {
-		ref := keyRef{start: s.pos + 1, end: j}
+		ref := keyRef{start: int32(s.pos + 1), end: int32(j)}
 		s.pos = j + 1
 		return ref, d[ref.start:ref.end], nil
 	}
 	mark := len(s.arena)
-	out, n, err := scanString(s.arena, d[s.pos:], modeDecode)
+	out, n, _, err := scanString(s.arena, d[s.pos:], modeDecode)
 	if err != nil {
 		return keyRef{}, nil, s.stringError(err)
 	}
 	if len(out)-mark == n-2 { // no escapes: the key is its own bytes
 		s.arena = out[:mark]
-		ref := keyRef{start: s.pos + 1, end: s.pos + n - 1}
+		ref := keyRef{start: int32(s.pos + 1), end: int32(s.pos + n - 1)}
 		s.pos += n
 		return ref, d[ref.start:ref.end], nil
 	}
 	s.arena = out
 	s.pos += n
-	return keyRef{start: mark, end: len(out), inArena: true}, out[mark:], nil
+	return keyRef{start: int32(mark), end: int32(len(out)), inArena: true}, out[mark:], nil
 }
 
 func (s *Scanner) keyBytes(r keyRef) []byte {
@@ -438,46 +474,48 @@ func (s *Scanner) keyBytes(r keyRef) []byte {
 	return s.data[r.start:r.end]
 }
 
-// addKey records a key of the innermost object, failing on a duplicate.
-// Most objects are small; a Bloom filter over length and end bytes spares
-// the comparisons in them. An object with more than manyKeys keys (a
-// snapshot manifest's files) would saturate the filter and make the check
-// quadratic, so from then on its keys go in a map.
-func (s *Scanner) addKey(ref keyRef, key []byte, at int) error {
-	f := &s.stack[len(s.stack)-1]
-	if f.many == nil && len(s.keys)-f.keyBase >= manyKeys {
-		f.many = make(map[string]struct{}, 4*manyKeys)
-		for _, r := range s.keys[f.keyBase:] {
-			f.many[string(s.keyBytes(r))] = struct{}{}
-		}
-	}
-	if f.many != nil {
-		if _, dup := f.many[string(key)]; dup {
-			return s.fail(at, fmt.Sprintf("duplicate key %s", AppendStringBytes(nil, key)))
-		}
-		f.many[string(key)] = struct{}{}
+// addKey records a key of the object f, failing if an earlier key of it
+// is equal. Keys of one object rarely share both length and last byte, so
+// a 64-bit filter over those two spares nearly every comparison. An object with more than
+// manyKeys keys (a snapshot manifest's files) is checked with a map when
+// it closes instead, which keeps it linear.
+func (s *Scanner) addKey(f *frame, ref keyRef, key []byte) error {
+	s.keys = append(s.keys, ref)
+	n := len(s.keys) - f.keyBase
+	if n > manyKeys {
 		return nil
 	}
-	h := uint(len(key)) * 0x9e
+	h := uint(len(key)) * 5
 	if len(key) > 0 {
-		h += uint(key[0])*31 + uint(key[len(key)-1])*7 + uint(key[len(key)/2])
+		h += uint(key[len(key)-1])
 	}
-	h = (h ^ h>>7) & 127
 	bit := uint64(1) << (h & 63)
-	if f.filter[h>>6]&bit != 0 {
-		for _, r := range s.keys[f.keyBase:] {
-			if bytes.Equal(s.keyBytes(r), key) {
-				return s.fail(at, fmt.Sprintf("duplicate key %s", AppendStringBytes(nil, key)))
+	if f.filter&bit != 0 {
+		for _, r := range s.keys[f.keyBase : len(s.keys)-1] {
+			if int(r.end-r.start) == len(key) && string(s.keyBytes(r)) == string(key) {
+				return s.fail(int(ref.at), fmt.Sprintf("duplicate key %s", AppendStringBytes(nil, key)))
 			}
 		}
 	}
-	f.filter[h>>6] |= bit
-	s.keys = append(s.keys, ref)
+	f.filter |= bit
+	return nil
+}
+
+// checkManyKeys checks the keys of a large object for duplicates.
+func (s *Scanner) checkManyKeys(keys []keyRef) error {
+	seen := make(map[string]struct{}, len(keys))
+	for _, r := range keys {
+		k := s.keyBytes(r)
+		if _, dup := seen[string(k)]; dup {
+			return s.fail(int(r.at), fmt.Sprintf("duplicate key %s", AppendStringBytes(nil, k)))
+		}
+		seen[string(k)] = struct{}{}
+	}
 	return nil
 }
 
 // manyKeys is where an object's duplicate check moves to a map.
-const manyKeys = 64
+const manyKeys = 32
 
 func (s *Scanner) stringError(err error) error {
 	if se, ok := err.(*SyntaxError); ok {
@@ -506,7 +544,7 @@ func (s *Scanner) String() ([]byte, error) {
 		s.pos = j + 1
 		return out, nil
 	}
-	out, n, err := scanString(s.str[:0], d[s.pos:], modeDecode)
+	out, n, _, err := scanString(s.str[:0], d[s.pos:], modeDecode)
 	if err != nil {
 		return nil, s.stringError(err)
 	}
@@ -517,13 +555,15 @@ func (s *Scanner) String() ([]byte, error) {
 
 // AppendString reads a string value and appends its decoded content.
 func (s *Scanner) AppendString(dst []byte) ([]byte, error) {
-	return s.appendString(dst, modeDecode)
+	out, _, err := s.appendString(dst, modeDecode)
+	return out, err
 }
 
 // AppendCanonicalString reads a string value and appends it re-encoded
 // canonically, quotes included.
 func (s *Scanner) AppendCanonicalString(dst []byte) ([]byte, error) {
-	return s.appendString(dst, modeCanonical)
+	out, _, err := s.appendString(dst, modeCanonical)
+	return out, err
 }
 
 // RawString reads a string value and returns its token as it stands in
@@ -533,26 +573,35 @@ func (s *Scanner) RawString() ([]byte, error) {
 		return nil, err
 	}
 	at := s.pos
-	if _, err := s.appendString(nil, modeSkip); err != nil {
+	if _, _, err := s.appendString(nil, modeSkip); err != nil {
 		return nil, err
 	}
 	return s.data[at:s.pos], nil
 }
 
-func (s *Scanner) appendString(dst []byte, mode int) ([]byte, error) {
-	c, ok := s.start()
-	if !ok {
-		return dst, s.err
+// AppendStringCanonical reads a string value, appends its decoded
+// content, and reports whether the string was written in canonical form
+// (so that its token is exactly AppendStringBytes of the content).
+func (s *Scanner) AppendStringCanonical(dst []byte) ([]byte, bool, error) {
+	return s.appendString(dst, modeDecode)
+}
+
+func (s *Scanner) appendString(dst []byte, mode int) ([]byte, bool, error) {
+	var c byte
+	if s.pending && s.pos < len(s.data) && s.data[s.pos] == '"' {
+		s.pending, c = false, '"' // start's usual case, without the call
+	} else if c, _ = s.start(); s.err != nil {
+		return dst, false, s.err
 	}
 	if c != '"' {
-		return dst, s.typeError("a string")
+		return dst, false, s.typeError("a string")
 	}
-	out, n, err := scanString(dst, s.data[s.pos:], mode)
+	out, n, canonical, err := scanString(dst, s.data[s.pos:], mode)
 	if err != nil {
-		return dst, s.stringError(err)
+		return dst, false, s.stringError(err)
 	}
 	s.pos += n
-	return out, nil
+	return out, canonical, nil
 }
 
 // Number reads a number value and returns its literal, checked against
@@ -616,8 +665,10 @@ func (s *Scanner) Int(bits int) (int64, error) {
 
 // integer reads a number literal that must be an integer.
 func (s *Scanner) integer(sign string, bits int) ([]byte, int, error) {
-	c, ok := s.start()
-	if !ok {
+	var c byte
+	if s.pending && s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		s.pending, c = false, s.data[s.pos] // start's usual case, without the call
+	} else if c, _ = s.start(); s.err != nil {
 		return nil, s.pos, s.err
 	}
 	at := s.pos
@@ -738,7 +789,8 @@ func (s *Scanner) copyValue(dst []byte, emit bool) ([]byte, error) {
 		if emit {
 			mode = modeCanonical
 		}
-		return s.appendString(dst, mode)
+		out, _, err := s.appendString(dst, mode)
+		return out, err
 	case Number:
 		lit, err := s.Number()
 		if err != nil || !emit {

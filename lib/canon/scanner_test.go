@@ -219,19 +219,17 @@ func TestScannerRawAndCompact(t *testing.T) {
 	}
 }
 
-func TestIsEncodingOf(t *testing.T) {
-	for _, s := range []string{"", "plain", `q"b\`, "\x00\x1f\t\n\b\f\r", "é✓😀", "\u2028</>", "long plain text with é in the middle and more"} {
-		enc := AppendString(nil, s)
-		if !IsEncodingOf(enc, []byte(s)) {
-			t.Errorf("%q: own encoding %s refused", s, enc)
+func TestAppendStringCanonical(t *testing.T) {
+	for _, str := range []string{"", "plain", `q"b\`, "\x00\x1f\t\n\b\f\r", "é✓😀", "\u2028</>"} {
+		enc := AppendString(nil, str)
+		got, canonical, err := NewScanner(enc).AppendStringCanonical(nil)
+		if err != nil || !canonical || string(got) != str {
+			t.Errorf("%s: %q canonical=%v %v", enc, got, canonical, err)
 		}
 	}
-	for tok, s := range map[string]string{
-		`"\u00e9"`: "é", `"\/"`: "/", `"\u000a"`: "\n", `"\u001F"`: "\x1f", `"ab"`: "abc",
-		`"abc"`: "ab", `"a`: "a", `"\""`: `"x`, "\"\xff\"": "\xff",
-	} {
-		if IsEncodingOf([]byte(tok), []byte(s)) {
-			t.Errorf("%s accepted as the encoding of %q", tok, s)
+	for _, tok := range []string{`"\u00e9"`, `"\/"`, `"\u000a"`, `"\u001F"`, `"\u0041"`} {
+		if _, canonical, err := NewScanner([]byte(tok)).AppendStringCanonical(nil); err != nil || canonical {
+			t.Errorf("%s read as canonical (%v)", tok, err)
 		}
 	}
 }
@@ -244,8 +242,8 @@ func TestLineCol(t *testing.T) {
 }
 
 // FuzzScanner: the scanner accepts exactly what Parse accepts, its
-// compact re-encoding is Parse's, and a string token is the encoding of
-// its content exactly when it is canonical.
+// compact re-encoding is Parse's, and a string is reported canonical
+// exactly when its token is the encoding of its content.
 func FuzzScanner(f *testing.F) {
 	for _, s := range []string{`{"a":[1,2,{"b":"c"}]}`, `"\u00e9"`, `-0.5e3`, `[]`, `{"a":1,"a":2}`, `{"k":"v\u0000"}`} {
 		f.Add([]byte(s))
@@ -271,9 +269,9 @@ func FuzzScanner(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			canonical := string(AppendString(nil, v.Str)) == string(tok)
-			if IsEncodingOf(tok, []byte(v.Str)) != canonical {
-				t.Fatalf("IsEncodingOf(%s, %q) disagrees with the encoder", tok, v.Str)
+			_, canonical, err := NewScanner(tok).AppendStringCanonical(nil)
+			if err != nil || canonical != (string(AppendString(nil, v.Str)) == string(tok)) {
+				t.Fatalf("%s: canonical=%v disagrees with the encoder (%v)", tok, canonical, err)
 			}
 		}
 	})

@@ -2,9 +2,11 @@ package canon
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Strings are most of the bytes of every audit format, so the scans here
@@ -21,12 +23,10 @@ var plain = func() (t [256]bool) {
 }()
 
 // nextSpecial returns the offset of the first byte of s at or after i that
-// is not plain, or len(s).
-func nextSpecial[S ~string | ~[]byte](s S, i int) int {
+// is not plain, or len(s), looking at eight bytes at a time.
+func nextSpecial(s []byte, i int) int {
 	for i+8 <= len(s) {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if m := specialMask(x); m != 0 {
+		if m := specialMask(binary.LittleEndian.Uint64(s[i:])); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 		i += 8
@@ -54,12 +54,12 @@ func specialMask(x uint64) uint64 {
 // AppendString appends s as a canonical JSON string. Invalid UTF-8 is
 // written as U+FFFD, the same lossy decoding upstream applies to OS
 // strings; callers that must reject it check utf8.ValidString first.
-func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }
+func AppendString(dst []byte, s string) []byte {
+	return AppendStringBytes(dst, unsafe.Slice(unsafe.StringData(s), len(s))) // read only
+}
 
 // AppendStringBytes is AppendString for a byte slice, without a copy.
-func AppendStringBytes(dst, s []byte) []byte { return appendString(dst, s) }
-
-func appendString[S ~string | ~[]byte](dst []byte, s S) []byte {
+func AppendStringBytes(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		j := nextSpecial(s, i)
@@ -72,7 +72,7 @@ func appendString[S ~string | ~[]byte](dst []byte, s S) []byte {
 			i = j + 1
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(string(s[j:min(j+utf8.UTFMax, len(s))]))
+		r, size := utf8.DecodeRune(s[j:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, "\ufffd"...)
 		} else {
@@ -112,7 +112,8 @@ func appendRune(dst []byte, r rune) []byte {
 // invalid UTF-8, lone surrogates and raw control characters are errors
 // (*SyntaxError, Offset relative to token).
 func AppendUnquoted(dst, token []byte) ([]byte, int, error) {
-	return scanString(dst, token, modeDecode)
+	out, n, _, err := scanString(dst, token, modeDecode)
+	return out, n, err
 }
 
 // AppendCanonicalString re-encodes the JSON string token at token[0] in
@@ -120,7 +121,8 @@ func AppendUnquoted(dst, token []byte) ([]byte, int, error) {
 // appends it to dst and returns the token's length. Errors as for
 // AppendUnquoted.
 func AppendCanonicalString(dst, token []byte) ([]byte, int, error) {
-	return scanString(dst, token, modeCanonical)
+	out, n, _, err := scanString(dst, token, modeCanonical)
+	return out, n, err
 }
 
 // UnquoteAt decodes the JSON string token at data[0] and returns it with
@@ -128,46 +130,6 @@ func AppendCanonicalString(dst, token []byte) ([]byte, int, error) {
 func UnquoteAt(data []byte) (string, int, error) {
 	b, n, err := AppendUnquoted(nil, data)
 	return string(b), n, err
-}
-
-// IsEncodingOf reports whether token is exactly the canonical JSON string
-// encoding of s, quotes included: what AppendStringBytes(nil, s) returns
-// for valid UTF-8 s. It compares in one pass, without building the
-// encoding.
-func IsEncodingOf(token, s []byte) bool {
-	if len(token) < 2 || token[0] != '"' || token[len(token)-1] != '"' {
-		return false
-	}
-	t := token[1 : len(token)-1]
-	i := 0 // offset in t
-	for k := 0; ; {
-		j := nextSpecial(s, k)
-		n := j - k
-		if len(t)-i < n || !bytes.Equal(t[i:i+n], s[k:j]) {
-			return false
-		}
-		i, k = i+n, j
-		if k == len(s) {
-			return i == len(t)
-		}
-		if b := s[k]; b < utf8.RuneSelf {
-			var buf [6]byte
-			enc := appendRune(buf[:0], rune(b))
-			if !bytes.HasPrefix(t[i:], enc) {
-				return false
-			}
-			i, k = i+len(enc), k+1
-			continue
-		}
-		r, size := utf8.DecodeRune(s[k:])
-		if r == utf8.RuneError && size == 1 {
-			return false
-		}
-		if len(t)-i < size || !bytes.Equal(t[i:i+size], s[k:k+size]) {
-			return false
-		}
-		i, k = i+size, k+size
-	}
 }
 
 // What scanString does with a string's content.
@@ -183,20 +145,23 @@ const (
 const errUnterminated = "unterminated string"
 
 // scanString reads the string token at d[0], checking it strictly, and
-// appends its content to dst as mode says.
-func scanString(dst, d []byte, mode int) ([]byte, int, error) {
+// appends its content to dst as mode says. canonical reports whether the
+// token is already in canonical form (every escape one the canonical
+// encoding uses: raw bytes never need one).
+func scanString(dst, d []byte, mode int) (out []byte, n int, canonical bool, err error) {
 	if len(d) == 0 || d[0] != '"' {
-		return dst, 0, &SyntaxError{Msg: "expected a string"}
+		return dst, 0, false, &SyntaxError{Msg: "expected a string"}
 	}
 	if mode == modeCanonical {
 		dst = append(dst, '"')
 	}
+	canonical = true
 	j := 1
 	start := j
 	for {
 		j = nextSpecial(d, j)
 		if j >= len(d) {
-			return dst, 0, &SyntaxError{Offset: j, Msg: errUnterminated}
+			return dst, 0, false, &SyntaxError{Offset: j, Msg: errUnterminated}
 		}
 		switch b := d[j]; {
 		case b == '"':
@@ -206,12 +171,27 @@ func scanString(dst, d []byte, mode int) ([]byte, int, error) {
 			if mode == modeCanonical {
 				dst = append(dst, '"')
 			}
-			return dst, j + 1, nil
+			return dst, j + 1, canonical, nil
 		case b == '\\':
+			if j+1 < len(d) && (d[j+1] == '"' || d[j+1] == '\\') {
+				// The escapes of nearly every string: one byte, canonical.
+				switch mode {
+				case modeDecode:
+					dst = append(dst, d[start:j]...)
+					dst = append(dst, d[j+1])
+				case modeCanonical:
+					dst = append(dst, d[start:j+2]...)
+				}
+				j += 2
+				start = j
+				continue
+			}
 			r, n, err := unescape(d, j)
 			if err != nil {
-				return dst, 0, err
+				return dst, 0, false, err
 			}
+			var buf [6]byte
+			canonical = canonical && string(appendRune(buf[:0], r)) == string(d[j:j+n])
 			switch mode {
 			case modeDecode:
 				dst = append(dst, d[start:j]...)
@@ -223,14 +203,14 @@ func scanString(dst, d []byte, mode int) ([]byte, int, error) {
 			j += n
 			start = j
 		case b < 0x20:
-			return dst, 0, &SyntaxError{Offset: j, Msg: "control character in string must be escaped"}
+			return dst, 0, false, &SyntaxError{Offset: j, Msg: "control character in string must be escaped"}
 		default:
 			r, size := utf8.DecodeRune(d[j:])
 			if r == utf8.RuneError && size == 1 {
 				if !utf8.FullRune(d[j:]) {
-					return dst, 0, &SyntaxError{Offset: len(d), Msg: errUnterminated}
+					return dst, 0, false, &SyntaxError{Offset: len(d), Msg: errUnterminated}
 				}
-				return dst, 0, &SyntaxError{Offset: j, Msg: "invalid UTF-8 in string"}
+				return dst, 0, false, &SyntaxError{Offset: j, Msg: "invalid UTF-8 in string"}
 			}
 			j += size
 		}

@@ -33,9 +33,6 @@ func TestNextSpecialMatchesBytewise(t *testing.T) {
 		if got := nextSpecial(b, start); got != want {
 			t.Fatalf("nextSpecial(%x, %d) = %d, want %d", b, start, got, want)
 		}
-		if got := nextSpecial(string(b), start); got != want {
-			t.Fatalf("nextSpecial(string %x, %d) = %d, want %d", b, start, got, want)
-		}
 	}
 }
 

@@ -345,11 +345,14 @@ var separators = [nFields]string{`{"sequence":`, `,"prev_chain":`, `,"leaf_hash"
 
 // record is what one pass over a record line found.
 type record struct {
-	has    int            // bit i: field i present
+	has    int             // bit i: field i present
 	spans  [nFields][2]int // where each field's value lies in the line
-	extra  bool           // keys other than the six
-	odd    string         // why the hashes are not in canonical form, if they are not
-	ejNull bool           // event_json is null
+	extra  bool            // keys other than the six
+	odd    string          // why the hashes are not in canonical form, if they are not
+	ejNull bool            // event_json is null
+	// event_json's token is canonical: with its content (in w.ej) equal
+	// to the event's bytes, it is exactly their encoding
+	ejCanonical bool
 }
 
 // verifyWorker checks lines with scratch space of its own.
@@ -420,7 +423,7 @@ func (w *verifyWorker) strict(line []byte, r *lineResult) {
 	case rec.has&(1<<fEventJSON) == 0 || rec.ejNull:
 		r.fail(stageEvent, "record has no event_json: not in canonical form")
 		return
-	case !canon.IsEncodingOf(line[rec.spans[fEventJSON][0]:rec.spans[fEventJSON][1]], ev):
+	case !rec.ejCanonical || !bytes.Equal(w.ej, ev):
 		r.fail(stageEvent, "event JSON mismatch: %s", w.explainMismatch(line, &rec))
 		return
 	}
@@ -449,6 +452,9 @@ func (w *verifyWorker) explainMismatch(line []byte, rec *record) string {
 	}
 	if err != nil {
 		return fmt.Sprintf("invalid event_json: %v", err)
+	}
+	if !rec.ejCanonical && bytes.Equal(w.ej, line[rec.spans[fEvent][0]:rec.spans[fEvent][1]]) {
+		return "event_json escapes characters the canonical form writes as they are (\\uXXXX for non-ASCII?)"
 	}
 	return "event_json is not byte for byte the event"
 }
@@ -541,10 +547,8 @@ func (w *verifyWorker) scan(line []byte, r *lineResult, rec *record, canonicaliz
 			if k, _ := sc.Peek(); k == canon.Null {
 				rec.ejNull = true // an Option upstream: null reads as absent
 				err = sc.Null()
-			} else if canonicalize {
-				_, err = sc.RawString()
 			} else {
-				w.ej, err = sc.AppendString(w.ej[:0])
+				w.ej, rec.ejCanonical, err = sc.AppendStringCanonical(w.ej[:0])
 			}
 		case fEvent:
 			if canonicalize {
@@ -602,24 +606,23 @@ func (w *verifyWorker) hash(rec *record) (merkle.Hash, error) {
 		return h, fmt.Errorf("expected 64 hex digits, found %d characters", len(digits))
 	}
 	var bad byte
-	upper := false
+	d := digits[:64]
 	for k := range h {
-		a, b := digits[2*k], digits[2*k+1]
-		hi, lo := unhex[a], unhex[b]
+		hi, lo := unhex[d[2*k]], unhex[d[2*k+1]]
 		bad |= hi | lo
 		h[k] = hi<<4 | lo&0xf
-		upper = upper || a-'A' < 6 || b-'A' < 6
 	}
-	if bad&0xf0 != 0 {
+	if bad&0x80 != 0 {
 		return h, errors.New("expected 64 hex digits")
 	}
-	if upper && rec.odd == "" {
+	if bad&0x40 != 0 && rec.odd == "" {
 		rec.odd = "upper-case hex in a hash"
 	}
 	return h, nil
 }
 
-// unhex maps a hex digit (either case) to its value, anything else to 0xff.
+// unhex maps a hex digit to its value, with 0x40 set for an upper-case
+// one; anything else to 0xff.
 var unhex = func() (t [256]byte) {
 	for i := range t {
 		t[i] = 0xff
@@ -629,7 +632,7 @@ var unhex = func() (t [256]byte) {
 	}
 	for c := 'a'; c <= 'f'; c++ {
 		t[c] = byte(c - 'a' + 10)
-		t[c-'a'+'A'] = byte(c - 'a' + 10)
+		t[c-'a'+'A'] = byte(c-'a'+10) | 0x40
 	}
 	return t
 }()

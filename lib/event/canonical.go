@@ -283,26 +283,31 @@ func (c *Canonicalizer) fields(s *schema, at int, key []byte, have bool, tag str
 	var seen uint64
 	last, inOrder := -1, true
 	for {
+		var k canon.Kind
 		if !have {
 			var err error
-			if key, have, err = c.s.NextMember(); err != nil {
+			if key, k, have, err = c.s.NextMemberKind(); err != nil {
 				return c.wrap(err)
 			}
 			if !have {
 				break
 			}
-		}
-		k := key
-		have = false
-		if tag != "" && string(k) == tag {
-			if err := c.s.Skip(); err != nil { // read already by findTag
+		} else {
+			var err error
+			if k, err = c.s.Peek(); err != nil {
 				return c.wrap(err)
 			}
-			continue
 		}
-		idx := s.lookup(k, last)
+		have = false
+		idx := s.lookup(key, last)
 		if idx < 0 {
-			if err := c.undeclared(s, k, &first); err != nil {
+			if tag != "" && string(key) == tag {
+				if err := c.s.Skip(); err != nil { // read already by findTag
+					return c.wrap(err)
+				}
+				continue
+			}
+			if err := c.undeclared(s, key, &first); err != nil {
 				return err
 			}
 			continue
@@ -312,19 +317,21 @@ func (c *Canonicalizer) fields(s *schema, at int, key []byte, have bool, tag str
 		}
 		last = idx
 		seen |= 1 << idx
-		if err := c.member(&s.fields[idx], &first); err != nil {
+		if err := c.member(&s.fields[idx], k, &first); err != nil {
 			return err
 		}
 	}
-	for idx := range s.fields {
-		if seen&(1<<idx) != 0 {
-			continue
-		}
-		switch s.fields[idx].pres {
-		case required:
-			return c.errorAt(at, "missing field %q", s.fields[idx].name)
-		case nullable:
-			inOrder = false // written as null in its place
+	if seen&s.need != s.need {
+		for idx := range s.fields {
+			if seen&(1<<idx) != 0 {
+				continue
+			}
+			switch s.fields[idx].pres {
+			case required:
+				return c.errorAt(at, "missing field %q", s.fields[idx].name)
+			case nullable:
+				inOrder = false // written as null in its place
+			}
 		}
 	}
 	if !inOrder {
@@ -336,11 +343,7 @@ func (c *Canonicalizer) fields(s *schema, at int, key []byte, have bool, tag str
 
 // member writes one declared member whose value is due next. On an error
 // the path to the value is left in c.path.
-func (c *Canonicalizer) member(fd *field, first *bool) error {
-	k, err := c.s.Peek()
-	if err != nil {
-		return c.wrap(err)
-	}
+func (c *Canonicalizer) member(fd *field, k canon.Kind, first *bool) error {
 	c.path = append(c.path, fd.id)
 	if k == canon.Null {
 		switch fd.pres {
@@ -359,9 +362,8 @@ func (c *Canonicalizer) member(fd *field, first *bool) error {
 		c.out = append(c.out, ',')
 	}
 	start := len(c.out)
-	c.out = append(c.out, '"')
-	c.out = append(c.out, fd.name...)
-	c.out = append(c.out, '"', ':')
+	c.out = append(c.out, fd.key...)
+	var err error
 	if k == canon.Null { // nullable
 		c.out = append(c.out, "null"...)
 		err = c.wrap(c.s.Null())
@@ -714,6 +716,10 @@ func (c *Canonicalizer) wrap(err error) error {
 	if err == nil {
 		return nil
 	}
+	return c.wrapError(err)
+}
+
+func (c *Canonicalizer) wrapError(err error) error {
 	var se *canon.SyntaxError
 	if errors.As(err, &se) {
 		return &Error{Path: c.pathString(), Offset: se.Offset, Msg: se.Error(), err: se}

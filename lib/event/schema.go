@@ -79,6 +79,7 @@ const (
 type field struct {
 	id   pathElem // name in error paths
 	name string
+	key  []byte // `"name":`, as written
 	kind kind
 	pres presence
 	enum []string // kEnum
@@ -88,6 +89,7 @@ type field struct {
 // schema is one object type: its fields in canonical order.
 type schema struct {
 	id     pathElem
+	need   uint64 // fields that must be seen for the object to be written in one pass
 	name   string
 	fields []field
 	index  map[string]int
@@ -101,6 +103,10 @@ func newSchema(name string, fields ...field) *schema {
 	for i, f := range fields {
 		s.index[f.name] = i
 		s.fields[i].id = nameID(f.name)
+		s.fields[i].key = []byte(`"` + f.name + `":`)
+		if f.pres == required || f.pres == nullable {
+			s.need |= 1 << i
+		}
 	}
 	return s
 }

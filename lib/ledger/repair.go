@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tidwall/gjson"
 	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/atomicfile"
@@ -192,13 +191,40 @@ func describeTail(r io.Reader, rep *RepairReport) error {
 			return err
 		}
 		rep.MovedLines++
-		if id := gjson.GetBytes(line, "session_id"); id.Type == gjson.String && session.ValidateID(id.Str) == nil && !seen[id.Str] {
-			seen[id.Str] = true
-			rep.MovedSessions = append(rep.MovedSessions, id.Str)
+		if id := movedSessionID(line); id != "" && !seen[id] {
+			seen[id] = true
+			rep.MovedSessions = append(rep.MovedSessions, id)
 		}
 		if err != nil {
 			return nil
 		}
+	}
+}
+
+// movedSessionID returns the valid session_id of a ledger line that is
+// still a JSON object with one, else "".
+func movedSessionID(line []byte) string {
+	var s canon.Scanner
+	s.Reset(line)
+	if s.Object() != nil {
+		return ""
+	}
+	for {
+		key, more, err := s.NextMember()
+		if err != nil || !more {
+			return ""
+		}
+		if string(key) != "session_id" {
+			continue
+		}
+		if k, _ := s.Peek(); k != canon.String {
+			return ""
+		}
+		id, err := s.String()
+		if err != nil || session.ValidateID(string(id)) != nil {
+			return ""
+		}
+		return string(id)
 	}
 }
 

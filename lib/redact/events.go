@@ -8,19 +8,21 @@ import (
 	"strings"
 
 	"github.com/nono-audit/nono/lib/canon"
-	"github.com/tidwall/gjson"
 )
 
 // Events scrubs audit events (audit-format.md §2.2), one JSON object a
-// line, leaving every byte it does not change as it was: gjson validates
-// the line, one scan over it finds the fields without decoding the
-// others, and only a value that changes is re-encoded (canonically) and
-// spliced in. A line with nothing to scrub costs those two scans and a few
+// line, leaving every byte it does not change as it was: one scan with
+// canon's Scanner checks the line and finds the fields without decoding
+// the others, and only a value that changes is re-encoded (canonically)
+// and spliced in. A line with nothing to scrub costs that scan and a few
 // lookups. An Events is not safe for concurrent use (it keeps a memo of
-// recent values).
+// recent values and its scanners).
 type Events struct {
 	Policy *Policy
 	Rules  Rules
+
+	sc, look canon.Scanner
+	elems    []element
 
 	// memo remembers the scrubbed form of recent field values: a log
 	// repeats the same hosts, URLs, paths, reasons and commands, and
@@ -129,6 +131,9 @@ var (
 // ErrInvalidJSON is the error for a line that is not JSON.
 var ErrInvalidJSON = errors.New("invalid JSON")
 
+// invalid wraps a scanner's error as ErrInvalidJSON.
+func invalid(err error) error { return fmt.Errorf("%w: %v", ErrInvalidJSON, err) }
+
 // edit replaces line[start:end] with with.
 type edit struct {
 	start, end int
@@ -140,20 +145,29 @@ type edit struct {
 // type without secret-bearing fields (or of a type this package does not
 // know) is passed through as it is.
 func (e *Events) Line(dst, line []byte) ([]byte, error) {
-	if !gjson.ValidBytes(line) {
-		return dst, ErrInvalidJSON
+	s := &e.sc
+	s.Reset(line)
+	k, err := s.Peek()
+	if err != nil {
+		return dst, invalid(err)
 	}
-	at := skipSpace(line, 0)
-	if at >= len(line) || line[at] != '{' {
+	if k != canon.Object {
 		return dst, errors.New("not a JSON object")
 	}
-	typ, isString := memberString(line, at, "type")
+	typ, isString := e.memberString(line, s.Offset(), "type")
 	plan, ok := eventFields[string(typ)]
-	if !ok || !isString {
-		return append(dst, line...), nil
-	}
 	var edits []edit
-	e.walk(line, at, plan, &edits)
+	if !ok || !isString {
+		err = s.Skip()
+	} else {
+		err = e.walk(line, plan, &edits)
+	}
+	if err == nil {
+		err = s.End()
+	}
+	if err != nil {
+		return dst, invalid(err)
+	}
 	return applyEdits(dst, line, edits), nil
 }
 
@@ -167,61 +181,73 @@ func applyEdits(dst, line []byte, edits []edit) []byte {
 	return append(dst, line[done:]...)
 }
 
-// walk scrubs the members named in plan of the object at line[at:],
-// recording edits in the order of the line, and returns the object's end.
-func (e *Events) walk(line []byte, at int, plan fields, edits *[]edit) int {
-	return forEachMember(line, at, func(key []byte, v int) int {
+// walk scrubs the members named in plan of the object due next in e.sc,
+// recording edits in the order of the line.
+func (e *Events) walk(line []byte, plan fields, edits *[]edit) error {
+	s := &e.sc
+	at := s.Offset()
+	if err := s.Object(); err != nil {
+		return err
+	}
+	for {
+		key, more, err := s.NextMember()
+		if err != nil || !more {
+			return err
+		}
 		f, ok := plan.lookup(key)
 		if !ok {
-			return -1
+			continue // checked and skipped by the next NextMember
+		}
+		k, err := s.Peek()
+		if err != nil {
+			return err
 		}
 		if f.kind == fieldObject {
-			if line[v] == '{' {
-				return e.walk(line, v, f.sub, edits)
+			if k == canon.Object {
+				if err := e.walk(line, f.sub, edits); err != nil {
+					return err
+				}
 			}
-			return -1
+			continue
 		}
-		vEnd := valueEnd(line, v)
+		if (f.kind == fieldEnvNames || f.kind == fieldEnvDisplay) && k == canon.Array {
+			base := len(e.elems)
+			if e.elems, err = elements(s, e.elems); err != nil {
+				return err
+			}
+			for _, el := range e.elems[base:] {
+				switch {
+				case f.kind == fieldEnvNames && el.kind == canon.String:
+					e.scrubEnvName(line, el.start, el.end, edits)
+				case f.kind == fieldEnvDisplay && el.kind == canon.Object:
+					e.scrubEnvPair(line, el.start, edits)
+				}
+			}
+			e.elems = e.elems[:base]
+			continue
+		}
+		v, err := valueSpan(s)
+		if err != nil {
+			return err
+		}
 		switch f.kind {
 		case fieldValue:
-			e.scrubString(line, v, vEnd, edits)
+			e.scrubString(line, v.start, v.end, edits)
 		case fieldEndpointPath:
-			if t, _ := memberString(line, at, "capability_type"); string(t) == "endpoint" {
-				e.scrubString(line, v, vEnd, edits)
+			if t, _ := e.memberString(line, at, "capability_type"); string(t) == "endpoint" {
+				e.scrubString(line, v.start, v.end, edits)
 			}
 		case fieldArgv:
-			e.scrubArgv(line, v, vEnd, nil, edits)
+			e.scrubArgv(line, v.start, v.end, nil, edits)
 		case fieldArgs:
 			// The tool's rules need its name: scrub program + args.
-			program, _ := memberString(line, at, f.program)
+			program, _ := e.memberString(line, at, f.program)
 			if bytes.ContainsAny(program, " \t\r\n\x00") || len(program) > 48 {
 				program = nil
 			}
-			e.scrubArgv(line, v, vEnd, program, edits)
-		case fieldEnvNames:
-			forEachElement(line, v, func(s, sEnd int) {
-				if line[s] == '"' {
-					e.scrubEnvName(line, s, sEnd, edits)
-				}
-			})
-		case fieldEnvDisplay:
-			forEachElement(line, v, func(o, _ int) {
-				if line[o] == '{' {
-					e.scrubEnvPair(line, o, edits)
-				}
-			})
+			e.scrubArgv(line, v.start, v.end, program, edits)
 		}
-		return vEnd
-	})
-}
-
-// jsonString decodes the JSON string raw (quotes included). Strings
-// without escapes are sliced, not copied.
-func jsonString(raw []byte) []byte {
-	if bytes.IndexByte(raw, '\\') < 0 {
-		return raw[1 : len(raw)-1]
 	}
-	return []byte(gjson.ParseBytes(raw).Str)
 }
 
 // memoized returns the replacement of the JSON text v computed by scrub
@@ -282,10 +308,17 @@ func (e *Events) scrubArgv(line []byte, v, vEnd int, program []byte, edits *[]ed
 		e.scrubString(line, v, vEnd, edits)
 		return
 	}
+	var look canon.Scanner
+	look.ResetAt(line, v)
+	elems, _ := elements(&look, nil) // checked already
 	allStrings := true
-	forEachElement(line, v, func(s, _ int) { allStrings = allStrings && line[s] == '"' })
+	for _, el := range elems {
+		allStrings = allStrings && el.kind == canon.String
+	}
 	if !allStrings {
-		forEachElement(line, v, func(s, sEnd int) { e.scrubString(line, s, sEnd, edits) })
+		for _, el := range elems {
+			e.scrubString(line, el.start, el.end, edits)
+		}
 		return
 	}
 	var prefix []byte
@@ -311,7 +344,12 @@ func (e *Events) scrubArgvJSON(key string) string {
 		args = append(args, program)
 	}
 	rawb := []byte(raw)
-	forEachElement(rawb, 0, func(s, sEnd int) { args = append(args, string(jsonString(rawb[s:sEnd]))) })
+	var look canon.Scanner
+	look.Reset(rawb)
+	elems, _ := elements(&look, nil) // checked already: all strings
+	for _, el := range elems {
+		args = append(args, string(jsonString(rawb[el.start:el.end])))
+	}
 	out := e.Policy.ScrubArgv(e.Rules, args)
 	if slices.Equal(out, args) {
 		return raw
@@ -351,27 +389,40 @@ func (e *Events) scrubEnvNameJSON(raw string) string {
 // scrubEnvPair scrubs one {name, value_display} of a command_policy event:
 // the name as ScrubEnvName, the value as ScrubEnvValue of the original name.
 func (e *Events) scrubEnvPair(line []byte, at int, edits *[]edit) {
-	var name []byte
-	if v, vEnd, ok := findMember(line, at, "name"); ok && line[v] == '"' {
-		name = line[v:vEnd]
-	}
-	var buf [128]byte
-	prefix := append(append(buf[:0], name...), 0)
-	forEachMember(line, at, func(key []byte, v int) int {
-		vEnd := valueEnd(line, v)
-		if line[v] != '"' {
-			return vEnd
+	var s canon.Scanner // the object has been checked
+	s.ResetAt(line, at)
+	var name, value span
+	s.Object()
+	for {
+		key, more, err := s.NextMember()
+		if err != nil || !more {
+			break
+		}
+		if k, _ := s.Peek(); k != canon.String {
+			continue
 		}
 		switch string(key) {
 		case "name":
-			e.scrubEnvName(line, v, vEnd, edits)
+			name, _ = valueSpan(&s)
 		case "value_display":
-			if out, changed := e.memoized('e', prefix, line[v:vEnd], e.scrubEnvValueJSON); changed {
-				*edits = append(*edits, edit{v, vEnd, []byte(out)})
-			}
+			value, _ = valueSpan(&s)
 		}
-		return vEnd
-	})
+	}
+	mark := len(*edits)
+	if name.end > 0 {
+		e.scrubEnvName(line, name.start, name.end, edits)
+	}
+	if value.end > 0 {
+		var buf [128]byte
+		prefix := append(append(buf[:0], line[name.start:name.end]...), 0)
+		if out, changed := e.memoized('e', prefix, line[value.start:value.end], e.scrubEnvValueJSON); changed {
+			*edits = append(*edits, edit{value.start, value.end, []byte(out)})
+		}
+	}
+	// Edits go in the order of the line.
+	if ed := (*edits)[mark:]; len(ed) == 2 && ed[1].start < ed[0].start {
+		ed[0], ed[1] = ed[1], ed[0]
+	}
 }
 
 // scrubEnvValueJSON scrubs "NAME-TOKEN\x00VALUE-TOKEN" (JSON string
@@ -393,27 +444,28 @@ func (e *Events) scrubEnvValueJSON(pair string) string {
 // ArgvLine appends the scrubbed form of one line holding a JSON array of
 // strings, written canonically.
 func (e *Events) ArgvLine(dst, line []byte) ([]byte, error) {
-	if !gjson.ValidBytes(line) {
-		return dst, ErrInvalidJSON
+	s := &e.sc
+	s.Reset(line)
+	k, err := s.Peek()
+	if err != nil {
+		return dst, invalid(err)
 	}
-	at := skipSpace(line, 0)
-	if at >= len(line) || line[at] != '[' {
+	if k != canon.Array {
 		return dst, errors.New("not a JSON array of strings")
 	}
+	elems, err := elements(s, e.elems[:0])
+	if err == nil {
+		err = s.End()
+	}
+	if err != nil {
+		return dst, invalid(err)
+	}
 	var args []string
-	var bad error
-	forEachElement(line, at, func(v, vEnd int) {
-		if bad != nil {
-			return
+	for i, el := range elems {
+		if el.kind != canon.String {
+			return dst, fmt.Errorf("element %d is not a string", i+1)
 		}
-		if line[v] != '"' {
-			bad = fmt.Errorf("element %d is not a string", len(args)+1)
-			return
-		}
-		args = append(args, string(jsonString(line[v:vEnd])))
-	})
-	if bad != nil {
-		return dst, bad
+		args = append(args, string(jsonString(line[el.start:el.end])))
 	}
 	return appendStrings(dst, e.Policy.ScrubArgv(e.Rules, args)), nil
 }

@@ -58,9 +58,6 @@ func TestEventsLine(t *testing.T) {
 		{"command_policy env default", Default,
 			`{"type":"command_policy","event":{"env_display":[{"name":"STRIPE_WEBHOOK_SECRET","value_display":"whsec_abc"},{"name":"PAGER","value_display":"less -R"}]}}`,
 			`{"type":"command_policy","event":{"env_display":[{"name":"STRIPE_WEBHOOK_SECRET","value_display":"[REDACTED]"},{"name":"PAGER","value_display":"less -R"}]}}`},
-		{"duplicate keys are all scrubbed", Upstream,
-			`{"type":"session_started","command":["a"],"command":["--token","x"]}`,
-			`{"type":"session_started","command":["a"],"command":["--token","[REDACTED]"]}`},
 		{"escapes decoded, replacement canonical", Upstream,
 			`{"type":"url_open","request":{"url":"https:\/\/h\/?token=\u0061\u00e9&q=\u2028"}}`,
 			`{"type":"url_open","request":{"url":"https://h/?token=[REDACTED]&q=` + "\u2028" + `"}}`},
@@ -99,7 +96,10 @@ func TestEventsLine(t *testing.T) {
 }
 
 func TestEventsLineErrors(t *testing.T) {
-	for _, line := range []string{`{"type":`, `[1,2]`, `"x"`, `{"a":1}x`, `{"a":"\q"}`} {
+	// A duplicated key could smuggle a value past a reader that takes the
+	// first: such a line is refused.
+	for _, line := range []string{`{"type":`, `[1,2]`, `"x"`, `{"a":1}x`, `{"a":"\q"}`,
+		`{"type":"session_started","command":["a"],"command":["--token","x"]}`, `{"a":{"b":1,"b":2}}`} {
 		if _, err := scrubLine(t, Default, line); err == nil {
 			t.Errorf("%q: no error", line)
 		}

@@ -1,147 +1,87 @@
 package redact
 
-import "bytes"
+import (
+	"fmt"
 
-// A one-pass walk over the members of a JSON object or the elements of
-// an array, in text already checked to be valid JSON (gjson.ValidBytes):
-// it finds where each value starts and ends without decoding any of them,
+	"github.com/nono-audit/nono/lib/canon"
+)
+
+// The walk over an event line is canon's Scanner: it checks the whole
+// line (every value the walk does not scrub is checked as it is skipped)
+// and tells where each value to scrub lies, without decoding the others,
 // so a field that is not scrubbed costs only the scan over its bytes.
 
-func skipSpace(s []byte, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
+// span is where a value lies in the line: line[start:end].
+type span struct{ start, end int }
+
+// valueSpan reads the value due next in s and returns where it lies.
+func valueSpan(s *canon.Scanner) (span, error) {
+	if _, err := s.Peek(); err != nil {
+		return span{}, err
 	}
-	return i
+	start := s.Offset()
+	err := s.Skip()
+	return span{start, s.Offset()}, err
 }
 
-// valueEnd returns the end of the JSON value starting at s[i].
-func valueEnd(s []byte, i int) int {
-	switch s[i] {
-	case '"':
-		return stringEnd(s, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(s); j++ {
-			switch s[j] {
-			case '"':
-				j = stringEnd(s, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(s)
+// elements reads the array due next in s and returns where its elements
+// lie, with their JSON types.
+func elements(s *canon.Scanner, dst []element) ([]element, error) {
+	if err := s.Array(); err != nil {
+		return dst, err
 	}
-	j := i
-	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' && s[j] != ' ' &&
-		s[j] != '\t' && s[j] != '\n' && s[j] != '\r' {
-		j++
-	}
-	return j
-}
-
-// stringEnd returns the index after the closing quote of the string
-// starting at s[i].
-func stringEnd(s []byte, i int) int {
-	j := i + 1
 	for {
-		k := bytes.IndexByte(s[j:], '"')
-		if k < 0 {
-			return len(s)
+		more, err := s.NextElement()
+		if err != nil || !more {
+			return dst, err
 		}
-		j += k
-		// The quote is escaped when an odd number of backslashes precede it.
-		n := 0
-		for b := j - 1; b > i && s[b] == '\\'; b-- {
-			n++
+		k, err := s.Peek()
+		if err != nil {
+			return dst, err
 		}
-		if n%2 == 0 {
-			return j + 1
+		sp, err := valueSpan(s)
+		if err != nil {
+			return dst, err
 		}
-		j++
+		dst = append(dst, element{kind: k, span: sp})
 	}
 }
 
-// findMember returns the value span of the first member named key of the
-// object starting at s[at].
-func findMember(s []byte, at int, key string) (v, vEnd int, ok bool) {
-	if at >= len(s) || s[at] != '{' {
-		return 0, 0, false
-	}
-	i := skipSpace(s, at+1)
-	for i < len(s) && s[i] == '"' {
-		kEnd := stringEnd(s, i)
-		v = skipSpace(s, skipSpace(s, kEnd)+1)
-		vEnd = valueEnd(s, v)
-		if string(jsonString(s[i:kEnd])) == key {
-			return v, vEnd, true
-		}
-		i = skipSpace(s, vEnd)
-		if i >= len(s) || s[i] != ',' {
-			break
-		}
-		i = skipSpace(s, i+1)
-	}
-	return 0, 0, false
+type element struct {
+	kind canon.Kind
+	span
 }
 
-// memberString returns the decoded string value of the first member named
-// key, if it is a string.
-func memberString(s []byte, at int, key string) ([]byte, bool) {
-	v, vEnd, ok := findMember(s, at, key)
-	if !ok || s[v] != '"' {
+// memberString returns the decoded string value of the member named key
+// of the object that starts at line[at], if it has one, looking ahead
+// with a scanner of its own (the line has been or will be checked whole).
+func (e *Events) memberString(line []byte, at int, key string) ([]byte, bool) {
+	s := &e.look
+	s.ResetAt(line, at)
+	if s.Object() != nil {
 		return nil, false
 	}
-	return jsonString(s[v:vEnd]), true
+	for {
+		k, more, err := s.NextMember()
+		if err != nil || !more {
+			return nil, false
+		}
+		if string(k) != key {
+			continue
+		}
+		if kind, _ := s.Peek(); kind != canon.String {
+			return nil, false
+		}
+		v, err := s.AppendString(nil)
+		return v, err == nil
+	}
 }
 
-// forEachMember calls fn with each member's decoded key and the start of
-// its value, for the object starting at s[at], and returns the object's
-// end. fn returns the end of the value when it has walked it itself, or
-// -1 to have it found.
-func forEachMember(s []byte, at int, fn func(key []byte, v int) (vEnd int)) int {
-	if at >= len(s) || s[at] != '{' {
-		return at
+// jsonString decodes the JSON string token raw, which has been checked.
+func jsonString(raw []byte) []byte {
+	out, _, err := canon.AppendUnquoted(nil, raw)
+	if err != nil {
+		panic(fmt.Sprintf("redact: a checked string token does not decode: %v", err))
 	}
-	i := skipSpace(s, at+1)
-	for i < len(s) && s[i] == '"' {
-		kEnd := stringEnd(s, i)
-		key := jsonString(s[i:kEnd])
-		v := skipSpace(s, skipSpace(s, kEnd)+1) // past the ':'
-		vEnd := fn(key, v)
-		if vEnd < 0 {
-			vEnd = valueEnd(s, v)
-		}
-		i = skipSpace(s, vEnd)
-		if i >= len(s) || s[i] != ',' {
-			break
-		}
-		i = skipSpace(s, i+1)
-	}
-	if i < len(s) && s[i] == '}' {
-		return i + 1
-	}
-	return i
-}
-
-// forEachElement calls fn with the span of each element of the array
-// starting at s[at].
-func forEachElement(s []byte, at int, fn func(v, vEnd int)) {
-	if at >= len(s) || s[at] != '[' {
-		return
-	}
-	i := skipSpace(s, at+1)
-	for i < len(s) && s[i] != ']' {
-		vEnd := valueEnd(s, i)
-		fn(i, vEnd)
-		i = skipSpace(s, vEnd)
-		if i >= len(s) || s[i] != ',' {
-			return
-		}
-		i = skipSpace(s, i+1)
-	}
+	return out
 }

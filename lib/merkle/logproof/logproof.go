@@ -15,8 +15,6 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/ndjson"
@@ -141,10 +139,9 @@ func Consistency(r io.Reader, src Source, oldSize uint64) (*merkle.ConsistencyPr
 }
 
 // feed passes every leaf of the stream to each, in order, and returns the
-// verified summary. For records, each sees the leaf_hash fields while
-// chain.Verify checks the same bytes, and the leaves only count once
-// verification has succeeded: a failure returns its error, and the
-// caller discards what each received.
+// verified summary. For records, chain.Verify passes each verified leaf
+// on; the leaves only count once verification has succeeded: a failure
+// returns its error, and the caller discards what each received.
 func feed(r io.Reader, src Source, each func(merkle.Hash)) (*Summary, error) {
 	if src.Leaves {
 		var n uint64
@@ -160,50 +157,13 @@ func feed(r io.Reader, src Source, each func(merkle.Hash)) (*Summary, error) {
 		return s, nil
 	}
 
-	pr, pw := io.Pipe()
-	var seen uint64
-	leafErr := make(chan error, 1)
-	go func() {
-		leafErr <- recordLeaves(pr, src.Chain.MaxLine, func(h merkle.Hash) { seen++; each(h) })
-		io.Copy(io.Discard, pr) // let Verify read to its end whatever happened here
-	}()
-	res, err := chain.Verify(io.TeeReader(r, pw), src.Chain)
-	pw.Close()
-	lerr := <-leafErr
+	opts := src.Chain
+	opts.Leaf = each
+	res, err := chain.Verify(r, opts)
 	if err != nil {
 		return nil, err
 	}
-	if lerr != nil {
-		return nil, fmt.Errorf("internal error: reading leaves of a verified log: %w", lerr)
-	}
-	if seen != res.EventCount {
-		return nil, fmt.Errorf("internal error: %d leaves read, %d records verified", seen, res.EventCount)
-	}
 	return &Summary{EventCount: res.EventCount, ChainHead: res.ChainHead, MerkleRoot: res.MerkleRoot, Result: res}, nil
-}
-
-// recordLeaves reads the leaf_hash of every record line. A truncated last
-// line is skipped: chain.Verify decides whether it is an error.
-func recordLeaves(r io.Reader, maxLine int, each func(merkle.Hash)) error {
-	lines := ndjson.NewReader(r)
-	if maxLine > 0 {
-		lines.SetMaxLine(maxLine)
-	}
-	for {
-		line, err := lines.Next()
-		if err == io.EOF || errors.Is(err, ndjson.ErrTruncated) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		field := gjson.GetBytes(line, "leaf_hash")
-		h, err := merkle.ParseHash(field.Str)
-		if err != nil || field.Type != gjson.String {
-			return &LineError{Line: lines.Line(), Msg: "no valid leaf_hash"}
-		}
-		each(h)
-	}
 }
 
 // readHexLeaves reads one hex leaf hash a line (blank lines skipped,

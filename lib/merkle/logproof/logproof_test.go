@@ -145,8 +145,8 @@ func TestTamperedLogRefused(t *testing.T) {
 	truncated := log[:len(log)-10]
 	_, err = Inclusion(bytes.NewReader(truncated), Source{}, 2)
 	check2 := func() {
-		var re *chain.RecordError
-		if !errors.As(err, &re) || re.Line != 10 {
+		var te *chain.TornError
+		if !errors.As(err, &te) || te.Line != 10 {
 			t.Fatalf("truncated: %v", err)
 		}
 	}
