@@ -83,15 +83,15 @@ func (e *TornError) Error() string {
 }
 
 // InputError is input that is not an alpha audit log at all: its first
-// record is not a record. Nothing can be said about its integrity.
+// line is not even a JSON object with a sequence member (text, events
+// instead of records). Nothing can be said about its integrity, so it is
+// not a verdict (exit status 2, lib/cli).
 type InputError struct {
 	Line int
 	Msg  string
 }
 
-func (e *InputError) Error() string {
-	return fmt.Sprintf("line %d: not an alpha audit log: %s", e.Line, e.Msg)
-}
+func (e *InputError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 // Verify checks every byte of every record of an alpha log. A record
 // line is valid only if it is exactly the canonical serialization of its
@@ -183,7 +183,7 @@ func (v *verifier) consume(res []lineResult) error {
 				}
 				v.truncated = r.line
 				return nil
-			case v.lines == 1:
+			case v.lines == 1 && !r.sawSequence:
 				return &InputError{Line: r.line, Msg: r.msg}
 			}
 			return &RecordError{Line: r.line, Msg: r.msg}
@@ -316,6 +316,7 @@ type lineResult struct {
 	line             int
 	stage            uint8
 	torn             bool // stageParse because the line ends too early
+	sawSequence      bool // the line is an object with a sequence member: a record, however bad
 	msg              string
 	seq              uint64
 	prevNull         bool
@@ -520,6 +521,9 @@ func (w *verifyWorker) scan(line []byte, r *lineResult, rec *record, canonicaliz
 			break
 		}
 		f := fieldIndex(key)
+		if f == fSequence {
+			r.sawSequence = true
+		}
 		if f < 0 {
 			rec.extra = true
 			continue // NextMember checks and skips the value

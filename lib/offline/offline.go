@@ -25,10 +25,8 @@ type Request struct {
 	Records io.Reader
 	Name    string // of the records, for messages
 	Pins    chain.Pins
-	// Chain says how records are verified. A truncated final record is
-	// always tolerated when nothing is pinned: the complete records
-	// before it are all there is to verify. With pins they describe the
-	// whole log, so the tail fails unless AllowPartialTail is set.
+	// Chain says how records are verified. A torn final record fails
+	// unless AllowPartialTail is set.
 	Chain chain.Options
 
 	Inclusion   *Inclusion
@@ -72,8 +70,8 @@ type Report struct {
 	// Bundle is the bundle's verdict, when one was checked.
 	Bundle *attest.BundleResult
 	// Err is the verdict when something does not verify, nil when all
-	// does: a *chain.RecordError, a *chain.MismatchError (totals or a
-	// proof) or a *BundleError.
+	// does: a *chain.RecordError, a *chain.TornError, a
+	// *chain.MismatchError (totals or a proof) or a *BundleError.
 	Err error
 
 	logErr error // Err unwrapped, as chain.Report takes it
@@ -97,16 +95,15 @@ func (e *BundleError) Verdict() bool { return true }
 func Verify(req *Request) (*Report, error) {
 	r := &Report{req: req, Totals: req.Pins}
 	if req.Records != nil {
-		opts := req.Chain
-		opts.AllowPartialTail = opts.AllowPartialTail || !req.Pins.Any()
 		in := NewInput(req.Records)
-		res, err := chain.Verify(in, opts)
-		var re *chain.RecordError
-		if err != nil && !errors.As(err, &re) {
-			return nil, fmt.Errorf("%s: %w", req.Name, err)
-		}
+		res, err := chain.Verify(in, req.Chain)
 		if nl := (*NotLogError)(nil); errors.As(in.Classify(req.Name, err), &nl) {
 			return nil, nl
+		}
+		var re *chain.RecordError
+		var te *chain.TornError
+		if err != nil && !errors.As(err, &re) && !errors.As(err, &te) {
+			return nil, fmt.Errorf("%s: %w", req.Name, err)
 		}
 		r.Result = res
 		if err == nil {

@@ -3,12 +3,11 @@ package redact
 import (
 	"bytes"
 	"errors"
+	"github.com/nono-audit/nono/lib/canon"
 	"io"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/tidwall/gjson"
 )
 
 func scrubLine(t *testing.T, rules Rules, line string) (string, error) {
@@ -224,7 +223,7 @@ func FuzzEventsLine(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !gjson.ValidBytes(out) {
+		if _, err := canon.Parse(out); err != nil {
 			t.Fatalf("output is not JSON:\n in  %q\n out %q", line, out)
 		}
 		again, err := e.Line(nil, out)
