@@ -54,7 +54,7 @@ func cmdTTYExec(ts *testscript.TestScript, neg bool, args []string) {
 	cmd := exec.Command(path, args[1:]...)
 	cmd.Dir = ts.Getenv("WORK")
 	cmd.Env = os.Environ()
-	for _, kv := range []string{"PATH", "HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "NONO_AUDIT_DIR", "NONO_ROLLBACK_DIR", "NONO_SILENT"} {
+	for _, kv := range []string{"PATH", "HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "NONO_AUDIT_DIR", "NONO_ROLLBACK_DIR", "NONO_SILENT", "NONO_PROGRESS_DELAY"} {
 		cmd.Env = append(cmd.Env, kv+"="+ts.Getenv(kv))
 	}
 	var stdout strings.Builder

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nono-audit/nono/lib/progress"
 )
@@ -123,5 +124,27 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	ui.StderrTTY = true
 	if ui.Progress(progress.Options{}) != nil || !ui.Silent {
 		t.Errorf("%s=1: progress drawn", SilentEnv)
+	}
+}
+
+func TestProgressDelayEnv(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == ProgressDelayEnv {
+				return v
+			}
+			return ""
+		}
+	}
+	for v, want := range map[string]time.Duration{"": 0, "2s": 2 * time.Second, "0": time.Nanosecond} {
+		ui, _ := newUI("t", io.Discard, io.Discard, env(v))
+		if ui.ProgressDelay != want || ui.progressDelayErr != nil {
+			t.Errorf("%s=%q: delay %v, err %v; want %v", ProgressDelayEnv, v, ui.ProgressDelay, ui.progressDelayErr, want)
+		}
+	}
+	for _, v := range []string{"soon", "-1s"} {
+		if ui, _ := newUI("t", io.Discard, io.Discard, env(v)); ui.progressDelayErr == nil {
+			t.Errorf("%s=%q accepted", ProgressDelayEnv, v)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/nono-audit/nono/lib/progress"
 )
@@ -22,11 +23,22 @@ type UI struct {
 	Silent bool
 	// StderrTTY says Stderr is a terminal, where progress is drawn.
 	StderrTTY bool
+	// ProgressDelay is how long work runs before its progress line
+	// appears (NONO_PROGRESS_DELAY); 0 means the default.
+	ProgressDelay time.Duration
+	// progressDelayErr is a NONO_PROGRESS_DELAY that did not parse,
+	// reported when progress is first asked for.
+	progressDelayErr error
 }
 
 // SilentEnv is the environment variable that silences every tool's
 // warnings and progress when set to 1.
 const SilentEnv = "NONO_SILENT"
+
+// ProgressDelayEnv is the environment variable that sets how long work
+// runs before a progress line appears, as a Go duration ("2s", "0" for
+// at once); unset means half a second, so quick work shows nothing.
+const ProgressDelayEnv = "NONO_PROGRESS_DELAY"
 
 // newUI returns a UI whose Stdout remembers its first write error.
 func newUI(name string, stdout, stderr io.Writer, getenv func(string) string) (*UI, *stickyWriter) {
@@ -34,6 +46,15 @@ func newUI(name string, stdout, stderr io.Writer, getenv func(string) string) (*
 	ui := &UI{Name: name, Stdout: out, Stderr: stderr, Silent: getenv(SilentEnv) == "1"}
 	if f, ok := stderr.(*os.File); ok {
 		ui.StderrTTY = IsTerminal(f)
+	}
+	if v := getenv(ProgressDelayEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			ui.progressDelayErr = fmt.Errorf("%s=%q is not a duration such as 2s or 0; using the default", ProgressDelayEnv, v)
+		} else {
+			// progress.Options reads a zero Delay as the default.
+			ui.ProgressDelay = max(d, time.Nanosecond)
+		}
 	}
 	return ui, out
 }
@@ -44,6 +65,13 @@ func newUI(name string, stdout, stderr io.Writer, getenv func(string) string) (*
 func (u *UI) Progress(opts progress.Options) *progress.Progress {
 	if u.Silent || !u.StderrTTY {
 		return nil
+	}
+	if u.progressDelayErr != nil {
+		u.Warn(u.progressDelayErr.Error())
+		u.progressDelayErr = nil
+	}
+	if opts.Delay == 0 {
+		opts.Delay = u.ProgressDelay
 	}
 	return progress.Start(u.Stderr, opts)
 }
