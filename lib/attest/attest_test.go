@@ -469,7 +469,7 @@ func TestSignSessionRoundTrip(t *testing.T) {
 			t.Errorf("bundle mode: %v %v", st.Mode(), err)
 		}
 		s2, err := session.Read(dir)
-		if err != nil || s2.AuditAttestation == nil || *s2.AuditAttestation != *att {
+		if err != nil || s2.AuditAttestation == nil || !canon.Equal(s2.AuditAttestation.Value(), att.Value()) {
 			t.Fatalf("session.json not updated: %v", err)
 		}
 		keyFile := filepath.Join(t.TempDir(), "k.pub")

@@ -200,7 +200,7 @@ func SignSession(dir string, key *ecdsa.PrivateKey, resign bool) (*session.Attes
 func sameSignedFields(a, b *session.Session) bool {
 	endedEq := (a.Ended == nil) == (b.Ended == nil) && (a.Ended == nil || *a.Ended == *b.Ended)
 	return a.SessionID == b.SessionID && a.Started == b.Started && endedEq &&
-		slices.Equal(a.Command, b.Command) && b.AuditIntegrity != nil && *a.AuditIntegrity == *b.AuditIntegrity
+		slices.Equal(a.Command, b.Command) && b.AuditIntegrity != nil && canon.Equal(a.AuditIntegrity.Value(), b.AuditIntegrity.Value())
 }
 
 // ReadLog checks the event log at path against s (see checkLog) and

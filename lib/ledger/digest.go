@@ -35,18 +35,23 @@ func SessionDigest(s *session.Session) (merkle.Hash, error) {
 }
 
 // DigestPayload is the compact JSON the session digest hashes: the fields
-// of session.json in file order, nulls kept, except that paths become
-// arrays of their raw bytes (so a path that is not UTF-8 is still
-// committed to exactly) and network events take upstream's typed form
-// (declared key order, unknown keys dropped), as upstream's digest does.
+// of session.json in file order, nulls kept, command_policy_summary last
+// and only when present, except that paths become arrays of their raw
+// bytes (so a path that is not UTF-8 is still committed to exactly) and
+// network events take upstream's typed form (declared key order), as
+// upstream's digest does. Keys this version does not know (a newer
+// recorder's, in session.json or in a network event) are covered as they
+// stand, so that a session a newer recorder wrote still verifies.
 func DigestPayload(s *session.Session) ([]byte, error) {
 	v := s.Value() // session.json's members, in its order
 	for i := range v.Members {
 		m := &v.Members[i]
 		switch m.Key {
 		case "executable_identity":
-			if m.Value.Kind == canon.Object {
-				m.Value.Members[0].Value = pathBytes(s.ExecutableIdentity.ResolvedPath)
+			for k := range m.Value.Members {
+				if m.Value.Members[k].Key == "resolved_path" {
+					m.Value.Members[k].Value = pathBytes(s.ExecutableIdentity.ResolvedPath)
+				}
 			}
 		case "tracked_paths":
 			for j, p := range s.TrackedPaths {

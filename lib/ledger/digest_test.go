@@ -77,6 +77,81 @@ func TestGoldenDigestAndLink(t *testing.T) {
 	}
 }
 
+// Upstream's newer optional command_policy_summary goes last in the
+// payload; its golden vector (testdata/command_policy_summary_vector.json)
+// is reproduced byte for byte.
+func TestGoldenDigestWithCommandPolicySummary(t *testing.T) {
+	data, err := os.ReadFile("testdata/command_policy_summary_vector.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		SessionMetadata json.RawMessage `json:"session_metadata"`
+		DigestPayload   string          `json:"digest_payload"`
+		SessionDigest   string          `json:"session_digest"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	withSummary, err := session.Decode(v.SessionMetadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withSummary.CommandPolicySummary == nil || withSummary.CommandPolicySummary.Commands[0].Denied != 1 {
+		t.Fatalf("summary not read: %+v", withSummary.CommandPolicySummary)
+	}
+	payload, err := DigestPayload(withSummary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(payload) != v.DigestPayload {
+		t.Fatalf("payload\n got %s\nwant %s", payload, v.DigestPayload)
+	}
+	d, err := SessionDigest(withSummary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := merkle.Hex(d); got != v.SessionDigest || !strings.HasPrefix(got, "20ed86fc") {
+		t.Fatalf("digest %s, want %s", got, v.SessionDigest)
+	}
+	// Without it the digest is the older golden one.
+	s, old := goldenSession(t)
+	if d, _ := SessionDigest(s); merkle.Hex(d) != old.Ledger.SessionDigest {
+		t.Fatal("digest without the summary changed")
+	}
+}
+
+// Keys a newer recorder adds to session.json are covered as they stand,
+// where they stand: a session it wrote verifies here, and editing them is
+// caught.
+func TestDigestCoversUnknownKeys(t *testing.T) {
+	s, v := goldenSession(t)
+	m, _ := canon.Parse(v.SessionMetadata)
+	m.Members = append(m.Members, canon.Member{Key: "resource_limits", Value: canon.ObjectValue(
+		canon.Member{Key: "cpu_seconds", Value: canon.UintValue(30)})})
+	newer, err := session.Decode(canon.Pretty(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := DigestPayload(newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(payload), `,"audit_attestation":null,"resource_limits":{"cpu_seconds":30}}`) {
+		t.Fatalf("payload %s", payload)
+	}
+	d1, _ := SessionDigest(newer)
+	d0, _ := SessionDigest(s)
+	if d1 == d0 {
+		t.Fatal("an unknown key is not covered")
+	}
+	m.Members[len(m.Members)-1].Value = canon.ObjectValue(canon.Member{Key: "cpu_seconds", Value: canon.UintValue(31)})
+	edited, _ := session.Decode(canon.Pretty(m))
+	if d2, _ := SessionDigest(edited); d2 == d1 {
+		t.Fatal("editing an unknown key is not caught")
+	}
+}
+
 func TestDigestCoversEveryField(t *testing.T) {
 	base, _ := goldenSession(t)
 	base.TrackedPaths = []string{"/tmp/w\xffrk"}

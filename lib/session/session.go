@@ -2,12 +2,16 @@
 // holds sessions on disk: the audit root, session IDs, session directories.
 //
 // session.json is byte-compatible with upstream nono: serde_json's pretty
-// form, every key written, in upstream's order (docs/FORMAT.md §5).
+// form, every key written, in upstream's order (docs/FORMAT.md §5). Keys
+// this version does not know (a newer recorder's) are kept where they
+// stood, in every object of the record, so that a stage rewriting the
+// file never drops them and the session digest still covers them.
 package session
 
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/nono-audit/nono/lib/canon"
 )
@@ -30,12 +34,18 @@ type Session struct {
 	AuditEventCount    uint64
 	AuditIntegrity     *Integrity
 	AuditAttestation   *Attestation
+	// CommandPolicySummary is upstream's rollup of the log's
+	// command_policy events, written last and only when present.
+	CommandPolicySummary *CommandPolicySummary
+
+	extra Extras // members this version does not know
 }
 
 // ExecutableIdentity names and hashes the executable that ran.
 type ExecutableIdentity struct {
 	ResolvedPath string
 	SHA256       string
+	extra        Extras
 }
 
 // Integrity is the summary of the session's event log.
@@ -44,6 +54,7 @@ type Integrity struct {
 	EventCount    uint64
 	ChainHead     string
 	MerkleRoot    string
+	extra         Extras
 }
 
 // Attestation is the summary of the session's signed bundle.
@@ -52,9 +63,87 @@ type Attestation struct {
 	KeyID          string
 	PublicKey      string
 	BundleFilename string
+	extra          Extras
 }
 
-// Value returns the session as an ordered JSON object.
+// CommandPolicySummary counts the command_policy events of the log.
+type CommandPolicySummary struct {
+	MediationActive bool // absent (older files) reads as false
+	EventCount      uint64
+	InvocationCount uint64
+	Commands        []CommandCount // by command name
+	Truncated       bool           // more distinct commands than upstream keeps
+	extra           Extras
+}
+
+// CommandCount is the rollup of one mediated command.
+type CommandCount struct {
+	Command                string
+	Allowed, Denied, Other uint64
+	extra                  Extras
+}
+
+// Extras are the members of an object that this version does not know,
+// each remembered with the known key it followed, so that writing the
+// object again puts them back where they stood.
+type Extras []Extra
+
+// Extra is one such member; After is the key of the known member before
+// it ("" for none).
+type Extra struct {
+	After  string
+	Member canon.Member
+}
+
+// Merge returns known (an object's known members, in order) with the
+// extras put back after the keys they followed; those whose key is gone
+// come last.
+func (x Extras) Merge(known []canon.Member) []canon.Member {
+	if len(x) == 0 {
+		return known
+	}
+	out := make([]canon.Member, 0, len(known)+len(x))
+	placed := make([]bool, len(x))
+	after := func(key string) {
+		for i, e := range x {
+			if !placed[i] && e.After == key {
+				out = append(out, e.Member)
+				placed[i] = true
+			}
+		}
+	}
+	after("")
+	for _, m := range known {
+		out = append(out, m)
+		after(m.Key)
+	}
+	for i, e := range x {
+		if !placed[i] {
+			out = append(out, e.Member)
+		}
+	}
+	return out
+}
+
+// splitExtras returns the members of obj whose keys known does not hold.
+func splitExtras(obj canon.Value, known ...string) Extras {
+	var x Extras
+	after := ""
+	for _, m := range obj.Members {
+		if slices.Contains(known, m.Key) {
+			after = m.Key
+			continue
+		}
+		x = append(x, Extra{After: after, Member: m})
+	}
+	return x
+}
+
+// Extra returns the members of session.json this version does not know.
+func (s *Session) Extra() Extras { return s.extra }
+
+// Value returns the session as an ordered JSON object, unknown members
+// where they stood.
 func (s *Session) Value() canon.Value {
 	str := canon.StringValue
 	nullable := func(p *string) canon.Value {
@@ -71,31 +160,35 @@ func (s *Session) Value() canon.Value {
 	if network == nil {
 		network = []canon.Value{}
 	}
-	return canon.ObjectValue(
-		canon.Member{Key: "session_id", Value: str(s.SessionID)},
-		canon.Member{Key: "started", Value: str(s.Started)},
-		canon.Member{Key: "ended", Value: nullable(s.Ended)},
-		canon.Member{Key: "command", Value: canon.StringsValue(s.Command)},
-		canon.Member{Key: "executable_identity", Value: s.ExecutableIdentity.value()},
-		canon.Member{Key: "tracked_paths", Value: canon.StringsValue(s.TrackedPaths)},
-		canon.Member{Key: "snapshot_count", Value: canon.UintValue(uint64(s.SnapshotCount))},
-		canon.Member{Key: "exit_code", Value: exitCode},
-		canon.Member{Key: "merkle_roots", Value: canon.StringsValue(s.MerkleRoots)},
-		canon.Member{Key: "network_events", Value: canon.ArrayValue(network...)},
-		canon.Member{Key: "audit_event_count", Value: canon.UintValue(s.AuditEventCount)},
-		canon.Member{Key: "audit_integrity", Value: s.AuditIntegrity.Value()},
-		canon.Member{Key: "audit_attestation", Value: s.AuditAttestation.Value()},
-	)
+	m := []canon.Member{
+		{Key: "session_id", Value: str(s.SessionID)},
+		{Key: "started", Value: str(s.Started)},
+		{Key: "ended", Value: nullable(s.Ended)},
+		{Key: "command", Value: canon.StringsValue(s.Command)},
+		{Key: "executable_identity", Value: s.ExecutableIdentity.value()},
+		{Key: "tracked_paths", Value: canon.StringsValue(s.TrackedPaths)},
+		{Key: "snapshot_count", Value: canon.UintValue(uint64(s.SnapshotCount))},
+		{Key: "exit_code", Value: exitCode},
+		{Key: "merkle_roots", Value: canon.StringsValue(s.MerkleRoots)},
+		{Key: "network_events", Value: canon.ArrayValue(network...)},
+		{Key: "audit_event_count", Value: canon.UintValue(s.AuditEventCount)},
+		{Key: "audit_integrity", Value: s.AuditIntegrity.Value()},
+		{Key: "audit_attestation", Value: s.AuditAttestation.Value()},
+	}
+	if s.CommandPolicySummary != nil {
+		m = append(m, canon.Member{Key: "command_policy_summary", Value: s.CommandPolicySummary.Value()})
+	}
+	return canon.ObjectValue(s.extra.Merge(m)...)
 }
 
 func (e *ExecutableIdentity) value() canon.Value {
 	if e == nil {
 		return canon.NullValue()
 	}
-	return canon.ObjectValue(
-		canon.Member{Key: "resolved_path", Value: canon.StringValue(e.ResolvedPath)},
-		canon.Member{Key: "sha256", Value: canon.StringValue(e.SHA256)},
-	)
+	return canon.ObjectValue(e.extra.Merge([]canon.Member{
+		{Key: "resolved_path", Value: canon.StringValue(e.ResolvedPath)},
+		{Key: "sha256", Value: canon.StringValue(e.SHA256)},
+	})...)
 }
 
 // Value returns the summary as an ordered JSON object (null when nil).
@@ -103,12 +196,12 @@ func (i *Integrity) Value() canon.Value {
 	if i == nil {
 		return canon.NullValue()
 	}
-	return canon.ObjectValue(
-		canon.Member{Key: "hash_algorithm", Value: canon.StringValue(i.HashAlgorithm)},
-		canon.Member{Key: "event_count", Value: canon.UintValue(i.EventCount)},
-		canon.Member{Key: "chain_head", Value: canon.StringValue(i.ChainHead)},
-		canon.Member{Key: "merkle_root", Value: canon.StringValue(i.MerkleRoot)},
-	)
+	return canon.ObjectValue(i.extra.Merge([]canon.Member{
+		{Key: "hash_algorithm", Value: canon.StringValue(i.HashAlgorithm)},
+		{Key: "event_count", Value: canon.UintValue(i.EventCount)},
+		{Key: "chain_head", Value: canon.StringValue(i.ChainHead)},
+		{Key: "merkle_root", Value: canon.StringValue(i.MerkleRoot)},
+	})...)
 }
 
 // Value returns the summary as an ordered JSON object (null when nil).
@@ -116,12 +209,36 @@ func (a *Attestation) Value() canon.Value {
 	if a == nil {
 		return canon.NullValue()
 	}
-	return canon.ObjectValue(
-		canon.Member{Key: "predicate_type", Value: canon.StringValue(a.PredicateType)},
-		canon.Member{Key: "key_id", Value: canon.StringValue(a.KeyID)},
-		canon.Member{Key: "public_key", Value: canon.StringValue(a.PublicKey)},
-		canon.Member{Key: "bundle_filename", Value: canon.StringValue(a.BundleFilename)},
-	)
+	return canon.ObjectValue(a.extra.Merge([]canon.Member{
+		{Key: "predicate_type", Value: canon.StringValue(a.PredicateType)},
+		{Key: "key_id", Value: canon.StringValue(a.KeyID)},
+		{Key: "public_key", Value: canon.StringValue(a.PublicKey)},
+		{Key: "bundle_filename", Value: canon.StringValue(a.BundleFilename)},
+	})...)
+}
+
+// Value returns the summary as an ordered JSON object (null when nil):
+// mediation_active, event_count, invocation_count, commands, truncated.
+func (c *CommandPolicySummary) Value() canon.Value {
+	if c == nil {
+		return canon.NullValue()
+	}
+	cmds := make([]canon.Value, len(c.Commands))
+	for i, cc := range c.Commands {
+		cmds[i] = canon.ObjectValue(cc.extra.Merge([]canon.Member{
+			{Key: "command", Value: canon.StringValue(cc.Command)},
+			{Key: "allowed", Value: canon.UintValue(cc.Allowed)},
+			{Key: "denied", Value: canon.UintValue(cc.Denied)},
+			{Key: "other", Value: canon.UintValue(cc.Other)},
+		})...)
+	}
+	return canon.ObjectValue(c.extra.Merge([]canon.Member{
+		{Key: "mediation_active", Value: canon.BoolValue(c.MediationActive)},
+		{Key: "event_count", Value: canon.UintValue(c.EventCount)},
+		{Key: "invocation_count", Value: canon.UintValue(c.InvocationCount)},
+		{Key: "commands", Value: canon.ArrayValue(cmds...)},
+		{Key: "truncated", Value: canon.BoolValue(c.Truncated)},
+	})...)
 }
 
 // Encode returns session.json's bytes: pretty, no trailing newline.
@@ -136,8 +253,9 @@ func (s *Session) Encode() ([]byte, error) {
 }
 
 // Decode parses session.json. Like upstream it requires session_id, started,
-// command, tracked_paths, snapshot_count and merkle_roots, reads absent
-// optional fields as null or empty, and ignores unknown keys.
+// command, tracked_paths, snapshot_count and merkle_roots, and reads absent
+// optional fields as null or empty. Keys it does not know are kept (Extra)
+// where they stood.
 func Decode(data []byte) (*Session, error) {
 	v, err := canon.Parse(data)
 	if err != nil {
@@ -155,12 +273,16 @@ func Decode(data []byte) (*Session, error) {
 		TrackedPaths:  d.strs("tracked_paths", true),
 		SnapshotCount: uint32(d.uint("snapshot_count", true, 1<<32-1)),
 		MerkleRoots:   d.strs("merkle_roots", true),
+		extra: splitExtras(v, "session_id", "started", "ended", "command", "executable_identity",
+			"tracked_paths", "snapshot_count", "exit_code", "merkle_roots", "network_events",
+			"audit_event_count", "audit_integrity", "audit_attestation", "command_policy_summary"),
 	}
 	if x, ok := d.get("executable_identity"); ok && x.Kind != canon.Null {
 		sub := decoder{obj: x, prefix: "executable_identity."}
 		s.ExecutableIdentity = &ExecutableIdentity{
 			ResolvedPath: sub.str("resolved_path", true),
 			SHA256:       sub.str("sha256", true),
+			extra:        splitExtras(x, "resolved_path", "sha256"),
 		}
 		d.take(sub)
 	}
@@ -186,6 +308,7 @@ func Decode(data []byte) (*Session, error) {
 			EventCount:    sub.uint("event_count", true, 1<<64-1),
 			ChainHead:     sub.str("chain_head", true),
 			MerkleRoot:    sub.str("merkle_root", true),
+			extra:         splitExtras(x, "hash_algorithm", "event_count", "chain_head", "merkle_root"),
 		}
 		d.take(sub)
 	}
@@ -196,13 +319,48 @@ func Decode(data []byte) (*Session, error) {
 			KeyID:          sub.str("key_id", true),
 			PublicKey:      sub.str("public_key", true),
 			BundleFilename: sub.str("bundle_filename", true),
+			extra:          splitExtras(x, "predicate_type", "key_id", "public_key", "bundle_filename"),
 		}
 		d.take(sub)
+	}
+	if x, ok := d.get("command_policy_summary"); ok && x.Kind != canon.Null {
+		s.CommandPolicySummary = d.commandPolicySummary(x)
 	}
 	if d.err != nil {
 		return nil, d.err
 	}
 	return s, nil
+}
+
+// commandPolicySummary reads upstream's CommandPolicySummary: every field
+// required but mediation_active, which reads as false when absent.
+func (d *decoder) commandPolicySummary(x canon.Value) *CommandPolicySummary {
+	sub := decoder{obj: x, prefix: "command_policy_summary."}
+	c := &CommandPolicySummary{
+		MediationActive: sub.boolean("mediation_active", false),
+		EventCount:      sub.uint("event_count", true, 1<<64-1),
+		InvocationCount: sub.uint("invocation_count", true, 1<<64-1),
+		Truncated:       sub.boolean("truncated", true),
+		extra:           splitExtras(x, "mediation_active", "event_count", "invocation_count", "commands", "truncated"),
+	}
+	if cmds, ok := sub.present("commands", true); ok {
+		if cmds.Kind != canon.Array {
+			sub.fail("commands: want an array")
+		}
+		for i, e := range cmds.Elems {
+			cd := decoder{obj: e, prefix: fmt.Sprintf("command_policy_summary.commands[%d].", i)}
+			c.Commands = append(c.Commands, CommandCount{
+				Command: cd.str("command", true),
+				Allowed: cd.uint("allowed", true, 1<<64-1),
+				Denied:  cd.uint("denied", true, 1<<64-1),
+				Other:   cd.uint("other", true, 1<<64-1),
+				extra:   splitExtras(e, "command", "allowed", "denied", "other"),
+			})
+			sub.take(cd)
+		}
+	}
+	d.take(sub)
+	return c
 }
 
 // decoder reads typed fields of an object, keeping the first error.
@@ -277,6 +435,17 @@ func (d *decoder) strs(key string, required bool) []string {
 		d.fail("%s: want an array of strings", key)
 	}
 	return ss
+}
+
+func (d *decoder) boolean(key string, required bool) bool {
+	v, ok := d.present(key, required)
+	if !ok {
+		return false
+	}
+	if v.Kind != canon.Bool {
+		d.fail("%s: want true or false, got %s", key, v.Kind)
+	}
+	return v.Bool
 }
 
 func (d *decoder) uint(key string, required bool, max uint64) uint64 {

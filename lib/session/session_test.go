@@ -28,6 +28,75 @@ func TestExampleRoundTripsByteForByte(t *testing.T) {
 	}
 }
 
+// A rewrite keeps what a newer recorder wrote: unknown keys, top-level and
+// nested, in their places.
+func TestRewriteKeepsUnknownKeys(t *testing.T) {
+	in := `{
+  "session_id": "a",
+  "started": "1",
+  "future_first": 1,
+  "ended": null,
+  "command": [
+    "x"
+  ],
+  "executable_identity": {
+    "resolved_path": "/bin/x",
+    "signer": "vendor",
+    "sha256": "00"
+  },
+  "tracked_paths": [],
+  "snapshot_count": 0,
+  "exit_code": null,
+  "merkle_roots": [],
+  "network_events": [],
+  "audit_event_count": 0,
+  "audit_integrity": null,
+  "audit_attestation": null,
+  "command_policy_summary": {
+    "mediation_active": true,
+    "event_count": 1,
+    "invocation_count": 1,
+    "commands": [
+      {
+        "command": "gh",
+        "allowed": 1,
+        "denied": 0,
+        "other": 0,
+        "approved": 0
+      }
+    ],
+    "truncated": false
+  },
+  "resource_limits": {
+    "cpu_seconds": 30
+  }
+}`
+	s, err := Decode([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != in {
+		t.Fatalf("rewrite differs:\n%s", out)
+	}
+	// A stage that fills its fields keeps the rest.
+	s.ExitCode = new(int32)
+	out, _ = s.Encode()
+	for _, want := range []string{`"future_first": 1,`, `"signer": "vendor",`, `"approved": 0`, `"resource_limits": {`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s dropped:\n%s", want, out)
+		}
+	}
+	// A field a stage replaces loses the extras of the old value.
+	s.ExecutableIdentity = &ExecutableIdentity{ResolvedPath: "/bin/y", SHA256: "11"}
+	if out, _ = s.Encode(); strings.Contains(string(out), "signer") {
+		t.Errorf("replaced identity kept its old extras:\n%s", out)
+	}
+}
+
 func TestDecodeDefaultsAndErrors(t *testing.T) {
 	minimal := `{"session_id":"a","started":"1","command":["x"],"tracked_paths":[],"snapshot_count":0,"merkle_roots":[]}`
 	s, err := Decode([]byte(minimal))
