@@ -20,7 +20,7 @@ source bench/lib.sh
 
 N=${N:-1000}
 BIG_MB=${BIG_MB:-100}
-PARALLEL=${PARALLEL:-4}
+PARALLEL=${PARALLEL:-8}
 for b in nono nono-collect nono-verify nono-ship; do
 	[[ -x bin/$b ]] || { echo "delivery.sh: bin/$b missing: run make build" >&2; exit 2; }
 done
@@ -98,8 +98,8 @@ bench_ratio delivery "nono-verify s3 sessions/s ÷ straight GETs of all their ob
 echo "recording one session with a ${BIG_MB} MB log..."
 cd "$top"
 machine big
-# About 1.4 KB of log per synthetic event.
-events=$((BIG_MB * 1000 * 1000 / 1400))
+# About 1.2 KB of log per synthetic event.
+events=$((BIG_MB * 1000 * 1000 / 1205))
 NONO_RUN_TEST_EVENTS=$events "$work/hooked/nono" run --silent --allow-cwd --no-sync -- true
 root=$XDG_STATE_HOME/nono/audit
 log_bytes=$(cat "$root"/*/audit-events.ndjson | wc -c)

@@ -32,8 +32,9 @@ func cmdEnvEdit(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(os.WriteFile(p, e.Encode(), 0o600))
 		return
 	}
+	events := string(e.Events)
 	field := map[string]*string{
-		envelope.KeyEvents: &e.Events, envelope.KeyMetadata: e.Metadata, envelope.KeySessionDigest: e.SessionDigest,
+		envelope.KeyEvents: &events, envelope.KeyMetadata: e.Metadata, envelope.KeySessionDigest: e.SessionDigest,
 		envelope.KeyBundle: e.Bundle, envelope.KeyMerkleRoot: &e.MerkleRoot, envelope.KeySessionID: &e.SessionID,
 	}[args[1]]
 	if field == nil {
@@ -54,5 +55,6 @@ func cmdEnvEdit(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		*field = strings.Replace(*field, args[2], args[3], 1)
 	}
+	e.Events = []byte(events)
 	ts.Check(os.WriteFile(p, e.Encode(), 0o600))
 }

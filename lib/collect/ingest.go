@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/nono-audit/nono/lib/canon"
@@ -46,14 +45,16 @@ type IngestRequest struct {
 // making sure its envelope is stored: the first attempt may have died in
 // between); with another body it is refused. Last the envelope is
 // stored, locked, and the receipt returned; the envelope's verification
-// starts in the background (Wait waits for it).
+// starts in the background (Wait waits for it). Only what identifies the
+// envelope is decoded on the way (envelope.ParseHead): a large log is
+// decoded once, by the verification.
 func (c *Collector) Ingest(ctx context.Context, req *IngestRequest) (*delivery.Receipt, error) {
 	c.init()
-	rc, env, err := c.ingest(ctx, req)
+	rc, _, err := c.ingest(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	c.verifyLater(rc.ObjectPath, req.Body, env)
+	c.verifyLater(rc.ObjectPath, req.Body)
 	return rc, nil
 }
 
@@ -98,7 +99,7 @@ func (c *Collector) ingest(ctx context.Context, req *IngestRequest) (*delivery.R
 	key := EnvelopeKey(subj.TenantID, subj.ID, env.SessionID, env.IngestID)
 	rc := &delivery.Receipt{
 		IngestID: env.IngestID, SessionID: env.SessionID, AcceptedAt: stamp(now),
-		PlatformAttestation: h.Digest, EventCount: countRecords(env.Events),
+		PlatformAttestation: h.Digest, EventCount: env.EventLines,
 		VerificationStatus: delivery.StatusPending, ObjectPath: key,
 	}
 	rc, err = c.claim(ctx, RequestKey(subj.TenantID, subj.ID, env.IngestID), h.Digest, rc)
@@ -117,7 +118,7 @@ func (c *Collector) checkEnvelope(body []byte, h *delivery.RequestHeaders, subj 
 	if !delivery.ValidUUID(h.RequestID) {
 		return nil, refuse(400, "invalid_request_id", "%s %q: want a lower-case UUID", delivery.HeaderRequestID, h.RequestID)
 	}
-	env, err := envelope.Parse(body)
+	env, err := envelope.ParseHead(body)
 	if err != nil {
 		return nil, refuse(400, "invalid_envelope", "%v", err)
 	}
@@ -133,20 +134,6 @@ func (c *Collector) checkEnvelope(body []byte, h *delivery.RequestHeaders, subj 
 		return nil, refuse(400, "invalid_envelope", "session_id: %v", err)
 	}
 	return env, nil
-}
-
-// countRecords counts the non-blank lines of a log, the event count a
-// receipt reports before verification.
-func countRecords(events string) uint64 {
-	var n uint64
-	for len(events) > 0 {
-		line, rest, _ := strings.Cut(events, "\n")
-		if strings.TrimSpace(line) != "" {
-			n++
-		}
-		events = rest
-	}
-	return n
 }
 
 // claim writes the request ID's record if absent and returns the receipt

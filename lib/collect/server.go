@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nono-audit/nono/lib/delivery"
-	"github.com/nono-audit/nono/lib/envelope"
 )
 
 // Collector serves the two endpoints of audit-delivery v1 over one bucket.
@@ -148,7 +147,7 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 // verifyLater verifies an accepted envelope in the background and
 // records the verdict beside it.
-func (c *Collector) verifyLater(key string, body []byte, env *envelope.Envelope) {
+func (c *Collector) verifyLater(key string, body []byte) {
 	c.verifies.Add(1)
 	go func() {
 		defer c.verifies.Done()
@@ -156,7 +155,7 @@ func (c *Collector) verifyLater(key string, body []byte, env *envelope.Envelope)
 		defer func() { <-c.slots }()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		if err := c.recordVerdict(ctx, key, body, env); err != nil {
+		if err := c.recordVerdict(ctx, key, body, nil); err != nil {
 			c.logf("verify %s: %v", key, err)
 		}
 	}()

@@ -61,7 +61,7 @@ func Build(e *session.Entry, auditRoot string, id Identity) (*Envelope, error) {
 		EndedAt:       s.Ended,
 		Metadata:      &metadata,
 		SessionDigest: &digest,
-		Events:        string(events),
+		Events:        events,
 	}
 	if a := s.AuditAttestation; a != nil {
 		bundle, err := readBounded(filepath.Join(e.AuditDir, a.BundleFilename), dsse.MaxBundleSize)

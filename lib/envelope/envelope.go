@@ -9,6 +9,7 @@
 package envelope
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -58,8 +59,11 @@ type Envelope struct {
 	// digest hashes. nil in the legacy form (early v1 clients).
 	Metadata      *string
 	SessionDigest *string
-	Events        string  // audit-events.ndjson, verbatim
-	Bundle        *string // audit-attestation.bundle, verbatim
+	Events        []byte // audit-events.ndjson, verbatim; nil after ParseHead
+	// EventLines is the number of lines of Events (a last line without its
+	// newline counts), known after Parse and ParseHead alike.
+	EventLines uint64
+	Bundle     *string // audit-attestation.bundle, verbatim
 	// Extra holds keys this version does not know, in their order; they
 	// are kept so that re-encoding a received envelope loses nothing.
 	Extra []canon.Member
@@ -69,46 +73,63 @@ type Envelope struct {
 // metadata and its digest.
 func (e *Envelope) Legacy() bool { return e.Metadata == nil }
 
-// Value is the envelope as an ordered JSON object: the wire keys in
-// order, the legacy pair only when present, the bundle last but one
-// before any unknown keys.
-func (e *Envelope) Value() canon.Value {
-	str := canon.StringValue
-	opt := func(p *string) canon.Value {
-		if p == nil {
-			return canon.NullValue()
+// Encode returns the wire bytes: compact JSON, keys in order (the legacy
+// pair only when present, the bundle after the events, unknown keys
+// last), strings escaped as upstream's serde_json does, no trailing
+// newline. Every string must be valid UTF-8, which Build guarantees.
+func (e *Envelope) Encode() []byte {
+	size := len(e.Events) + len(e.IngestID) + 1024
+	for _, p := range []*string{e.Metadata, e.Bundle} {
+		if p != nil {
+			size += len(*p) * 5 / 4
 		}
-		return str(*p)
 	}
-	m := []canon.Member{
-		{Key: KeyIngestID, Value: str(e.IngestID)},
-		{Key: KeyTenantID, Value: str(e.TenantID)},
-		{Key: KeySessionID, Value: str(e.SessionID)},
-		{Key: KeyShipperID, Value: str(e.ShipperID)},
-		{Key: KeyPrincipalID, Value: opt(e.PrincipalID)},
-		{Key: KeyProfileRef, Value: opt(e.ProfileRef)},
-		{Key: KeyMerkleRoot, Value: str(e.MerkleRoot)},
-		{Key: KeyHashChainHead, Value: opt(e.HashChainHead)},
-		{Key: KeyStartedAt, Value: str(e.StartedAt)},
-		{Key: KeyEndedAt, Value: opt(e.EndedAt)},
+	b := make([]byte, 0, size+len(e.Events)/8)
+	b = append(b, '{')
+	member := func(key string) {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = canon.AppendString(b, key)
+		b = append(b, ':')
 	}
+	str := func(key, v string) {
+		member(key)
+		b = canon.AppendString(b, v)
+	}
+	opt := func(key string, v *string) {
+		member(key)
+		if v == nil {
+			b = append(b, "null"...)
+		} else {
+			b = canon.AppendString(b, *v)
+		}
+	}
+	str(KeyIngestID, e.IngestID)
+	str(KeyTenantID, e.TenantID)
+	str(KeySessionID, e.SessionID)
+	str(KeyShipperID, e.ShipperID)
+	opt(KeyPrincipalID, e.PrincipalID)
+	opt(KeyProfileRef, e.ProfileRef)
+	str(KeyMerkleRoot, e.MerkleRoot)
+	opt(KeyHashChainHead, e.HashChainHead)
+	str(KeyStartedAt, e.StartedAt)
+	opt(KeyEndedAt, e.EndedAt)
 	if e.Metadata != nil {
-		m = append(m,
-			canon.Member{Key: KeyMetadata, Value: str(*e.Metadata)},
-			canon.Member{Key: KeySessionDigest, Value: opt(e.SessionDigest)})
+		opt(KeyMetadata, e.Metadata)
+		opt(KeySessionDigest, e.SessionDigest)
 	}
-	m = append(m, canon.Member{Key: KeyEvents, Value: str(e.Events)})
+	member(KeyEvents)
+	b = canon.AppendStringBytes(b, e.Events)
 	if e.Bundle != nil {
-		m = append(m, canon.Member{Key: KeyBundle, Value: str(*e.Bundle)})
+		opt(KeyBundle, e.Bundle)
 	}
-	m = append(m, e.Extra...)
-	return canon.ObjectValue(m...)
+	for _, m := range e.Extra {
+		member(m.Key)
+		b = canon.AppendCompact(b, m.Value)
+	}
+	return append(b, '}')
 }
-
-// Encode returns the wire bytes: compact JSON, strings escaped as
-// upstream's serde_json does, no trailing newline. Every string must be
-// valid UTF-8, which Build guarantees.
-func (e *Envelope) Encode() []byte { return canon.Compact(e.Value()) }
 
 // ParseError is an envelope that cannot be read at all: not JSON, or a
 // key missing or of the wrong type. Nothing can be said about its
@@ -117,100 +138,175 @@ type ParseError struct{ Msg string }
 
 func (e *ParseError) Error() string { return "not an audit envelope: " + e.Msg }
 
-// Parse reads an envelope with the project's strict JSON reader
+// Parse reads an envelope with the project's strict JSON scanner
 // (duplicate keys, invalid UTF-8 and deep nesting are refused). It
 // accepts the legacy form, keys in any order, and unknown keys (kept in
-// Extra); it refuses a metadata string without its digest or the reverse.
-func Parse(data []byte) (*Envelope, error) {
-	v, err := canon.Parse(data)
-	if err != nil {
-		return nil, &ParseError{Msg: err.Error()}
+// Extra); it refuses a metadata string without its digest or the
+// reverse. The events are decoded once, into a buffer of their size.
+func Parse(data []byte) (*Envelope, error) { return parse(data, true) }
+
+// ParseHead reads what identifies an envelope (every key but the events,
+// the metadata and the bundle, which are checked as JSON strings and
+// skipped): enough to route and authenticate it without decoding a large
+// log.
+func ParseHead(data []byte) (*Envelope, error) { return parse(data, false) }
+
+func parse(data []byte, full bool) (*Envelope, error) {
+	sc := canon.NewScanner(data)
+	sc.SetLimits(canon.Limits{MaxSize: max(MaxSize, len(data))})
+	fail := func(err error) (*Envelope, error) { return nil, &ParseError{Msg: err.Error()} }
+	if err := sc.Object(); err != nil {
+		return fail(err)
 	}
-	if v.Kind != canon.Object {
-		return nil, &ParseError{Msg: "want a JSON object, got " + v.Kind.String()}
-	}
-	r := reader{obj: v, seen: map[string]bool{}}
-	e := &Envelope{
-		IngestID:      r.str(KeyIngestID),
-		TenantID:      r.str(KeyTenantID),
-		SessionID:     r.str(KeySessionID),
-		ShipperID:     r.str(KeyShipperID),
-		PrincipalID:   r.optStr(KeyPrincipalID, true),
-		ProfileRef:    r.optStr(KeyProfileRef, true),
-		MerkleRoot:    r.str(KeyMerkleRoot),
-		HashChainHead: r.optStr(KeyHashChainHead, true),
-		StartedAt:     r.str(KeyStartedAt),
-		EndedAt:       r.optStr(KeyEndedAt, true),
-		Metadata:      r.optStr(KeyMetadata, false),
-		SessionDigest: r.optStr(KeySessionDigest, false),
-		Events:        r.str(KeyEvents),
-		Bundle:        r.optStr(KeyBundle, false),
-	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	_, hasMeta := v.Get(KeyMetadata)
-	_, hasDigest := v.Get(KeySessionDigest)
-	switch {
-	case hasMeta && !hasDigest:
-		return nil, &ParseError{Msg: KeyMetadata + " without " + KeySessionDigest + " (they come together)"}
-	case hasDigest && !hasMeta:
-		return nil, &ParseError{Msg: KeySessionDigest + " without " + KeyMetadata + " (they come together)"}
-	case hasMeta && (e.Metadata == nil || e.SessionDigest == nil):
-		return nil, &ParseError{Msg: KeyMetadata + " and " + KeySessionDigest + " must be strings"}
-	}
-	for _, m := range v.Members {
-		if !r.seen[m.Key] {
-			e.Extra = append(e.Extra, m)
+	e := &Envelope{}
+	seen := map[string]bool{}
+	for {
+		k, more, err := sc.NextMember()
+		if err != nil {
+			return fail(err)
 		}
+		if !more {
+			break
+		}
+		key := string(k)
+		seen[key] = true
+		switch key {
+		case KeyIngestID, KeyTenantID, KeySessionID, KeyShipperID, KeyMerkleRoot, KeyStartedAt:
+			var v []byte
+			if v, err = sc.String(); err == nil {
+				*map[string]*string{KeyIngestID: &e.IngestID, KeyTenantID: &e.TenantID, KeySessionID: &e.SessionID,
+					KeyShipperID: &e.ShipperID, KeyMerkleRoot: &e.MerkleRoot, KeyStartedAt: &e.StartedAt}[key] = string(v)
+			}
+		case KeyPrincipalID:
+			e.PrincipalID, err = optString(sc, true)
+		case KeyProfileRef:
+			e.ProfileRef, err = optString(sc, true)
+		case KeyHashChainHead:
+			e.HashChainHead, err = optString(sc, true)
+		case KeyEndedAt:
+			e.EndedAt, err = optString(sc, true)
+		case KeySessionDigest:
+			e.SessionDigest, err = optString(sc, false)
+		case KeyMetadata, KeyBundle:
+			var v *string
+			if full {
+				v, err = optString(sc, false)
+			} else {
+				err = skipString(sc)
+				v = new(string)
+			}
+			if key == KeyMetadata {
+				e.Metadata = v
+			} else {
+				e.Bundle = v
+			}
+		case KeyEvents:
+			if full {
+				// Decoded in one pass into a buffer the rest of the
+				// document bounds (unused capacity is never touched).
+				if e.Events, err = sc.AppendString(make([]byte, 0, len(data)-sc.Offset())); err == nil {
+					e.EventLines = uint64(bytes.Count(e.Events, []byte("\n")))
+					if len(e.Events) > 0 && e.Events[len(e.Events)-1] != '\n' {
+						e.EventLines++
+					}
+				}
+			} else {
+				var raw []byte
+				if raw, err = sc.RawString(); err == nil {
+					e.EventLines = countLines(raw)
+				}
+			}
+		default:
+			var v canon.Value
+			if v, err = sc.Value(); err == nil {
+				e.Extra = append(e.Extra, canon.Member{Key: key, Value: v})
+			}
+		}
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) {
+				return nil, err
+			}
+			return nil, &ParseError{Msg: fmt.Sprintf("%q: %v", key, err)}
+		}
+	}
+	if err := sc.End(); err != nil {
+		return fail(err)
+	}
+	for _, key := range []string{KeyIngestID, KeyTenantID, KeySessionID, KeyShipperID, KeyPrincipalID,
+		KeyProfileRef, KeyMerkleRoot, KeyHashChainHead, KeyStartedAt, KeyEndedAt, KeyEvents} {
+		if !seen[key] {
+			return nil, &ParseError{Msg: fmt.Sprintf("missing %q", key)}
+		}
+	}
+	switch {
+	case seen[KeyMetadata] && !seen[KeySessionDigest]:
+		return nil, &ParseError{Msg: KeyMetadata + " without " + KeySessionDigest + " (they come together)"}
+	case seen[KeySessionDigest] && !seen[KeyMetadata]:
+		return nil, &ParseError{Msg: KeySessionDigest + " without " + KeyMetadata + " (they come together)"}
 	}
 	return e, nil
 }
 
-// reader takes typed members of the envelope object, keeping the first error.
-type reader struct {
-	obj  canon.Value
-	seen map[string]bool
-	err  error
-}
-
-func (r *reader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = &ParseError{Msg: fmt.Sprintf(format, args...)}
-	}
-}
-
-func (r *reader) str(key string) string {
-	r.seen[key] = true
-	v, ok := r.obj.Get(key)
-	switch {
-	case !ok:
-		r.fail("missing %q", key)
-	case v.Kind != canon.String:
-		r.fail("%q: want a string, got %s", key, v.Kind)
-	}
-	return v.Str
-}
-
-// optStr reads a string or null; required says whether the key must be
-// present (as null at least).
-func (r *reader) optStr(key string, required bool) *string {
-	r.seen[key] = true
-	v, ok := r.obj.Get(key)
-	switch {
-	case !ok:
-		if required {
-			r.fail("missing %q", key)
+// countLines counts the lines of the JSON string token raw without
+// decoding it: every escape is a backslash and its letter (or \uXXXX), so
+// a newline of the content is exactly a `\n` that is not the second half
+// of `\\`.
+func countLines(raw []byte) uint64 {
+	var n uint64
+	body := raw[1 : len(raw)-1]
+	open := false // a line has started and not ended
+	for i := 0; i < len(body); i++ {
+		open = true
+		if body[i] == '\\' {
+			i++
+			if i < len(body) && body[i] == 'n' {
+				n++
+				open = false
+			}
 		}
-		return nil
-	case v.Kind == canon.Null:
-		return nil
-	case v.Kind != canon.String:
-		r.fail("%q: want a string or null, got %s", key, v.Kind)
-		return nil
 	}
-	s := v.Str
-	return &s
+	if open {
+		n++
+	}
+	return n
+}
+
+// optString reads a string, or null when nullable.
+func optString(sc *canon.Scanner, nullable bool) (*string, error) {
+	k, err := sc.Peek()
+	if err != nil {
+		return nil, err
+	}
+	if k == canon.Null && nullable {
+		return nil, sc.Null()
+	}
+	if k != canon.String {
+		want := "a string"
+		if nullable {
+			want += " or null"
+		}
+		return nil, &ParseError{Msg: fmt.Sprintf("want %s, got %s", want, k)}
+	}
+	v, err := sc.String()
+	if err != nil {
+		return nil, err
+	}
+	str := string(v)
+	return &str, nil
+}
+
+// skipString checks a string value without decoding it.
+func skipString(sc *canon.Scanner) error {
+	k, err := sc.Peek()
+	if err != nil {
+		return err
+	}
+	if k != canon.String {
+		return &ParseError{Msg: fmt.Sprintf("want a string, got %s", k)}
+	}
+	_, err = sc.RawString()
+	return err
 }
 
 // checkUTF8 refuses bytes a JSON string cannot carry unchanged.

@@ -185,20 +185,22 @@ func TestVerifyFindsTampering(t *testing.T) {
 	}
 	flip := func(s string, at int) string { return s[:at] + string(s[at]^1) + s[at+1:] }
 	cases := map[string]func(e *Envelope){
-		"event byte": func(e *Envelope) { e.Events = strings.Replace(e.Events, "make", "mbke", 1) },
+		"event byte": func(e *Envelope) { e.Events = bytes.Replace(e.Events, []byte("make"), []byte("mbke"), 1) },
 		"metadata byte": func(e *Envelope) {
 			m := strings.Replace(*e.Metadata, `"exit_code":0`, `"exit_code":1`, 1)
 			e.Metadata = &m
 		},
-		"digest":         func(e *Envelope) { d := flip(*e.SessionDigest, 5); e.SessionDigest = &d },
-		"digest case":    func(e *Envelope) { d := strings.ToUpper(*e.SessionDigest); e.SessionDigest = &d },
-		"bundle":         func(e *Envelope) { b := strings.Replace(*e.Bundle, `"sig": "`, `"sig": "AA`, 1); e.Bundle = &b },
-		"root":           func(e *Envelope) { e.MerkleRoot = flip(e.MerkleRoot, 0) },
-		"head":           func(e *Envelope) { h := flip(*e.HashChainHead, 63); e.HashChainHead = &h },
-		"session id":     func(e *Envelope) { e.SessionID = "s2" },
-		"started_at":     func(e *Envelope) { e.StartedAt = "2026-04-21T20:00:01+02:00" },
-		"ended_at":       func(e *Envelope) { e.EndedAt = nil },
-		"last record":    func(e *Envelope) { e.Events = e.Events[:strings.LastIndex(strings.TrimSuffix(e.Events, "\n"), "\n")+1] },
+		"digest":      func(e *Envelope) { d := flip(*e.SessionDigest, 5); e.SessionDigest = &d },
+		"digest case": func(e *Envelope) { d := strings.ToUpper(*e.SessionDigest); e.SessionDigest = &d },
+		"bundle":      func(e *Envelope) { b := strings.Replace(*e.Bundle, `"sig": "`, `"sig": "AA`, 1); e.Bundle = &b },
+		"root":        func(e *Envelope) { e.MerkleRoot = flip(e.MerkleRoot, 0) },
+		"head":        func(e *Envelope) { h := flip(*e.HashChainHead, 63); e.HashChainHead = &h },
+		"session id":  func(e *Envelope) { e.SessionID = "s2" },
+		"started_at":  func(e *Envelope) { e.StartedAt = "2026-04-21T20:00:01+02:00" },
+		"ended_at":    func(e *Envelope) { e.EndedAt = nil },
+		"last record": func(e *Envelope) {
+			e.Events = e.Events[:bytes.LastIndexByte(bytes.TrimSuffix(e.Events, []byte("\n")), '\n')+1]
+		},
 		"bundle removed": func(e *Envelope) { e.Bundle = nil; e.Metadata = nil; e.SessionDigest = nil; e.MerkleRoot = "00" },
 	}
 	for name, f := range cases {
@@ -227,7 +229,7 @@ func TestLegacyEnvelope(t *testing.T) {
 	if !r.OK() || r.Metadata != MetadataUnverifiable || len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "unverifiable") {
 		t.Errorf("legacy: %+v", r)
 	}
-	e.Events = strings.Replace(e.Events, "make", "mbke", 1)
+	e.Events = bytes.Replace(e.Events, []byte("make"), []byte("mbke"), 1)
 	if Verify(e, Options{}).OK() {
 		t.Error("legacy events not verified")
 	}
@@ -334,4 +336,25 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("re-encoding changed the envelope: %v", err)
 		}
 	})
+}
+
+func TestParseHead(t *testing.T) {
+	root := t.TempDir()
+	env, body := build(t, root, "s1", newKey(t))
+	head, err := ParseHead(body)
+	if err != nil || head.Events != nil || head.IngestID != env.IngestID || head.ShipperID != "subject-1" || head.EventLines != 3 {
+		t.Fatalf("%v %+v", err, head)
+	}
+	full, _ := Parse(body)
+	if full.EventLines != 3 {
+		t.Errorf("lines %d", full.EventLines)
+	}
+	if _, err := ParseHead(bytes.Replace(body, []byte(`"events_ndjson":"`), []byte(`"events_ndjson":"\x01`), 1)); err == nil {
+		t.Error("a raw control character in the skipped events was accepted")
+	}
+	for in, want := range map[string]uint64{`""`: 0, `"a"`: 1, `"a\n"`: 1, `"a\nb"`: 2, `"\n\n"`: 2, `"a\\n"`: 1, `"a\\\n"`: 1, `"\\\\n"`: 1} {
+		if got := countLines([]byte(in)); got != want {
+			t.Errorf("countLines(%s) = %d, want %d", in, got, want)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"errors"
@@ -95,7 +96,7 @@ func Verify(e *Envelope, opts Options) *Result {
 // verifyEvents runs the log verifier over events_ndjson and compares the
 // totals with the envelope's root and head.
 func (r *Result) verifyEvents(e *Envelope) {
-	res, err := chain.Verify(strings.NewReader(e.Events), chain.Options{})
+	res, err := chain.Verify(bytes.NewReader(e.Events), chain.Options{})
 	if err != nil {
 		r.problem("events_ndjson: %v", err)
 		return
@@ -290,9 +291,9 @@ func metadataKey(att canon.Value) (*ecdsa.PublicKey, error) {
 
 // edgeTypes returns the event types of the first and the last record of
 // a log that has already verified, reading only those two lines.
-func edgeTypes(events string) (first, last string, err error) {
-	typ := func(line string) (string, error) {
-		rec, err := canon.Parse([]byte(line))
+func edgeTypes(events []byte) (first, last string, err error) {
+	typ := func(line []byte) (string, error) {
+		rec, err := canon.Parse(line)
 		if err != nil {
 			return "", err
 		}
@@ -300,13 +301,13 @@ func edgeTypes(events string) (first, last string, err error) {
 		t, _ := ev.Get("type")
 		return t.Str, nil
 	}
-	rest := strings.TrimLeft(events, " \t\r\n")
-	line, _, _ := strings.Cut(rest, "\n")
+	rest := bytes.TrimLeft(events, " \t\r\n")
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
 	if first, err = typ(line); err != nil {
 		return "", "", err
 	}
-	rest = strings.TrimRight(rest, " \t\r\n")
-	last, err = typ(rest[strings.LastIndexByte(rest, '\n')+1:])
+	rest = bytes.TrimRight(rest, " \t\r\n")
+	last, err = typ(rest[bytes.LastIndexByte(rest, '\n')+1:])
 	return first, last, err
 }
 

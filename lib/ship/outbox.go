@@ -91,12 +91,9 @@ func Queue(p platform.Paths, env *envelope.Envelope, sessionDir string, now time
 		SessionID: env.SessionID, SessionDir: sessionDir, ShipperID: env.ShipperID,
 		Attempts: Attempts{QueuedAt: now},
 	}
-	doc := canon.ObjectValue(
-		canon.Member{Key: "schema_version", Value: canon.UintValue(itemSchema)},
-		canon.Member{Key: "envelope", Value: env.Value()},
-		canon.Member{Key: "session_dir", Value: canon.StringValue(sessionDir)},
-	)
-	if err := atomicfile.WriteFile(it.Path, canon.Compact(doc), 0o600); err != nil {
+	doc := append([]byte(itemPrefix), env.Encode()...)
+	doc = canon.AppendString(append(doc, `,"session_dir":`...), sessionDir)
+	if err := atomicfile.WriteFile(it.Path, append(doc, '}'), 0o600); err != nil {
 		return nil, err
 	}
 	if err := it.saveAttempts(); err != nil {
@@ -112,7 +109,7 @@ func (it *Item) saveAttempts() error {
 }
 
 // Body reads the item and returns the request body: the envelope, compact,
-// exactly as queued.
+// exactly as queued, and what identifies it (envelope.ParseHead).
 func (it *Item) Body() (*envelope.Envelope, []byte, error) {
 	data, err := readItem(it.Path)
 	if err != nil {
@@ -122,7 +119,7 @@ func (it *Item) Body() (*envelope.Envelope, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("outbox item %s: %w", it.Path, err)
 	}
-	env, err := envelope.Parse(body)
+	env, err := envelope.ParseHead(body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("outbox item %s: %w", it.Path, err)
 	}
@@ -247,7 +244,7 @@ func (it *Item) rebuildAttempts() error {
 	if err != nil {
 		return fmt.Errorf("outbox item %s: %w", it.Path, err)
 	}
-	env, err := envelope.Parse(body)
+	env, err := envelope.ParseHead(body)
 	if err != nil {
 		return fmt.Errorf("outbox item %s: %w", it.Path, err)
 	}

@@ -44,7 +44,7 @@ func testEnvelope(id string) *envelope.Envelope {
 	head := strings.Repeat("1", 64)
 	return &envelope.Envelope{IngestID: id, TenantID: "acme", SessionID: "s1", ShipperID: "sub-1",
 		MerkleRoot: strings.Repeat("2", 64), HashChainHead: &head, StartedAt: "t",
-		Metadata: &meta, SessionDigest: &digest, Events: "{\"a\":\"line \\\"one\\\"\"}\n,\"session_dir\":\n"}
+		Metadata: &meta, SessionDigest: &digest, Events: []byte("{\"a\":\"line \\\"one\\\"\"}\n,\"session_dir\":\n")}
 }
 
 func TestOutboxRoundTrip(t *testing.T) {

@@ -98,60 +98,55 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions) (*SyncReport, error
 		defer cancel()
 	}
 	rep := &SyncReport{}
+	var mu sync.Mutex
 	report := func(o Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
 		rep.Outcomes = append(rep.Outcomes, o)
 		if opts.Progress != nil {
 			opts.Progress(o)
 		}
 	}
-	if err := c.queueSessions(opts, rep, report); err != nil {
-		return rep, err
-	}
-	items, err := ListOutbox(c.Paths)
-	if err != nil {
-		return rep, err
-	}
-	// The session just recorded goes first.
-	for i, it := range items {
-		if opts.Session != "" && it.SessionID == opts.Session {
-			items[0], items[i] = items[i], items[0]
-			break
-		}
-	}
-	var mu sync.Mutex
-	work := make(chan *Item)
+	// Deliveries start as soon as the first envelope is queued; the items
+	// already in the outbox follow the new ones (after a run, the new one
+	// is that run's session).
+	work := make(chan *Item, opts.Parallel)
 	var wg sync.WaitGroup
 	for range opts.Parallel {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for it := range work {
-				o := c.deliverItem(ctx, it, opts)
-				mu.Lock()
-				report(o)
-				mu.Unlock()
+				report(c.deliverItem(ctx, it, opts))
 			}
 		}()
 	}
-	for _, it := range items {
+	waiting, err := c.queueSessions(ctx, opts, rep, report, func(it *Item) { work <- it })
+	for _, it := range waiting {
 		work <- it
 	}
 	close(work)
 	wg.Wait()
-	return rep, nil
+	return rep, err
 }
 
-// queueSessions builds and queues the envelopes of sessions that have
-// neither a receipt nor an outbox item, under the outbox lock.
-func (c *Client) queueSessions(opts SyncOptions, rep *SyncReport, report func(Outcome)) error {
-	release, err := lockOutbox(c.Paths, 30*time.Second)
+// queueSessions builds and queues, opts.Parallel at a time, the envelopes
+// of the sessions that have neither a receipt nor an outbox item, under
+// the outbox lock, handing each new item to deliver once it is on disk.
+// It returns the items that were in the outbox before.
+func (c *Client) queueSessions(ctx context.Context, opts SyncOptions, rep *SyncReport, report func(Outcome), deliver func(*Item)) ([]*Item, error) {
+	wait := 30 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(d))
+	}
+	release, err := lockOutbox(c.Paths, wait)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer release()
 	items, err := ListOutbox(c.Paths)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	queued := map[string]bool{}
 	for _, it := range items {
@@ -162,35 +157,64 @@ func (c *Client) queueSessions(opts SyncOptions, rep *SyncReport, report func(Ou
 	if opts.Session != "" {
 		e, err := store.Find(session.AuditSide, opts.Session)
 		if err != nil {
-			return err
+			return items, err
 		}
 		entries = []*session.Entry{e}
 	} else if entries, err = store.List(session.AuditSide); err != nil {
-		return err
+		return items, err
+	}
+	todo := make(chan *session.Entry)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for range opts.Parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := range todo {
+				it, err := c.queueOne(e, opts.AuditRoot)
+				var ns *envelope.NotShippableError
+				switch {
+				case errors.As(err, &ns):
+					report(Outcome{Kind: NotShippable, SessionID: e.ID, Err: err})
+				case err != nil:
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				default:
+					mu.Lock()
+					rep.Queued++
+					mu.Unlock()
+					deliver(it)
+				}
+			}
+		}()
 	}
 	for _, e := range entries {
 		if queued[e.ID] || e.Status == session.Running || e.AuditDir == "" || hasReceipt(e.AuditDir) {
 			continue
 		}
-		id, err := delivery.NewUUIDv7(c.Now())
-		if err != nil {
-			return err
-		}
-		env, err := envelope.Build(e, opts.AuditRoot, envelope.Identity{IngestID: id, TenantID: c.State.TenantID, ShipperID: c.State.SubjectID})
-		if errors.Is(err, envelope.ErrNotShippable) {
-			report(Outcome{Kind: NotShippable, SessionID: e.ID, Err: err})
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("session %s: %w", e.ID, err)
-		}
-		if _, err := Queue(c.Paths, env, e.AuditDir, c.Now()); err != nil {
-			return err
-		}
 		queued[e.ID] = true
-		rep.Queued++
+		todo <- e
 	}
-	return nil
+	close(todo)
+	wg.Wait()
+	return items, firstErr
+}
+
+// queueOne builds a session's envelope under this enrollment and queues it.
+func (c *Client) queueOne(e *session.Entry, auditRoot string) (*Item, error) {
+	id, err := delivery.NewUUIDv7(c.Now())
+	if err != nil {
+		return nil, err
+	}
+	env, err := envelope.Build(e, auditRoot, envelope.Identity{IngestID: id, TenantID: c.State.TenantID, ShipperID: c.State.SubjectID})
+	if err != nil {
+		return nil, err
+	}
+	return Queue(c.Paths, env, e.AuditDir, c.Now())
 }
 
 func hasReceipt(dir string) bool {

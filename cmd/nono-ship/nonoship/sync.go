@@ -22,7 +22,7 @@ type syncCmd struct {
 	Timeout  time.Duration `placeholder:"DURATION" help:"Stop after this long; what is not delivered stays in the outbox (default: no limit; 5s with --after-run)."`
 	Retries  int           `default:"3" placeholder:"N" help:"Tries after a failure that may pass (network, receiver down), within this sync."`
 	Backoff  time.Duration `default:"500ms" placeholder:"DURATION" help:"First pause before a retry; doubles each time."`
-	Parallel int           `default:"4" placeholder:"N" help:"Deliveries at once."`
+	Parallel int           `default:"8" placeholder:"N" help:"Sessions queued and delivered at once."`
 	JSON     bool          `name:"json" help:"Print the outcome of every session as JSON."`
 	AfterRun string        `name:"after-run" placeholder:"DIR" help:"Used by 'nono run': ship the session in DIR if this machine is enrolled, within --timeout, never failing (warnings on stderr)."`
 	Silent   bool          `help:"With --after-run: no messages."`
