@@ -120,7 +120,16 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 	if r.ContentLength > max {
 		return nil, refuse(413, "too_large", "the body is %d bytes, more than the %d accepted", r.ContentLength, max)
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	var data []byte
+	var err error
+	if n := r.ContentLength; n >= 0 {
+		// The announced size, read into a buffer of that size at once.
+		// net/http stops the body at Content-Length, so nothing follows.
+		data = make([]byte, n)
+		_, err = io.ReadFull(r.Body, data)
+	} else {
+		data, err = io.ReadAll(io.LimitReader(r.Body, max+1))
+	}
 	if err != nil {
 		return nil, refuse(400, "unreadable_body", "%v", err)
 	}
