@@ -3,10 +3,12 @@ package redact
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -67,7 +69,7 @@ func ReadConfig(path string) (*Config, error) {
 	if path == "" {
 		return &Config{Rules: Default}, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Config{Rules: Default}, nil
 	}
@@ -75,6 +77,39 @@ func ReadConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("reading redaction config: %w", err)
 	}
 	return ParseConfig(path, data)
+}
+
+// maxConfigSize caps the configuration file: a few kilobytes in practice.
+const maxConfigSize = 1 << 20
+
+// readConfigFile reads path, which must be a regular file (a symlink to
+// one is fine) of at most maxConfigSize bytes. The open does not block
+// (a FIFO would wait for a writer) and a device is refused before it is
+// read, so a config pointing at /dev/zero or a pipe fails at once.
+func readConfigFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	if fi.Size() > maxConfigSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigSize)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxConfigSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigSize)
+	}
+	return data, nil
 }
 
 // ParseConfig checks the [redaction] table of a TOML document; name is the

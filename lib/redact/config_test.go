@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/nono-audit/nono/lib/canon"
@@ -174,5 +175,41 @@ func TestPolicyFromDiffErrors(t *testing.T) {
 	p, err := PolicyFromDiff(canon.NullValue())
 	if err != nil || !p.Equal(DefaultPolicy()) {
 		t.Errorf("null diff: %v", err)
+	}
+}
+
+func TestConfigMustBeARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.toml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	zero := filepath.Join(dir, "zero.toml")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.toml")
+	if err := os.WriteFile(big, []byte("#"+strings.Repeat("x", maxConfigSize)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		fifo: "is not a regular file",
+		zero: "is not a regular file",
+		dir:  "is not a regular file",
+		big:  "is larger than",
+	} {
+		_, _, err := LoadConfig(path)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: got %v, want an error naming it that says %q", path, err, want)
+		}
+	}
+	// A symlink to a regular file (a dotfiles checkout) is read.
+	real := writeConfig(t, "[redaction]\nextra_flags = [\"--x\"]\n")
+	link := filepath.Join(dir, "link.toml")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := ReadConfig(link); err != nil || len(c.ExtraFlags) != 1 {
+		t.Errorf("symlinked config: %v", err)
 	}
 }

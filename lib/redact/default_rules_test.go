@@ -12,6 +12,12 @@ func TestDefaultRules(t *testing.T) {
 	for _, tc := range []struct{ in, want []string }{
 		{[]string{"mysql", "-pS3cret", "-h", "db"},
 			[]string{"mysql", "-p[REDACTED]", "-h", "db"}},
+		{[]string{"echo", "--token\nS3cret"},
+			[]string{"echo", "--token\n[REDACTED]"}},
+		{[]string{"sh", "-c", "x\n--password=S3cret\ny"},
+			[]string{"sh", "-c", "x\n--password=[REDACTED]\ny"}},
+		{[]string{"printf", "a\nb\n"},
+			[]string{"printf", "a\nb\n"}},
 		{[]string{"mysql", "-p", "S3cret", "app"},
 			[]string{"mysql", "-p", "[REDACTED]", "app"}},
 		{[]string{"docker", "login", "-p", "dckr_pat_abcdefghijklmnop"},

@@ -1,6 +1,9 @@
 package redact
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // maxPasses bounds the fixed-point loop of the Default rules. One pass
 // almost always reaches the fixed point and a second confirms it; the bound
@@ -18,7 +21,7 @@ func (p *Policy) ScrubArgv(rules Rules, argv []string) []string {
 	}
 	cur := argv
 	for range maxPasses {
-		next := p.strictArgv(cur, p.upstreamArgv(cur))
+		next := p.argvLines(p.strictArgv(cur, p.upstreamArgv(cur)))
 		if slices.Equal(next, cur) {
 			break
 		}
@@ -121,4 +124,22 @@ func (p *Policy) fixValue(s string, pass func(string) string) string {
 		s = next
 	}
 	return s
+}
+
+// argvLines scrubs each line of a multi-line argument as if the lines
+// were arguments of their own: "--token\nVALUE" is a secret flag and its
+// value, whichever way the program splits it. Arguments without a newline
+// are returned as they are.
+func (p *Policy) argvLines(argv []string) []string {
+	for i, a := range argv {
+		if !strings.Contains(a, "\n") {
+			continue
+		}
+		lines := strings.Split(a, "\n")
+		scrubbed := p.strictArgv(lines, p.upstreamArgv(lines))
+		if !slices.Equal(scrubbed, lines) {
+			argv[i] = strings.Join(scrubbed, "\n")
+		}
+	}
+	return argv
 }
