@@ -389,16 +389,13 @@ func (p *Plan) Shell() []byte {
 	return b
 }
 
-// ExitStatus is the status for an error of Make: 2 for usage, the shell's
-// 126/127 for a command that cannot run, else 1.
+// ExitStatus is the status for an error of Make: the shell's 126/127 for
+// a command that cannot run, else 2 (a bad flag, a grant or key that is
+// not there, a malformed config: nothing ran, nothing was judged).
 func ExitStatus(err error) int {
-	var ue *UsageError
 	var le *supervise.LaunchError
-	switch {
-	case errors.As(err, &ue):
-		return 2
-	case errors.As(err, &le):
+	if errors.As(err, &le) {
 		return le.Code
 	}
-	return 1
+	return 2
 }

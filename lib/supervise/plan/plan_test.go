@@ -175,13 +175,13 @@ func TestMakeRefusesBeforeCreating(t *testing.T) {
 		msg    string
 	}{
 		{"conflict", Options{NoAudit: true, Rollback: true, Command: []string{"true"}}, 2, "cannot be used with"},
-		{"missing grant", Options{Allow: []string{"nope"}, Command: []string{"true"}}, 1, "no such file"},
-		{"file grant", Options{Read: []string{w.root + "/file"}, Command: []string{"true"}}, 1, "not a directory"},
+		{"missing grant", Options{Allow: []string{"nope"}, Command: []string{"true"}}, 2, "no such file"},
+		{"file grant", Options{Read: []string{w.root + "/file"}, Command: []string{"true"}}, 2, "not a directory"},
 		{"not found", Options{Command: []string{"no-such-command-anywhere"}}, 127, "command not found"},
 		{"not executable", Options{Command: []string{w.root + "/file"}}, 126, "permission denied"},
-		{"bad key", Options{AuditSignKey: str("file://" + w.root + "/nokey"), Command: []string{"true"}}, 1, "--audit-sign-key"},
-		{"bad key scheme", Options{AuditSignKey: str("cmd://x"), Command: []string{"true"}}, 1, "--audit-sign-key"},
-		{"dest not covered", Options{Rollback: true, RollbackDest: str("/nonexistent-nono-test/store"), Command: []string{"true"}}, 1, "not covered by sandbox write permissions"},
+		{"bad key", Options{AuditSignKey: str("file://" + w.root + "/nokey"), Command: []string{"true"}}, 2, "--audit-sign-key"},
+		{"bad key scheme", Options{AuditSignKey: str("cmd://x"), Command: []string{"true"}}, 2, "--audit-sign-key"},
+		{"dest not covered", Options{Rollback: true, RollbackDest: str("/nonexistent-nono-test/store"), Command: []string{"true"}}, 2, "not covered by sandbox write permissions"},
 	}
 	for _, tt := range tests {
 		_, err := w.make(&tt.o)
@@ -197,7 +197,7 @@ func TestMakeRefusesBeforeCreating(t *testing.T) {
 	cfgDir := filepath.Join(w.config, "nono")
 	os.MkdirAll(cfgDir, 0o755)
 	os.WriteFile(filepath.Join(cfgDir, "config.toml"), []byte("[redaction\n"), 0o644)
-	if _, err := w.make(&Options{Command: []string{"true"}}); err == nil || ExitStatus(err) != 1 {
+	if _, err := w.make(&Options{Command: []string{"true"}}); err == nil || ExitStatus(err) != 2 {
 		t.Errorf("malformed config: %v", err)
 	}
 	if ids := w.sessions(); len(ids) != 0 {
