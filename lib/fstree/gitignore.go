@@ -60,8 +60,10 @@ func parseIgnoreLine(line string) (ignorePattern, bool) {
 		line = line[1:]
 	}
 	if strings.HasSuffix(line, "/") {
+		// One trailing '/' says "directories only"; git strips no more,
+		// so "a//" keeps a '/' and never matches.
 		p.dirOnly = true
-		line = strings.TrimRight(line, "/")
+		line = line[:len(line)-1]
 	}
 	if line == "" {
 		return p, false
@@ -78,9 +80,7 @@ func parseIgnoreLine(line string) (ignorePattern, bool) {
 	}
 	p.valid = true
 	for _, part := range parts {
-		if part == "" {
-			continue // "a//b" is "a/b" to git
-		}
+		// An empty part ("a//b") stays: it matches no component, as in git.
 		if part == "**" {
 			if n := len(p.segs); n > 0 && p.segs[n-1].doubleStar {
 				continue
