@@ -41,6 +41,12 @@ func Replace(path string, data []byte, perm os.FileMode) error {
 	}, false)
 }
 
+// ReplaceWith is Replace with the content written by fill, which may
+// stream it.
+func ReplaceWith(path string, perm os.FileMode, fill func(io.Writer) error) error {
+	return write(path, perm, fill, false)
+}
+
 // Write atomically replaces path with what fill writes. If fill fails,
 // the target is left untouched and the temporary file removed.
 func Write(path string, perm os.FileMode, fill func(io.Writer) error) error {

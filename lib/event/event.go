@@ -59,15 +59,32 @@ func SessionEnded(ended string, exitCode int32) []byte {
 // session digest covers session.json's network events in this form.
 func CanonicalizeNetworkEvent(v canon.Value) (canon.Value, error) {
 	var c Canonicalizer
-	var s canon.Scanner
-	s.Reset(canon.Compact(v))
-	c.s, c.open = &s, true
-	c.path = append(c.path, tables.network.id)
-	if v.Kind != canon.Object {
-		return canon.Value{}, c.errorf("expected object, found %s", v.Kind)
-	}
-	if err := c.object(tables.network); err != nil {
+	out, err := c.AppendCanonicalNetworkEvent(nil, canon.Compact(v))
+	if err != nil {
 		return canon.Value{}, err
 	}
-	return canon.Parse(c.out)
+	return canon.Parse(out)
+}
+
+// AppendCanonicalNetworkEvent appends the form CanonicalizeNetworkEvent gives
+// of raw, one NetworkAuditEvent object, for streaming many events.
+func (c *Canonicalizer) AppendCanonicalNetworkEvent(dst, raw []byte) ([]byte, error) {
+	c.sc.Reset(raw)
+	c.s, c.out, c.open, c.unknown = &c.sc, dst, true, ""
+	c.members, c.path = c.members[:0], append(c.path[:0], tables.network.id)
+	defer func() { c.s, c.out = nil, nil }()
+	k, err := c.sc.Peek()
+	if err != nil {
+		return dst, c.wrap(err)
+	}
+	if k != canon.Object {
+		return dst, c.errorf("expected object, found %s", c.describe(k))
+	}
+	if err := c.object(tables.network); err != nil {
+		return dst, err
+	}
+	if err := c.sc.End(); err != nil {
+		return dst, c.wrap(err)
+	}
+	return c.out, nil
 }

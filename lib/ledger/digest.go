@@ -9,8 +9,10 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"io"
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/chain"
@@ -20,15 +22,14 @@ import (
 )
 
 // SessionDigest commits to every field of a session record:
-// SHA-256(session-digest domain ‖ DigestPayload(s)).
+// SHA-256(session-digest domain ‖ DigestPayload(s)), the payload streamed
+// into the hash.
 func SessionDigest(s *session.Session) (merkle.Hash, error) {
-	payload, err := DigestPayload(s)
-	if err != nil {
-		return merkle.Hash{}, err
-	}
 	h := sha256.New()
 	h.Write([]byte(chain.SessionDigestDomain))
-	h.Write(payload)
+	if err := WriteDigestPayload(h, s); err != nil {
+		return merkle.Hash{}, err
+	}
 	var out merkle.Hash
 	h.Sum(out[:0])
 	return out, nil
@@ -43,6 +44,14 @@ func SessionDigest(s *session.Session) (merkle.Hash, error) {
 // recorder's, in session.json or in a network event) are covered as they
 // stand, so that a session a newer recorder wrote still verifies.
 func DigestPayload(s *session.Session) ([]byte, error) {
+	var b bytes.Buffer
+	err := WriteDigestPayload(&b, s)
+	return b.Bytes(), err
+}
+
+// WriteDigestPayload writes DigestPayload(s) to w, one network event at a
+// time.
+func WriteDigestPayload(w io.Writer, s *session.Session) error {
 	v := s.Value() // session.json's members, in its order
 	for i := range v.Members {
 		m := &v.Members[i]
@@ -57,22 +66,42 @@ func DigestPayload(s *session.Session) ([]byte, error) {
 			for j, p := range s.TrackedPaths {
 				m.Value.Elems[j] = pathBytes(p)
 			}
-		case "network_events":
-			for j, ev := range s.NetworkEvents {
-				typed, err := event.CanonicalizeNetworkEvent(ev)
-				if err != nil {
-					return nil, fmt.Errorf("session %s: network_events[%d]: %w", s.SessionID, j, err)
-				}
-				m.Value.Elems[j] = typed
-			}
 		}
 	}
 	// Strings other than paths must be UTF-8: the encoder would write
 	// U+FFFD for bad bytes, and two different records would share a digest.
 	if err := canon.CheckUTF8(v); err != nil {
-		return nil, fmt.Errorf("session %s: %w", s.SessionID, err)
+		return fmt.Errorf("session %s: %w", s.SessionID, err)
 	}
-	return canon.Compact(v), nil
+	doc := canon.Compact(v)
+	cut, err := session.NetworkEventsSlot(doc)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(doc[:cut]); err != nil {
+		return err
+	}
+	var c event.Canonicalizer
+	var buf []byte
+	j := 0
+	err = s.NetworkEvents.Each(func(ev []byte) error {
+		buf = buf[:0]
+		if j > 0 {
+			buf = append(buf, ',')
+		}
+		var err error
+		if buf, err = c.AppendCanonicalNetworkEvent(buf, ev); err != nil {
+			return fmt.Errorf("session %s: network_events[%d]: %w", s.SessionID, j, err)
+		}
+		j++
+		_, err = w.Write(buf)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(doc[cut:])
+	return err
 }
 
 // pathBytes is a path as a JSON array of its bytes' decimal values.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/session"
 )
@@ -159,7 +160,7 @@ func TestDigestCoversEveryField(t *testing.T) {
 	base.AuditIntegrity = &session.Integrity{HashAlgorithm: "sha256", EventCount: 2, ChainHead: strings.Repeat("01", 32), MerkleRoot: strings.Repeat("02", 32)}
 	base.AuditAttestation = &session.Attestation{PredicateType: "p", KeyID: "k", PublicKey: "pk", BundleFilename: "b"}
 	ev, _ := canon.Parse([]byte(`{"timestamp_unix_ms":1,"mode":"connect","decision":"allow","target":"example.com","port":443,"method":null,"path":null,"status":null,"reason":null}`))
-	base.NetworkEvents = []canon.Value{ev}
+	base.NetworkEvents = session.NetworkEventsOf(ev)
 	d0, err := SessionDigest(base)
 	if err != nil {
 		t.Fatal(err)
@@ -181,10 +182,10 @@ func TestDigestCoversEveryField(t *testing.T) {
 		"exit_code":       func(s *session.Session) { s.ExitCode = &code },
 		"exit_code null":  func(s *session.Session) { s.ExitCode = nil },
 		"merkle_roots":    func(s *session.Session) { s.MerkleRoots = []string{strings.Repeat("03", 32)} },
-		"network_events":  func(s *session.Session) { s.NetworkEvents = nil },
+		"network_events":  func(s *session.Session) { s.NetworkEvents = session.NetworkEvents{} },
 		"network field": func(s *session.Session) {
 			ev, _ := canon.Parse([]byte(`{"timestamp_unix_ms":1,"mode":"connect","decision":"deny","target":"example.com","port":443,"method":null,"path":null,"status":null,"reason":null}`))
-			s.NetworkEvents = []canon.Value{ev}
+			s.NetworkEvents = session.NetworkEventsOf(ev)
 		},
 		"event_count":      func(s *session.Session) { s.AuditEventCount++ },
 		"integrity root":   func(s *session.Session) { s.AuditIntegrity.MerkleRoot = strings.Repeat("04", 32) },
@@ -231,14 +232,15 @@ func TestDigestNetworkEventsTyped(t *testing.T) {
 	s, _ := goldenSession(t)
 	digest := func(events ...string) (string, error) {
 		c := cloneSession(s)
-		c.NetworkEvents = nil
+		var vs []canon.Value
 		for _, e := range events {
 			v, err := canon.Parse([]byte(e))
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.NetworkEvents = append(c.NetworkEvents, v)
+			vs = append(vs, v)
 		}
+		c.NetworkEvents = session.NetworkEventsOf(vs...)
 		d, err := SessionDigest(c)
 		return merkle.Hex(d), err
 	}
@@ -336,4 +338,42 @@ func FuzzParseRecord(f *testing.F) {
 			t.Fatal("encoding is not stable")
 		}
 	})
+}
+
+// The payload streamed one event at a time is the compact record with the
+// events in their typed form, in place.
+func TestDigestPayloadStreamsEvents(t *testing.T) {
+	s, _ := goldenSession(t)
+	raw := []string{
+		`{"mode":"connect","timestamp_unix_ms":1,"decision":"allow","target":"a.example","port":443,"method":null,"path":null,"status":null,"reason":null}`,
+		`{"timestamp_unix_ms":2,"mode":"connect","decision":"deny","denial_category":"host_denied","target":"b.example","port":null,"method":"GET","path":"/","status":403,"reason":"no"}`,
+	}
+	var vs, typed []canon.Value
+	for _, r := range raw {
+		v, err := canon.Parse([]byte(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+		tv, err := event.CanonicalizeNetworkEvent(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		typed = append(typed, tv)
+	}
+	s.NetworkEvents = session.NetworkEventsOf(vs...)
+	got, err := DigestPayload(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.NetworkEvents = session.NetworkEvents{}
+	empty, err := DigestPayload(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arr := string(canon.Compact(canon.ArrayValue(typed...)))
+	want := strings.Replace(string(empty), `"network_events":[]`, `"network_events":`+arr, 1)
+	if string(got) != want {
+		t.Fatalf("payload:\n%s\nwant:\n%s", got, want)
+	}
 }

@@ -159,7 +159,7 @@ func entryValue(e *session.Entry) canon.Value {
 		m("tracked_paths", get("tracked_paths")),
 		m("snapshot_count", get("snapshot_count")),
 		m("exit_code", get("exit_code")),
-		m("network_event_count", canon.UintValue(uint64(len(s.NetworkEvents)))),
+		m("network_event_count", canon.UintValue(uint64(s.NetworkEvents.Len()))),
 		m("disk_size", canon.IntValue(size)),
 		m("is_alive", canon.BoolValue(e.Status == session.Running)),
 		m("is_stale", canon.BoolValue(e.Status == session.Incomplete)),

@@ -16,6 +16,7 @@ import (
 	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/snapshot"
+	"github.com/tidwall/gjson"
 )
 
 // Snapshot is one filesystem snapshot of a session, with the changes
@@ -141,10 +142,16 @@ func WriteAuditShow(w io.Writer, d *AuditShow, loc *time.Location) error {
 		p("  Snapshots: %s\n", human.Sanitize(d.SnapshotsErr.Error()))
 	}
 
-	if n := len(s.NetworkEvents); n > 0 {
+	if n := s.NetworkEvents.Len(); n > 0 {
 		p("\n  Network Events: %d\n", n)
-		for _, ev := range s.NetworkEvents {
-			p("    %s\n", networkLine(gjsonValue(ev)))
+		err := s.NetworkEvents.Each(func(raw []byte) error {
+			ev := gjson.ParseBytes(raw)
+			ms := ev.Get("timestamp_unix_ms")
+			p("    %s  %s\n", formatEventTime(time.UnixMilli(ms.Int()), ms.Type == gjson.Number, loc), networkLine(ev))
+			return nil
+		})
+		if err != nil {
+			p("    %s\n", human.Sanitize(err.Error()))
 		}
 	}
 	if err := writeEvents(bw, d, loc); err != nil {
@@ -228,9 +235,22 @@ func WriteAuditShowJSON(w io.Writer, d *AuditShow) error {
 	s := d.Entry.Session
 	full := s.Value()
 	jw := &jsonObjectWriter{w: bw}
-	for _, k := range []string{"session_id", "started", "ended", "command", "executable_identity", "tracked_paths", "exit_code", "merkle_roots", "network_events"} {
+	for _, k := range []string{"session_id", "started", "ended", "command", "executable_identity", "tracked_paths", "exit_code", "merkle_roots"} {
 		v, _ := full.Get(k)
 		jw.member(k, v)
+	}
+	jw.key("network_events")
+	events := &jsonArrayWriter{w: bw, depth: 1}
+	err := s.NetworkEvents.Each(func(raw []byte) error {
+		v, err := canon.Parse(raw)
+		if err == nil {
+			events.item(v)
+		}
+		return err
+	})
+	events.end()
+	if err != nil {
+		return err
 	}
 	logErr := canon.NullValue()
 	streamLog := func(key string, keep func(*record) bool, value func(*record) canon.Value) error {

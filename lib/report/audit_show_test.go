@@ -40,8 +40,8 @@ func showFixture(t *testing.T) (*session.Entry, string) {
 		TrackedPaths:       []string{"/home/u/w", "/tmp"},
 		ExitCode:           &code,
 		MerkleRoots:        []string{strings.Repeat("11", 32), strings.Repeat("22", 32)},
-		NetworkEvents: []canon.Value{mustParse(t,
-			`{"timestamp_unix_ms":1776794402000,"mode":"connect","decision":"deny","target":"evil.example","port":null,"method":null,"path":null,"status":null,"reason":"host_denied"}`)},
+		NetworkEvents: session.NetworkEventsOf(mustParse(t,
+			`{"timestamp_unix_ms":1776794402000,"mode":"connect","decision":"deny","target":"evil.example","port":null,"method":null,"path":null,"status":null,"reason":"host_denied"}`)),
 		AuditEventCount: uint64(len(showEvents)),
 		AuditIntegrity:  &session.Integrity{HashAlgorithm: "sha256", EventCount: 8, ChainHead: strings.Repeat("cd", 32), MerkleRoot: strings.Repeat("ef", 32)},
 		AuditAttestation: &session.Attestation{
@@ -93,7 +93,7 @@ func TestWriteShow(t *testing.T) {
   Files:    1111111111111111 -> 2222222222222222 (filesystem roots, before -> after)
 
   Network Events: 1
-    deny connect evil.example (reason=host_denied)
+    2026-04-21 18:00:02.000  deny connect evil.example (reason=host_denied)
 
   Command Policy Events: 1
     denied git caller=agent reason=push not allowed

@@ -9,8 +9,10 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/nono-audit/nono/lib/canon"
@@ -30,7 +32,7 @@ type Session struct {
 	SnapshotCount      uint32
 	ExitCode           *int32
 	MerkleRoots        []string
-	NetworkEvents      []canon.Value // kept as recorded, key order included
+	NetworkEvents      NetworkEvents // as recorded, key order included; never parsed whole
 	AuditEventCount    uint64
 	AuditIntegrity     *Integrity
 	AuditAttestation   *Attestation
@@ -143,7 +145,10 @@ func splitExtras(obj canon.Value, known ...string) Extras {
 func (s *Session) Extra() Extras { return s.extra }
 
 // Value returns the session as an ordered JSON object, unknown members
-// where they stood.
+// where they stood, except that network_events is an empty array: a
+// proxied session may hold any number of events, so they are visited one
+// at a time (NetworkEvents.Each), and EncodeTo and the session digest
+// stream them into place.
 func (s *Session) Value() canon.Value {
 	str := canon.StringValue
 	nullable := func(p *string) canon.Value {
@@ -156,10 +161,6 @@ func (s *Session) Value() canon.Value {
 	if s.ExitCode != nil {
 		exitCode = canon.IntValue(int64(*s.ExitCode))
 	}
-	network := s.NetworkEvents
-	if network == nil {
-		network = []canon.Value{}
-	}
 	m := []canon.Member{
 		{Key: "session_id", Value: str(s.SessionID)},
 		{Key: "started", Value: str(s.Started)},
@@ -170,7 +171,7 @@ func (s *Session) Value() canon.Value {
 		{Key: "snapshot_count", Value: canon.UintValue(uint64(s.SnapshotCount))},
 		{Key: "exit_code", Value: exitCode},
 		{Key: "merkle_roots", Value: canon.StringsValue(s.MerkleRoots)},
-		{Key: "network_events", Value: canon.ArrayValue(network...)},
+		{Key: "network_events", Value: canon.ArrayValue()},
 		{Key: "audit_event_count", Value: canon.UintValue(s.AuditEventCount)},
 		{Key: "audit_integrity", Value: s.AuditIntegrity.Value()},
 		{Key: "audit_attestation", Value: s.AuditAttestation.Value()},
@@ -245,11 +246,25 @@ func (c *CommandPolicySummary) Value() canon.Value {
 // Every string must be valid UTF-8 (JSON cannot carry other bytes, and
 // upstream refuses them too).
 func (s *Session) Encode() ([]byte, error) {
+	var b bytes.Buffer
+	if err := s.EncodeTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// EncodeTo writes session.json's bytes to w, streaming the network events
+// one at a time.
+func (s *Session) EncodeTo(w io.Writer) error {
 	v := s.Value()
 	if err := canon.CheckUTF8(v); err != nil {
-		return nil, fmt.Errorf("session %s: %w", s.SessionID, err)
+		return fmt.Errorf("session %s: %w", s.SessionID, err)
 	}
-	return canon.Pretty(v), nil
+	err := writeAround(w, canon.Pretty(v), s.NetworkEvents.writePretty)
+	if err != nil {
+		return fmt.Errorf("session %s: %w", s.SessionID, err)
+	}
+	return nil
 }
 
 // Decode parses session.json. Like upstream it requires session_id, started,
@@ -257,7 +272,11 @@ func (s *Session) Encode() ([]byte, error) {
 // optional fields as null or empty. Keys it does not know are kept (Extra)
 // where they stood.
 func Decode(data []byte) (*Session, error) {
-	v, err := canon.Parse(data)
+	rest, events, err := splitNetworkEvents(data)
+	if err != nil {
+		return nil, err
+	}
+	v, err := canon.Parse(rest)
 	if err != nil {
 		return nil, err
 	}
@@ -294,12 +313,7 @@ func Decode(data []byte) (*Session, error) {
 		c := int32(n)
 		s.ExitCode = &c
 	}
-	if x, ok := d.get("network_events"); ok && x.Kind != canon.Null {
-		if x.Kind != canon.Array {
-			d.fail("network_events: want an array")
-		}
-		s.NetworkEvents = x.Elems
-	}
+	s.NetworkEvents = events
 	s.AuditEventCount = d.uint("audit_event_count", false, 1<<64-1)
 	if x, ok := d.get("audit_integrity"); ok && x.Kind != canon.Null {
 		sub := decoder{obj: x, prefix: "audit_integrity."}

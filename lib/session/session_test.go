@@ -103,7 +103,7 @@ func TestDecodeDefaultsAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Ended != nil || s.ExitCode != nil || s.AuditIntegrity != nil || s.NetworkEvents != nil {
+	if s.Ended != nil || s.ExitCode != nil || s.AuditIntegrity != nil || s.NetworkEvents.Len() != 0 {
 		t.Fatalf("defaults: %+v", s)
 	}
 	bad := map[string]string{

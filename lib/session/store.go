@@ -1,10 +1,12 @@
 package session
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -141,11 +143,13 @@ func Read(dir string) (*Session, error) {
 // a session's record is rewritten by several stages, and one directory
 // fsync at the end (before the ledger commits to it) serves them all.
 func Write(dir string, s *Session) error {
-	data, err := s.Encode()
-	if err != nil {
-		return err
-	}
-	return atomicfile.Replace(filepath.Join(dir, FileName), data, 0o600)
+	return atomicfile.ReplaceWith(filepath.Join(dir, FileName), 0o600, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if err := s.EncodeTo(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 }
 
 // Sync makes every earlier Write in dir durable.
