@@ -19,8 +19,11 @@ func IsTerminal(f *os.File) bool {
 // it ignores SIGINT, SIGTERM and SIGHUP and drains its input to EOF, so
 // Ctrl-C or a SIGTERM to the job reaches the supervised child, never the
 // recorder, and nothing the supervisor reported is lost. Typed at by a
-// user on a terminal, it stays interruptible.
+// user on a terminal, it stays interruptible. It also makes the process
+// non-dumpable, so a command running as the same user cannot open its
+// /proc/PID/fd (and so the pipes of the recording).
 func RecorderStage() {
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	if !IsTerminal(os.Stdin) {
 		signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	}

@@ -88,3 +88,23 @@ func (c *Canonicalizer) AppendCanonicalNetworkEvent(dst, raw []byte) ([]byte, er
 	}
 	return c.out, nil
 }
+
+// SandboxRuntime returns the canonical sandbox_runtime event: timestamp is
+// UTC (FormatTime of a UTC time, "+00:00"); abi is upstream's name of the
+// Landlock ABI enforced ("V7"), "" when the command ran unsandboxed, which
+// leaves out landlock_abi and landlock_execute_enforced as upstream's
+// serde does for None.
+func SandboxRuntime(timestamp, abi string, toolSandbox bool) []byte {
+	b := make([]byte, 0, 160)
+	b = append(b, `{"type":"sandbox_runtime","event":{"timestamp":`...)
+	b = canon.AppendString(b, timestamp)
+	b = append(b, `,"platform":"linux"`...)
+	if abi != "" {
+		b = append(b, `,"landlock_abi":`...)
+		b = canon.AppendString(b, abi)
+		b = append(b, `,"landlock_execute_enforced":true`...)
+	}
+	b = append(b, `,"tool_sandbox_active":`...)
+	b = strconv.AppendBool(b, toolSandbox)
+	return append(b, "}}"...)
+}

@@ -37,59 +37,63 @@ func Signals() (sigs <-chan os.Signal, stop func()) {
 // Stdio are the child's standard input, output and error.
 type Stdio struct{ In, Out, Err *os.File }
 
-// Child is a running command in its own process group.
+// Child is a command in its own process group: stopped at its exec
+// until Release (or Abort), then running.
 type Child struct {
-	Pid int // also its process group ID
+	Pid       int        // also its process group ID
+	Listeners []*os.File // seccomp user-notification descriptors, if the confinement made any
 
 	term       *terminal // nil without a controlling terminal
 	status     chan unix.WaitStatus
+	release    chan bool      // true: detach and supervise; false: kill
 	stopped    bool           // the child is stopped and the supervisor knows it
 	childModes *unix.Termios  // the child's terminal modes when it stopped
 	watchdog   chan *watchdog // delivers the watchdog (nil if it could not start)
 }
 
-// Start runs e in a new process group with argv and env. With a
-// controlling terminal whose foreground is the supervisor's group, the
-// child's group becomes the foreground. The child gets SIGKILL if the
-// supervisor dies, and a watchdog kills its whole group then.
-func Start(e *Executable, argv, env []string, stdio Stdio) (*Child, error) {
-	path, extra := e.target()
-	files := []*os.File{stdio.In, stdio.Out, stdio.Err}
-	if extra != nil {
-		files = append(files, extra)
-	} else {
-		// Keep the descriptor named by path clear of every number the
-		// fork's descriptor shuffle may write to (Go dups onto the
-		// numbers just above the highest one it passes).
-		high, err := unix.FcntlInt(e.file.Fd(), unix.F_DUPFD_CLOEXEC, maxFD(files)+len(files)+8)
-		if err != nil {
-			return nil, &LaunchError{Name: argv[0], Code: StatusCannotExecute, Err: err}
-		}
-		defer unix.Close(high)
-		path = fmt.Sprintf("/proc/self/fd/%d", high)
-	}
+// Launch is what Start needs to start a command.
+type Launch struct {
+	Path  string // given to execve: what a shell would pass (the command then sees its own name)
+	Dir   string // the working directory a relative Path is taken from ("": this process's)
+	Argv  []string
+	Env   []string
+	Stdio Stdio
+	// Confine, when set, runs on the thread that forks the command, just
+	// before the fork (sandbox.Policy.ConfineThread, whose rules that
+	// thread then keeps); it returns user-notification descriptors.
+	Confine func() (listeners []int, err error)
+}
+
+// Start starts the command in a new process group and leaves it stopped at
+// its exec, traced, before it runs a single instruction of its own: the
+// caller identifies what it runs (Executable.Identify), then calls Release
+// to let it run, or Abort. With a controlling terminal whose foreground is
+// the supervisor's group, the child's group becomes the foreground. The
+// child gets SIGKILL if the supervisor dies, and once released a watchdog
+// kills its whole group then.
+func Start(l Launch) (*Child, error) {
 	sys := &syscall.SysProcAttr{
 		Setpgid:   true,
 		Pdeathsig: syscall.SIGKILL,
+		Ptrace:    true,
 	}
-	c := &Child{term: openTerminal(), status: make(chan unix.WaitStatus, 4)}
+	c := &Child{term: openTerminal(), status: make(chan unix.WaitStatus, 4), release: make(chan bool, 1)}
 	if c.term != nil && c.term.ours() {
 		sys.Foreground = true
 		sys.Ctty = c.term.fd
 	}
-
 	started := make(chan error, 1)
-	go c.run(path, argv, env, files, sys, started)
+	go c.run(l, sys, started)
 	if err := <-started; err != nil {
-		if c.term != nil {
-			c.term.close()
-		}
-		if interp := e.interpreter(); interp != "" && errors.Is(err, unix.ENOENT) {
-			// The script exists; its #! line names what does not.
-			return nil, &LaunchError{Name: argv[0], Code: StatusCannotExecute, Err: fmt.Errorf("%s: bad interpreter: %w", interp, unix.ENOENT)}
-		}
-		return nil, launchError(argv[0], err)
+		c.giveBack()
+		return nil, err
 	}
+	return c, nil
+}
+
+// Release lets the stopped child run, and starts supervising it.
+func (c *Child) Release() {
+	c.release <- true
 	if c.term != nil {
 		// Taking the terminal back from the background raises SIGTTOU.
 		// Ignored only now: the child must not inherit the disposition.
@@ -102,37 +106,124 @@ func Start(e *Executable, argv, env []string, stdio Stdio) (*Child, error) {
 		w, _ := startWatchdog(c.Pid)
 		c.watchdog <- w
 	}()
-	return c, nil
 }
 
-func maxFD(files []*os.File) int {
-	m := 0
-	for _, f := range files {
-		if fd := int(f.Fd()); fd > m {
-			m = fd
+// Abort kills the stopped child (it ran nothing of its own) and reaps it.
+func (c *Child) Abort() {
+	c.release <- false
+	<-c.status
+	for _, f := range c.Listeners {
+		f.Close()
+	}
+	c.giveBack()
+}
+
+// giveBack takes the terminal back if the child's group had it, and
+// closes it.
+func (c *Child) giveBack() {
+	if t := c.term; t != nil {
+		if c.Pid != 0 && t.foreground() == c.Pid {
+			t.give(t.pgrp)
+		}
+		t.close()
+	}
+}
+
+// run starts the child, holds it at its exec until the verdict, and reaps
+// it, on one locked OS thread that is never unlocked: the kernel sends
+// PR_SET_PDEATHSIG when the thread that forked the child ends, not the
+// process (Go may end an idle thread, but not a locked one); ptrace
+// requests must come from the tracing thread; and Confine may leave the
+// thread inside the child's sandbox, where no other goroutine may run.
+// Go ends the thread when run returns.
+func (c *Child) run(l Launch, sys *syscall.SysProcAttr, started chan<- error) {
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		// Never the main thread (see sandbox.Policy.ConfineThread): keep
+		// it locked until a fresh goroutine has locked another one.
+		locked := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(locked)
+			c.launch(l, sys, started)
+		}()
+		<-locked
+		runtime.UnlockOSThread()
+		return
+	}
+	c.launch(l, sys, started)
+}
+
+func (c *Child) launch(l Launch, sys *syscall.SysProcAttr, started chan<- error) {
+	if l.Confine != nil {
+		fds, err := l.Confine()
+		if err != nil {
+			started <- fmt.Errorf("sandbox: %w", err)
+			return
+		}
+		for _, fd := range fds {
+			c.Listeners = append(c.Listeners, os.NewFile(uintptr(fd), "seccomp-listener"))
 		}
 	}
-	return m
-}
-
-// run starts the child and reaps it, on one locked OS thread: the kernel
-// sends PR_SET_PDEATHSIG when the thread that forked the child ends, not
-// the process, and Go may end an idle thread; a locked thread lives until
-// it is unlocked, after the child is reaped.
-func (c *Child) run(path string, argv, env []string, files []*os.File, sys *syscall.SysProcAttr, started chan<- error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	p, err := os.StartProcess(path, argv, &os.ProcAttr{Env: env, Files: files, Sys: sys})
+	files := []*os.File{l.Stdio.In, l.Stdio.Out, l.Stdio.Err}
+	p, err := os.StartProcess(l.Path, l.Argv, &os.ProcAttr{Dir: l.Dir, Env: l.Env, Files: files, Sys: sys})
 	if err != nil {
 		started <- err
 		return
 	}
 	c.Pid = p.Pid
-	started <- nil
 	defer p.Release()
+	pending, ws, ok := c.toExec()
+	if !ok {
+		started <- &LaunchError{Name: l.Argv[0], Code: ExitStatus(ws), Err: errors.New("killed before it started")}
+		return
+	}
+	started <- nil
+	if !<-c.release {
+		unix.Kill(c.Pid, unix.SIGKILL)
+		c.status <- c.reap(0)
+		return
+	}
+	if err := unix.PtraceDetach(c.Pid); err != nil {
+		unix.Kill(c.Pid, unix.SIGKILL) // cannot happen: the child is ours and stopped
+	}
+	for _, sig := range pending {
+		unix.Kill(c.Pid, sig)
+	}
+	for {
+		ws := c.reap(unix.WUNTRACED | unix.WCONTINUED)
+		c.status <- ws
+		if ws.Exited() || ws.Signaled() {
+			return
+		}
+	}
+}
+
+// toExec waits for the traced child's stop at its exec (the SIGTRAP the
+// kernel sends a PTRACE_TRACEME process after execve). A signal that
+// reaches it first is held back and sent again once it is released, so
+// the child's own handlers, not the supervisor's ptrace, see it. It
+// returns false, with how it ended, if the child died first.
+func (c *Child) toExec() (pending []syscall.Signal, ws unix.WaitStatus, ok bool) {
+	for {
+		ws = c.reap(0)
+		switch {
+		case ws.Exited() || ws.Signaled():
+			return nil, ws, false
+		case ws.Stopped() && ws.StopSignal() == unix.SIGTRAP:
+			return pending, ws, true
+		case ws.Stopped():
+			pending = append(pending, ws.StopSignal())
+			unix.PtraceCont(c.Pid, 0)
+		}
+	}
+}
+
+// reap waits for a change of the child's state.
+func (c *Child) reap(options int) unix.WaitStatus {
 	for {
 		var ws unix.WaitStatus
-		_, err := unix.Wait4(c.Pid, &ws, unix.WUNTRACED|unix.WCONTINUED, nil)
+		_, err := unix.Wait4(c.Pid, &ws, options, nil)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
@@ -140,10 +231,7 @@ func (c *Child) run(path string, argv, env []string, files []*os.File, sys *sysc
 			// Cannot happen for our own child; report it as killed.
 			ws = unix.WaitStatus(unix.SIGKILL)
 		}
-		c.status <- ws
-		if ws.Exited() || ws.Signaled() {
-			return
-		}
+		return ws
 	}
 }
 

@@ -3,6 +3,7 @@ package supervise
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,8 +13,10 @@ import (
 // failed write (the recorder died: EPIPE; nothing was opened on the
 // descriptor: EBADF) never stops the session: the emitter remembers the
 // first error, drops later events, and the supervisor reports the loss at
-// the end.
+// the end. It is safe to use from several goroutines: each event is
+// written whole, in the order Emit is called.
 type Emitter struct {
+	mu   sync.Mutex
 	fd   int
 	err  error
 	line []byte
@@ -24,6 +27,8 @@ func NewEmitter(fd int) *Emitter { return &Emitter{fd: fd} }
 
 // Emit writes one event (canonical JSON, no newline) as one line.
 func (e *Emitter) Emit(event []byte) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.fd < 0 || e.err != nil {
 		return
 	}
@@ -34,7 +39,11 @@ func (e *Emitter) Emit(event []byte) {
 }
 
 // Err is the first write error, if any.
-func (e *Emitter) Err() error { return e.err }
+func (e *Emitter) Err() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
+}
 
 // writeAll writes b with raw system calls: os.File would turn EPIPE on
 // fds 1 and 2 into a fatal SIGPIPE, and must not kill the supervisor.

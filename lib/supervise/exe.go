@@ -41,15 +41,23 @@ const defaultPath = "/bin:/usr/bin"
 // order (an empty entry is the current directory) for a regular file the
 // caller may execute. The result is absolute but not canonical.
 func LookPath(name, pathEnv, cwd string) (string, error) {
+	_, abs, err := lookPath(name, pathEnv, cwd)
+	return abs, err
+}
+
+// lookPath is LookPath that also returns the path as a shell passes it to
+// execve (name itself, or the PATH entry as written joined to name), which
+// is what a script sees as $0 and what names the process.
+func lookPath(name, pathEnv, cwd string) (execPath, abs string, err error) {
 	if name == "" {
-		return "", &LaunchError{Name: `""`, Code: StatusNotFound, Err: errors.New("empty command name")}
+		return "", "", &LaunchError{Name: `""`, Code: StatusNotFound, Err: errors.New("empty command name")}
 	}
 	if strings.Contains(name, "/") {
 		p := absolute(name, cwd)
 		if err := executable(p); err != nil {
-			return "", launchError(name, err)
+			return "", "", launchError(name, err)
 		}
-		return p, nil
+		return name, p, nil
 	}
 	if pathEnv == "" {
 		pathEnv = defaultPath
@@ -62,16 +70,16 @@ func LookPath(name, pathEnv, cwd string) (string, error) {
 		p := absolute(dir+"/"+name, cwd)
 		err := executable(p)
 		if err == nil {
-			return p, nil
+			return dir + "/" + name, p, nil
 		}
 		if errors.Is(err, unix.EACCES) && denied == nil {
 			denied = err // like execvp: keep looking, report it if nothing else fits
 		}
 	}
 	if denied != nil {
-		return "", launchError(name, denied)
+		return "", "", launchError(name, denied)
 	}
-	return "", &LaunchError{Name: name, Code: StatusNotFound, Err: errors.New("command not found")}
+	return "", "", &LaunchError{Name: name, Code: StatusNotFound, Err: errors.New("command not found")}
 }
 
 // absolute joins a relative p to cwd without cleaning: ".." must be
@@ -111,18 +119,40 @@ func launchError(name string, err error) *LaunchError {
 	return &LaunchError{Name: name, Code: code, Err: err}
 }
 
-// Executable is the open file a command will run from, and its identity.
-// The file stays open from hashing to exec, and the child is executed
-// through this descriptor, so the recorded hash is of the bytes the kernel
-// loads, whatever happens to the path in between.
+// Executable is a command resolved for launch: the file its path named
+// when it was resolved (held open), whether it is an ELF binary, and, once
+// it has been executed, the identity of what runs.
+//
+// The command is executed by path, as a shell would, so it sees its own
+// name in argv[0], $0 and /proc/PID/comm. What ran is identified with the
+// child stopped at its exec (see Child): for a binary, /proc/PID/exe is
+// the file the kernel mapped, and the kernel refuses to open a running
+// executable for writing (ETXTBSY), so hashing it then is hashing exactly
+// what runs. A script is hashed before the exec; at the stop it must
+// still be the same unchanged file at its path, and the interpreter the
+// kernel started for it is identified like a binary.
 type Executable struct {
-	Path   string // canonical: absolute, every symbolic link resolved
-	SHA256 string // plain SHA-256 of the content, lowercase hex
+	Path     string // canonical: absolute, every symbolic link resolved
+	ExecPath string // as given to execve: the name typed, or PATH's entry joined to it
+	Script   bool   // not ELF: a #! script (or another format the kernel hands to an interpreter)
+	SHA256   string // plain SHA-256 of the content, lowercase hex: a script's at hashing, a binary's once Identify ran
 
-	file      *os.File
-	native    bool  // an ELF binary: runnable through a close-on-exec descriptor
-	stamp     stamp // the file's state when it was hashed
-	afterHash func(path string) error
+	// Interpreter is, for a script, the program the kernel ran for it
+	// (for `#!/usr/bin/env python3`, env), identified at the exec.
+	Interpreter *Identity
+
+	file       *os.File
+	absPath    string // ExecPath made absolute
+	dev, ino   uint64
+	stamp      stamp  // a script's state when it was hashed
+	interp     string // the program a script's #! line names
+	beforeExec func(path string) error
+}
+
+// Identity is a file that ran, as recorded.
+type Identity struct {
+	Path   string
+	SHA256 string
 }
 
 // stamp is what fstat says about the open file. Any write to the inode
@@ -146,10 +176,10 @@ func fstamp(f *os.File) (stamp, error) {
 const maxAttempts = 3
 
 // OpenExecutable resolves name (LookPath with pathEnv and cwd),
-// canonicalises the result, opens it and hashes the open file. afterHash,
-// when set, runs after every hash (a test hook).
-func OpenExecutable(name, pathEnv, cwd string, afterHash func(path string) error) (*Executable, error) {
-	p, err := LookPath(name, pathEnv, cwd)
+// canonicalises the result, opens it, tells a binary from a script, and
+// hashes a script. beforeExec, when set, runs last (a test hook).
+func OpenExecutable(name, pathEnv, cwd string, beforeExec func(path string) error) (*Executable, error) {
+	execPath, p, err := lookPath(name, pathEnv, cwd)
 	if err != nil {
 		return nil, err
 	}
@@ -171,22 +201,31 @@ func OpenExecutable(name, pathEnv, cwd string, afterHash func(path string) error
 			}
 			continue
 		}
-		e := &Executable{Path: canonical, file: f, afterHash: afterHash}
-		if err := e.check(); err != nil {
+		e := &Executable{Path: canonical, ExecPath: execPath, absPath: p, file: f, beforeExec: beforeExec}
+		if err := e.inspect(); err != nil {
 			f.Close()
 			return nil, launchError(name, err)
 		}
-		if err := e.Rehash(); err != nil {
-			f.Close()
-			return nil, &LaunchError{Name: name, Code: StatusCannotExecute, Err: err}
+		if e.Script {
+			if e.SHA256, e.stamp, err = hashFile(f, canonical); err != nil {
+				f.Close()
+				return nil, &LaunchError{Name: name, Code: StatusCannotExecute, Err: err}
+			}
+		}
+		if beforeExec != nil {
+			if err := beforeExec(canonical); err != nil {
+				f.Close()
+				return nil, &LaunchError{Name: name, Code: StatusCannotExecute, Err: fmt.Errorf("test hook before exec: %w", err)}
+			}
 		}
 		return e, nil
 	}
 	return nil, &LaunchError{Name: name, Code: StatusCannotExecute, Err: errors.New("the path kept changing while it was being resolved")}
 }
 
-// check refuses what exec would refuse anyway, with a clearer message.
-func (e *Executable) check() error {
+// inspect refuses what exec would refuse anyway, with a clearer message,
+// and reads the file's kind and its #! line.
+func (e *Executable) inspect() error {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(e.file.Fd()), &st); err != nil {
 		return err
@@ -194,84 +233,91 @@ func (e *Executable) check() error {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return errors.New("not a regular file")
 	}
+	e.dev, e.ino = st.Dev, st.Ino
+	var head [256]byte
+	n, _ := e.file.ReadAt(head[:], 0)
+	e.Script = !bytes.HasPrefix(head[:n], []byte("\x7fELF"))
+	if bytes.HasPrefix(head[:n], []byte("#!")) {
+		first, _, _ := bytes.Cut(head[2:n], []byte("\n"))
+		if fields := strings.Fields(string(first)); len(fields) > 0 {
+			e.interp = fields[0]
+		}
+	}
 	return nil
 }
 
-// Rehash hashes the open file again (from offset 0, leaving the
-// descriptor's offset alone) and records its state. It retries while the
-// file changes during hashing.
-func (e *Executable) Rehash() error {
+// ScriptInterpreter is the program a #! script names ("" for anything
+// else): it must be executable inside the sandbox.
+func (e *Executable) ScriptInterpreter() string { return e.interp }
+
+// hashFile hashes f from offset 0 (leaving its offset alone) and returns
+// the state it hashed, retrying while the file changes during hashing.
+func hashFile(f *os.File, name string) (string, stamp, error) {
+	buf := make([]byte, 64<<10)
 	for range maxAttempts {
-		before, err := fstamp(e.file)
+		before, err := fstamp(f)
 		if err != nil {
-			return fmt.Errorf("stat executable %s: %w", e.Path, err)
+			return "", stamp{}, fmt.Errorf("stat %s: %w", name, err)
 		}
-		var magic [4]byte
-		n, _ := e.file.ReadAt(magic[:], 0)
 		h := sha256.New()
-		buf := make([]byte, 64<<10)
-		if _, err := io.CopyBuffer(h, io.NewSectionReader(e.file, 0, 1<<62), buf); err != nil {
-			return fmt.Errorf("read executable %s: %w", e.Path, err)
+		if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, 1<<62), buf); err != nil {
+			return "", stamp{}, fmt.Errorf("read %s: %w", name, err)
 		}
-		after, err := fstamp(e.file)
+		after, err := fstamp(f)
 		if err != nil {
-			return fmt.Errorf("stat executable %s: %w", e.Path, err)
+			return "", stamp{}, fmt.Errorf("stat %s: %w", name, err)
 		}
-		if before != after {
-			continue
+		if before == after {
+			return hex.EncodeToString(h.Sum(nil)), after, nil
 		}
-		e.SHA256 = hex.EncodeToString(h.Sum(nil))
-		e.native = n == 4 && bytes.Equal(magic[:], []byte("\x7fELF"))
-		e.stamp = after
-		if e.afterHash != nil {
-			if err := e.afterHash(e.Path); err != nil {
-				return fmt.Errorf("test hook after hashing: %w", err)
-			}
-		}
-		return nil
 	}
-	return fmt.Errorf("executable %s kept changing while it was being hashed", e.Path)
+	return "", stamp{}, fmt.Errorf("%s kept changing while it was being hashed", name)
 }
 
-// Changed reports whether the open file may have changed since it was last
-// hashed. Called just before exec; when true, Rehash and record again.
-func (e *Executable) Changed() (bool, error) {
-	now, err := fstamp(e.file)
+// Identify records what process pid, stopped at the exec of e, runs. It
+// returns false when that is not the file e resolved (replaced at the
+// path since, or, for a script, changed since it was hashed): the caller
+// kills the stopped process and launches again.
+func (e *Executable) Identify(pid int) (bool, error) {
+	exe := "/proc/" + strconv.Itoa(pid) + "/exe"
+	f, err := os.Open(exe)
 	if err != nil {
-		return false, fmt.Errorf("stat executable %s: %w", e.Path, err)
+		return false, fmt.Errorf("identify the command at exec: %w", err)
 	}
-	return now != e.stamp, nil
-}
-
-// interpreter returns the program a #! script names ("" for anything
-// else), for error messages.
-func (e *Executable) interpreter() string {
-	var line [256]byte
-	n, _ := e.file.ReadAt(line[:], 0)
-	if n < 2 || string(line[:2]) != "#!" {
-		return ""
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return false, fmt.Errorf("identify the command at exec: %w", err)
 	}
-	first, _, _ := bytes.Cut(line[2:n], []byte("\n"))
-	fields := strings.Fields(string(first))
-	if len(fields) == 0 {
-		return ""
+	if !e.Script {
+		if st.Dev != e.dev || st.Ino != e.ino {
+			return false, nil
+		}
+		sum, _, err := hashFile(f, e.Path)
+		if err != nil {
+			return false, err
+		}
+		e.SHA256 = sum
+		return true, nil
 	}
-	return fields[0]
+	if now, err := fstamp(e.file); err != nil || now != e.stamp {
+		return false, nil
+	}
+	var at unix.Stat_t
+	if err := unix.Stat(e.absPath, &at); err != nil || at.Dev != e.dev || at.Ino != e.ino {
+		return false, nil
+	}
+	path, err := os.Readlink(exe)
+	if err != nil {
+		return false, fmt.Errorf("identify the interpreter at exec: %w", err)
+	}
+	sum, _, err := hashFile(f, path)
+	if err != nil {
+		return false, err
+	}
+	e.Interpreter = &Identity{Path: path, SHA256: sum}
+	return true, nil
 }
 
 // Close releases the descriptor.
 func (e *Executable) Close() error { return e.file.Close() }
-
-// target is what to execute and the extra file the child needs. An ELF
-// binary runs through /proc/self/fd/N of the supervisor's own descriptor:
-// the forked child still holds it at exec time (it is close-on-exec, so
-// the kernel opens the binary through it and then closes it: nothing
-// leaks). A script or any other format needs its interpreter to open the
-// file again by that name after exec, so it gets the descriptor as fd 3,
-// inheritable, and runs as /proc/self/fd/3 (the interpreter's $0).
-func (e *Executable) target() (path string, extra *os.File) {
-	if e.native {
-		return "/proc/self/fd/" + strconv.Itoa(int(e.file.Fd())), nil
-	}
-	return "/proc/self/fd/3", e.file
-}

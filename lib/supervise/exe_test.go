@@ -6,8 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {
@@ -118,45 +119,14 @@ func TestOpenExecutable(t *testing.T) {
 	if e.SHA256 != sha(script) {
 		t.Errorf("SHA256 = %s, want %s", e.SHA256, sha(script))
 	}
-	if e.native {
-		t.Error("a script was taken for a native binary")
+	if !e.Script || e.ScriptInterpreter() != "/bin/sh" {
+		t.Errorf("Script = %v, interpreter %q; want a script of /bin/sh", e.Script, e.ScriptInterpreter())
+	}
+	if e.ExecPath != dir+"/link/alias" {
+		t.Errorf("ExecPath = %q, want the path as PATH gives it", e.ExecPath)
 	}
 	if len(hooked) != 1 || hooked[0] != canonical {
-		t.Errorf("the after-hash hook saw %q", hooked)
-	}
-	if path, extra := e.target(); path != "/proc/self/fd/3" || extra == nil {
-		t.Errorf("a script must run as /proc/self/fd/3 with its descriptor passed; got %q, %v", path, extra)
-	}
-	if changed, err := e.Changed(); err != nil || changed {
-		t.Errorf("Changed() = %v, %v on an untouched file", changed, err)
-	}
-
-	// Replacing the path does not touch the open file's content (the
-	// unlink changes its ctime, so Changed may say so; hashing again
-	// gives the same result).
-	writeFile(t, dir+"/real/new", "#!/bin/sh\necho other\n", 0o755)
-	if err := os.Rename(dir+"/real/new", dir+"/real/prog"); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Rehash(); err != nil || e.SHA256 != sha(script) {
-		t.Errorf("after a rename over the path: SHA256 = %s, %v; want the original's", e.SHA256, err)
-	}
-
-	// Writing to the same inode does, and Rehash picks up the new content.
-	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(e.file.Fd())), os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("echo appended\n")
-	f.Close()
-	if changed, _ := e.Changed(); !changed {
-		t.Fatal("an in-place write went unnoticed")
-	}
-	if err := e.Rehash(); err != nil {
-		t.Fatal(err)
-	}
-	if e.SHA256 != sha(script+"echo appended\n") {
-		t.Errorf("after Rehash SHA256 = %s, want the hash of the new content", e.SHA256)
+		t.Errorf("the before-exec hook saw %q", hooked)
 	}
 }
 
@@ -166,18 +136,113 @@ func TestOpenExecutableNative(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	if !e.native {
-		t.Errorf("%s is not recognised as an ELF binary", e.Path)
+	if e.Script || e.SHA256 != "" {
+		t.Errorf("%s: Script %v, SHA256 %q; want an ELF binary, hashed only at its exec", e.Path, e.Script, e.SHA256)
 	}
-	content, err := os.ReadFile(e.Path)
+}
+
+// startStopped starts argv stopped at its exec, unconfined.
+func startStopped(t *testing.T, e *Executable, dir string, argv ...string) *Child {
+	t.Helper()
+	null, err := os.Open(os.DevNull)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.SHA256 != sha(string(content)) {
-		t.Errorf("SHA256 = %s, want %s", e.SHA256, sha(string(content)))
+	t.Cleanup(func() { null.Close() })
+	c, err := Start(Launch{Path: e.ExecPath, Dir: dir, Argv: argv, Env: os.Environ(), Stdio: Stdio{In: null, Out: null, Err: null}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if path, extra := e.target(); extra != nil || path != "/proc/self/fd/"+strconv.Itoa(int(e.file.Fd())) {
-		t.Errorf("a binary must run through the supervisor's own descriptor; got %q, %v", path, extra)
+	return c
+}
+
+func TestIdentifyBinary(t *testing.T) {
+	dir := t.TempDir()
+	content, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir+"/prog", string(content), 0o755)
+	e, err := OpenExecutable("./prog", "", dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c := startStopped(t, e, dir, "prog")
+	// The kernel keeps a running executable from being written: what
+	// Identify hashes is what runs.
+	if _, err := os.OpenFile(dir+"/prog", os.O_WRONLY, 0); !errors.Is(err, unix.ETXTBSY) {
+		t.Errorf("opening the running executable for writing: %v, want ETXTBSY", err)
+	}
+	same, err := e.Identify(c.Pid)
+	c.Release()
+	if ws := c.Wait(nil); !ws.Exited() || ws.ExitStatus() != 0 {
+		t.Errorf("the released child ended with %#x", uint32(ws))
+	}
+	if err != nil || !same || e.SHA256 != sha(string(content)) {
+		t.Errorf("Identify = %v, %v, SHA256 %s; want the hash of what ran", same, err, e.SHA256)
+	}
+
+	// Replaced at the path before the exec: another file ran, and Identify
+	// says so (the caller starts again).
+	e2, err := OpenExecutable("./prog", "", dir, func(string) error {
+		false, err := os.ReadFile("/bin/false")
+		if err == nil {
+			writeFile(t, dir+"/new", string(false), 0o755)
+			err = os.Rename(dir+"/new", dir+"/prog")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	c = startStopped(t, e2, dir, "prog")
+	same, err = e2.Identify(c.Pid)
+	c.Abort()
+	if err != nil || same {
+		t.Errorf("Identify of a replaced binary = %v, %v; want a mismatch", same, err)
+	}
+}
+
+func TestIdentifyScript(t *testing.T) {
+	dir := t.TempDir()
+	script := "#!/bin/sh\nexit 0\n"
+	writeFile(t, dir+"/s", script, 0o755)
+	e, err := OpenExecutable("./s", "", dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c := startStopped(t, e, dir, "s")
+	same, err := e.Identify(c.Pid)
+	c.Release()
+	c.Wait(nil)
+	sh, _ := filepath.EvalSymlinks("/bin/sh")
+	shContent, _ := os.ReadFile(sh)
+	if err != nil || !same || e.SHA256 != sha(script) || e.Interpreter == nil ||
+		e.Interpreter.Path != sh || e.Interpreter.SHA256 != sha(string(shContent)) {
+		t.Errorf("Identify = %v, %v; script %s, interpreter %+v", same, err, e.SHA256, e.Interpreter)
+	}
+
+	// Written in place after hashing: a mismatch.
+	e2, err := OpenExecutable("./s", "", dir, func(p string) error {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+		if err == nil {
+			_, err = f.WriteString("echo appended\n")
+			f.Close()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	c = startStopped(t, e2, dir, "s")
+	same, err = e2.Identify(c.Pid)
+	c.Abort()
+	if err != nil || same {
+		t.Errorf("Identify of a script changed after hashing = %v, %v; want a mismatch", same, err)
 	}
 }
 

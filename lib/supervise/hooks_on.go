@@ -14,14 +14,16 @@ const TestHooks = true
 
 // HooksFromEnv reads the test hooks from the environment:
 //
-//	NONO_RUN_TEST_AFTER_HASH=CMD  run `sh -c CMD` after each hash of the
-//	                              executable, with NONO_RUN_TEST_EXE set to
-//	                              its canonical path; a failure aborts
+//	NONO_RUN_TEST_BEFORE_EXEC=CMD run `sh -c CMD` after each resolution of
+//	                              the executable (and hash of a script),
+//	                              before it is executed, with
+//	                              NONO_RUN_TEST_EXE set to its canonical
+//	                              path; a failure aborts
 //	NONO_RUN_TEST_EVENTS=N        emit N synthetic events while the command runs
 func HooksFromEnv(getenv func(string) string) (Hooks, error) {
 	var h Hooks
-	if script := getenv("NONO_RUN_TEST_AFTER_HASH"); script != "" {
-		h.AfterHash = func(path string) error {
+	if script := getenv("NONO_RUN_TEST_BEFORE_EXEC"); script != "" {
+		h.BeforeExec = func(path string) error {
 			c := exec.Command("/bin/sh", "-c", script)
 			c.Env = append(os.Environ(), "NONO_RUN_TEST_EXE="+path)
 			c.Stdout, c.Stderr = os.Stderr, os.Stderr

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/nono-audit/nono/lib/sandbox"
 )
 
 func TestTrackedPaths(t *testing.T) {
@@ -23,8 +25,12 @@ func TestTrackedPaths(t *testing.T) {
 	}
 	writeFile(t, root+"/file", "x", 0o644)
 	cwd := root + "/proj"
-	w := func(p string) Grant { return Grant{Path: p, Writable: true, Source: "--allow"} }
-	r := func(p string) Grant { return Grant{Path: p, Source: "--read"} }
+	w := func(p string) Grant { return Grant{Path: p, Access: sandbox.ReadWrite, Source: "--allow"} }
+	r := func(p string) Grant { return Grant{Path: p, Access: sandbox.Read, Source: "--read"} }
+	wo := func(p string) Grant { return Grant{Path: p, Access: sandbox.Write, Source: "--write"} }
+	file := func(p string) Grant {
+		return Grant{Path: p, Access: sandbox.ReadWrite, File: true, Source: "--allow-file"}
+	}
 
 	tests := []struct {
 		name         string
@@ -54,6 +60,10 @@ func TestTrackedPaths(t *testing.T) {
 		{"writable only, and nothing writable", []Grant{r(root + "/data"), r(cwd)}, true,
 			[]string{}},
 		{"relative to cwd", []Grant{r("../data")}, false, []string{root + "/data"}},
+		{"write-only counts as writable", []Grant{r(root + "/data"), wo(root + "/other")}, true,
+			[]string{root + "/other"}},
+		{"file grants are not tracked", []Grant{file(root + "/file"), r(root + "/data")}, false,
+			[]string{root + "/data"}},
 	}
 	for _, tt := range tests {
 		got, err := TrackedPaths(tt.grants, cwd, tt.writableOnly)
@@ -92,20 +102,28 @@ func TestGrants(t *testing.T) {
 			return ""
 		}
 	}
-	got := Grants(nil, []string{"r"}, true, env("x,,y"), "/cwd")
+	got := sandbox.GrantFlags{Read: []string{"r"}, Write: []string{"w"}, ReadFile: []string{"f"}, AllowCwd: true}.Grants(env("x,,y"), "/cwd")
 	want := []Grant{
-		{Path: "x", Writable: true, Source: "NONO_ALLOW"},
-		{Path: "y", Writable: true, Source: "NONO_ALLOW"},
-		{Path: "r", Source: "--read"},
-		{Path: "/cwd", Source: "--allow-cwd"},
+		{Path: "x", Access: sandbox.ReadWrite, Source: "NONO_ALLOW"},
+		{Path: "y", Access: sandbox.ReadWrite, Source: "NONO_ALLOW"},
+		{Path: "r", Access: sandbox.Read, Source: "--read"},
+		{Path: "w", Access: sandbox.Write, Source: "--write"},
+		{Path: "f", Access: sandbox.Read, File: true, Source: "--read-file"},
+		{Path: "/cwd", Access: sandbox.Read, Source: "--allow-cwd"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Grants with NONO_ALLOW = %+v, want %+v", got, want)
 	}
+	if args := sandbox.Args(got); strings.Join(args, " ") != "--allow=x --allow=y --read=r --write=w --read-file=f --allow-cwd" {
+		t.Errorf("Args = %q", args)
+	}
 	// --allow on the command line replaces NONO_ALLOW, like clap's env.
-	got = Grants([]string{"a,b"}, nil, false, env("x"), "/cwd")
-	want = []Grant{{Path: "a,b", Writable: true, Source: "--allow"}}
+	got = sandbox.GrantFlags{Allow: []string{"a,b"}}.Grants(env("x"), "/cwd")
+	want = []Grant{{Path: "a,b", Access: sandbox.ReadWrite, Source: "--allow"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Grants with --allow = %+v, want %+v", got, want)
 	}
 }
+
+// Grant is the sandbox's grant, which also decides the tracked paths.
+type Grant = sandbox.Grant

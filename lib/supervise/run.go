@@ -8,17 +8,17 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/redact"
+	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/session"
 )
 
 // Config is one supervised session: what to run and where to record it.
 type Config struct {
 	Argv         []string // the command; Argv[0] is looked up in Env's PATH
-	Env          []string // the child's environment
+	Env          []string // the child's environment (Sandbox adds TMPDIR)
 	Dir          string   // the working directory relative names resolve against
 	TrackedPaths []string // from TrackedPaths
 	EventFD      int      // raw audit events go here; negative: no events
@@ -29,6 +29,37 @@ type Config struct {
 	Signals      <-chan os.Signal // from Signals, set up as early as possible
 	Hooks        Hooks
 	Now          func() time.Time // nil: time.Now
+
+	// Sandbox confines the command and is recorded (sandbox_runtime, and
+	// policy.json with a session directory). nil runs the command
+	// unconfined and records neither: only for library use and tests,
+	// nono-run always sets it.
+	Sandbox *Sandbox
+
+	// WhileRunning, when set, is called once the command runs, with what
+	// a helper needs to record events while it does (a proxy, a seccomp
+	// listener's server); the function it returns is called after the
+	// command is reaped and before session_ended, and must stop
+	// emitting.
+	WhileRunning func(r *Running) (stop func())
+}
+
+// Sandbox is how the command is confined.
+type Sandbox struct {
+	// Spec is the checked grants, protected stores and network; nil runs
+	// the command unsandboxed (--allow-unsandboxed, when the kernel has
+	// no Landlock), which is recorded with Reason.
+	Spec    *sandbox.Spec
+	ABI     int    // the Landlock ABI to use (sandbox.ABI)
+	Reason  string // why the command is unsandboxed
+	TmpBase string // where its private TMPDIR is made (sandbox.TmpBase)
+}
+
+// Running is the command while it runs, for Config.WhileRunning.
+type Running struct {
+	Pid       int
+	Emitter   *Emitter   // safe to use from any goroutine
+	Listeners []*os.File // seccomp user-notification descriptors of sandbox.Spec.Filters
 }
 
 // Outcome is how a session ended.
@@ -47,13 +78,15 @@ func (o *Outcome) Status() int {
 	return o.ExitCode
 }
 
-// Run runs one session. session_started is the first event and
-// session_ended the last, whatever happens in between; with a session
-// directory, session.json holds started, command, executable_identity and
-// tracked_paths before the child runs (ended and exit_code null) and gets
-// ended and exit_code after it is reaped, and the session is marked running
-// in between. The command is redacted before anything is written. An error
-// means nothing ran and nothing was recorded.
+// Run runs one session. The command is started and held at its exec
+// while what it runs is identified; then session.json gets started,
+// command, executable_identity and tracked_paths (ended and exit_code
+// null) and the session is marked running, session_started (and
+// sandbox_runtime) are emitted, and only then does the command run.
+// session_ended is the last event whatever happens; session.json gets
+// ended and exit_code after the command is reaped. The command is
+// redacted before anything is written. An error means nothing ran and
+// nothing was recorded.
 func Run(cfg Config) (*Outcome, error) {
 	now := cfg.Now
 	if now == nil {
@@ -70,50 +103,47 @@ func Run(cfg Config) (*Outcome, error) {
 	emitter := NewEmitter(cfg.EventFD)
 	out := &Outcome{}
 
-	var identity *session.ExecutableIdentity
-	exe, err := OpenExecutable(cfg.Argv[0], lookupEnv(cfg.Env, "PATH"), cfg.Dir, cfg.Hooks.AfterHash)
+	l := &launcher{cfg: &cfg}
+	defer l.close()
+	child, err := l.launch()
 	if err != nil {
 		out.Launch = err
-	} else {
-		defer exe.Close()
-		identity = &session.ExecutableIdentity{ResolvedPath: exe.Path, SHA256: exe.SHA256}
-		if cfg.SessionDir != "" && !utf8.ValidString(exe.Path) {
-			out.Launch = &LaunchError{Name: cfg.Argv[0], Code: StatusCannotExecute,
-				Err: fmt.Errorf("resolves to %q, which is not valid UTF-8, so its identity cannot be recorded", exe.Path)}
-			identity = nil
-		}
 	}
-
 	if dir := cfg.SessionDir; dir != "" {
 		release, err := session.HoldRunning(dir)
-		if err != nil {
-			return nil, err
+		if err == nil {
+			defer release()
+			err = updateSession(dir, func(s *session.Session) {
+				s.Started = started
+				s.Command = command
+				s.ExecutableIdentity = l.identity()
+				s.TrackedPaths = cfg.TrackedPaths
+				s.Ended, s.ExitCode = nil, nil
+			})
 		}
-		defer release()
-		err = updateSession(dir, func(s *session.Session) {
-			s.Started = started
-			s.Command = command
-			s.ExecutableIdentity = identity
-			s.TrackedPaths = cfg.TrackedPaths
-			s.Ended, s.ExitCode = nil, nil
-		})
 		if err != nil {
+			if child != nil {
+				child.Abort()
+			}
 			return nil, err
 		}
 	}
 	emitter.Emit(event.SessionStarted(started, command, cfg.Policy.Diff()))
-
-	var child *Child
-	if out.Launch == nil {
-		out.Launch = settle(exe, cfg.SessionDir)
-	}
-	if out.Launch == nil {
-		child, err = Start(exe, cfg.Argv, cfg.Env, cfg.Stdio)
-		if err != nil {
-			out.Launch = err
+	if sb := cfg.Sandbox; sb != nil {
+		abi := ""
+		if sb.Spec != nil {
+			abi = sandbox.ABIName(sb.ABI)
 		}
+		emitter.Emit(event.SandboxRuntime(event.FormatTime(now().UTC()), abi, false))
 	}
+	policyDone := l.writePolicy()
+
 	if child != nil {
+		child.Release()
+		stop := func() {}
+		if cfg.WhileRunning != nil {
+			stop = cfg.WhileRunning(&Running{Pid: child.Pid, Emitter: emitter, Listeners: child.Listeners})
+		}
 		if n := cfg.Hooks.Events; n > 0 {
 			g := NewSynthetic(filepath.Base(cfg.SessionDir), uint32(child.Pid), now())
 			for i := range n {
@@ -121,6 +151,7 @@ func Run(cfg Config) (*Outcome, error) {
 			}
 		}
 		out.ExitCode = ExitStatus(child.Wait(cfg.Signals))
+		stop()
 	} else {
 		var le *LaunchError
 		out.ExitCode = StatusCannotExecute
@@ -131,7 +162,7 @@ func Run(cfg Config) (*Outcome, error) {
 
 	ended := event.FormatTime(now())
 	emitter.Emit(event.SessionEnded(ended, int32(out.ExitCode)))
-	out.Record = emitter.Err()
+	out.Record = errors.Join(emitter.Err(), <-policyDone)
 	if dir := cfg.SessionDir; dir != "" {
 		code := int32(out.ExitCode)
 		err := updateSession(dir, func(s *session.Session) {
@@ -142,35 +173,6 @@ func Run(cfg Config) (*Outcome, error) {
 		}
 	}
 	return out, nil
-}
-
-// settle makes sure the recorded hash is of the file about to run: the
-// file's state must not have changed since it was hashed. If it has (a
-// write to the same inode), hash again and record the new identity.
-func settle(exe *Executable, dir string) error {
-	for attempt := 0; ; attempt++ {
-		changed, err := exe.Changed()
-		if err != nil {
-			return &LaunchError{Name: exe.Path, Code: StatusCannotExecute, Err: err}
-		}
-		if !changed {
-			return nil
-		}
-		if attempt == maxAttempts {
-			return &LaunchError{Name: exe.Path, Code: StatusCannotExecute, Err: errors.New("the file kept changing between hashing and execution")}
-		}
-		if err := exe.Rehash(); err != nil {
-			return &LaunchError{Name: exe.Path, Code: StatusCannotExecute, Err: err}
-		}
-		if dir != "" {
-			err := updateSession(dir, func(s *session.Session) {
-				s.ExecutableIdentity = &session.ExecutableIdentity{ResolvedPath: exe.Path, SHA256: exe.SHA256}
-			})
-			if err != nil {
-				return &LaunchError{Name: exe.Path, Code: StatusCannotExecute, Err: err}
-			}
-		}
-	}
 }
 
 // RecordedCommand is the command as the record holds it: redacted by the

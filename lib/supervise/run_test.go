@@ -31,6 +31,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperSupervisor(os.Args[1:]))
 	case "child":
 		os.Exit(helperChild())
+	case "attacker":
+		os.Exit(helperAttacker(os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }
@@ -206,38 +208,57 @@ func TestRunWhileRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	probe := filepath.Join(h.dir, "probe")
-	cfg, finish := h.config("sh", "-c", `cat "$0"/session.json > "$1"`, sdir, probe)
+	ready, proceed := mkfifo(t, h.dir, "ready"), mkfifo(t, h.dir, "proceed")
+	// The child copies session.json, says it is running, and waits to be
+	// told to end: the test looks at the session in between.
+	cfg, finish := h.config("sh", "-c", `cat "$0"/session.json > "$1"; echo > "$2"; read x < "$3"`, sdir, probe, ready, proceed)
 	cfg.SessionDir = sdir
-	// While the child runs the session is marked running, and session.json
-	// already has the identity with ended and exit_code still null.
-	done := make(chan bool)
+	running := make(chan bool, 1)
 	go func() {
-		for range 500 {
-			if session.IsRunning(sdir) {
-				done <- true
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
+		waitFor(t, ready)
+		running <- session.IsRunning(sdir)
+		if err := os.WriteFile(proceed, []byte("\n"), 0); err != nil {
+			t.Error(err)
 		}
-		done <- false
 	}()
 	if _, err := Run(cfg); err != nil {
 		t.Fatal(err)
 	}
 	finish()
-	running := <-done
 	data, err := os.ReadFile(probe)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !running {
-		t.Error("the session never looked running")
+	if !<-running {
+		t.Error("the session did not look running while the command ran")
 	}
+	// While the child runs, session.json already has the identity with
+	// ended and exit_code still null.
 	for _, want := range []string{`"ended": null`, `"exit_code": null`, `"resolved_path": "`, `"started": "` + testStarted} {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("session.json while running lacks %s:\n%s", want, data)
 		}
 	}
+}
+
+// mkfifo makes a named pipe: a test and a child wait on each other
+// through it instead of sleeping.
+func mkfifo(t *testing.T, dir, name string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := unix.Mkfifo(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// waitFor blocks until a writer has written a line to fifo, and returns it.
+func waitFor(t *testing.T, fifo string) string {
+	data, err := os.ReadFile(fifo)
+	if err != nil {
+		t.Error(err)
+	}
+	return strings.TrimSpace(string(data))
 }
 
 func TestRunLaunchFailure(t *testing.T) {
@@ -313,17 +334,12 @@ func TestRunRecorderGone(t *testing.T) {
 
 func TestRunForwardsSignals(t *testing.T) {
 	h := newHarness(t)
-	pidfile := filepath.Join(h.dir, "pid")
-	cfg, finish := h.config("sh", "-c", `echo $$ > "$0.tmp" && mv "$0.tmp" "$0"; sleep 30; exit 3`, pidfile)
+	ready := mkfifo(t, h.dir, "ready")
+	cfg, finish := h.config("sh", "-c", `echo $$ > "$0"; sleep 30; exit 3`, ready)
 	sigs := make(chan os.Signal, 1)
 	cfg.Signals = sigs
 	go func() {
-		for range 2000 {
-			if _, err := os.Stat(pidfile); err == nil {
-				break
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitFor(t, ready) // the shell runs and has started sleep
 		sigs <- syscall.SIGTERM
 	}()
 	out, err := Run(cfg)

@@ -4,28 +4,86 @@
 package nonorun
 
 import (
+	"errors"
+	"fmt"
 	"os"
 
 	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/sandbox"
+	"github.com/nono-audit/nono/lib/supervise"
+	"github.com/nono-audit/nono/lib/supervise/plan"
 )
 
 // Main runs nono-run with os.Args and exits.
 func Main() {
-	if len(os.Args) > 1 && os.Args[1] == "plan" {
-		// `plan` is only ever the first word: `nono-run -- plan` runs a
-		// program called plan.
-		os.Args = append(os.Args[:1:1], os.Args[2:]...)
-		cli.Main("nono run", "Run COMMAND under the trusted supervisor and record the session: nono run [FLAGS] -- COMMAND [ARG...]. (nono-run plan checks these flags, creates the session and prints the plan as bash assignments; see docs/RUN.md.)", &planCLI{})
+	// `plan` and `wrap` are only ever the first word: `nono-run -- plan`
+	// runs a program called plan.
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "plan":
+			os.Args = append(os.Args[:1:1], os.Args[2:]...)
+			cli.Main("nono run", "Run COMMAND in the sandbox under the trusted supervisor and record the session: nono run [FLAGS] -- COMMAND [ARG...]. (nono-run plan checks these flags, creates the session and prints the plan as bash assignments; see docs/RUN.md.)", &planCLI{})
+		case "wrap":
+			os.Args = append(os.Args[:1:1], os.Args[2:]...)
+			cli.Main("nono wrap", "Run COMMAND in the sandbox in place of this process, with no supervisor and no record: nono wrap [FLAGS] -- COMMAND [ARG...]. See docs/SANDBOX.md.", &wrapCLI{})
+		}
 	}
-	cli.Main("nono-run", "Run a command under the trusted supervisor and emit its raw audit events on --event-fd: nono-run [FLAGS] -- COMMAND [ARG...]. The flags of nono run are checked by `nono-run plan` (see docs/RUN.md).", &runCLI{})
+	cli.Main("nono-run", "Run a command in the sandbox under the trusted supervisor and emit its raw audit events on --event-fd: nono-run [FLAGS] -- COMMAND [ARG...]. The flags of nono run are checked by `nono-run plan` (see docs/RUN.md).", &runCLI{})
 }
 
-// grantFlags are the directories the command is given; they decide the
-// session's tracked paths.
+// grantFlags are what the command may reach: the grants (which also
+// decide the session's tracked paths) and the network.
 type grantFlags struct {
-	Allow    []string `short:"a" sep:"none" placeholder:"DIR" help:"Grant DIR read-write (repeatable). NONO_ALLOW (comma-separated) applies when no --allow is given."`
-	Read     []string `short:"r" sep:"none" placeholder:"DIR" help:"Grant DIR read-only (repeatable)."`
-	AllowCwd bool     `help:"Grant the working directory (read-only)."`
+	Allow            []string `short:"a" sep:"none" placeholder:"DIR" help:"Grant DIR read-write, recursively (repeatable). NONO_ALLOW (comma-separated) applies when no --allow is given."`
+	Read             []string `short:"r" sep:"none" placeholder:"DIR" help:"Grant DIR read-only, recursively (repeatable)."`
+	Write            []string `short:"w" sep:"none" placeholder:"DIR" help:"Grant DIR write-only, recursively, without removing directories (repeatable)."`
+	AllowFile        []string `sep:"none" placeholder:"FILE" help:"Grant one file read-write (repeatable)."`
+	ReadFile         []string `sep:"none" placeholder:"FILE" help:"Grant one file read-only (repeatable)."`
+	WriteFile        []string `sep:"none" placeholder:"FILE" help:"Grant one file write-only (repeatable)."`
+	AllowCwd         bool     `help:"Grant the working directory (read-only)."`
+	BlockNet         bool     `help:"No network: no TCP connect or bind, and no socket of any family but AF_UNIX."`
+	AllowUnsandboxed bool     `help:"When the kernel has no Landlock, run the command unconfined (and record that) instead of refusing."`
+}
+
+func (g *grantFlags) flags() sandbox.GrantFlags {
+	return sandbox.GrantFlags{
+		Allow: g.Allow, Read: g.Read, Write: g.Write,
+		AllowFile: g.AllowFile, ReadFile: g.ReadFile, WriteFile: g.WriteFile,
+		AllowCwd: g.AllowCwd,
+	}
+}
+
+// sandbox checks the grants against the deny groups and the protected
+// stores (a usage error) and returns how to confine the command: without
+// Landlock, unconfined if --allow-unsandboxed says so, else an error.
+func (g *grantFlags) sandbox(cwd string, extra []sandbox.Store) (*supervise.Sandbox, []sandbox.Grant, error) {
+	grants := g.flags().Grants(os.Getenv, cwd)
+	spec := &sandbox.Spec{
+		Grants:    grants,
+		Cwd:       cwd,
+		Home:      os.Getenv("HOME"),
+		Protected: append(supervise.ProtectedStores(os.Getenv), extra...),
+	}
+	if g.BlockNet {
+		spec.Network = sandbox.BlockNet()
+	}
+	if _, err := spec.Check(); err != nil {
+		var re *sandbox.RefusedError
+		if errors.As(err, &re) {
+			return nil, nil, cli.Usage("%v", err)
+		}
+		return nil, nil, err
+	}
+	sb := &supervise.Sandbox{ABI: sandbox.ABI(os.Getenv), TmpBase: sandbox.TmpBase(os.Getenv)}
+	switch {
+	case sb.ABI > 0:
+		sb.Spec = spec
+	case g.AllowUnsandboxed:
+		sb.Reason = "landlock is not available on this kernel; --allow-unsandboxed"
+	default:
+		return nil, nil, plan.ErrNoLandlock
+	}
+	return sb, grants, nil
 }
 
 // command returns the command from a passthrough argument list as it
@@ -38,4 +96,15 @@ func command(parsed []string) []string {
 		return args[1:]
 	}
 	return args
+}
+
+// launchFailed reports a command that could not be started, with the
+// shell's status for it.
+func launchFailed(tool string, err error) error {
+	var le *supervise.LaunchError
+	if errors.As(err, &le) {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", tool, err)
+		return cli.Exit(le.Code, nil)
+	}
+	return err
 }

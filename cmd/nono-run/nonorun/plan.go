@@ -11,7 +11,7 @@ import (
 type planCLI struct {
 	grantFlags
 
-	NoAudit          bool    `help:"Record nothing for this session (no session directory, log or ledger entry)."`
+	NoAudit          bool    `help:"Record nothing for this session (no session directory, log or ledger entry): the command runs sandboxed in place of nono."`
 	NoAuditIntegrity bool    `help:"Write the event log without an integrity summary (audit_integrity null)."`
 	AuditIntegrity   bool    `help:"Also hash the writable tracked directories before and after (merkle_roots)."`
 	AuditSignKey     *string `placeholder:"REF" help:"Sign the session at the end with this key (file:///PATH or env://VAR); blank means no signing."`
@@ -19,15 +19,16 @@ type planCLI struct {
 	Rollback         bool     `help:"Snapshot the writable tracked directories so the session can be rolled back."`
 	NoRollback       bool     `help:"Disable rollback (it is off by default)."`
 	NoRollbackPrompt bool     `help:"Do not offer to restore after the session."`
-	RollbackDest     *string  `placeholder:"DIR" help:"Keep the rollback store under DIR instead of the default root (requires --rollback)."`
+	RollbackDest     *string  `placeholder:"DIR" help:"Keep the rollback store under DIR instead of the default root (requires --rollback; never inside a grant)."`
 	RollbackExclude  []string `sep:"none" placeholder:"PATTERN" help:"Leave matching paths out of snapshots (repeatable; a glob if it has * ? or [)."`
 	RollbackInclude  []string `sep:"none" placeholder:"NAME" help:"Snapshot NAME even where it would be excluded (repeatable)."`
 	RollbackAll      bool     `help:"Exclude only version-control directories."`
 	SkipDir          []string `sep:"none" placeholder:"NAME" help:"Treat directories named NAME as heavy and leave them out (repeatable)."`
 
+	DryRun  bool     `help:"Print the sandbox policy the command would get (every rule and where it comes from), and run and create nothing."`
 	Silent  bool     `short:"s" help:"No banner or warnings."`
 	NoSync  bool     `name:"no-sync" help:"Do not ship this session to the audit receiver after the run (when enrolled; nono audit sync ships it later)."`
-	Command []string `arg:"" passthrough:"" help:"The command and its arguments."`
+	Command []string `arg:"" passthrough:"partial" help:"The command and its arguments."`
 }
 
 func (c *planCLI) Run() error {
@@ -36,9 +37,10 @@ func (c *planCLI) Run() error {
 		return err
 	}
 	opts := &plan.Options{
-		Allow:            c.Allow,
-		Read:             c.Read,
-		AllowCwd:         c.AllowCwd,
+		Grants:           c.flags(),
+		BlockNet:         c.BlockNet,
+		AllowUnsandboxed: c.AllowUnsandboxed,
+		DryRun:           c.DryRun,
 		NoAudit:          c.NoAudit,
 		NoAuditIntegrity: c.NoAuditIntegrity,
 		AuditIntegrity:   c.AuditIntegrity,
@@ -59,8 +61,21 @@ func (c *planCLI) Run() error {
 	if err != nil {
 		return cli.Exit(plan.ExitStatus(err), err)
 	}
+	if p.DryRun {
+		return p.Sandbox.Describe(os.Stdout, p.ABI)
+	}
 	if _, err := os.Stdout.Write(p.Shell()); err != nil {
 		return err
 	}
 	return nil
+}
+
+// printPolicy is `nono wrap --dry-run`.
+func printPolicy(g *grantFlags, argv []string, cwd string) error {
+	o := &plan.Options{Grants: g.flags(), BlockNet: g.BlockNet, AllowUnsandboxed: g.AllowUnsandboxed, DryRun: true, Command: argv}
+	p, err := plan.DryRun(o, plan.Env{Getenv: os.Getenv, Cwd: cwd, Now: time.Now()})
+	if err != nil {
+		return cli.Exit(plan.ExitStatus(err), err)
+	}
+	return p.Sandbox.Describe(os.Stdout, p.ABI)
 }

@@ -3,9 +3,13 @@ package nonorun
 import (
 	"fmt"
 	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/redact"
+	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/supervise"
 )
 
@@ -13,13 +17,19 @@ type runCLI struct {
 	grantFlags
 	Rollback       bool     `help:"Track writable grants only, as a rollback session does (nono-run itself takes no snapshots)."`
 	AuditIntegrity bool     `help:"Track writable grants only, as --audit-integrity does."`
-	NoAudit        bool     `help:"Record nothing: no events, no session.json."`
+	NoAudit        bool     `help:"Record nothing: confine this process and exec the command in its place (no supervisor, no events, no session.json)."`
 	EventFD        int      `default:"3" placeholder:"N" help:"Write raw audit events (NDJSON) to this descriptor."`
-	SessionDir     string   `type:"existingdir" placeholder:"DIR" help:"Keep the supervisor's fields of DIR/session.json."`
-	Command        []string `arg:"" passthrough:"" help:"The command and its arguments."`
+	SessionDir     string   `type:"existingdir" placeholder:"DIR" help:"Keep the supervisor's fields of DIR/session.json, and write DIR/policy.json. The command may never reach DIR."`
+	Protect        []string `sep:"none" placeholder:"PATH" help:"Refuse any grant that is, contains or lies inside PATH (repeatable; the audit and rollback roots and nono's configuration always are)."`
+	ScrubEnv       []string `sep:"none" placeholder:"NAME" help:"Keep the variable NAME out of the command's environment (repeatable)."`
+	Silent         bool     `short:"s" help:"No hints after a failed command."`
+	Command        []string `arg:"" passthrough:"partial" help:"The command and its arguments."`
 }
 
 func (c *runCLI) Run() error {
+	// Non-dumpable: a command running as this user cannot open
+	// /proc/<this>/fd, mem or environ, and so not the event descriptor.
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	// Catch forwarded signals before anything can take time.
 	sigs, stop := supervise.Signals()
 	defer stop()
@@ -37,7 +47,21 @@ func (c *runCLI) Run() error {
 	if err != nil {
 		return err
 	}
-	grants := supervise.Grants(c.Allow, c.Read, c.AllowCwd, os.Getenv, cwd)
+	var extra []sandbox.Store
+	for _, p := range c.Protect {
+		extra = append(extra, sandbox.Store{Path: absolutePath(p, cwd), Name: "protected path (--protect)"})
+	}
+	if c.SessionDir != "" {
+		extra = append(extra, sandbox.Store{Path: absolutePath(c.SessionDir, cwd), Name: "session directory"})
+	}
+	sb, grants, err := c.sandbox(cwd, extra)
+	if err != nil {
+		return err
+	}
+	env := scrubEnv(os.Environ(), c.ScrubEnv)
+	if c.NoAudit {
+		return launchFailed("nono-run", supervise.ExecInPlace(argv, env, cwd, sb))
+	}
 	tracked, err := supervise.TrackedPaths(grants, cwd, c.Rollback || c.AuditIntegrity)
 	if err != nil {
 		return err
@@ -50,22 +74,19 @@ func (c *runCLI) Run() error {
 	if err != nil {
 		return err
 	}
-	eventFD := c.EventFD
-	if c.NoAudit {
-		eventFD = -1
-	}
 	out, err := supervise.Run(supervise.Config{
 		Argv:         argv,
-		Env:          os.Environ(),
+		Env:          env,
 		Dir:          cwd,
 		TrackedPaths: tracked,
-		EventFD:      eventFD,
+		EventFD:      c.EventFD,
 		SessionDir:   c.SessionDir,
 		Policy:       policy,
 		Rules:        rules,
 		Stdio:        supervise.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
 		Signals:      sigs,
 		Hooks:        hooks,
+		Sandbox:      sb,
 	})
 	if err != nil {
 		return err
@@ -76,5 +97,54 @@ func (c *runCLI) Run() error {
 	if out.Record != nil {
 		fmt.Fprintf(os.Stderr, "nono-run: the command ran, but recording it failed: %v\n", out.Record)
 	}
+	if !c.Silent && sb.Spec != nil {
+		if hint := deniedHint(out); hint != "" {
+			fmt.Fprintln(os.Stderr, hint)
+		}
+	}
 	return cli.Exit(out.Status(), nil)
+}
+
+// deniedHint is the one line that helps after a command failed inside the
+// sandbox: the kernel does not say which path it refused (Landlock's audit
+// records need the audit subsystem), so it says how to find out.
+func deniedHint(out *supervise.Outcome) string {
+	switch code := out.ExitCode; {
+	case out.Launch != nil && strings.Contains(out.Launch.Error(), "permission denied"):
+		return "nono-run: hint: the sandbox may not let it execute that file; grant its directory with --read DIR (--dry-run shows the policy)"
+	case code == 0 || code > 128:
+		return ""
+	case code == 126:
+		return "nono-run: hint: a program it ran could not be executed; if that program lies outside the grants, add its directory with --read DIR (--dry-run shows the policy)"
+	default:
+		return fmt.Sprintf("nono-run: hint: the command exited with status %d in the sandbox; if it was refused a path, grant it with --read, --write or --allow (or the -file forms); --dry-run shows the policy", code)
+	}
+}
+
+// scrubEnv drops the named variables.
+func scrubEnv(env, names []string) []string {
+	if len(names) == 0 {
+		return env
+	}
+	out := env[:0:0]
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		keep := true
+		for _, n := range names {
+			if name == n {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func absolutePath(p, cwd string) string {
+	if strings.HasPrefix(p, "/") {
+		return p
+	}
+	return cwd + "/" + p
 }

@@ -19,15 +19,17 @@ import (
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/platform"
 	"github.com/nono-audit/nono/lib/redact"
+	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/supervise"
 )
 
 // Options are the flags of `nono run`.
 type Options struct {
-	Allow    []string // -a/--allow DIR (writable)
-	Read     []string // -r/--read DIR
-	AllowCwd bool     // --allow-cwd
+	Grants           sandbox.GrantFlags
+	BlockNet         bool // --block-net
+	AllowUnsandboxed bool // run unconfined when the kernel has no Landlock
+	DryRun           bool // print the policy, run and create nothing
 
 	NoAudit          bool
 	NoAuditIntegrity bool
@@ -119,6 +121,11 @@ type Plan struct {
 	// audit receiver, with --no-sync, or without a session.
 	SyncArgs []string
 	Command  []string // exactly as given
+
+	// With DryRun, the policy the command would get (nothing is created).
+	DryRun  bool
+	Sandbox *sandbox.Policy
+	ABI     int
 }
 
 // Upstream's warnings.
@@ -153,7 +160,7 @@ func Make(o *Options, env Env) (*Plan, error) {
 			return nil, fmt.Errorf("--audit-sign-key: %w", err)
 		}
 	}
-	grants := supervise.Grants(o.Allow, o.Read, o.AllowCwd, getenv, env.Cwd)
+	grants := o.Grants.Grants(getenv, env.Cwd)
 	tracked, err := supervise.TrackedPaths(grants, env.Cwd, o.Rollback || o.AuditIntegrity)
 	if err != nil {
 		return nil, err
@@ -168,20 +175,16 @@ func Make(o *Options, env Env) (*Plan, error) {
 			return nil, err
 		}
 	}
-	if o.RollbackDest != nil {
-		var writableGrants []supervise.Grant
-		for _, g := range grants {
-			if g.Writable {
-				writableGrants = append(writableGrants, g)
-			}
-		}
-		writable, err := supervise.TrackedPaths(writableGrants, env.Cwd, false)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkRollbackDest(*o.RollbackDest, env.Cwd, writable, getenv); err != nil {
-			return nil, err
-		}
+	spec, protect, scrub := sandboxSpec(o, grants, env)
+	if _, err := spec.Check(); err != nil {
+		return nil, refusal(err)
+	}
+	abi := sandbox.ABI(getenv)
+	if o.DryRun {
+		return dryRun(o, spec, abi, env)
+	}
+	if abi == 0 && !o.AllowUnsandboxed {
+		return nil, ErrNoLandlock
 	}
 	if _, err := supervise.LookPath(o.Command[0], getenv("PATH"), env.Cwd); err != nil {
 		return nil, err
@@ -213,7 +216,7 @@ func Make(o *Options, env Env) (*Plan, error) {
 		RedactArgs:     []string{},
 		SyncArgs:       []string{},
 		SnapshotArgs:   snapshotArgs(o),
-		RunArgs:        runArgs(o, grants, fsTracking),
+		RunArgs:        runArgs(o, grants, fsTracking, protect, scrub),
 		Command:        o.Command,
 	}
 	if !p.Audit {
@@ -276,28 +279,33 @@ func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.R
 }
 
 // runArgs are the flags nono-run's supervise mode needs: the grants (so
-// it records the same tracked paths; NONO_ALLOW's become --allow), the
-// flags that select writable-only tracking, and --no-audit. Values are
+// it records the same tracked paths and applies the same sandbox;
+// NONO_ALLOW's become --allow), the flags that select writable-only
+// tracking, the sandbox's, the extra places it must protect and the
+// variables it must keep from the command, and --no-audit. Values are
 // attached with '=' so none can be taken for a flag.
-func runArgs(o *Options, grants []supervise.Grant, fsTracking bool) []string {
-	args := []string{}
-	for _, g := range grants {
-		switch {
-		case g.Source == "--allow-cwd":
-		case g.Writable:
-			args = append(args, "--allow="+g.Path)
-		default:
-			args = append(args, "--read="+g.Path)
-		}
-	}
-	if o.AllowCwd {
-		args = append(args, "--allow-cwd")
-	}
+func runArgs(o *Options, grants []sandbox.Grant, fsTracking bool, protect, scrub []string) []string {
+	args := append([]string{}, sandbox.Args(grants)...)
 	if fsTracking && o.Rollback {
 		args = append(args, "--rollback")
 	}
 	if fsTracking && o.AuditIntegrity {
 		args = append(args, "--audit-integrity")
+	}
+	if o.BlockNet {
+		args = append(args, "--block-net")
+	}
+	if o.AllowUnsandboxed {
+		args = append(args, "--allow-unsandboxed")
+	}
+	for _, p := range protect {
+		args = append(args, "--protect="+p)
+	}
+	for _, v := range scrub {
+		args = append(args, "--scrub-env="+v)
+	}
+	if o.Silent {
+		args = append(args, "--silent")
 	}
 	if o.NoAudit {
 		args = append(args, "--no-audit")
@@ -323,37 +331,76 @@ func snapshotArgs(o *Options) []string {
 	return args
 }
 
-// checkRollbackDest is upstream's precheck: the nearest existing ancestor
-// of the destination must lie inside a writable grant, or in /tmp or
-// $TMPDIR (which the sandbox always lets the child write).
-func checkRollbackDest(dest, cwd string, writable []string, getenv func(string) string) error {
-	refuse := fmt.Errorf("--rollback-dest '%s' is not covered by sandbox write permissions. Add --allow %s to grant access, or omit --rollback-dest to use the default path ($XDG_STATE_HOME/nono/rollbacks/)", dest, dest)
-	if dest == "" {
-		return refuse
+// ErrNoLandlock: the kernel cannot confine the command, and the user did
+// not accept running it unconfined.
+var ErrNoLandlock = errors.New("landlock is not available on this kernel (Linux 5.13 or later with Landlock enabled is needed), so the command cannot be sandboxed; refusing to run it. --allow-unsandboxed runs it anyway, unconfined, and says so in the record")
+
+// sandboxSpec is the sandbox the flags ask for. Beyond the stores every
+// run protects, a --rollback-dest root and a file:// signing key are
+// protected too (their paths are returned for nono-run), and an env://
+// signing key's variable is kept from the command.
+func sandboxSpec(o *Options, grants []sandbox.Grant, env Env) (spec *sandbox.Spec, protect, scrub []string) {
+	stores := supervise.ProtectedStores(env.Getenv)
+	if o.RollbackDest != nil && *o.RollbackDest != "" {
+		dest := absPath(*o.RollbackDest, env.Cwd)
+		stores = append(stores, sandbox.Store{Path: dest, Name: "rollback store (--rollback-dest)"})
+		protect = append(protect, dest)
 	}
-	at := absPath(dest, cwd)
-	var resolved string
-	for {
-		if r, err := filepath.EvalSymlinks(at); err == nil {
-			resolved = r
-			break
-		}
-		parent := filepath.Dir(at)
-		if parent == at {
-			return refuse
-		}
-		at = parent
-	}
-	allowed := append([]string{"/tmp"}, writable...)
-	if t := getenv("TMPDIR"); filepath.IsAbs(t) {
-		allowed = append(allowed, t)
-	}
-	for _, a := range allowed {
-		if r, err := filepath.EvalSymlinks(a); err == nil && within(resolved, r) {
-			return nil
+	if o.AuditSignKey != nil {
+		if ref, err := dsse.ParseKeyRef(strings.TrimSpace(*o.AuditSignKey)); err == nil {
+			if ref.Path != "" {
+				stores = append(stores, sandbox.Store{Path: ref.Path, Name: "signing key (--audit-sign-key)"})
+				protect = append(protect, ref.Path)
+			}
+			if ref.Env != "" {
+				scrub = append(scrub, ref.Env)
+			}
 		}
 	}
-	return refuse
+	spec = &sandbox.Spec{Grants: grants, Cwd: env.Cwd, Home: env.Getenv("HOME"), Protected: stores}
+	if o.BlockNet {
+		spec.Network = sandbox.BlockNet()
+	}
+	return spec, protect, scrub
+}
+
+// refusal makes a grant that reaches a deny group or a protected store a
+// usage error.
+func refusal(err error) error {
+	var re *sandbox.RefusedError
+	if errors.As(err, &re) {
+		return &UsageError{Msg: re.Msg}
+	}
+	return err
+}
+
+// DryRun is --dry-run on its own (`nono wrap --dry-run`): the policy the
+// grants and the command give, checked, with nothing created.
+func DryRun(o *Options, env Env) (*Plan, error) {
+	if len(o.Command) == 0 {
+		return nil, &UsageError{Msg: "missing command"}
+	}
+	grants := o.Grants.Grants(env.Getenv, env.Cwd)
+	spec, _, _ := sandboxSpec(o, grants, env)
+	if _, err := spec.Check(); err != nil {
+		return nil, refusal(err)
+	}
+	return dryRun(o, spec, sandbox.ABI(env.Getenv), env)
+}
+
+// dryRun completes the policy for the command as it resolves now (its
+// private TMPDIR is not made) and returns it without creating anything.
+func dryRun(o *Options, spec *sandbox.Spec, abi int, env Env) (*Plan, error) {
+	exe, err := supervise.OpenExecutable(o.Command[0], env.Getenv("PATH"), env.Cwd, nil)
+	if err != nil {
+		return nil, err
+	}
+	exe.Close()
+	p, err := spec.Policy(sandbox.Executable{Path: exe.Path, Interpreter: exe.ScriptInterpreter()}, "")
+	if err != nil {
+		return nil, refusal(err)
+	}
+	return &Plan{DryRun: true, Sandbox: p, ABI: abi, Command: o.Command, Silent: o.Silent}, nil
 }
 
 func absPath(p, cwd string) string {
@@ -361,10 +408,6 @@ func absPath(p, cwd string) string {
 		return filepath.Clean(p)
 	}
 	return filepath.Join(cwd, p)
-}
-
-func within(p, dir string) bool {
-	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
 }
 
 // Shell returns the plan as bash assignments, one a line, every value

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/session"
 )
 
@@ -102,7 +103,7 @@ func (w *world) sessions() []string {
 
 func TestMakeCreatesSession(t *testing.T) {
 	w := newWorld(t)
-	p, err := w.make(&Options{Allow: []string{"out"}, Read: []string{w.root + "/home"}, AllowCwd: true,
+	p, err := w.make(&Options{Grants: sandbox.GrantFlags{Allow: []string{"out"}, Read: []string{w.root + "/home"}, AllowCwd: true},
 		Command: []string{"sh", "-c", "exit 0", "--token", "sekrit"}})
 	if err != nil {
 		t.Fatal(err)
@@ -175,16 +176,29 @@ func TestMakeRefusesBeforeCreating(t *testing.T) {
 		msg    string
 	}{
 		{"conflict", Options{NoAudit: true, Rollback: true, Command: []string{"true"}}, 2, "cannot be used with"},
-		{"missing grant", Options{Allow: []string{"nope"}, Command: []string{"true"}}, 2, "no such file"},
-		{"file grant", Options{Read: []string{w.root + "/file"}, Command: []string{"true"}}, 2, "not a directory"},
+		{"missing grant", Options{Grants: sandbox.GrantFlags{Allow: []string{"nope"}}, Command: []string{"true"}}, 2, "no such file"},
+		{"file grant", Options{Grants: sandbox.GrantFlags{Read: []string{w.root + "/file"}}, Command: []string{"true"}}, 2, "not a directory"},
+		{"directory file grant", Options{Grants: sandbox.GrantFlags{ReadFile: []string{w.root}}, Command: []string{"true"}}, 2, "is a directory"},
 		{"not found", Options{Command: []string{"no-such-command-anywhere"}}, 127, "command not found"},
 		{"not executable", Options{Command: []string{w.root + "/file"}}, 126, "permission denied"},
 		{"bad key", Options{AuditSignKey: str("file://" + w.root + "/nokey"), Command: []string{"true"}}, 2, "--audit-sign-key"},
 		{"bad key scheme", Options{AuditSignKey: str("cmd://x"), Command: []string{"true"}}, 2, "--audit-sign-key"},
-		{"dest not covered", Options{Rollback: true, RollbackDest: str("/nonexistent-nono-test/store"), Command: []string{"true"}}, 2, "not covered by sandbox write permissions"},
+		{"dest inside a grant", Options{Rollback: true, Grants: sandbox.GrantFlags{Allow: []string{"out"}}, RollbackDest: str("out/store"), Command: []string{"true"}}, 2, "rollback store (--rollback-dest)"},
+		{"grant holding the audit root", Options{Grants: sandbox.GrantFlags{Read: []string{w.state}}, Command: []string{"true"}}, 2, "contains the audit root"},
+		{"grant inside the config dir", Options{Grants: sandbox.GrantFlags{AllowFile: []string{w.root + "/config/nono/x"}}, Command: []string{"true"}}, 2, "lies inside the configuration directory"},
+		{"grant holding a deny path", Options{Grants: sandbox.GrantFlags{Read: []string{w.root + "/home"}}, Command: []string{"true"}}, 2, "deny group deny_credentials"},
+		{"no landlock", Options{Command: []string{"true"}}, 2, "--allow-unsandboxed"},
 	}
+	os.MkdirAll(w.root+"/config/nono", 0o700)
+	os.WriteFile(w.root+"/config/nono/x", nil, 0o600)
+	os.MkdirAll(w.root+"/home/.ssh", 0o700)
+	defer os.RemoveAll(w.root + "/home/.ssh")
 	for _, tt := range tests {
+		if tt.name == "no landlock" {
+			w.env["NONO_TEST_NO_LANDLOCK"] = "1"
+		}
 		_, err := w.make(&tt.o)
+		delete(w.env, "NONO_TEST_NO_LANDLOCK")
 		if err == nil || ExitStatus(err) != tt.status || !strings.Contains(err.Error(), tt.msg) {
 			t.Errorf("%s: err = %v (status %d), want status %d saying %q", tt.name, err, ExitStatus(err), tt.status, tt.msg)
 		}
@@ -236,7 +250,7 @@ func TestMakeSigningKey(t *testing.T) {
 func TestMakeRollback(t *testing.T) {
 	w := newWorld(t)
 	os.MkdirAll(w.root+"/tmp", 0o755)
-	p, err := w.make(&Options{Rollback: true, NoRollbackPrompt: true, AllowCwd: true, Allow: []string{"out"}, Read: []string{w.root + "/home"},
+	p, err := w.make(&Options{Rollback: true, NoRollbackPrompt: true, Grants: sandbox.GrantFlags{AllowCwd: true, Allow: []string{"out"}, Read: []string{w.root + "/home"}},
 		RollbackExclude: []string{"*.log", "-x"}, RollbackInclude: []string{"node_modules"}, SkipDir: []string{"big"}, Command: []string{"true"}})
 	if err != nil {
 		t.Fatal(err)
@@ -258,9 +272,10 @@ func TestMakeRollback(t *testing.T) {
 		t.Errorf("run_args = %q", p.RunArgs)
 	}
 
-	// A destination inside a writable grant, or under $TMPDIR, is covered.
-	for _, dest := range []string{"out/store", w.root + "/tmp/new/store"} {
-		p, err := w.make(&Options{Rollback: true, Allow: []string{"out"}, RollbackDest: str(dest), Command: []string{"true"}})
+	// A destination outside every grant (it need not exist yet) is the
+	// supervisor's, and nono-run must protect it too.
+	for _, dest := range []string{"store", w.root + "/tmp/new/store"} {
+		p, err := w.make(&Options{Rollback: true, Grants: sandbox.GrantFlags{Allow: []string{"out"}}, RollbackDest: str(dest), Command: []string{"true"}})
 		if err != nil {
 			t.Errorf("dest %s: %v", dest, err)
 			continue
@@ -272,9 +287,12 @@ func TestMakeRollback(t *testing.T) {
 		if p.RollbackDir != filepath.Join(base, p.SessionID) {
 			t.Errorf("dest %s: rollback_dir = %q", dest, p.RollbackDir)
 		}
+		if !reflect.DeepEqual(p.RunArgs, []string{"--allow=out", "--rollback", "--protect=" + base}) {
+			t.Errorf("dest %s: run_args = %q", dest, p.RunArgs)
+		}
 	}
 
-	p, err = w.make(&Options{AuditIntegrity: true, Allow: []string{"out"}, Command: []string{"true"}})
+	p, err = w.make(&Options{AuditIntegrity: true, Grants: sandbox.GrantFlags{Allow: []string{"out"}}, Command: []string{"true"}})
 	if err != nil || !p.FSIntegrity || p.Rollback || !reflect.DeepEqual(p.RunArgs, []string{"--allow=out", "--audit-integrity"}) {
 		t.Errorf("--audit-integrity: %+v, %v", p, err)
 	}
@@ -282,8 +300,8 @@ func TestMakeRollback(t *testing.T) {
 	// Nothing writable: nothing to snapshot, so an audit-only session that
 	// tracks every granted directory, and no rollback store.
 	for _, o := range []*Options{
-		{Rollback: true, NoRollbackPrompt: true, AllowCwd: true, Read: []string{w.root + "/home"}, Command: []string{"true"}},
-		{AuditIntegrity: true, AllowCwd: true, Read: []string{w.root + "/home"}, Command: []string{"true"}},
+		{Rollback: true, NoRollbackPrompt: true, Grants: sandbox.GrantFlags{AllowCwd: true, Read: []string{w.root + "/home"}}, Command: []string{"true"}},
+		{AuditIntegrity: true, Grants: sandbox.GrantFlags{AllowCwd: true, Read: []string{w.root + "/home"}}, Command: []string{"true"}},
 	} {
 		p, err = w.make(o)
 		if err != nil {
@@ -296,9 +314,73 @@ func TestMakeRollback(t *testing.T) {
 			t.Errorf("nothing writable: tracked_paths = %q, %v", s.TrackedPaths, err)
 		}
 	}
-	// A read-only grant does not cover a rollback destination.
-	if _, err := w.make(&Options{Rollback: true, Read: []string{"/"}, Allow: []string{"out"}, RollbackDest: str("/nonexistent-nono-test/x"), Command: []string{"true"}}); err == nil {
-		t.Error("a destination under a read-only grant was accepted")
+	// A read-only grant may not reach a rollback destination either.
+	if _, err := w.make(&Options{Rollback: true, Grants: sandbox.GrantFlags{Read: []string{w.root + "/tmp"}, Allow: []string{"out"}}, RollbackDest: str(w.root + "/tmp/x"), Command: []string{"true"}}); ExitStatus(err) != 2 {
+		t.Errorf("a destination under a read-only grant: %v", err)
+	}
+}
+
+func TestMakeSandboxFlags(t *testing.T) {
+	w := newWorld(t)
+	keyFile := w.root + "/key"
+	writeKey(t, keyFile)
+	content, _ := os.ReadFile(keyFile)
+	w.env["SIGNKEY"] = string(content)
+	p, err := w.make(&Options{Grants: sandbox.GrantFlags{Write: []string{"out"}, ReadFile: []string{keyFile + ".pub"}}, BlockNet: true, AllowUnsandboxed: true,
+		AuditSignKey: str("file://" + keyFile), Silent: true, Command: []string{"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"--write=out", "--read-file=" + keyFile + ".pub", "--block-net", "--allow-unsandboxed", "--protect=" + keyFile, "--silent"}
+	if !reflect.DeepEqual(p.RunArgs, want) {
+		t.Errorf("run_args = %q, want %q", p.RunArgs, want)
+	}
+	// The signing key is protected: no grant may reach it.
+	if _, err := w.make(&Options{Grants: sandbox.GrantFlags{ReadFile: []string{keyFile}}, AuditSignKey: str("file://" + keyFile), Command: []string{"true"}}); ExitStatus(err) != 2 {
+		t.Errorf("a grant of the signing key: %v", err)
+	}
+	// An env:// key's variable is kept from the command.
+	p, err = w.make(&Options{AuditSignKey: str("env://SIGNKEY"), Command: []string{"true"}})
+	if err != nil || !reflect.DeepEqual(p.RunArgs, []string{"--scrub-env=SIGNKEY"}) {
+		t.Errorf("env:// key: %v, run_args %q", err, p.RunArgs)
+	}
+}
+
+func TestMakeDryRun(t *testing.T) {
+	w := newWorld(t)
+	p, err := w.make(&Options{DryRun: true, Grants: sandbox.GrantFlags{Allow: []string{"out"}}, BlockNet: true, Command: []string{"sh", "-c", "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.DryRun || p.Sandbox == nil || p.SessionDir != "" || len(w.sessions()) != 0 {
+		t.Fatalf("dry run: %+v, sessions %q", p, w.sessions())
+	}
+	var b bytes.Buffer
+	if err := p.Sandbox.Describe(&b, p.ABI); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{w.cwd + "/out", "read+write  --allow", "system_read_linux_core", "executable", "TCP connect and bind denied", "audit root"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("dry run lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func writeKey(t *testing.T, path string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(der)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".pub", nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -341,18 +423,18 @@ printf '%s\0' "${command[@]}"`
 
 func TestSyncArgs(t *testing.T) {
 	w := newWorld(t)
-	p, err := w.make(&Options{AllowCwd: true, Command: []string{"true"}})
+	p, err := w.make(&Options{Grants: sandbox.GrantFlags{AllowCwd: true}, Command: []string{"true"}})
 	if err != nil || len(p.SyncArgs) != 0 {
 		t.Fatalf("not enrolled: %v %q", err, p.SyncArgs)
 	}
 	// Enrolled: the finished session is shipped, quietly with --silent.
 	os.MkdirAll(filepath.Join(w.state, "nono"), 0o700)
 	os.WriteFile(filepath.Join(w.state, "nono", "platform.json"), []byte("{}"), 0o600)
-	p, err = w.make(&Options{AllowCwd: true, Silent: true, Command: []string{"true"}})
+	p, err = w.make(&Options{Grants: sandbox.GrantFlags{AllowCwd: true}, Silent: true, Command: []string{"true"}})
 	if err != nil || !reflect.DeepEqual(p.SyncArgs, []string{"--after-run", p.SessionDir, "--silent"}) {
 		t.Fatalf("enrolled: %v %q", err, p.SyncArgs)
 	}
-	for _, o := range []*Options{{AllowCwd: true, NoSync: true, Command: []string{"true"}}, {NoAudit: true, Command: []string{"true"}}} {
+	for _, o := range []*Options{{Grants: sandbox.GrantFlags{AllowCwd: true}, NoSync: true, Command: []string{"true"}}, {NoAudit: true, Command: []string{"true"}}} {
 		if p, err = w.make(o); err != nil || len(p.SyncArgs) != 0 {
 			t.Errorf("%+v: %v %q", o, err, p.SyncArgs)
 		}

@@ -1,0 +1,56 @@
+package sandbox
+
+// The default profile on Linux, as upstream names its groups. Paths that
+// do not exist are skipped.
+
+// systemRead is granted read-only (and execute) to every command.
+var systemRead = group{"system_read_linux_core", []string{
+	"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin",
+	"/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/local/lib64",
+	"/usr/share",
+	"/etc/resolv.conf", "/run/systemd/resolve", "/etc/hosts", "/etc/nsswitch.conf", "/etc/gai.conf",
+	"/etc/ssl", "/etc/pki", "/etc/ca-certificates", "/etc/crypto-policies",
+	"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+	"/etc/localtime", "/etc/timezone", "/etc/locale.conf", "/etc/alternatives",
+	"/etc/os-release", "/etc/services",
+}}
+
+// systemWrite is granted read-write. Upstream's group also names /tmp and
+// $TMPDIR, which a session replaces with its private temporary directory,
+// and /dev/stdout, /dev/stderr, /dev/fd and /proc/self/fd: links into
+// /proc/self, which need no rule (an open through them is checked against
+// the file they name) and which, resolved in the supervisor, would name
+// the supervisor's own descriptors.
+var systemWrite = group{"system_write_linux", []string{
+	"/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/pts",
+}}
+
+// denyGroups are never reachable, whatever the flags (upstream's required
+// deny groups); "~/" is the home directory.
+var denyGroups = []group{
+	{"deny_credentials", []string{
+		"~/.ssh", "~/.gnupg", "~/.aws", "~/.azure", "~/.config/gcloud", "~/.gcloud", "~/.kube",
+		"~/.docker", "~/.git-credentials", "~/.netrc", "~/.npmrc", "~/.vault-token",
+		"~/.credentials", "~/.secrets", "~/.keys", "~/.pki", "~/.terraform.d", "~/.config/op",
+	}},
+	{"deny_keychains_linux", []string{
+		"~/.password-store", "~/.1password", "~/.op", "~/.local/share/keyrings",
+	}},
+	{"deny_browser_data_linux", []string{
+		"~/.config/google-chrome", "~/.config/chromium", "~/.mozilla/firefox",
+		"~/.config/microsoft-edge", "~/.config/BraveSoftware", "~/.config/vivaldi", "~/.config/opera",
+	}},
+	{"deny_shell_history", []string{
+		"~/.bash_history", "~/.zsh_history", "~/.history", "~/.python_history",
+	}},
+	{"deny_shell_configs", []string{
+		"~/.bashrc", "~/.bash_profile", "~/.bash_login", "~/.bash_logout", "~/.profile",
+		"~/.zshrc", "~/.zprofile", "~/.zshenv", "~/.zlogin", "~/.zlogout",
+		"~/.config/fish", "~/.env", "~/.envrc",
+	}},
+}
+
+type group struct {
+	name  string
+	paths []string
+}
