@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+
+	"github.com/nono-audit/nono/lib/canon"
 	"io"
 	"strings"
 
@@ -81,10 +83,7 @@ func WriteCleanup(w io.Writer, c *Cleanup) error {
 		fmt.Fprintf(&b, "nono Failed to remove %s: %s\n", f.Entry.ID, human.Sanitize(f.Err.Error()))
 	}
 	fmt.Fprintf(&b, "nono Removed %d %s session(s)%s, freed %s.\n", len(c.Removed), words.noun, objects, human.Size(freed))
-	if len(c.Failed) > 0 {
-		return fmt.Errorf("failed to remove %d %s session(s)", len(c.Failed), words.noun)
-	}
-	return nil
+	return c.Err()
 }
 
 func candidateCommand(e *session.Entry) string {
@@ -92,4 +91,58 @@ func candidateCommand(e *session.Entry) string {
 		return "(damaged)"
 	}
 	return human.Cut(human.QuoteCommand(e.Session.Command), commandWidth)
+}
+
+// CleanupValue is a cleanup as JSON: what was found, what the plan chose
+// (each session with its command and size), what was removed or could
+// not be, and the shared objects swept. With DryRun, removed is empty and
+// freed_bytes is what the removal would free.
+func CleanupValue(c *Cleanup) canon.Value {
+	plan := c.Plan
+	var selected, failed []canon.Value
+	for _, s := range plan.Selected {
+		cmd := canon.NullValue()
+		if s.Entry.Session != nil {
+			cmd = canon.StringsValue(nonNilStrings(s.Entry.Session.Command))
+		}
+		selected = append(selected, canon.ObjectValue(
+			canon.Member{Key: "session_id", Value: canon.StringValue(s.Entry.ID)},
+			canon.Member{Key: "command", Value: cmd},
+			canon.Member{Key: "bytes", Value: canon.IntValue(s.Size)},
+		))
+	}
+	removed := []string{}
+	freed := c.ObjectBytes
+	if c.DryRun {
+		freed += plan.Bytes
+	}
+	for _, r := range c.Removed {
+		removed = append(removed, r.Entry.ID)
+		freed += r.Size
+	}
+	for _, f := range c.Failed {
+		failed = append(failed, canon.ObjectValue(
+			canon.Member{Key: "session_id", Value: canon.StringValue(f.Entry.ID)},
+			canon.Member{Key: "error", Value: canon.StringValue(f.Err.Error())},
+		))
+	}
+	return canon.ObjectValue(
+		canon.Member{Key: "dry_run", Value: canon.BoolValue(c.DryRun)},
+		canon.Member{Key: "found", Value: canon.IntValue(int64(plan.Found))},
+		canon.Member{Key: "running", Value: canon.IntValue(int64(plan.Running))},
+		canon.Member{Key: "removable", Value: canon.IntValue(int64(plan.Removable))},
+		canon.Member{Key: "selected", Value: canon.ArrayValue(selected...)},
+		canon.Member{Key: "removed", Value: canon.StringsValue(removed)},
+		canon.Member{Key: "failed", Value: canon.ArrayValue(failed...)},
+		canon.Member{Key: "objects", Value: canon.IntValue(int64(c.Objects))},
+		canon.Member{Key: "freed_bytes", Value: canon.IntValue(freed)},
+	)
+}
+
+// Err is the error a cleanup ends with: one when a removal failed.
+func (c *Cleanup) Err() error {
+	if len(c.Failed) > 0 {
+		return fmt.Errorf("failed to remove %d %s session(s)", len(c.Failed), wordsFor(c.Side).noun)
+	}
+	return nil
 }

@@ -213,6 +213,7 @@ type cleanupCmd struct {
 	OlderThan *int `name:"older-than" placeholder:"DAYS" help:"Remove sessions started more than DAYS days ago."`
 	All       bool `help:"Remove every session that is not running."`
 	DryRun    bool `name:"dry-run" help:"List what would be removed; remove nothing."`
+	JSON      bool `name:"json" help:"Print what was (or would be) removed as JSON on stdout."`
 }
 
 func (c *cleanupCmd) Run(ui *cli.UI) error {
@@ -246,5 +247,11 @@ func (c *cleanupCmd) Run(ui *cli.UI) error {
 		warn(err.Error())
 	}
 	res.Objects, res.ObjectBytes = sweep.Objects, sweep.Bytes
+	if c.JSON {
+		if err := ui.Line(canon.Pretty(report.CleanupValue(res))); err != nil {
+			return err
+		}
+		return res.Err()
+	}
 	return report.WriteCleanup(ui.Stdout, res)
 }
