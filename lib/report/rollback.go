@@ -170,8 +170,15 @@ func (d *RollbackShow) changesTrust(n int) (snapshot.Status, string) {
 // and record_problems (the store against the audit record; the session
 // fields come from the audit record when there is one), and for each
 // snapshot changes_verified and changes_check.
-func RollbackShowValue(d *RollbackShow) canon.Value {
+func RollbackShowValue(d *RollbackShow, o RollbackShowOptions) (canon.Value, error) {
 	e := d.Entry
+	var store *snapshot.Store
+	if o.Diff || o.Stat {
+		var err error
+		if store, err = snapshot.OpenStore(e.Dir); err != nil {
+			return canon.Value{}, err
+		}
+	}
 	var snaps []canon.Value
 	for n := 0; n < snapshot.SnapshotCount(e.Dir); n++ {
 		m, err := snapshot.ReadManifest(e.Dir, n)
@@ -186,12 +193,12 @@ func RollbackShowValue(d *RollbackShow) canon.Value {
 		status, detail := snapshot.StatusOK, ""
 		if n > 0 {
 			cs, _ := snapshot.ReadChanges(e.Dir, n)
-			for _, c := range cs {
-				changes = append(changes, canon.ObjectValue(
-					canon.Member{Key: "path", Value: canon.StringValue(fstree.EncodePath(c.Path))},
-					canon.Member{Key: "type", Value: canon.StringValue(c.Type.Symbol())},
-					canon.Member{Key: "size_delta", Value: canon.IntValue(c.SizeDelta)},
-				))
+			for i := range cs {
+				v, err := changeValue(store, &cs[i], o)
+				if err != nil {
+					return canon.Value{}, err
+				}
+				changes = append(changes, v)
 			}
 			status, detail = d.changesTrust(n)
 		}
@@ -219,7 +226,45 @@ func RollbackShowValue(d *RollbackShow) canon.Value {
 		canon.Member{Key: "dir", Value: canon.StringValue(e.Dir)},
 		canon.Member{Key: "record_verified", Value: canon.BoolValue(d.Record.Verified())},
 		canon.Member{Key: "record_problems", Value: canon.StringsValue(nonNilStrings(d.recordProblems()))},
-	)...)
+	)...), nil
+}
+
+// changeValue is one change in show's JSON: upstream's path, type and
+// size_delta, then with Stat its insertions and deletions (null when the
+// lines are not counted) and stat_note, with Diff its unified diff (null
+// for a change of permissions or of a symbolic link).
+func changeValue(store *snapshot.Store, c *snapshot.Change, o RollbackShowOptions) (canon.Value, error) {
+	members := []canon.Member{
+		{Key: "path", Value: canon.StringValue(fstree.EncodePath(c.Path))},
+		{Key: "type", Value: canon.StringValue(c.Type.Symbol())},
+		{Key: "size_delta", Value: canon.IntValue(c.SizeDelta)},
+	}
+	if o.Stat {
+		ins, del, note, counted, err := changeStat(store, c)
+		if err != nil {
+			return canon.Value{}, err
+		}
+		insv, delv := canon.NullValue(), canon.NullValue()
+		if counted {
+			insv, delv = canon.IntValue(int64(ins)), canon.IntValue(int64(del))
+		}
+		members = append(members,
+			canon.Member{Key: "insertions", Value: insv},
+			canon.Member{Key: "deletions", Value: delv},
+			canon.Member{Key: "stat_note", Value: optString(nonEmpty(note))})
+	}
+	if o.Diff {
+		diff := canon.NullValue()
+		if hasContentDiff(c) {
+			var b strings.Builder
+			if err := writeChangeDiff(&b, store, c); err != nil {
+				return canon.Value{}, err
+			}
+			diff = canon.StringValue(b.String())
+		}
+		members = append(members, canon.Member{Key: "diff", Value: diff})
+	}
+	return canon.ObjectValue(members...), nil
 }
 
 func nonNilStrings(s []string) []string {
@@ -317,27 +362,61 @@ func WriteRollbackShow(w io.Writer, d *RollbackShow, o RollbackShowOptions) erro
 	if !o.Diff {
 		return nil
 	}
-	for _, c := range changes {
-		if c.Type == snapshot.PermissionsChanged || c.OldType == "symlink" || c.NewType == "symlink" {
+	for i := range changes {
+		if !hasContentDiff(&changes[i]) {
 			continue
 		}
 		fmt.Fprintln(w)
-		oldName, newName := "a"+fstree.Display(c.Path), "b"+fstree.Display(c.Path)
-		old, new, err := readPair(store, &c)
-		if err != nil {
-			return err
-		}
-		if c.OldHash == nil {
-			oldName = "/dev/null"
-		}
-		if c.NewHash == nil {
-			newName = "/dev/null"
-		}
-		if err := UnifiedDiff(w, oldName, newName, old, new); err != nil {
+		if err := writeChangeDiff(w, store, &changes[i]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// hasContentDiff says whether a change is one of content (not of
+// permissions only, nor of a symbolic link).
+func hasContentDiff(c *snapshot.Change) bool {
+	return c.Type != snapshot.PermissionsChanged && c.OldType != "symlink" && c.NewType != "symlink"
+}
+
+// writeChangeDiff writes the unified diff of one change, from the objects.
+func writeChangeDiff(w io.Writer, store *snapshot.Store, c *snapshot.Change) error {
+	oldName, newName := "a"+fstree.Display(c.Path), "b"+fstree.Display(c.Path)
+	old, new, err := readPair(store, c)
+	if err != nil {
+		return err
+	}
+	if c.OldHash == nil {
+		oldName = "/dev/null"
+	}
+	if c.NewHash == nil {
+		newName = "/dev/null"
+	}
+	return UnifiedDiff(w, oldName, newName, old, new)
+}
+
+// changeStat is one change's diffstat: lines added and removed, or with
+// counted false a note instead ("Bin", "symlink", the modes).
+func changeStat(store *snapshot.Store, c *snapshot.Change) (ins, del int, note string, counted bool, err error) {
+	switch {
+	case c.Type == snapshot.PermissionsChanged:
+		note = "permissions"
+		if c.OldMode != nil && c.NewMode != nil {
+			note = fmt.Sprintf("mode %04o -> %04o", *c.OldMode&0o7777, *c.NewMode&0o7777)
+		}
+		return 0, 0, note, false, nil
+	case c.OldType == "symlink" || c.NewType == "symlink":
+		return 0, 0, "symlink", false, nil
+	}
+	old, new, err := readPair(store, c)
+	if err != nil {
+		return 0, 0, "", false, err
+	}
+	if ins, del, ok := DiffStat(old, new); ok {
+		return ins, del, "", true, nil
+	}
+	return 0, 0, "Bin", false, nil
 }
 
 // readPair reads both sides of a change for a diff.
@@ -365,28 +444,14 @@ func writeDiffStat(w io.Writer, store *snapshot.Store, changes []snapshot.Change
 	for i := range changes {
 		c := &changes[i]
 		r := row{name: human.Sanitize(fstree.Display(c.Path))}
-		switch {
-		case c.Type == snapshot.PermissionsChanged:
-			r.note = "permissions"
-			if c.OldMode != nil && c.NewMode != nil {
-				r.note = fmt.Sprintf("mode %04o -> %04o", *c.OldMode&0o7777, *c.NewMode&0o7777)
-			}
-		case c.OldType == "symlink" || c.NewType == "symlink":
-			r.note = "symlink"
-		default:
-			old, new, err := readPair(store, c)
-			if err != nil {
-				return err
-			}
-			ins, del, ok := DiffStat(old, new)
-			if !ok {
-				r.note = "Bin"
-				break
-			}
-			r.ins, r.del, r.countLines = ins, del, true
-			totalIns += ins
-			totalDel += del
-			most = max(most, ins+del)
+		var err error
+		if r.ins, r.del, r.note, r.countLines, err = changeStat(store, c); err != nil {
+			return err
+		}
+		if r.countLines {
+			totalIns += r.ins
+			totalDel += r.del
+			most = max(most, r.ins+r.del)
 		}
 		width = max(width, len(r.name))
 		rows = append(rows, r)

@@ -107,7 +107,7 @@ type showCmd struct {
 	ID   string `arg:"" name:"id" help:"Session ID."`
 	Diff bool   `help:"Show a unified diff of every changed text file."`
 	Stat bool   `help:"Show a diffstat: the lines added and removed in each changed file."`
-	JSON bool   `name:"json" help:"Print JSON on stdout."`
+	JSON bool   `name:"json" help:"Print JSON on stdout (with --stat and --diff, each change carries its counts and diff)."`
 }
 
 func (c *showCmd) Run(ui *cli.UI) error {
@@ -121,11 +121,16 @@ func (c *showCmd) Run(ui *cli.UI) error {
 	if err != nil {
 		return err
 	}
+	opts := report.RollbackShowOptions{Diff: c.Diff, Stat: c.Stat}
 	if c.JSON {
-		out.Write(append(canon.Pretty(report.RollbackShowValue(d)), '\n'))
-		return nil
+		v, err := report.RollbackShowValue(d, opts)
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(append(canon.Pretty(v), '\n'))
+		return err
 	}
-	return report.WriteRollbackShow(out, d, report.RollbackShowOptions{Diff: c.Diff, Stat: c.Stat})
+	return report.WriteRollbackShow(out, d, opts)
 }
 
 type restoreCmd struct {
