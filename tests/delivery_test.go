@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -82,11 +84,34 @@ func (u *user) must(args ...string) string {
 	return out
 }
 
-// record runs n sessions without shipping them and returns their IDs.
+// record runs n sessions without shipping them, four at a time (as
+// parallel jobs of one machine would), and returns their IDs.
 func (u *user) record(n int) []string {
 	u.t.Helper()
+	jobs := make(chan struct{}, n)
 	for range n {
-		u.must("nono", "run", "--silent", "--allow-cwd", "--no-sync", "--", "true")
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				cmd := exec.Command(filepath.Join(toolDir(u.t), "nono"), "run", "--silent", "--allow-cwd", "--no-sync", "--", "true")
+				cmd.Dir, cmd.Env = filepath.Join(u.dir, "ws"), u.env
+				if out, err := cmd.CombinedOutput(); err != nil {
+					errs <- fmt.Errorf("nono run: %v\n%s", err, out)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		u.t.Fatal(err)
 	}
 	return u.sessions()
 }
