@@ -525,10 +525,15 @@ func (v *Verification) Value() canon.Value {
 }
 
 // WriteText prints upstream's human report, then one line per problem.
-func (v *Verification) WriteText(w io.Writer, pinned bool) error {
+// paint, when not nil, dresses the outcome word (colour on a terminal).
+func (v *Verification) WriteText(w io.Writer, pinned bool, paint func(string) string) error {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("nono Audit integrity for session %s %s\n", v.Entry.ID, v.Headline())
+	headline := v.Headline()
+	if paint != nil {
+		headline = paint(headline)
+	}
+	p("nono Audit integrity for session %s %s\n", v.Entry.ID, headline)
 	if v.Log != nil {
 		p("  Events:   %d\n", v.Log.EventCount)
 		p("  Chain:    %s\n", hexOrDash(v.Log.ChainHead))

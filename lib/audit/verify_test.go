@@ -110,7 +110,7 @@ func TestVerifyGoldenVectors(t *testing.T) {
 		t.Errorf("top-level keys %q", keys)
 	}
 	var b strings.Builder
-	v.WriteText(&b, false)
+	v.WriteText(&b, false, nil)
 	wantText := `nono Audit integrity for session 20260421-200000-11111 VERIFIED
   Events:   2
   Chain:    0481e99f47f7052cf2f41cb0d7ee3401b1f1f734321b841000d05e62c62826f2
@@ -190,7 +190,7 @@ func TestVerifyTamperedGolden(t *testing.T) {
 				t.Error("verified is not false")
 			}
 			var b strings.Builder
-			v.WriteText(&b, false)
+			v.WriteText(&b, false, nil)
 			headline := " MISMATCH\n"
 			if c.name == "session never ended" {
 				headline = " INCOMPLETE\n"
@@ -299,14 +299,14 @@ func TestVerifyIntegrityAndSignature(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	v.WriteText(&b, true)
+	v.WriteText(&b, true, nil)
 	for _, line := range []string{"  Stored:   events=3, chain=", "  Signed:   verified (key=", "  Pubkey:   matched\n"} {
 		if !strings.Contains(b.String(), line) {
 			t.Errorf("text lacks %q:\n%s", line, b.String())
 		}
 	}
 	b.Reset()
-	verify(t, root, "signed", "").WriteText(&b, false)
+	verify(t, root, "signed", "").WriteText(&b, false, nil)
 	if !strings.Contains(b.String(), "  Signed:   self-attested (key=") || !strings.Contains(b.String(), "  Trust:    rely on ledger chain") {
 		t.Errorf("unpinned text:\n%s", b.String())
 	}

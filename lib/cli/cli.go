@@ -94,6 +94,11 @@ func Usage(format string, args ...any) error {
 	return &ExitError{Code: 2, Err: fmt.Errorf(format, args...)}
 }
 
+// ProgramEnv names the command a user typed when the nono wrapper runs a
+// tool for one of its commands ("nono audit verify", "nono trust"): the
+// tool then speaks of itself by that name and offers only that command.
+const ProgramEnv = "NONO_PROGRAM"
+
 // Main parses os.Args into grammar (a kong CLI struct), runs the selected
 // command and exits. Run methods may take a *UI; bindings in opts are
 // available to them too.

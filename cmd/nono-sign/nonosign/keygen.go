@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/dsse"
 )
@@ -12,9 +13,12 @@ import (
 type keygenCmd struct {
 	Keyref string `required:"" help:"Where to store the key: file:///ABS/PATH (the public key goes to PATH.pub)." placeholder:"file:///PATH"`
 	Force  bool   `help:"Replace existing key files."`
-	PEM    bool   `name:"pem" help:"Also print the public key as PEM on stdout (for cosign and other tools)."`
+	PEM    bool   `name:"pem" xor:"format" help:"Print only the public key as PEM on stdout (for cosign and other tools); the report goes to stderr."`
+	JSON   bool   `name:"json" xor:"format" help:"Print the key's ID, fingerprint, algorithm, path and public key as JSON on stdout."`
 }
 
+// Run writes the key pair, then upstream's report on stdout (upstream
+// writes it to stderr: results go to stdout here, as with every command).
 func (c *keygenCmd) Run(ui *cli.UI) error {
 	ref, err := dsse.ParseKeyRef(c.Keyref)
 	if err != nil {
@@ -41,7 +45,23 @@ func (c *keygenCmd) Run(ui *cli.UI) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "Signing key generated successfully.\n"+
+	keyID := dsse.KeyID(&key.PublicKey)
+	if c.JSON {
+		return ui.Line(canon.Pretty(canon.ObjectValue(
+			canon.Member{Key: "key_ref", Value: canon.StringValue(c.Keyref)},
+			canon.Member{Key: "path", Value: canon.StringValue(ref.Path)},
+			canon.Member{Key: "public_key_path", Value: canon.StringValue(ref.Path + ".pub")},
+			canon.Member{Key: "fingerprint", Value: canon.StringValue(keyID)},
+			canon.Member{Key: "algorithm", Value: canon.StringValue("ecdsa-p256-sha256")},
+			canon.Member{Key: "public_key", Value: canon.StringValue(pubText)},
+			canon.Member{Key: "public_key_pem", Value: canon.StringValue(string(pem))},
+		)))
+	}
+	report := ui.Stdout
+	if c.PEM {
+		report = ui.Messages()
+	}
+	fmt.Fprintf(report, "Signing key generated successfully.\n"+
 		"  Key ID:      %s\n"+
 		"  Fingerprint: %s\n"+
 		"  Algorithm:   ECDSA P-256 (SHA-256)\n"+
@@ -51,7 +71,7 @@ func (c *keygenCmd) Run(ui *cli.UI) error {
 		"  %s\n"+
 		"\n"+
 		"Public key (PEM):\n"+
-		"%s\n", c.Keyref, dsse.KeyID(&key.PublicKey), ref.Path, pubText, pem)
+		"%s\n", c.Keyref, keyID, ref.Path, pubText, pem)
 	if c.PEM {
 		_, err := ui.Stdout.Write(pem)
 		return err

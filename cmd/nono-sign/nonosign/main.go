@@ -3,7 +3,11 @@
 // run it in-process.
 package nonosign
 
-import "github.com/nono-audit/nono/lib/cli"
+import (
+	"os"
+
+	"github.com/nono-audit/nono/lib/cli"
+)
 
 type CLI struct {
 	Keygen    keygenCmd    `cmd:"" help:"Generate an ECDSA P-256 signing key (PATH) and its public key (PATH.pub)."`
@@ -22,7 +26,24 @@ verify-blob-attestation, or sigstore-go.
 Key references: file:///ABS/PATH (base64 PKCS#8 DER as keygen writes it, or
 a PEM PRIVATE KEY) and env://VAR (the same text in an environment variable).`
 
-// Main runs nono-sign with os.Args and exits.
+// trustCLI is `nono trust`: the key commands, without the signing stages
+// that `nono run --audit-sign-key` calls.
+type trustCLI struct {
+	Keygen    keygenCmd    `cmd:"" help:"Generate an ECDSA P-256 signing key (PATH) and its public key (PATH.pub)."`
+	ExportKey exportKeyCmd `cmd:"" name:"export-key" help:"Print the public key of a signing key."`
+}
+
+const trustDescription = `Signing keys for nono run --audit-sign-key.
+
+Key references: file:///ABS/PATH (base64 PKCS#8 DER as keygen writes it, or
+a PEM PRIVATE KEY) and env://VAR (the same text in an environment variable).
+Verify a signed session with nono audit verify ID --public-key-file PATH.pub.`
+
+// Main runs nono-sign with os.Args and exits. Run by the nono wrapper
+// for `nono trust` (cli.ProgramEnv), it offers only the key commands.
 func Main() {
+	if os.Getenv(cli.ProgramEnv) == "nono trust" {
+		cli.Main("nono trust", trustDescription, &trustCLI{})
+	}
 	cli.Main("nono-sign", description, &CLI{})
 }

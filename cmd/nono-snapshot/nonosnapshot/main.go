@@ -31,7 +31,7 @@ type CLI struct {
 // ProgramEnv names the command the user typed when nono-snapshot runs
 // for the nono wrapper: set to "nono rollback", the tool speaks of
 // itself by that name and offers only what `nono rollback` does.
-const ProgramEnv = "NONO_PROGRAM"
+const ProgramEnv = cli.ProgramEnv
 
 // Main runs nono-snapshot with os.Args and exits.
 func Main() {

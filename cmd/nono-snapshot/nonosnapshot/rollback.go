@@ -198,9 +198,9 @@ func (c *verifyCmd) Run(ui *cli.UI) error {
 		}
 		fmt.Fprintln(out)
 		if rep.OK() {
-			fmt.Fprintf(out, "nono PASS All %d snapshot(s) verified, %d objects checked.\n", rep.Snapshots, rep.Objects)
+			fmt.Fprintf(out, "nono %s All %d snapshot(s) verified, %d objects checked.\n", ui.Paint("PASS"), rep.Snapshots, rep.Objects)
 		} else {
-			fmt.Fprintf(out, "nono FAIL %d check(s) failed.\n", rep.Failures())
+			fmt.Fprintf(out, "nono %s %d check(s) failed.\n", ui.Paint("FAIL"), rep.Failures())
 		}
 	}
 	if err := out.Flush(); err != nil {

@@ -21,6 +21,7 @@ type sessionCmd struct {
 
 	Lenient          bool `help:"Accept nono-py records whose event_json escapes non-ASCII (\\uXXXX) when event_json and event are the same JSON value; a warning says which lines needed it."`
 	AllowPartialTail bool `name:"allow-partial-tail" help:"Verify the complete records before a torn final record (a crash mid-write) instead of failing; a warning names the line."`
+	StrictSchema     bool `name:"strict-schema" help:"Fail on an event with a type, field or value this version does not know (by default its integrity is checked and a warning counts such events)."`
 }
 
 func (c *sessionCmd) Run(ui *cli.UI) error {
@@ -42,7 +43,7 @@ func (c *sessionCmd) Run(ui *cli.UI) error {
 	v, err := audit.VerifySession(entry, audit.VerifyOptions{
 		AuditRoot:     st.AuditRoot,
 		PublicKeyFile: c.PublicKeyFile,
-		Chain:         chain.Options{Lenient: c.Lenient, AllowPartialTail: c.AllowPartialTail},
+		Chain:         chain.Options{Lenient: c.Lenient, AllowPartialTail: c.AllowPartialTail, StrictSchema: c.StrictSchema},
 	})
 	if err != nil {
 		return err
@@ -55,7 +56,7 @@ func (c *sessionCmd) Run(ui *cli.UI) error {
 	if c.JSON {
 		err = ui.Line(canon.Pretty(v.Value()))
 	} else {
-		err = v.WriteText(os.Stderr, c.PublicKeyFile != "")
+		err = v.WriteText(ui.Stdout, c.PublicKeyFile != "", ui.Paint)
 	}
 	if err != nil {
 		return err
