@@ -48,8 +48,10 @@ type Change struct {
 type AuditShow struct {
 	Entry        *session.Entry
 	Snapshots    []Snapshot
-	SnapshotsErr error  // the snapshots could not all be read
-	LogPath      string // "" when the session has no audit directory
+	SnapshotsErr error        // the snapshots could not all be read
+	LogPath      string       // "" when the session has no audit directory
+	Policy       *canon.Value // policy.json: the sandbox enforced; nil when absent
+	PolicyErr    error        // policy.json is there but unreadable
 }
 
 // LoadAuditShow gathers a session's metadata and filesystem snapshots (the
@@ -61,6 +63,7 @@ func LoadAuditShow(e *session.Entry) (*AuditShow, error) {
 	d := &AuditShow{Entry: e}
 	if e.AuditDir != "" {
 		d.LogPath = filepath.Join(e.AuditDir, session.EventsFileName)
+		d.Policy, d.PolicyErr = loadPolicy(e.AuditDir)
 	}
 	d.Snapshots, d.SnapshotsErr = loadSnapshots(e)
 	return d, nil
@@ -93,6 +96,7 @@ func WriteAuditShow(w io.Writer, d *AuditShow, loc *time.Location) error {
 	if x := s.ExecutableIdentity; x != nil {
 		p("  Exec:     %s (sha256 %s)\n", human.Sanitize(x.ResolvedPath), human.ShortHex(x.SHA256))
 	}
+	writeSandboxSummary(bw, d)
 	switch {
 	case s.AuditIntegrity != nil:
 		p("  Audit:    integrity enabled (%d events)\n", s.AuditIntegrity.EventCount)
@@ -141,6 +145,7 @@ func WriteAuditShow(w io.Writer, d *AuditShow, loc *time.Location) error {
 	if d.SnapshotsErr != nil {
 		p("  Snapshots: %s\n", human.Sanitize(d.SnapshotsErr.Error()))
 	}
+	writeSandboxRules(bw, d)
 
 	if n := s.NetworkEvents.Len(); n > 0 {
 		p("\n  Network Events: %d\n", n)
@@ -285,6 +290,7 @@ func WriteAuditShowJSON(w io.Writer, d *AuditShow) error {
 		jw.member(k, v)
 	}
 	jw.member("status", canon.StringValue(string(d.Entry.Status)))
+	jw.member("sandbox_policy", policyValue(d))
 	streamLog("events", func(*record) bool { return true }, recordValue)
 	if d.LogPath == "" {
 		logErr = canon.StringValue("no audit directory")

@@ -168,7 +168,7 @@ func TestWriteShowJSON(t *testing.T) {
 	for _, m := range v.Members {
 		keys = append(keys, m.Key)
 	}
-	wantKeys := "session_id started ended command executable_identity tracked_paths exit_code merkle_roots network_events command_policy_events audit_event_count audit_integrity snapshots audit_attestation snapshot_count status events event_log_error"
+	wantKeys := "session_id started ended command executable_identity tracked_paths exit_code merkle_roots network_events command_policy_events audit_event_count audit_integrity snapshots audit_attestation snapshot_count status sandbox_policy events event_log_error"
 	if strings.Join(keys, " ") != wantKeys {
 		t.Fatalf("keys:\n%s\nwant\n%s", strings.Join(keys, " "), wantKeys)
 	}
@@ -319,4 +319,55 @@ func FuzzRenderRecord(f *testing.F) {
 			t.Fatalf("record value is not JSON: %v", err)
 		}
 	})
+}
+
+func TestWriteShowSandbox(t *testing.T) {
+	e, dir := showFixture(t)
+	policy := `{
+  "sandbox": "landlock",
+  "landlock_abi": 7,
+  "rules": [
+    {"path": "/home/u/w", "access": "read+write", "kind": "directory", "source": "--allow"},
+    {"path": "/dev/null", "access": "read+write", "kind": "file", "source": "system_write_linux"}
+  ],
+  "network": {"tcp": "open", "connect_tcp": [], "bind_tcp": [], "sockets": "any"},
+  "executable": {"exec_path": "./x", "kind": "script", "hashed": "before exec: the script as its path named it then",
+    "interpreter": {"path": "/usr/bin/dash", "sha256": "` + strings.Repeat("12", 32) + `", "hashed": "at exec: the file the kernel mapped"}}
+}`
+	os.WriteFile(filepath.Join(dir, "policy.json"), []byte(policy), 0o600)
+	d, err := LoadAuditShow(e)
+	if err != nil || d.PolicyErr != nil {
+		t.Fatal(err, d.PolicyErr)
+	}
+	var b strings.Builder
+	if err := WriteAuditShow(&b, d, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  Hashed:   script before exec: the script as its path named it then\n",
+		"  Interp:   /usr/bin/dash (sha256 1212121212121212, at exec: the file the kernel mapped)\n",
+		"  Sandbox:  landlock V7, 2 rules, network open (policy.json, outside the signed record)\n",
+		"\n  Sandbox Rules: 2\n    /home/u/w  read+write  --allow\n    /dev/null  read+write  system_write_linux, file\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("show lacks %q:\n%s", want, b.String())
+		}
+	}
+	var j bytes.Buffer
+	if err := WriteAuditShowJSON(&j, d); err != nil {
+		t.Fatal(err)
+	}
+	v, err := canon.Parse(j.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := v.Get("sandbox_policy"); member(got, "sandbox") != "landlock" {
+		t.Errorf("sandbox_policy: %s", canon.Compact(got))
+	}
+
+	// A damaged policy.json is said, and the rest is shown.
+	os.WriteFile(filepath.Join(dir, "policy.json"), []byte(`{"sandbox":"landlock","sandbox":"none"}`), 0o600)
+	if d, _ = LoadAuditShow(e); d.PolicyErr == nil || !strings.Contains(d.PolicyErr.Error(), "duplicate") {
+		t.Errorf("duplicate keys in policy.json: %v", d.PolicyErr)
+	}
 }
