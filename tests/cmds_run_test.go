@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,29 @@ func init() {
 	commands["buildhooked"] = cmdBuildHooked
 	commands["waitfile"] = cmdWaitFile
 	commands["waitgone"] = cmdWaitGone
+	commands["listen"] = cmdListen
+}
+
+// listen PORTFILE: accept TCP connections on 127.0.0.1 (closing each at
+// once) until the script ends, and write the port to PORTFILE.
+func cmdListen(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: listen PORTFILE")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Defer(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(port+"\n"), 0o644))
 }
 
 // buildhooked: build nono-run with the nonorun_testhooks tag into
