@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+. bench/timing.sh
 
 runs=${RUNS:-40}
 events=${EVENTS:-100000}
@@ -44,18 +45,8 @@ unset NONO_ALLOW NONO_RUN_TEST_EVENTS NONO_RUN_TEST_AFTER_HASH
 mkdir -p "$HOME" "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" "$work/scratch"
 cd "$work/scratch"
 
-# median_us CMD...: run CMD $runs times (stdin /dev/null, stdout and fd 3
-# to /dev/null) and print the median wall time in microseconds.
-median_us() {
-	local samples=() s e
-	for ((i = 0; i < runs; i++)); do
-		s=${EPOCHREALTIME/./}
-		"$@" </dev/null >/dev/null 3>/dev/null
-		e=${EPOCHREALTIME/./}
-		samples+=($((e - s)))
-	done
-	printf '%s\n' "${samples[@]}" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
-}
+# median_us CMD...: the median wall time of $runs runs (bench_median_us).
+median_us() { bench_median_us "$runs" "$@"; }
 
 # cpu_us CMD...: the mean CPU time (user + system, every process) of one
 # run of CMD, in microseconds. Unlike wall time it hardly moves with the

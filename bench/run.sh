@@ -12,7 +12,7 @@ export NONO_BENCH_TABLE=$PWD/bench/out/ratios.tsv
 for s in bench/*.sh; do
 	name=${s#bench/}
 	name=${name%.sh}
-	case $name in run | lib) continue ;; esac
+	case $name in run | lib | timing) continue ;; esac
 	if [[ -n ${BENCH_ONLY-} && " $BENCH_ONLY " != *" $name "* ]]; then
 		continue
 	fi

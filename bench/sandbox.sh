@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+. bench/timing.sh
 
 runs=${RUNS:-40}
 work=$(mktemp -d "${TMPDIR:-/tmp}/nono-sandbox-bench.XXXXXX")
@@ -28,17 +29,8 @@ unset NONO_ALLOW NONO_TEST_NO_LANDLOCK
 mkdir -p "$HOME" "$XDG_STATE_HOME" "$XDG_CONFIG_HOME" "$work/scratch"
 cd "$work/scratch"
 
-# median_us CMD...: the median wall time of $runs runs, in microseconds.
-median_us() {
-	local samples=() s e
-	for ((i = 0; i < runs; i++)); do
-		s=${EPOCHREALTIME/./}
-		"$@" </dev/null >/dev/null 3>/dev/null
-		e=${EPOCHREALTIME/./}
-		samples+=($((e - s)))
-	done
-	printf '%s\n' "${samples[@]}" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
-}
+# median_us CMD...: the median wall time of $runs runs (bench_median_us).
+median_us() { bench_median_us "$runs" "$@"; }
 ms() { awk -v us="$1" 'BEGIN {printf "%7.3f", us / 1000}'; }
 x() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
 

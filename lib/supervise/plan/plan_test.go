@@ -221,18 +221,8 @@ func TestMakeRefusesBeforeCreating(t *testing.T) {
 
 func TestMakeSigningKey(t *testing.T) {
 	w := newWorld(t)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	keyFile := w.root + "/key.pk8.b64"
-	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(der)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeKey(t, keyFile)
 	p, err := w.make(&Options{AuditSignKey: str("file://" + keyFile), Command: []string{"true"}})
 	if err != nil {
 		t.Fatal(err)
