@@ -14,6 +14,10 @@ import (
 	"github.com/nono-audit/nono/lib/supervise/plan"
 )
 
+// self is the name nono-run's messages give it: "nono run" when the nono
+// wrapper runs it for that command (cli.ProgramEnv).
+var self = "nono-run"
+
 // Main runs nono-run with os.Args and exits.
 func Main() {
 	// `plan` and `wrap` are only ever the first word: `nono-run -- plan`
@@ -28,7 +32,10 @@ func Main() {
 			cli.Main("nono wrap", "Run COMMAND in the sandbox in place of this process, with no supervisor and no record: nono wrap [FLAGS] -- COMMAND [ARG...]. See docs/SANDBOX.md.", &wrapCLI{})
 		}
 	}
-	cli.Main("nono-run", "Run a command in the sandbox under the trusted supervisor and emit its raw audit events on --event-fd: nono-run [FLAGS] -- COMMAND [ARG...]. The flags of nono run are checked by `nono-run plan` (see docs/RUN.md).", &runCLI{})
+	if os.Getenv(cli.ProgramEnv) == "nono run" {
+		self = "nono run"
+	}
+	cli.Main(self, "Run a command in the sandbox under the trusted supervisor and emit its raw audit events on --event-fd: nono-run [FLAGS] -- COMMAND [ARG...]. The flags of nono run are checked by `nono-run plan` (see docs/RUN.md).", &runCLI{})
 }
 
 // grantFlags are what the command may reach: the grants (which also

@@ -58,9 +58,10 @@ func (c *runCLI) Run() error {
 	if err != nil {
 		return err
 	}
-	env := scrubEnv(os.Environ(), c.ScrubEnv)
+	// The wrapper's name for this process is not the command's.
+	env := scrubEnv(os.Environ(), append(c.ScrubEnv, cli.ProgramEnv))
 	if c.NoAudit {
-		return launchFailed("nono-run", supervise.ExecInPlace(argv, env, cwd, sb))
+		return launchFailed(self, supervise.ExecInPlace(argv, env, cwd, sb))
 	}
 	tracked, err := supervise.TrackedPaths(grants, cwd, c.Rollback || c.AuditIntegrity)
 	if err != nil {
@@ -92,10 +93,10 @@ func (c *runCLI) Run() error {
 		return err
 	}
 	if out.Launch != nil {
-		fmt.Fprintf(os.Stderr, "nono-run: %v\n", out.Launch)
+		fmt.Fprintf(os.Stderr, "%s: %v\n", self, out.Launch)
 	}
 	if out.Record != nil {
-		fmt.Fprintf(os.Stderr, "nono-run: the command ran, but recording it failed: %v\n", out.Record)
+		fmt.Fprintf(os.Stderr, "%s: the command ran, but recording it failed: %v\n", self, out.Record)
 	}
 	if !c.Silent && sb.Spec != nil {
 		if hint := deniedHint(out); hint != "" {
@@ -111,13 +112,13 @@ func (c *runCLI) Run() error {
 func deniedHint(out *supervise.Outcome) string {
 	switch code := out.ExitCode; {
 	case out.Launch != nil && strings.Contains(out.Launch.Error(), "permission denied"):
-		return "nono-run: hint: the sandbox may not let it execute that file; grant its directory with --read DIR (--dry-run shows the policy)"
+		return self + ": hint: the sandbox may not let it execute that file; grant its directory with --read DIR (--dry-run shows the policy)"
 	case code == 0 || code > 128:
 		return ""
 	case code == 126:
-		return "nono-run: hint: a program it ran could not be executed; if that program lies outside the grants, add its directory with --read DIR (--dry-run shows the policy)"
+		return self + ": hint: a program it ran could not be executed; if that program lies outside the grants, add its directory with --read DIR (--dry-run shows the policy)"
 	default:
-		return fmt.Sprintf("nono-run: hint: the command exited with status %d in the sandbox; if it was refused a path, grant it with --read, --write or --allow (or the -file forms); --dry-run shows the policy", code)
+		return fmt.Sprintf("%s: hint: the command exited with status %d in the sandbox; if it was refused a path, grant it with --read, --write or --allow (or the -file forms); --dry-run shows the policy", self, code)
 	}
 }
 
