@@ -175,7 +175,11 @@ func (v *Verification) checkID() error {
 // the way to commit it anyway.
 func (v *Verification) checkComplete() error {
 	if v.Entry.Status == session.Incomplete {
-		return fmt.Errorf("the session never ended: its recorder was killed or crashed before writing the end (%s)", v.appendHint())
+		why := "the session never ended: its recorder was killed or crashed before writing the end"
+		if v.Entry.Err != nil { // the store read the log's end: say what it found
+			why = v.Entry.Err.Error()
+		}
+		return fmt.Errorf("%s (%s)", why, v.appendHint())
 	}
 	return nil
 }

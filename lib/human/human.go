@@ -46,3 +46,22 @@ func Age(t, now time.Time) string {
 	}
 	return t.Format("Jan 02 15:04")
 }
+
+// Duration is how long something took, as precise as is useful at its
+// scale: "350ms", "4.2s", "3m05s", "2h03m", "3d04h".
+func Duration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-"
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d/time.Millisecond)
+	case d < time.Minute:
+		tenths := d / (100 * time.Millisecond)
+		return fmt.Sprintf("%d.%ds", tenths/10, tenths%10)
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", d/time.Minute, d%time.Minute/time.Second)
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", d/time.Hour, d%time.Hour/time.Minute)
+	}
+	return fmt.Sprintf("%dd%02dh", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
+}

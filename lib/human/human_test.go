@@ -47,3 +47,17 @@ func TestAge(t *testing.T) {
 		}
 	}
 }
+
+func TestDuration(t *testing.T) {
+	cases := map[time.Duration]string{
+		0: "0ms", 350 * time.Millisecond: "350ms", 999 * time.Millisecond: "999ms",
+		time.Second: "1.0s", 4250 * time.Millisecond: "4.2s", 59999 * time.Millisecond: "59.9s",
+		time.Minute: "1m00s", 3*time.Minute + 5*time.Second: "3m05s",
+		2*time.Hour + 3*time.Minute + 59*time.Second: "2h03m", 76 * time.Hour: "3d04h", -time.Second: "-",
+	}
+	for d, want := range cases {
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

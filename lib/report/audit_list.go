@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/human"
@@ -84,8 +85,29 @@ func WriteAuditList(w io.Writer, entries []*session.Entry, now time.Time, home s
 		_, err := fmt.Fprintln(w, msg)
 		return err
 	}
+	header := []string{"ID", "STARTED", "DURATION", "STATUS", "COMMAND"}
+	rows := map[*session.Entry][]string{}
+	widths := make([]int, len(header)-1) // the last column is not padded
+	for i := range widths {
+		widths[i] = len(header[i])
+	}
+	for _, e := range entries {
+		row := []string{e.ID, age(e, now), durationText(e, now), Outcome(e), summary(e)}
+		for i := range widths {
+			widths[i] = max(widths[i], utf8.RuneCountInString(row[i]))
+		}
+		rows[e] = row
+	}
+	line := func(b *strings.Builder, cells []string) {
+		b.WriteString("    ")
+		for i, c := range cells[:len(widths)] {
+			b.WriteString(c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+		}
+		b.WriteString(cells[len(widths)] + "\n")
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "nono %d command(s)\n", len(entries))
+	line(&b, header)
 	for _, g := range GroupByProject(entries, home) {
 		noun := "commands"
 		if len(g.Entries) == 1 {
@@ -93,7 +115,7 @@ func WriteAuditList(w io.Writer, entries []*session.Entry, now time.Time, home s
 		}
 		fmt.Fprintf(&b, "\n  %s (%d %s)\n", g.Project, len(g.Entries), noun)
 		for _, e := range g.Entries {
-			fmt.Fprintf(&b, "    %s  %s  %s  %s\n", e.ID, age(e, now), e.Status, summary(e))
+			line(&b, rows[e])
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -110,6 +132,15 @@ func age(e *session.Entry, now time.Time) string {
 	return "-"
 }
 
+// durationText is how long the session ran (so far, when running), "-"
+// when that is not known.
+func durationText(e *session.Entry, now time.Time) string {
+	if d, ok := timesOf(e).duration(e, now); ok {
+		return human.Duration(d)
+	}
+	return "-"
+}
+
 // summary is a row's last column: the command, or why the entry is damaged.
 func summary(e *session.Entry) string {
 	if e.Session == nil {
@@ -118,22 +149,34 @@ func summary(e *session.Entry) string {
 	return human.Cut(human.QuoteCommand(e.Session.Command), commandWidth)
 }
 
-// AuditListValue is the --json form of the listing: upstream's fields, then
-// status (and error, for damaged entries).
-func AuditListValue(entries []*session.Entry) canon.Value {
+// AuditListValue is the --json form of the listing: upstream's fields,
+// then status, outcome (Outcome), start and end in UTC to the
+// millisecond, duration_ms, and error (why a session is damaged or
+// incomplete, when known). now measures a running session.
+func AuditListValue(entries []*session.Entry, now time.Time) canon.Value {
 	items := make([]canon.Value, 0, len(entries))
 	for _, e := range entries {
-		items = append(items, entryValue(e))
+		items = append(items, entryValue(e, now))
 	}
 	return canon.ArrayValue(items...)
 }
 
-func entryValue(e *session.Entry) canon.Value {
+func entryValue(e *session.Entry, now time.Time) canon.Value {
 	size, _ := session.DiskSize(e.Dir) // best effort, as a listing is
 	m := func(k string, v canon.Value) canon.Member { return canon.Member{Key: k, Value: v} }
+	t := timesOf(e)
+	d, dOK := t.duration(e, now)
+	ours := []canon.Member{
+		m("status", canon.StringValue(string(e.Status))),
+		m("outcome", canon.StringValue(Outcome(e))),
+		m("started_utc", utcValue(t.started, t.startedOK)),
+		m("ended_utc", utcValue(t.ended, t.endedOK)),
+		m("duration_ms", durationValue(d, dOK)),
+		m("error", errorValue(e.Err)),
+	}
 	s := e.Session
 	if s == nil {
-		return canon.ObjectValue(
+		return canon.ObjectValue(append([]canon.Member{
 			m("session_id", canon.StringValue(e.ID)),
 			m("started", canon.NullValue()),
 			m("ended", canon.NullValue()),
@@ -145,13 +188,11 @@ func entryValue(e *session.Entry) canon.Value {
 			m("disk_size", canon.IntValue(size)),
 			m("is_alive", canon.BoolValue(false)),
 			m("is_stale", canon.BoolValue(false)),
-			m("status", canon.StringValue(string(e.Status))),
-			m("error", canon.StringValue(e.Err.Error())),
-		)
+		}, ours...)...)
 	}
 	full := s.Value()
 	get := func(k string) canon.Value { v, _ := full.Get(k); return v }
-	return canon.ObjectValue(
+	return canon.ObjectValue(append([]canon.Member{
 		m("session_id", get("session_id")),
 		m("started", get("started")),
 		m("ended", get("ended")),
@@ -163,6 +204,5 @@ func entryValue(e *session.Entry) canon.Value {
 		m("disk_size", canon.IntValue(size)),
 		m("is_alive", canon.BoolValue(e.Status == session.Running)),
 		m("is_stale", canon.BoolValue(e.Status == session.Incomplete)),
-		m("status", canon.StringValue(string(e.Status))),
-	)
+	}, ours...)...)
 }

@@ -49,21 +49,36 @@ func TestWriteList(t *testing.T) {
 	st.Add("s2", "2026-05-10T12:55:00Z", true, []string{"/home/u/dev/sprockets"}, "sh", "-c", "echo a very long command line that goes on")
 	st.Add("s3", "2026-05-08T13:00:00Z", false, []string{"/home/u/dev/widgets"}, "my-agent")
 	st.Damage("bad")
+	// Finished with a signal, after 4.2 seconds; and one still running.
+	ended, code := "2026-05-10T12:50:04.25Z", int32(137)
+	killed := &session.Session{SessionID: "k1", Started: "2026-05-10T12:50:00Z", Ended: &ended, ExitCode: &code, Command: []string{"make"}, TrackedPaths: []string{"/home/u/dev/widgets"}}
+	os.Mkdir(filepath.Join(st.Dir, "k1"), 0o700)
+	session.Write(filepath.Join(st.Dir, "k1"), killed)
+	sessiontest.WriteLog(t, filepath.Join(st.Dir, "k1", session.EventsFileName), sessiontest.Events(killed)...)
+	live := st.Add("live-one", "2026-05-10T12:30:00Z", false, []string{"/home/u/dev/widgets"}, "agent")
+	release, err := session.HoldRunning(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	var b strings.Builder
 	if err := WriteAuditList(&b, st.List(), now, "/home/u", false); err != nil {
 		t.Fatal(err)
 	}
-	want := `nono 4 command(s)
+	want := `nono 6 command(s)
+    ID        STARTED   DURATION  STATUS          COMMAND
 
   ~/dev/sprockets (2 commands)
-    s1  just now  completed  claude
-    s2  5m ago  completed  sh -c 'echo a very long command...
+    s1        just now  0ms       ok              claude
+    s2        5m ago    0ms       ok              sh -c 'echo a very long command...
 
-  ~/dev/widgets (1 command)
-    s3  2d ago  incomplete  my-agent
+  ~/dev/widgets (3 commands)
+    k1        10m ago   4.2s      signal SIGKILL  make
+    live-one  30m ago   30m00s    running         agent
+    s3        2d ago    -         incomplete      my-agent
 
   (damaged) (1 command)
-    bad  -  damaged  parse ` + filepath.Join(st.Dir, "bad", "session.json") + `: expected object key string at byte 1
+    bad       -         -         damaged         parse ` + filepath.Join(st.Dir, "bad", "session.json") + `: expected object key string at byte 1
 `
 	if b.String() != want {
 		t.Fatalf("got:\n%s\nwant:\n%s", b.String(), want)
@@ -78,18 +93,21 @@ func TestWriteList(t *testing.T) {
 func TestListValue(t *testing.T) {
 	st := sessiontest.New(t)
 	dir := st.Add("s1", "2026-05-10T12:59:30Z", true, []string{"/p"}, "claude")
-	os.WriteFile(filepath.Join(dir, session.EventsFileName), make([]byte, 1000), 0o600)
+	os.WriteFile(filepath.Join(dir, "pad"), make([]byte, 1000), 0o600)
+	log, _ := os.Stat(filepath.Join(dir, session.EventsFileName))
 	st.Damage("bad")
-	got := string(canon.Compact(AuditListValue(st.List())))
+	got := string(canon.Compact(AuditListValue(st.List(), time.Now())))
 	fi, _ := os.Stat(filepath.Join(dir, session.FileName))
 	want := `[{"session_id":"s1","started":"2026-05-10T12:59:30Z","ended":"2026-05-10T12:59:30Z","command":["claude"],"tracked_paths":["/p"],"snapshot_count":0,"exit_code":0,"network_event_count":0,"disk_size":` +
-		itoa(1000+fi.Size()) + `,"is_alive":false,"is_stale":false,"status":"completed"},` +
-		`{"session_id":"bad","started":null,"ended":null,"command":[],"tracked_paths":[],"snapshot_count":0,"exit_code":null,"network_event_count":0,"disk_size":1,"is_alive":false,"is_stale":false,"status":"damaged","error":"parse ` +
+		itoa(1000+fi.Size()+log.Size()) + `,"is_alive":false,"is_stale":false,"status":"completed","outcome":"ok",` +
+		`"started_utc":"2026-05-10T12:59:30.000Z","ended_utc":"2026-05-10T12:59:30.000Z","duration_ms":0,"error":null},` +
+		`{"session_id":"bad","started":null,"ended":null,"command":[],"tracked_paths":[],"snapshot_count":0,"exit_code":null,"network_event_count":0,"disk_size":1,"is_alive":false,"is_stale":false,` +
+		`"status":"damaged","outcome":"damaged","started_utc":null,"ended_utc":null,"duration_ms":null,"error":"parse ` +
 		filepath.Join(st.Dir, "bad", "session.json") + `: expected object key string at byte 1"}]`
 	if got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
-	if string(canon.Pretty(AuditListValue(nil))) != "[]" {
+	if string(canon.Pretty(AuditListValue(nil, time.Now()))) != "[]" {
 		t.Fatal("empty list is not []")
 	}
 }

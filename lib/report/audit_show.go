@@ -52,6 +52,7 @@ type AuditShow struct {
 	LogPath      string       // "" when the session has no audit directory
 	Policy       *canon.Value // policy.json: the sandbox enforced; nil when absent
 	PolicyErr    error        // policy.json is there but unreadable
+	Now          time.Time    // measures a running session
 }
 
 // LoadAuditShow gathers a session's metadata and filesystem snapshots (the
@@ -60,7 +61,7 @@ func LoadAuditShow(e *session.Entry) (*AuditShow, error) {
 	if e.Session == nil {
 		return nil, fmt.Errorf("session %s is damaged: %w", e.ID, e.Err)
 	}
-	d := &AuditShow{Entry: e}
+	d := &AuditShow{Entry: e, Now: time.Now()}
 	if e.AuditDir != "" {
 		d.LogPath = filepath.Join(e.AuditDir, session.EventsFileName)
 		d.Policy, d.PolicyErr = loadPolicy(e.AuditDir)
@@ -78,13 +79,24 @@ func WriteAuditShow(w io.Writer, d *AuditShow, loc *time.Location) error {
 	if s.SessionID != d.Entry.ID {
 		p("  Warning:  session.json names session %s\n", human.Sanitize(s.SessionID))
 	}
+	if e := d.Entry; e.Err != nil {
+		p("  Problem:  %s\n", human.Sanitize(e.Err.Error()))
+	}
 	p("  Command:  %s\n", human.QuoteCommand(s.Command))
-	p("  Started:  %s\n", human.Sanitize(s.Started))
+	t := timesOf(d.Entry)
+	p("  Started:  %s\n", showTime(s.Started, t.started, t.startedOK, loc))
 	if s.Ended != nil {
-		p("  Ended:    %s\n", human.Sanitize(*s.Ended))
+		p("  Ended:    %s\n", showTime(*s.Ended, t.ended, t.endedOK, loc))
+	}
+	if dur, ok := t.duration(d.Entry, d.Now); ok {
+		soFar := ""
+		if d.Entry.Status == session.Running {
+			soFar = " so far"
+		}
+		p("  Duration: %s%s\n", human.Duration(dur), soFar)
 	}
 	if s.ExitCode != nil {
-		p("  Exit:     %d\n", *s.ExitCode)
+		p("  Exit:     %s\n", exitText(*s.ExitCode))
 	}
 	if len(s.TrackedPaths) > 0 {
 		paths := make([]string, len(s.TrackedPaths))
@@ -220,6 +232,15 @@ func bundleState(e *session.Entry, name string) string {
 	return "bundle " + shown
 }
 
+// showTime is a session time to the millisecond in loc, with its offset,
+// or the recorded text when it cannot be read.
+func showTime(recorded string, t time.Time, ok bool, loc *time.Location) string {
+	if !ok {
+		return human.Sanitize(recorded)
+	}
+	return t.In(loc).Format("2006-01-02 15:04:05.000 -07:00")
+}
+
 // snapshotTime renders a manifest timestamp (epoch seconds, or RFC 3339)
 // in loc, or as recorded when it cannot be read.
 func snapshotTime(ts string, loc *time.Location) string {
@@ -291,6 +312,13 @@ func WriteAuditShowJSON(w io.Writer, d *AuditShow) error {
 	}
 	jw.member("status", canon.StringValue(string(d.Entry.Status)))
 	jw.member("sandbox_policy", policyValue(d))
+	t := timesOf(d.Entry)
+	dur, durOK := t.duration(d.Entry, d.Now)
+	jw.member("outcome", canon.StringValue(Outcome(d.Entry)))
+	jw.member("started_utc", utcValue(t.started, t.startedOK))
+	jw.member("ended_utc", utcValue(t.ended, t.endedOK))
+	jw.member("duration_ms", durationValue(dur, durOK))
+	jw.member("error", errorValue(d.Entry.Err))
 	streamLog("events", func(*record) bool { return true }, recordValue)
 	if d.LogPath == "" {
 		logErr = canon.StringValue("no audit directory")

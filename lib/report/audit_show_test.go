@@ -81,8 +81,9 @@ func TestWriteShow(t *testing.T) {
 	}
 	want := `nono Audit trail for session: s1 completed
   Command:  sh -c 'echo hi'
-  Started:  2026-04-21T20:00:00+02:00
-  Ended:    2026-04-21T20:00:04+02:00
+  Started:  2026-04-21 18:00:00.000 +00:00
+  Ended:    2026-04-21 18:00:04.000 +00:00
+  Duration: 4.0s
   Exit:     1
   Paths:    /home/u/w, /tmp
   Exec:     /usr/bin/dash (sha256 abababababababab)
@@ -168,7 +169,7 @@ func TestWriteShowJSON(t *testing.T) {
 	for _, m := range v.Members {
 		keys = append(keys, m.Key)
 	}
-	wantKeys := "session_id started ended command executable_identity tracked_paths exit_code merkle_roots network_events command_policy_events audit_event_count audit_integrity snapshots audit_attestation snapshot_count status sandbox_policy events event_log_error"
+	wantKeys := "session_id started ended command executable_identity tracked_paths exit_code merkle_roots network_events command_policy_events audit_event_count audit_integrity snapshots audit_attestation snapshot_count status sandbox_policy outcome started_utc ended_utc duration_ms error events event_log_error"
 	if strings.Join(keys, " ") != wantKeys {
 		t.Fatalf("keys:\n%s\nwant\n%s", strings.Join(keys, " "), wantKeys)
 	}
@@ -198,6 +199,12 @@ func TestWriteShowJSON(t *testing.T) {
 	}
 	if s := get("status"); s.Str != "completed" {
 		t.Errorf("status %s", canon.Compact(s))
+	}
+	for k, want := range map[string]string{"outcome": `"exit 1"`, "started_utc": `"2026-04-21T18:00:00.000Z"`,
+		"ended_utc": `"2026-04-21T18:00:04.000Z"`, "duration_ms": "4000", "error": "null"} {
+		if got := string(canon.Compact(get(k))); got != want {
+			t.Errorf("%s: %s, want %s", k, got, want)
+		}
 	}
 	if a := get("audit_attestation", "key_id"); a.Str != strings.Repeat("0f", 32) {
 		t.Errorf("attestation: %s", canon.Compact(get("audit_attestation")))

@@ -2,11 +2,10 @@ package report
 
 import (
 	"fmt"
-
-	"github.com/nono-audit/nono/lib/canon"
 	"io"
 	"strings"
 
+	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/session"
 )
@@ -93,22 +92,29 @@ func candidateCommand(e *session.Entry) string {
 	return human.Cut(human.QuoteCommand(e.Session.Command), commandWidth)
 }
 
-// CleanupValue is a cleanup as JSON: what was found, what the plan chose
-// (each session with its command and size), what was removed or could
-// not be, and the shared objects swept. With DryRun, removed is empty and
-// freed_bytes is what the removal would free.
+// CleanupValue is a cleanup as JSON, one shape for both sides: what was
+// found, what the plan chose (each session with its command, state and
+// size), what was removed or could not be, and the shared objects swept.
+// With DryRun, removed is empty and freed_bytes is what the removal would
+// free.
 func CleanupValue(c *Cleanup) canon.Value {
+	m := func(k string, v canon.Value) canon.Member { return canon.Member{Key: k, Value: v} }
 	plan := c.Plan
-	var selected, failed []canon.Value
+	selected := make([]canon.Value, 0, len(plan.Selected))
 	for _, s := range plan.Selected {
+		e := s.Entry
 		cmd := canon.NullValue()
-		if s.Entry.Session != nil {
-			cmd = canon.StringsValue(nonNilStrings(s.Entry.Session.Command))
+		if e.Session != nil {
+			cmd = canon.StringsValue(nonNilStrings(e.Session.Command))
 		}
+		t := timesOf(e)
 		selected = append(selected, canon.ObjectValue(
-			canon.Member{Key: "session_id", Value: canon.StringValue(s.Entry.ID)},
-			canon.Member{Key: "command", Value: cmd},
-			canon.Member{Key: "bytes", Value: canon.IntValue(s.Size)},
+			m("session_id", canon.StringValue(e.ID)),
+			m("dir", canon.StringValue(e.SideDir())),
+			m("status", canon.StringValue(string(e.Status))),
+			m("started_utc", utcValue(t.started, t.startedOK)),
+			m("command", cmd),
+			m("bytes", canon.IntValue(s.Size)),
 		))
 	}
 	removed := []string{}
@@ -120,22 +126,30 @@ func CleanupValue(c *Cleanup) canon.Value {
 		removed = append(removed, r.Entry.ID)
 		freed += r.Size
 	}
+	failed := make([]canon.Value, 0, len(c.Failed))
 	for _, f := range c.Failed {
 		failed = append(failed, canon.ObjectValue(
-			canon.Member{Key: "session_id", Value: canon.StringValue(f.Entry.ID)},
-			canon.Member{Key: "error", Value: canon.StringValue(f.Err.Error())},
+			m("session_id", canon.StringValue(f.Entry.ID)),
+			m("error", canon.StringValue(f.Err.Error())),
 		))
 	}
+	side := "audit"
+	if c.Side == session.RollbackSide {
+		side = "rollback"
+	}
 	return canon.ObjectValue(
-		canon.Member{Key: "dry_run", Value: canon.BoolValue(c.DryRun)},
-		canon.Member{Key: "found", Value: canon.IntValue(int64(plan.Found))},
-		canon.Member{Key: "running", Value: canon.IntValue(int64(plan.Running))},
-		canon.Member{Key: "removable", Value: canon.IntValue(int64(plan.Removable))},
-		canon.Member{Key: "selected", Value: canon.ArrayValue(selected...)},
-		canon.Member{Key: "removed", Value: canon.StringsValue(removed)},
-		canon.Member{Key: "failed", Value: canon.ArrayValue(failed...)},
-		canon.Member{Key: "objects", Value: canon.IntValue(int64(c.Objects))},
-		canon.Member{Key: "freed_bytes", Value: canon.IntValue(freed)},
+		m("side", canon.StringValue(side)),
+		m("dry_run", canon.BoolValue(c.DryRun)),
+		m("found", canon.IntValue(int64(plan.Found))),
+		m("running", canon.IntValue(int64(plan.Running))),
+		m("removable", canon.IntValue(int64(plan.Removable))),
+		m("selected", canon.ArrayValue(selected...)),
+		m("selected_bytes", canon.IntValue(plan.Bytes)),
+		m("removed", canon.StringsValue(removed)),
+		m("failed", canon.ArrayValue(failed...)),
+		m("objects", canon.IntValue(int64(c.Objects))),
+		m("object_bytes", canon.IntValue(c.ObjectBytes)),
+		m("freed_bytes", canon.IntValue(freed)),
 	)
 }
 

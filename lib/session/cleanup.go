@@ -65,7 +65,7 @@ func PlanCleanup(entries []*Entry, o CleanupOptions, now time.Time) *CleanupPlan
 	plan := &CleanupPlan{}
 	var pool []*Entry
 	for _, e := range entries {
-		dir := e.sideDir()
+		dir := e.SideDir()
 		if dir == "" {
 			continue
 		}
@@ -96,16 +96,16 @@ func PlanCleanup(entries []*Entry, o CleanupOptions, now time.Time) *CleanupPlan
 		pool = pool[min(*o.Keep, len(pool)):]
 	}
 	for _, e := range pool {
-		size, _ := DiskSize(e.sideDir())
+		size, _ := DiskSize(e.SideDir())
 		plan.Selected = append(plan.Selected, Candidate{Entry: e, Size: size})
 		plan.Bytes += size
 	}
 	return plan
 }
 
-// sideDir is the entry's directory on its own side: what a cleanup of
+// SideDir is the entry's directory on its own side: what a cleanup of
 // that side removes.
-func (e *Entry) sideDir() string {
+func (e *Entry) SideDir() string {
 	if e.Side == RollbackSide {
 		return e.RollbackDir
 	}
@@ -138,7 +138,7 @@ func Cleanup(plan *CleanupPlan) (removed []Candidate, failed []Removal) {
 // session.json (the store's own directories are not sessions). A session
 // that started running again is kept.
 func Remove(e *Entry) error {
-	dir := e.sideDir()
+	dir := e.SideDir()
 	if dir == "" {
 		return fmt.Errorf("session %s has no directory to remove", e.ID)
 	}

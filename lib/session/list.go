@@ -332,10 +332,14 @@ func (e *Entry) load() {
 		// Checked first: a recorder still finalising an ended session
 		// holds the lock until its last write.
 		e.Status = Running
-	case s.Ended != nil:
-		e.Status = Completed
-	default:
+	case s.Ended == nil:
 		e.Status = Incomplete
+	case e.Side == AuditSide && e.AuditDir != "":
+		// session.json says it ended; the log must agree, or the recording
+		// failed (a stage killed, a disk full) after the command ran.
+		e.Status, e.Err = recordingStatus(e.AuditDir)
+	default:
+		e.Status = Completed
 	}
 }
 

@@ -18,6 +18,14 @@ func writeSession(t *testing.T, root, id, started string, ended *string) string 
 	if err := Write(dir, s); err != nil {
 		t.Fatal(err)
 	}
+	// Only the log's last record matters to the status.
+	log := `{"event":{"type":"session_started"}}` + "\n"
+	if ended != nil {
+		log += `{"event":{"type":"session_ended"}}` + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, EventsFileName), []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -229,5 +237,49 @@ func TestListRollbackSide(t *testing.T) {
 	}
 	if _, err := Open(func(k string) string { return env[k] }, "rel/dir"); err == nil {
 		t.Error("a relative rollback directory was accepted")
+	}
+}
+
+// A session.json that says the session ended is not enough: the log must
+// end with session_ended, or the recording failed.
+func TestListRecordingStatus(t *testing.T) {
+	audit := t.TempDir()
+	end := ptr("2026-01-02T10:00:01Z")
+	write := func(id, log string) {
+		dir := writeSession(t, audit, id, "2026-01-02T10:00:00Z", end)
+		if log == "-" {
+			os.Remove(filepath.Join(dir, EventsFileName))
+			return
+		}
+		os.WriteFile(filepath.Join(dir, EventsFileName), []byte(log), 0o600)
+	}
+	write("whole", `{"event":{"type":"session_started"}}`+"\n"+`{"event_json":"{\"type\":\"session_ended\"}"}`+"\n\n")
+	write("cut", `{"event":{"type":"session_started"}}`+"\n"+`{"event":{"type":"network"}}`+"\n")
+	write("torn", `{"event":{"type":"session_started"}}`+"\n"+`{"event":{"type":"sess`)
+	write("empty", "")
+	write("nolog", "-")
+	entries, err := (&Store{AuditRoot: audit}).List(AuditSide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		status Status
+		why    string
+	}{
+		"whole": {Completed, ""},
+		"cut":   {Incomplete, `ends with "network", not session_ended`},
+		"torn":  {Incomplete, "not a whole record"},
+		"empty": {Incomplete, "holds no records"},
+		"nolog": {Damaged, "audit-events.ndjson is missing"},
+	}
+	for id, e := range byID(entries) {
+		w := want[id]
+		why := ""
+		if e.Err != nil {
+			why = e.Err.Error()
+		}
+		if e.Status != w.status || !strings.Contains(why, w.why) || (w.why == "") != (e.Err == nil) || e.Session == nil {
+			t.Errorf("%s: %s (%v), want %s (%s)", id, e.Status, e.Err, w.status, w.why)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/report"
 	"github.com/nono-audit/nono/lib/session"
@@ -15,9 +16,10 @@ type cleanupCmd struct {
 	Keep      *int `help:"Spare the newest N of the selected sessions (alone: remove all but the newest N)." placeholder:"N"`
 	All       bool `help:"Remove every session that is not running."`
 	DryRun    bool `name:"dry-run" help:"Print what would be removed, remove nothing."`
+	JSON      bool `name:"json" help:"Print what was (or would be) removed as JSON."`
 }
 
-func (c *cleanupCmd) Run() error {
+func (c *cleanupCmd) Run(ui *cli.UI) error {
 	if os.Getenv("NONO_CAP_FILE") != "" {
 		return errors.New("nono audit cleanup cannot be used inside a sandbox")
 	}
@@ -39,5 +41,11 @@ func (c *cleanupCmd) Run() error {
 	if !c.DryRun {
 		res.Removed, res.Failed = session.Cleanup(res.Plan)
 	}
-	return report.WriteCleanup(os.Stderr, res)
+	if c.JSON {
+		if err := ui.Line(canon.Pretty(report.CleanupValue(res))); err != nil {
+			return err
+		}
+		return res.Err()
+	}
+	return report.WriteCleanup(ui.Stdout, res)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/report"
 	"github.com/nono-audit/nono/lib/session"
@@ -20,7 +21,7 @@ type listCmd struct {
 	JSON    bool   `name:"json" help:"Print a JSON array for scripts and compliance tools."`
 }
 
-func (c *listCmd) Run() error {
+func (c *listCmd) Run(ui *cli.UI) error {
 	now := time.Now()
 	cwd, _ := os.Getwd()
 	home := human.Home(os.Getenv)
@@ -39,8 +40,7 @@ func (c *listCmd) Run() error {
 	}
 	entries = filter.Apply(entries)
 	if c.JSON {
-		_, err := os.Stdout.Write(append(canon.Pretty(report.AuditListValue(entries)), '\n'))
-		return err
+		return ui.Line(canon.Pretty(report.AuditListValue(entries, now)))
 	}
-	return report.WriteAuditList(os.Stderr, entries, now, home, opts != session.ListOptions{})
+	return report.WriteAuditList(ui.Stdout, entries, now, home, opts != session.ListOptions{})
 }

@@ -1,9 +1,9 @@
 package nonoaudit
 
 import (
-	"os"
 	"time"
 
+	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/report"
 	"github.com/nono-audit/nono/lib/session"
 )
@@ -13,7 +13,7 @@ type showCmd struct {
 	JSON bool   `name:"json" help:"Print one JSON object for compliance tools."`
 }
 
-func (c *showCmd) Run() error {
+func (c *showCmd) Run(ui *cli.UI) error {
 	st, err := store()
 	if err != nil {
 		return err
@@ -27,7 +27,7 @@ func (c *showCmd) Run() error {
 		return err
 	}
 	if c.JSON {
-		return report.WriteAuditShowJSON(os.Stdout, data)
+		return report.WriteAuditShowJSON(ui.Stdout, data)
 	}
-	return report.WriteAuditShow(os.Stderr, data, time.Local)
+	return report.WriteAuditShow(ui.Stdout, data, time.Local)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/chain"
 	"github.com/nono-audit/nono/lib/ledger"
 	"github.com/nono-audit/nono/lib/merkle"
@@ -25,7 +26,8 @@ type Root struct {
 // New makes an empty audit root.
 func New(t testing.TB) *Root { return &Root{T: t, Dir: t.TempDir()} }
 
-// Add writes session id (a finished one with exit code 0 when ended) and
+// Add writes session id and its event log (session_started, then
+// session_ended with exit code 0 when ended: a whole recording) and
 // returns its directory.
 func (r *Root) Add(id, started string, ended bool, tracked []string, argv ...string) string {
 	r.T.Helper()
@@ -43,7 +45,23 @@ func (r *Root) Add(id, started string, ended bool, tracked []string, argv ...str
 	if err := session.Write(dir, s); err != nil {
 		r.T.Fatal(err)
 	}
+	WriteLog(r.T, filepath.Join(dir, session.EventsFileName), Events(s)...)
 	return dir
+}
+
+// Events are the canonical events of a recording of s: session_started
+// and, when s ended, session_ended.
+func Events(s *session.Session) []string {
+	argv := canon.Compact(canon.StringsValue(s.Command))
+	events := []string{`{"type":"session_started","started":` + string(canon.AppendString(nil, s.Started)) + `,"command":` + string(argv) + `}`}
+	if s.Ended != nil {
+		code := int32(0)
+		if s.ExitCode != nil {
+			code = *s.ExitCode
+		}
+		events = append(events, fmt.Sprintf(`{"type":"session_ended","ended":%s,"exit_code":%d}`, canon.AppendString(nil, *s.Ended), code))
+	}
+	return events
 }
 
 // Damage writes session id with a session.json that does not parse.
