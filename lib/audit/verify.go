@@ -44,6 +44,9 @@ type Verification struct {
 	LogErr     error         // why not (missing, unreadable, a bad record)
 	logProblem string        // the first problem with the log or the session
 	events     sessionEvents // the log's session_started and session_ended
+	// interrupted: the log is a recording that stopped early (no
+	// records, or no session_ended) and nothing else is wrong with it.
+	interrupted bool
 	// Comparisons with session.json; meaningful only when Log is set.
 	countMatches       bool // audit_event_count
 	storedCountMatches bool // audit_integrity.event_count (true without a summary)
@@ -172,14 +175,12 @@ func (v *Verification) checkID() error {
 }
 
 // checkComplete names the cause of a recording that never finished, and
-// the way to commit it anyway.
+// the way to commit it anyway. A session.json that says the session ended
+// over a log cut short is the log checks' finding (session_events), told
+// once, there.
 func (v *Verification) checkComplete() error {
-	if v.Entry.Status == session.Incomplete {
-		why := "the session never ended: its recorder was killed or crashed before writing the end"
-		if v.Entry.Err != nil { // the store read the log's end: say what it found
-			why = v.Entry.Err.Error()
-		}
-		return fmt.Errorf("%s (%s)", why, v.appendHint())
+	if v.Entry.Status == session.Incomplete && v.Entry.Session.Ended == nil {
+		return fmt.Errorf("the session never ended: its recorder was killed or crashed before writing the end (%s)", v.appendHint())
 	}
 	return nil
 }
@@ -241,6 +242,7 @@ func (v *Verification) checkSessionEvents() error {
 		return nil
 	}
 	if res.EventCount == 0 {
+		v.interrupted = true
 		return errors.New("the event log holds no records")
 	}
 	var errs []error
@@ -256,6 +258,7 @@ func (v *Verification) checkSessionEvents() error {
 	case n > 1 || n == 1 && ev.ended[0].seq != last:
 		errs = append(errs, fmt.Errorf("the event log holds session_ended at record %d, before its end", ev.ended[0].seq))
 	case n == 0 && v.Entry.Session.Ended != nil && !v.Running():
+		v.interrupted = len(errs) == 0
 		errs = append(errs, fmt.Errorf("no session_ended: the recording was interrupted (a recorder stage stopped early); %s", v.appendHint()))
 	case n == 1 && v.Running():
 		errs = append(errs, errors.New("the event log ends with session_ended but the session is still running"))
@@ -405,10 +408,20 @@ func (v *Verification) Headline() string {
 		return "RUNNING"
 	case v.OK():
 		return "VERIFIED"
-	case slices.Contains(v.Failed, "complete") || v.Entry.Status == session.Incomplete:
+	case slices.Contains(v.Failed, "complete") || v.interrupted && v.onlyFailed("session_events", "ledger"):
 		return "INCOMPLETE"
 	}
 	return "MISMATCH"
+}
+
+// onlyFailed reports whether every failed check is one of names.
+func (v *Verification) onlyFailed(names ...string) bool {
+	for _, f := range v.Failed {
+		if !slices.Contains(names, f) {
+			return false
+		}
+	}
+	return true
 }
 
 // attestation is the attestation result, empty when it was not checked

@@ -483,5 +483,10 @@ func TestVerifyIncompleteRecording(t *testing.T) {
 		if got := field(t, v, "session", "verification_error"); got != `"`+strings.ReplaceAll(want, `"`, `\"`)+`"` {
 			t.Errorf("%s: verification_error %s", id, got)
 		}
+		// A recording that only stopped early is INCOMPLETE; one that
+		// is not a recording's start is a MISMATCH.
+		if want := map[bool]string{true: "MISMATCH", false: "INCOMPLETE"}[id == "headless"]; v.Headline() != want {
+			t.Errorf("%s: headline %s, want %s", id, v.Headline(), want)
+		}
 	}
 }
