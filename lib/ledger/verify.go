@@ -25,6 +25,7 @@ type Result struct {
 	SessionSequence      uint64       // sequence of that record, when found
 	LedgerChainVerified  bool         // the file exists and every record chains
 	LedgerHead           *merkle.Hash // chain hash of the last record
+	SessionIDs           []string     // the session of each record, in order
 }
 
 // Value returns the result as upstream prints it, keys in its order.
@@ -86,6 +87,7 @@ func Verify(auditRoot string, s *session.Session) (*Result, error) {
 
 	var c checker
 	err = c.scan(f, res.Path, func(rec *Record) {
+		res.SessionIDs = append(res.SessionIDs, rec.SessionID)
 		if s != nil && rec.SessionID == s.SessionID {
 			res.SessionFound = true
 			res.SessionDigestMatches = rec.SessionDigest == *res.SessionDigest

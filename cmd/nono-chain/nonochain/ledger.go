@@ -21,7 +21,7 @@ import (
 // ledger is damaged, so `nono run` can report it without failing the run.
 type ledgerCmd struct {
 	Append ledgerAppendCmd `cmd:"" help:"Add a finished session (DIR/session.json) to the ledger of the audit root holding DIR."`
-	Verify ledgerVerifyCmd `cmd:"" help:"Check the whole ledger chain, and optionally that it commits to a session as it is now."`
+	Verify ledgerVerifyCmd `cmd:"" help:"Check the whole ledger chain and that it names every finished session on disk; with --session, that it commits to that session as it is now."`
 	Repair ledgerRepairCmd `cmd:"" help:"Move a damaged ledger tail aside, keeping the longest valid prefix."`
 }
 
@@ -84,10 +84,24 @@ func (c *ledgerVerifyCmd) Run(ui *cli.UI) error {
 	if err != nil {
 		return err
 	}
-	if c.JSON {
+	// Without --session, the whole ledger against the sessions on disk;
+	// with it, upstream's answer about that session alone.
+	cov := &ledger.Coverage{}
+	if s == nil {
+		entries, err := (&session.Store{AuditRoot: root}).List(session.AuditSide)
+		if err != nil {
+			return err
+		}
+		cov = ledger.CheckCoverage(res, entries)
+	}
+	if c.JSON && s != nil {
 		err = ui.Line(canon.Compact(res.Value()))
+	} else if c.JSON {
+		v := res.Value()
+		v.Members = append(v.Members, cov.Members()...)
+		err = ui.Line(canon.Compact(v))
 	} else {
-		err = ui.Printf("%s\n", describeVerify(res, c.Session))
+		err = ui.Printf("%s\n", describeVerify(res, c.Session)+describeCoverage(cov))
 	}
 	if err != nil {
 		return err
@@ -95,6 +109,8 @@ func (c *ledgerVerifyCmd) Run(ui *cli.UI) error {
 	switch {
 	case !res.LedgerChainVerified:
 		return cli.Verdictf("no ledger at %s", res.Path)
+	case len(cov.Unrecorded) > 0:
+		return cli.Verdictf("%d finished session(s) are not in the ledger", len(cov.Unrecorded))
 	case s != nil && !res.SessionFound:
 		return cli.Verdictf("session %s is not in the ledger", c.Session)
 	case s != nil && !res.SessionDigestMatches:
@@ -122,6 +138,22 @@ func describeVerify(res *ledger.Result, id string) string {
 		line += fmt.Sprintf("\nsession %s: digest MISMATCH (sequence %d)", id, res.SessionSequence)
 	}
 	return line
+}
+
+// describeCoverage lists, one line each, the sessions the ledger should
+// name and does not, and the entries whose session is gone.
+func describeCoverage(cov *ledger.Coverage) string {
+	var b strings.Builder
+	for _, id := range cov.Unrecorded {
+		fmt.Fprintf(&b, "\nsession %s: finished but not in the ledger (the ledger lost it, or it was never appended; after checking it, `nono audit ledger append %s`)", id, id)
+	}
+	for _, id := range cov.Failed {
+		fmt.Fprintf(&b, "\nsession %s: its recording failed; not in the ledger unless appended knowingly (`nono audit verify %s` says why)", id, id)
+	}
+	for _, id := range cov.Gone {
+		fmt.Fprintf(&b, "\nsession %s: in the ledger, its directory is gone (removed by cleanup?)", id)
+	}
+	return b.String()
 }
 
 type ledgerRepairCmd struct {
