@@ -66,7 +66,8 @@ type Store struct {
 
 // Open finds the store from the environment (see AuditRoot and
 // RollbackRoot); rollbackDirs are further rollback directories to search
-// (unregistered --rollback-dest values).
+// (unregistered --rollback-dest values). A root another user could change
+// is refused (CheckRoot).
 func Open(getenv Env, rollbackDirs ...string) (*Store, error) {
 	audit, err := AuditRoot(getenv)
 	if err != nil {
@@ -87,6 +88,11 @@ func Open(getenv Env, rollbackDirs ...string) (*Store, error) {
 		}
 		if d = filepath.Clean(d); !slices.Contains(st.RollbackRoots, d) {
 			st.RollbackRoots = append(st.RollbackRoots, d)
+		}
+	}
+	for _, r := range append([]string{st.AuditRoot}, st.RollbackRoots...) {
+		if err := CheckRoot(r); err != nil {
+			return nil, err
 		}
 	}
 	return st, nil

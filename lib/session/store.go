@@ -83,8 +83,12 @@ func NewID() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// EnsureRoot creates root (and missing parents) with mode 0700.
+// EnsureRoot creates root (and missing parents) with mode 0700, after
+// refusing a root another user could change (CheckRoot).
 func EnsureRoot(root string) error {
+	if err := CheckRoot(root); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", root, err)
 	}

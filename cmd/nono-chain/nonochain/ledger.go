@@ -223,9 +223,16 @@ func sessionDir(arg string) (string, error) {
 	return e.Dir, nil
 }
 
-func auditRoot(flag string) (string, error) {
+// auditRoot is the audit root the ledger commands use, refused when
+// another user could change it (session.CheckRoot).
+func auditRoot(flag string) (root string, err error) {
 	if flag != "" {
-		return filepath.Abs(flag)
+		root, err = filepath.Abs(flag)
+	} else {
+		root, err = session.AuditRoot(os.Getenv)
 	}
-	return session.AuditRoot(os.Getenv)
+	if err != nil {
+		return "", err
+	}
+	return root, session.CheckRoot(root)
 }

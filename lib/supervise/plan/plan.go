@@ -255,6 +255,9 @@ func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.R
 		} else if rollbackBase, err = session.RollbackRoot(env.Getenv); err != nil {
 			return err
 		}
+		if err := session.CheckRoot(rollbackBase); err != nil {
+			return err
+		}
 	}
 	id, dir, err := session.Create(root)
 	if err != nil {
