@@ -16,7 +16,6 @@ import (
 	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/snapshot"
-	"github.com/tidwall/gjson"
 )
 
 // Snapshot is one filesystem snapshot of a session, with the changes
@@ -162,9 +161,14 @@ func WriteAuditShow(w io.Writer, d *AuditShow, loc *time.Location) error {
 	if n := s.NetworkEvents.Len(); n > 0 {
 		p("\n  Network Events: %d\n", n)
 		err := s.NetworkEvents.Each(func(raw []byte) error {
-			ev := gjson.ParseBytes(raw)
-			ms := ev.Get("timestamp_unix_ms")
-			p("    %s  %s\n", formatEventTime(time.UnixMilli(ms.Int()), ms.Type == gjson.Number, loc), networkLine(ev))
+			v, err := canon.Parse(raw)
+			if err != nil {
+				p("    unreadable network event: %s\n", human.Sanitize(err.Error()))
+				return nil
+			}
+			ev := fieldOf(v)
+			ms, ok := ev.Get("timestamp_unix_ms").v.Int()
+			p("    %s  %s\n", formatEventTime(time.UnixMilli(ms), ok, loc), networkLine(ev))
 			return nil
 		})
 		if err != nil {

@@ -119,8 +119,10 @@ func TestWriteShowDamagedLog(t *testing.T) {
 	log := filepath.Join(dir, session.EventsFileName)
 	data, _ := os.ReadFile(log)
 	lines := strings.SplitAfter(string(data), "\n")
-	// Line 2 is not JSON; the last record lost its newline.
+	// Line 2 is not JSON, line 3 has a duplicate key (which readers could
+	// take either way); the last record lost its newline.
 	lines[1] = "garbage\x1b[2J\n"
+	lines[2] = `{"sequence":2,"event":{"type":"url_open","type":"session_ended"}}` + "\n"
 	out := strings.Join(lines, "")
 	os.WriteFile(log, []byte(out[:len(out)-1]), 0o600)
 	d, _ := LoadAuditShow(e)
@@ -129,7 +131,8 @@ func TestWriteShowDamagedLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"    line 2: unreadable record: not valid JSON\n",
+		"    line 2: unreadable record: not valid JSON: unexpected character 'g' at byte 0\n",
+		"    line 3: unreadable record: not valid JSON: duplicate key",
 		"    line 8: unreadable record: truncated final record",
 		"  Events: 8\n",
 	} {

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/human"
@@ -24,9 +22,9 @@ const detailWidth = 300
 // (that is verify's job), just enough structure to render.
 type record struct {
 	line  int
-	raw   []byte
-	event gjson.Result // the event object (from "event", else "event_json")
-	err   error        // the line is not a readable record
+	doc   field // the whole record
+	event field // the event object (from "event", else "event_json")
+	err   error // the line is not a readable record
 }
 
 func (r *record) typ() string { return r.event.Get("type").String() }
@@ -59,21 +57,25 @@ func eachRecord(path string, fn func(*record) error) error {
 	}
 }
 
+// parseRecord reads one line with canon's strict reader: a line another
+// reader might take differently (a duplicate key, invalid UTF-8) is shown
+// as unreadable, not rendered one way of several.
 func parseRecord(n int, line []byte) *record {
-	r := &record{line: n, raw: line}
-	if !gjson.ValidBytes(line) {
-		r.err = errors.New("not valid JSON")
+	r := &record{line: n}
+	v, err := canon.Parse(line)
+	if err != nil {
+		r.err = fmt.Errorf("not valid JSON: %w", err)
 		return r
 	}
-	doc := gjson.ParseBytes(line)
-	if !doc.IsObject() {
+	if v.Kind != canon.Object {
 		r.err = errors.New("not a JSON object")
 		return r
 	}
-	r.event = doc.Get("event")
-	if !r.event.IsObject() {
-		if ej := doc.Get("event_json"); ej.Type == gjson.String && gjson.Valid(ej.Str) {
-			r.event = gjson.Parse(ej.Str)
+	r.doc = fieldOf(v)
+	r.event = r.doc.Get("event")
+	if ej := r.doc.Get("event_json"); !r.event.IsObject() && ej.Is(canon.String) {
+		if ev, err := canon.Parse([]byte(ej.v.Str)); err == nil {
+			r.event = fieldOf(ev)
 		}
 	}
 	if !r.event.IsObject() {
@@ -84,7 +86,7 @@ func parseRecord(n int, line []byte) *record {
 
 // eventTime is the moment an event records, in whichever of upstream's
 // forms its type uses; false when it has none or it cannot be read.
-func eventTime(ev gjson.Result) (time.Time, bool) {
+func eventTime(ev field) (time.Time, bool) {
 	var s string
 	switch ev.Get("type").String() {
 	case "session_started":
@@ -96,16 +98,16 @@ func eventTime(ev gjson.Result) (time.Time, bool) {
 	case "capability_decision":
 		ts := ev.Get("entry.timestamp")
 		secs, nanos := ts.Get("secs_since_epoch"), ts.Get("nanos_since_epoch")
-		if secs.Type != gjson.Number {
+		if !secs.Is(canon.Number) {
 			return time.Time{}, false
 		}
-		return time.Unix(int64(secs.Uint()), int64(nanos.Uint()%1e9)), true
+		sec, ok := secs.v.Uint()
+		nano, _ := nanos.v.Uint()
+		return time.Unix(int64(sec), int64(nano%1e9)), ok
 	case "network":
 		ms := ev.Get("event.timestamp_unix_ms")
-		if ms.Type != gjson.Number {
-			return time.Time{}, false
-		}
-		return time.UnixMilli(int64(ms.Uint())), true
+		n, ok := ms.v.Int()
+		return time.UnixMilli(n), ok && ms.ok
 	default:
 		return time.Time{}, false
 	}
@@ -114,10 +116,10 @@ func eventTime(ev gjson.Result) (time.Time, bool) {
 }
 
 // str is a field as sanitized display text.
-func str(v gjson.Result) string { return human.Sanitize(v.String()) }
+func str(v field) string { return human.Sanitize(v.String()) }
 
 // strs is an array of strings as a shell-quoted line.
-func strs(v gjson.Result) string {
+func strs(v field) string {
 	var argv []string
 	for _, a := range v.Array() {
 		argv = append(argv, a.String())
@@ -126,10 +128,10 @@ func strs(v gjson.Result) string {
 }
 
 // eventDetail is the interesting part of one event, as display text.
-func eventDetail(ev gjson.Result) string {
+func eventDetail(ev field) string {
 	var b strings.Builder
-	opt := func(key string, v gjson.Result) {
-		if v.Exists() && v.Type != gjson.Null && v.String() != "" {
+	opt := func(key string, v field) {
+		if v.Exists() && v.String() != "" {
 			fmt.Fprintf(&b, " %s=%s", key, str(v))
 		}
 	}
@@ -172,12 +174,11 @@ func eventDetail(ev gjson.Result) string {
 	default:
 		// A user's own event type: its fields as recorded.
 		var members []string
-		ev.ForEach(func(k, v gjson.Result) bool {
-			if k.String() != "type" {
-				members = append(members, str(k)+"="+human.Sanitize(v.Raw))
+		for _, m := range ev.Members() {
+			if m.Key != "type" {
+				members = append(members, human.Sanitize(m.Key)+"="+human.Sanitize(fieldOf(m.Value).Raw()))
 			}
-			return true
-		})
+		}
 		b.WriteString(strings.Join(members, " "))
 	}
 	return human.Cut(b.String(), detailWidth)
@@ -185,18 +186,18 @@ func eventDetail(ev gjson.Result) string {
 
 // decision renders an ApprovalDecision: "Granted", "Timeout" or
 // "Denied (reason)".
-func decision(d gjson.Result) string {
-	if d.Type == gjson.String {
+func decision(d field) string {
+	if d.Is(canon.String) {
 		return str(d)
 	}
 	if r := d.Get("Denied.reason"); r.Exists() {
 		return "Denied (" + str(r) + ")"
 	}
-	return human.Sanitize(d.Raw)
+	return human.Sanitize(d.Raw())
 }
 
 // request renders an ApprovalRequest by its capability type.
-func request(r gjson.Result) string {
+func request(r field) string {
 	switch r.Get("capability_type").String() {
 	case "capability":
 		return str(r.Get("access")) + " " + str(r.Get("path"))
@@ -211,20 +212,20 @@ func request(r gjson.Result) string {
 		}
 		return human.QuoteCommand(argv) + " caller=" + str(r.Get("caller"))
 	}
-	return human.Sanitize(r.Raw)
+	return human.Sanitize(r.Raw())
 }
 
 // networkLine renders a NetworkAuditEvent as upstream's show does:
 // decision mode target[:port] (method=…, path=…, status=…, reason=…).
-func networkLine(e gjson.Result) string {
+func networkLine(e field) string {
 	var b strings.Builder
 	b.WriteString(str(e.Get("decision")) + " " + str(e.Get("mode")) + " " + str(e.Get("target")))
-	if p := e.Get("port"); p.Type == gjson.Number {
-		b.WriteString(":" + p.Raw)
+	if p := e.Get("port"); p.Is(canon.Number) {
+		b.WriteString(":" + p.Raw())
 	}
 	var extra []string
 	for _, k := range []string{"method", "path", "status", "reason"} {
-		if v := e.Get(k); v.Exists() && v.Type != gjson.Null {
+		if v := e.Get(k); v.Exists() && !v.Is(canon.Null) {
 			extra = append(extra, k+"="+str(v))
 		}
 	}
@@ -236,9 +237,9 @@ func networkLine(e gjson.Result) string {
 
 // commandPolicyLine renders a CommandPolicyEvent as upstream's show does:
 // decision command caller=…[ reason=…].
-func commandPolicyLine(e gjson.Result) string {
+func commandPolicyLine(e field) string {
 	s := str(e.Get("decision")) + " " + str(e.Get("command")) + " caller=" + str(e.Get("caller"))
-	if r := e.Get("reason"); r.Type == gjson.String {
+	if r := e.Get("reason"); r.Is(canon.String) {
 		s += " reason=" + str(r)
 	}
 	return s
@@ -257,10 +258,10 @@ func renderRecord(r *record, loc *time.Location) string {
 	if r.err != nil {
 		return fmt.Sprintf("    line %d: unreadable record: %s", r.line, human.Sanitize(r.err.Error()))
 	}
-	seq := gjson.GetBytes(r.raw, "sequence")
+	seq := r.doc.Get("sequence")
 	seqText := "?"
-	if seq.Type == gjson.Number {
-		seqText = seq.Raw
+	if seq.Is(canon.Number) {
+		seqText = seq.Raw()
 	}
 	t, ok := eventTime(r.event)
 	return fmt.Sprintf("    %4s  %s  %-19s  %s", seqText, formatEventTime(t, ok, loc), human.Cut(str(r.event.Get("type")), 40), eventDetail(r.event))
@@ -279,19 +280,12 @@ func recordValue(r *record) canon.Value {
 	if r.err != nil {
 		return bad(r.err)
 	}
-	// Only the event is parsed whole (to keep its key order); the record's
-	// event_json copy of it is not needed here.
-	ev, err := canon.Parse([]byte(r.event.Raw))
-	if err != nil {
-		return bad(err)
-	}
+	ev := r.event.v
 	members := make([]canon.Member, 0, 4)
 	for _, k := range []string{"sequence", "leaf_hash", "chain_hash"} {
 		v := canon.NullValue()
-		if f := gjson.GetBytes(r.raw, k); f.Exists() {
-			if v, err = canon.Parse([]byte(f.Raw)); err != nil {
-				return bad(fmt.Errorf("%s: %w", k, err))
-			}
+		if f := r.doc.Get(k); f.Exists() {
+			v = f.v
 		}
 		members = append(members, canon.Member{Key: k, Value: v})
 	}

@@ -7,9 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/tidwall/gjson"
-
-	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/session"
@@ -129,8 +126,6 @@ func hashText(h *fstree.Hash) *string {
 	s := fstree.Hex(*h)
 	return &s
 }
-
-func gjsonValue(v canon.Value) gjson.Result { return gjson.ParseBytes(canon.Compact(v)) }
 
 func parseTime(s string) (time.Time, bool) {
 	t, err := event.ParseTime(s)
