@@ -462,13 +462,13 @@ func errValue(msg string) canon.Value {
 	return canon.StringValue(msg)
 }
 
-// SessionValue is the "session" object: upstream's keys in its order
+// sessionValue is the "session" object: upstream's keys in its order
 // (hash_algorithm, merkle_scheme, event_count, computed_chain_head,
 // computed_merkle_root, stored_event_count, stored_chain_head,
 // stored_merkle_root, event_count_matches, records_verified), then ours:
 // audit_event_count, audit_event_count_matches, chain_head_matches,
 // merkle_root_matches, session_id_matches, status, verification_error.
-func (v *Verification) SessionValue() canon.Value {
+func (v *Verification) sessionValue() canon.Value {
 	s := v.Entry.Session
 	m := func(k string, val canon.Value) canon.Member { return canon.Member{Key: k, Value: val} }
 	count, head, root := canon.NullValue(), canon.NullValue(), canon.NullValue()
@@ -501,10 +501,10 @@ func (v *Verification) SessionValue() canon.Value {
 	)
 }
 
-// LedgerValue is the "ledger" object: ledger.Result's keys, then
+// ledgerValue is the "ledger" object: ledger.Result's keys, then
 // verification_error. When the ledger could not be read it keeps the
 // same keys, with what is known.
-func (v *Verification) LedgerValue() canon.Value {
+func (v *Verification) ledgerValue() canon.Value {
 	var members []canon.Member
 	if v.Ledger != nil {
 		members = append(members, v.Ledger.Value().Members...)
@@ -532,8 +532,8 @@ func (v *Verification) LedgerValue() canon.Value {
 // the failed checks.
 func (v *Verification) Value() canon.Value {
 	return canon.ObjectValue(
-		canon.Member{Key: "session", Value: v.SessionValue()},
-		canon.Member{Key: "ledger", Value: v.LedgerValue()},
+		canon.Member{Key: "session", Value: v.sessionValue()},
+		canon.Member{Key: "ledger", Value: v.ledgerValue()},
 		canon.Member{Key: "attestation", Value: v.attestation().Value()},
 		canon.Member{Key: "verified", Value: canon.BoolValue(v.OK())},
 		canon.Member{Key: "problems", Value: canon.StringsValue(v.Problems)},

@@ -112,8 +112,8 @@ func shellSafe(c byte) bool {
 		strings.IndexByte(",._+:@%/-=", c) >= 0
 }
 
-// QuoteWord quotes one argument for a POSIX shell (after Sanitize).
-func QuoteWord(w string) string {
+// quoteWord quotes one argument for a POSIX shell (after Sanitize).
+func quoteWord(w string) string {
 	w = Sanitize(w)
 	if w == "" {
 		return "''"
@@ -130,7 +130,7 @@ func QuoteWord(w string) string {
 func QuoteCommand(argv []string) string {
 	words := make([]string, len(argv))
 	for i, a := range argv {
-		words[i] = QuoteWord(a)
+		words[i] = quoteWord(a)
 	}
 	return strings.Join(words, " ")
 }

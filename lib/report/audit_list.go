@@ -24,10 +24,10 @@ const (
 	damagedProject = "(damaged)"
 )
 
-// Project is the directory a session worked in, for display: its first
+// projectOf is the directory a session worked in, for display: its first
 // tracked path with $HOME shown as ~, "(unknown)" without one, or
 // "(damaged)" when the record could not be read.
-func Project(e *session.Entry, home string) string {
+func projectOf(e *session.Entry, home string) string {
 	if e.Session == nil {
 		return damagedProject
 	}
@@ -37,13 +37,13 @@ func Project(e *session.Entry, home string) string {
 	return human.Sanitize(human.TildePath(e.Session.TrackedPaths[0], home))
 }
 
-// GroupByProject groups entries (sorted newest first) by Project, groups
+// groupByProject groups entries (sorted newest first) by projectOf, groups
 // ordered by path, "(unknown)" and "(damaged)" last.
-func GroupByProject(entries []*session.Entry, home string) []Group {
+func groupByProject(entries []*session.Entry, home string) []Group {
 	index := map[string]int{}
 	var groups []Group
 	for _, e := range entries {
-		p := Project(e, home)
+		p := projectOf(e, home)
 		i, ok := index[p]
 		if !ok {
 			i = len(groups)
@@ -108,7 +108,7 @@ func WriteAuditList(w io.Writer, entries []*session.Entry, now time.Time, home s
 	var b strings.Builder
 	fmt.Fprintf(&b, "nono %d command(s)\n", len(entries))
 	line(&b, header)
-	for _, g := range GroupByProject(entries, home) {
+	for _, g := range groupByProject(entries, home) {
 		noun := "commands"
 		if len(g.Entries) == 1 {
 			noun = "command"

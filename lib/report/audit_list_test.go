@@ -31,7 +31,7 @@ func TestGroupByProject(t *testing.T) {
 	st.Add("a5", "2026-01-01T00:00:00Z", true, []string{"/home/user2/p"}, "x")
 	st.Add("a6", "2026-01-06T00:00:00Z", true, []string{"/home/u"}, "x")
 	st.Damage("bad")
-	groups := GroupByProject(st.List(), "/home/u/")
+	groups := groupByProject(st.List(), "/home/u/")
 	var got []string
 	for _, g := range groups {
 		got = append(got, g.Project+"="+ids(g.Entries))

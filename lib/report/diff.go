@@ -7,23 +7,23 @@ import (
 	"unicode/utf8"
 )
 
-// MaxDiffBytes bounds each side of a text diff; larger files are only
+// maxDiffBytes bounds each side of a text diff; larger files are only
 // reported as changed.
-const MaxDiffBytes = 1 << 20
+const maxDiffBytes = 1 << 20
 
 // maxDiffCells bounds the LCS table of the changed middle part.
 const maxDiffCells = 4 << 20
 
-// UnifiedDiff writes a unified diff (3 lines of context) of old and new
+// unifiedDiff writes a unified diff (3 lines of context) of old and new
 // under the given names ("/dev/null" for a side that does not exist).
 // Binary content (a NUL byte or invalid UTF-8) and files over
-// MaxDiffBytes get a one-line note instead.
-func UnifiedDiff(w io.Writer, oldName, newName string, old, new []byte) error {
+// maxDiffBytes get a one-line note instead.
+func unifiedDiff(w io.Writer, oldName, newName string, old, new []byte) error {
 	if isBinary(old) || isBinary(new) {
 		_, err := fmt.Fprintf(w, "Binary files %s and %s differ\n", oldName, newName)
 		return err
 	}
-	if len(old) > MaxDiffBytes || len(new) > MaxDiffBytes {
+	if len(old) > maxDiffBytes || len(new) > maxDiffBytes {
 		_, err := fmt.Fprintf(w, "Files %s and %s differ (too large to show)\n", oldName, newName)
 		return err
 	}
@@ -196,10 +196,10 @@ func lcsOps(a, b [][]byte, off int) []diffOp {
 	return ops
 }
 
-// DiffStat counts the lines a diff of old and new adds and removes; ok is
+// diffStat counts the lines a diff of old and new adds and removes; ok is
 // false for content UnifiedDiff would not show (binary or too large).
-func DiffStat(old, new []byte) (ins, del int, ok bool) {
-	if isBinary(old) || isBinary(new) || len(old) > MaxDiffBytes || len(new) > MaxDiffBytes {
+func diffStat(old, new []byte) (ins, del int, ok bool) {
+	if isBinary(old) || isBinary(new) || len(old) > maxDiffBytes || len(new) > maxDiffBytes {
 		return 0, 0, false
 	}
 	for _, op := range diffLines(splitLines(old), splitLines(new)) {

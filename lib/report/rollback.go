@@ -70,7 +70,7 @@ func WriteRollbackList(w io.Writer, entries []*session.Entry, all bool, now time
 			case session.Incomplete:
 				status = "  [did not end]"
 			}
-			fmt.Fprintf(w, "    %s  %-12s  %-12s  %s%s\n", e.ID, when, cmd, ChangeSummary(snapshot.SessionChanges(e.Dir)), status)
+			fmt.Fprintf(w, "    %s  %-12s  %-12s  %s%s\n", e.ID, when, cmd, changeSummary(snapshot.SessionChanges(e.Dir)), status)
 		}
 		fmt.Fprintln(w)
 	}
@@ -336,7 +336,7 @@ func WriteRollbackShow(w io.Writer, d *RollbackShow, o RollbackShowOptions) erro
 	}
 	fmt.Fprintf(w, "nono %s\n", Summary(changes))
 	for i := range changes {
-		fmt.Fprintln(w, ChangeLine(&changes[i]))
+		fmt.Fprintln(w, changeLine(&changes[i]))
 	}
 	for n := 1; n < snapshot.SnapshotCount(e.Dir); n++ {
 		switch st, detail := d.changesTrust(n); st {
@@ -393,7 +393,7 @@ func writeChangeDiff(w io.Writer, store *snapshot.Store, c *snapshot.Change) err
 	if c.NewHash == nil {
 		newName = "/dev/null"
 	}
-	return UnifiedDiff(w, oldName, newName, old, new)
+	return unifiedDiff(w, oldName, newName, old, new)
 }
 
 // changeStat is one change's diffstat: lines added and removed, or with
@@ -413,7 +413,7 @@ func changeStat(store *snapshot.Store, c *snapshot.Change) (ins, del int, note s
 	if err != nil {
 		return 0, 0, "", false, err
 	}
-	if ins, del, ok := DiffStat(old, new); ok {
+	if ins, del, ok := diffStat(old, new); ok {
 		return ins, del, "", true, nil
 	}
 	return 0, 0, "Bin", false, nil
@@ -484,7 +484,7 @@ func readObject(store *snapshot.Store, h *fstree.Hash) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, MaxDiffBytes+1))
+	return io.ReadAll(io.LimitReader(f, maxDiffBytes+1))
 }
 
 // diskSize is the bytes a session directory holds, best effort, as a
@@ -494,9 +494,9 @@ func diskSize(dir string) uint64 {
 	return uint64(n)
 }
 
-// ChangeSummary is "+N file(s), ~N modified, -N deleted" or "(no changes)";
+// changeSummary is "+N file(s), ~N modified, -N deleted" or "(no changes)";
 // permission changes count as modified.
-func ChangeSummary(changes []snapshot.Change) string {
+func changeSummary(changes []snapshot.Change) string {
 	c := snapshot.Count(changes)
 	var parts []string
 	if c.Created > 0 {
@@ -528,7 +528,7 @@ func FinishSummary(w io.Writer, changes []snapshot.Change, list bool) {
 	}
 	fmt.Fprintln(w, "nono Changes:")
 	for i := range changes {
-		fmt.Fprintln(w, ChangeLine(&changes[i]))
+		fmt.Fprintln(w, changeLine(&changes[i]))
 	}
 }
 
@@ -556,9 +556,9 @@ func Summary(changes []snapshot.Change) string {
 	return fmt.Sprintf("%d %s changed (%s)", c.Total(), noun, strings.Join(parts, ", "))
 }
 
-// ChangeLine is one change as a listing line:
+// changeLine is one change as a listing line:
 // "  ~ /p/a.txt (modified) (+3 bytes)".
-func ChangeLine(c *snapshot.Change) string {
+func changeLine(c *snapshot.Change) string {
 	s := fmt.Sprintf("  %s %s (%s)", c.Type.Symbol(), fstree.Display(c.Path), c.Type.Word())
 	switch {
 	case c.Type == snapshot.PermissionsChanged && c.OldMode != nil && c.NewMode != nil:

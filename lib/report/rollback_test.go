@@ -26,10 +26,10 @@ func TestFinishSummary(t *testing.T) {
 	if got := b.String(); got != want {
 		t.Fatalf("listing:\n%s\nwant:\n%s", got, want)
 	}
-	if got := ChangeSummary(changes); got != "+1 file, ~2 modified" {
+	if got := changeSummary(changes); got != "+1 file, ~2 modified" {
 		t.Fatalf("ChangeSummary = %q", got)
 	}
-	if got := ChangeSummary(nil); got != "(no changes)" {
+	if got := changeSummary(nil); got != "(no changes)" {
 		t.Fatalf("ChangeSummary(nil) = %q", got)
 	}
 }

@@ -15,31 +15,6 @@ import (
 	"github.com/nono-audit/nono/lib/ndjson"
 )
 
-// LogEnds returns the event types of the first and the last record of
-// the event log at path, reading only its two ends. A record that cannot
-// be read has the type "".
-func LogEnds(path string) (first, last string, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", "", err
-	}
-	defer f.Close()
-	line, err := ndjson.NewReader(f).Next()
-	if err != nil {
-		return "", "", fmt.Errorf("read %s: %w", path, err)
-	}
-	first = recordType(line)
-	fi, err := f.Stat()
-	if err != nil {
-		return "", "", err
-	}
-	line, err = lastLine(f, fi.Size(), ndjson.DefaultMaxLine)
-	if err != nil {
-		return "", "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return first, recordType(line), nil
-}
-
 // recordingStatus checks the event log of a session whose session.json
 // says it ended: Completed when the log ends with session_ended,
 // Incomplete (and why) when the recording stopped early, Damaged when

@@ -247,15 +247,15 @@ func (c *CommandPolicySummary) Value() canon.Value {
 // upstream refuses them too).
 func (s *Session) Encode() ([]byte, error) {
 	var b bytes.Buffer
-	if err := s.EncodeTo(&b); err != nil {
+	if err := s.encodeTo(&b); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
 }
 
-// EncodeTo writes session.json's bytes to w, streaming the network events
+// encodeTo writes session.json's bytes to w, streaming the network events
 // one at a time.
-func (s *Session) EncodeTo(w io.Writer) error {
+func (s *Session) encodeTo(w io.Writer) error {
 	v := s.Value()
 	if err := canon.CheckUTF8(v); err != nil {
 		return fmt.Errorf("session %s: %w", s.SessionID, err)

@@ -74,8 +74,8 @@ func ValidateID(id string) error {
 	return nil
 }
 
-// NewID returns a fresh session ID: 16 lowercase hex digits (8 random bytes).
-func NewID() (string, error) {
+// newID returns a fresh session ID: 16 lowercase hex digits (8 random bytes).
+func newID() (string, error) {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("generate session ID: %w", err)
@@ -101,7 +101,7 @@ func Create(root string) (id, dir string, err error) {
 		return "", "", err
 	}
 	for range 8 {
-		if id, err = NewID(); err != nil {
+		if id, err = newID(); err != nil {
 			return "", "", err
 		}
 		dir = filepath.Join(root, id)
@@ -149,7 +149,7 @@ func Read(dir string) (*Session, error) {
 func Write(dir string, s *Session) error {
 	return atomicfile.ReplaceWith(filepath.Join(dir, FileName), 0o600, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 64<<10)
-		if err := s.EncodeTo(bw); err != nil {
+		if err := s.encodeTo(bw); err != nil {
 			return err
 		}
 		return bw.Flush()
