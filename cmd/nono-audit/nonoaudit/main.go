@@ -26,9 +26,25 @@ Related commands:
                                signature (nono-verify session ID)
   nono audit ledger repair     rebuild a damaged ledger (nono-chain ledger repair)`
 
-// Main runs nono-audit with os.Args and exits.
+// auditDescription is the description of `nono audit`, which speaks of
+// nono's commands only.
+const auditDescription = `Browse, verify and clean up recorded audit sessions.
+
+Sessions live under $NONO_AUDIT_DIR, else $XDG_STATE_HOME/nono/audit, else
+~/.nono/audit (and rollback sessions under .../nono/rollbacks).
+
+Related commands:
+  nono audit verify ID         check a session's log, ledger entry and signature
+  nono audit ledger verify     check the ledger and that it names every finished session
+  nono audit ledger repair     set a damaged ledger tail aside`
+
+// Main runs nono-audit with os.Args and exits. Run by the nono wrapper
+// for `nono audit` (cli.ProgramEnv), it speaks as that command.
 func Main() {
 	os.Args = session.NewestArgs(os.Args) // a session ID of -1: the newest, not a flag
+	if os.Getenv(cli.ProgramEnv) == "nono audit" {
+		cli.Main("nono audit", auditDescription, &CLI{})
+	}
 	cli.Main("nono-audit", description, &CLI{})
 }
 

@@ -201,7 +201,7 @@ func describeRepair(rep *ledger.RepairReport, root string) string {
 	b.WriteString("\n")
 	if len(rep.MovedSessions) > 0 {
 		fmt.Fprintf(&b, "sessions named in the moved part: %s\n", strings.Join(rep.MovedSessions, " "))
-		fmt.Fprintf(&b, "they are no longer in the ledger; nothing is re-added automatically. After checking a session's directory, add it again with:\n  nono-chain ledger append %s\n", filepath.Join(root, "<id>"))
+		fmt.Fprintf(&b, "they are no longer in the ledger; nothing is re-added automatically. After checking a session's directory, add it again with:\n  nono audit ledger append %s\n", filepath.Join(root, "<id>"))
 	}
 	return b.String()
 }
