@@ -19,17 +19,7 @@ var ErrKeyExists = errors.New("key file already exists (use --force to overwrite
 func PublicKeyPath(path string) string { return path + ".pub" }
 
 // WriteKeyPair stores priv at path (base64 PKCS#8 DER) and its public key
-// at path.pub (base64 SPKI DER), both mode 0600, no trailing newline.
-// Missing parent directories are created with mode 0700.
-//
-// Each file is written to a temporary file, synced, and then moved into
-// place: without overwrite by a hard link, which fails if the name exists
-// (so two keygens cannot both win), with overwrite by a rename. Neither
-// ever writes through a symlink at the target; a rename replaces the
-// link itself. Without overwrite, an existing file at either name (a
-// dangling symlink included) is an error wrapping ErrKeyExists and
-// nothing is written; if the second file cannot be created, the first is
-// removed again.
+// at path.pub (base64 SPKI DER), as WriteKeyFiles does.
 func WriteKeyPair(path string, priv *ecdsa.PrivateKey, overwrite bool) error {
 	privText, err := EncodePrivateKey(priv)
 	if err != nil {
@@ -39,6 +29,22 @@ func WriteKeyPair(path string, priv *ecdsa.PrivateKey, overwrite bool) error {
 	if err != nil {
 		return err
 	}
+	return WriteKeyFiles(path, []byte(privText), []byte(pubText), overwrite)
+}
+
+// WriteKeyFiles stores the text of a private key at path and of its public
+// key at path.pub, both mode 0600, as given. Missing parent directories
+// are created with mode 0700.
+//
+// Each file is written to a temporary file, synced, and then moved into
+// place: without overwrite by a hard link, which fails if the name exists
+// (so two keygens cannot both win), with overwrite by a rename. Neither
+// ever writes through a symlink at the target; a rename replaces the
+// link itself. Without overwrite, an existing file at either name (a
+// dangling symlink included) is an error wrapping ErrKeyExists and
+// nothing is written; if the second file cannot be created, the first is
+// removed again.
+func WriteKeyFiles(path string, privText, pubText []byte, overwrite bool) error {
 	pubPath := PublicKeyPath(path)
 	if !overwrite {
 		for _, p := range []string{path, pubPath} {
@@ -52,10 +58,10 @@ func WriteKeyPair(path string, priv *ecdsa.PrivateKey, overwrite bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create key directory: %w", err)
 	}
-	if err := placeFile(path, []byte(privText), overwrite); err != nil {
+	if err := placeFile(path, privText, overwrite); err != nil {
 		return err
 	}
-	if err := placeFile(pubPath, []byte(pubText), overwrite); err != nil {
+	if err := placeFile(pubPath, pubText, overwrite); err != nil {
 		if !overwrite {
 			os.Remove(path)
 		}

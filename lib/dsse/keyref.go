@@ -103,14 +103,28 @@ func ParseFileURI(uri string) (string, error) {
 // nil). A file reference reads at most 64 KiB and strips one trailing
 // newline (LF or CRLF).
 func LoadSigningKey(ref string, getenv func(string) string) (*ecdsa.PrivateKey, error) {
+	text, err := ReadKeyRef(ref, getenv)
+	if err != nil {
+		return nil, err
+	}
+	k, err := ParsePrivateKey(text)
+	if err != nil {
+		return nil, fmt.Errorf("signing key %s: %w", ref, err)
+	}
+	return k, nil
+}
+
+// ReadKeyRef resolves ref (file:///path or env://VAR) and returns the key
+// text it holds, whatever its kind: a file reads at most 64 KiB and loses
+// one trailing newline (LF or CRLF); an empty file or variable is an
+// error. getenv reads env:// variables (os.Getenv when nil).
+func ReadKeyRef(ref string, getenv func(string) string) ([]byte, error) {
 	kr, err := ParseKeyRef(ref)
 	if err != nil {
 		return nil, err
 	}
-	var text []byte
-	switch {
-	case kr.Path != "":
-		text, err = readKeyFile(kr.Path)
+	if kr.Path != "" {
+		text, err := readKeyFile(kr.Path)
 		if err != nil {
 			return nil, fmt.Errorf("signing key %s: %w", ref, err)
 		}
@@ -118,21 +132,16 @@ func LoadSigningKey(ref string, getenv func(string) string) (*ecdsa.PrivateKey, 
 		if len(text) == 0 {
 			return nil, fmt.Errorf("signing key %s: file %s is empty", ref, kr.Path)
 		}
-	default:
-		if getenv == nil {
-			getenv = os.Getenv
-		}
-		v := getenv(kr.Env)
-		if strings.TrimSpace(v) == "" {
-			return nil, fmt.Errorf("signing key %s: environment variable %s is unset or empty", ref, kr.Env)
-		}
-		text = []byte(v)
+		return text, nil
 	}
-	k, err := ParsePrivateKey(text)
-	if err != nil {
-		return nil, fmt.Errorf("signing key %s: %w", ref, err)
+	if getenv == nil {
+		getenv = os.Getenv
 	}
-	return k, nil
+	v := getenv(kr.Env)
+	if strings.TrimSpace(v) == "" {
+		return nil, fmt.Errorf("signing key %s: environment variable %s is unset or empty", ref, kr.Env)
+	}
+	return []byte(v), nil
 }
 
 // readKeyFile reads a small key file. Pipes are fine (a key passed as

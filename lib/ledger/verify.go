@@ -108,6 +108,7 @@ type checker struct {
 	count    uint64
 	head     *merkle.Hash
 	lastLine int // physical line of the last good record
+	lines    int // physical lines before what scan reads next
 }
 
 // check verifies that rec is the next record of the chain.
@@ -132,6 +133,8 @@ func (c *checker) check(rec *Record) error {
 // its newline is accepted when it is whole (upstream's reader accepts it).
 func (c *checker) scan(r io.Reader, path string, each func(*Record)) error {
 	lines := ndjson.NewReader(r)
+	base := c.lines
+	defer func() { c.lines = base + lines.Line() }()
 	for {
 		line, err := lines.Next()
 		if err == io.EOF {
@@ -140,11 +143,11 @@ func (c *checker) scan(r io.Reader, path string, each func(*Record)) error {
 		var le *ndjson.Error
 		if err != nil && !errors.Is(err, ndjson.ErrTruncated) {
 			if errors.As(err, &le) && errors.Is(err, ndjson.ErrTooLong) {
-				return &DamagedError{Path: path, Line: le.Line, Reason: "line too long"}
+				return &DamagedError{Path: path, Line: base + le.Line, Reason: "line too long"}
 			}
 			return fmt.Errorf("read ledger %s: %w", path, err)
 		}
-		n := lines.Line()
+		n := base + lines.Line()
 		rec, perr := ParseRecord(line)
 		if perr != nil {
 			reason := "cannot parse record: " + perr.Error()

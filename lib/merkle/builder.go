@@ -1,5 +1,10 @@
 package merkle
 
+import (
+	"fmt"
+	"math/bits"
+)
+
 // The tree over n leaves d[0:n] is RFC 6962's, with NodeHash for interior
 // nodes and no hashing of the leaves themselves (they already are hashes):
 //
@@ -64,8 +69,18 @@ func (b *Builder) Reset() {
 	b.stack = b.stack[:0]
 }
 
-// subtrees returns a copy of the perfect-subtree roots, largest first.
-func (b *Builder) subtrees() []Hash { return append([]Hash(nil), b.stack...) }
+// Subtrees returns a copy of the perfect-subtree roots, largest first:
+// with Size, all a later Builder needs to go on from here (ResumeBuilder).
+func (b *Builder) Subtrees() []Hash { return append([]Hash(nil), b.stack...) }
+
+// ResumeBuilder returns a Builder of size leaves whose perfect-subtree
+// roots are subtrees (as Subtrees returned them): one per set bit of size.
+func ResumeBuilder(size uint64, subtrees []Hash) (*Builder, error) {
+	if want := bits.OnesCount64(size); len(subtrees) != want {
+		return nil, fmt.Errorf("a tree of %d leaves has %d perfect subtrees, got %d", size, want, len(subtrees))
+	}
+	return &Builder{size: size, stack: append([]Hash(nil), subtrees...)}, nil
+}
 
 // Root returns the root over leaves; false when there are none.
 func Root(leaves []Hash) (Hash, bool) {

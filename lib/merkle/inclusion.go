@@ -36,6 +36,16 @@ func NewInclusionProver(index uint64) *InclusionProver {
 	return &InclusionProver{index: index, c: newPathCollector(0, index)}
 }
 
+// NewInclusionProverFrom proves the next leaf to be appended to b, which
+// holds the leaves before it: the prover NewInclusionProver(b.Size())
+// would be after those leaves, for a caller that learns which leaf it
+// wants only when the leaf arrives. b is copied, not kept.
+func NewInclusionProverFrom(b *Builder) *InclusionProver {
+	c := newPathCollector(0, b.Size())
+	c.all = Builder{size: b.size, stack: b.Subtrees()}
+	return &InclusionProver{index: b.Size(), c: c}
+}
+
 // Append adds the next leaf.
 func (p *InclusionProver) Append(leaf Hash) { p.c.append(leaf) }
 

@@ -486,3 +486,60 @@ func TestEveryProofOfLargeTrees(t *testing.T) {
 		}
 	}
 }
+
+// A Builder resumed from another's size and subtrees goes on exactly as
+// the original would.
+func TestResumeBuilder(t *testing.T) {
+	ls := leaves(300)
+	for m := 0; m <= 150; m++ {
+		var b Builder
+		for _, l := range ls[:m] {
+			b.Append(l)
+		}
+		r, err := ResumeBuilder(b.Size(), b.Subtrees())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls[m:] {
+			r.Append(l)
+		}
+		if root, _ := r.Root(); root != naiveRoot(ls) {
+			t.Fatalf("resumed at %d: wrong root", m)
+		}
+	}
+	if _, err := ResumeBuilder(5, leaves(1)); err == nil {
+		t.Fatal("5 leaves need two subtrees")
+	}
+	if _, err := ResumeBuilder(0, leaves(1)); err == nil {
+		t.Fatal("an empty tree has no subtrees")
+	}
+}
+
+// A prover started from a Builder at leaf i gives the proof a prover fed
+// every leaf from the first gives.
+func TestInclusionProverFrom(t *testing.T) {
+	ls := leaves(70)
+	for n := 1; n <= len(ls); n++ {
+		for i := 0; i < n; i++ {
+			var b Builder
+			for _, l := range ls[:i] {
+				b.Append(l)
+			}
+			p := NewInclusionProverFrom(&b)
+			for _, l := range ls[i:n] {
+				p.Append(l)
+			}
+			got, err := p.Proof()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := ProveInclusion(ls[:n], uint64(i))
+			if !bytes.Equal(got.Encode(), want.Encode()) {
+				t.Fatalf("n=%d i=%d: proofs differ", n, i)
+			}
+			if b.Size() != uint64(i) {
+				t.Fatal("the builder was changed")
+			}
+		}
+	}
+}

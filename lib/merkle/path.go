@@ -62,7 +62,7 @@ func (c *pathCollector) nextRightLevel(from uint) uint {
 func (c *pathCollector) append(leaf Hash) {
 	pos := c.all.Size()
 	if pos == c.start {
-		c.lefts = c.all.subtrees()
+		c.lefts = c.all.Subtrees()
 	}
 	c.all.Append(leaf)
 	switch {
