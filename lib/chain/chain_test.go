@@ -509,3 +509,37 @@ func TestLongLines(t *testing.T) {
 		t.Fatalf("max line: %v", err)
 	}
 }
+
+// Record sees every verified record's line number and bytes, in order,
+// across batches and blank lines, and nothing from a bad record on.
+func TestVerifyRecordCallback(t *testing.T) {
+	log, _ := makeLog(t, 3000)
+	ls := lines(log)
+	withBlanks := strings.Join(ls[:10], "") + "\n  \n" + strings.Join(ls[10:], "")
+	type seen struct {
+		line int
+		rec  string
+	}
+	var got []seen
+	opts := Options{Record: func(line int, rec []byte) { got = append(got, seen{line, string(rec)}) }}
+	if _, err := Verify(strings.NewReader(withBlanks), opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(ls) {
+		t.Fatalf("%d records seen, want %d", len(got), len(ls))
+	}
+	for i, g := range got {
+		want := i + 1
+		if i >= 10 {
+			want += 2
+		}
+		if g.line != want || g.rec+"\n" != ls[i] {
+			t.Fatalf("record %d: line %d %q", i, g.line, g.rec)
+		}
+	}
+	got = nil
+	bad := strings.Join(ls[:2000], "") + strings.Replace(ls[2000], `"sequence":2000`, `"sequence":7`, 1) + strings.Join(ls[2001:], "")
+	if _, err := Verify(strings.NewReader(bad), opts); err == nil || len(got) != 2000 {
+		t.Fatalf("%d records seen before the bad one (%v)", len(got), err)
+	}
+}

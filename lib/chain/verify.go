@@ -37,6 +37,11 @@ type Options struct {
 	// same pass). Records before an invalid one are passed too: discard
 	// what Leaf received when Verify fails.
 	Leaf func(merkle.Hash)
+	// Record, when set, is called like Leaf for each verified record,
+	// with its physical line number and its bytes (without the newline;
+	// valid only during the call): for a reader that shows records as
+	// they are verified.
+	Record func(line int, record []byte)
 }
 
 // maxReportedLines bounds the line lists of a Result, so that memory does
@@ -135,7 +140,7 @@ func Verify(r io.Reader, opts Options) (*Result, error) {
 		if unterminated {
 			v.unterminated = ne.Line
 		}
-		err := v.consume(b.res)
+		err := v.consume(b.res, b.data, b.lines)
 		end := b.end
 		p.release(b)
 		if err != nil {
@@ -171,7 +176,7 @@ type verifier struct {
 	unterminated int // the line the input ends inside of, if any
 }
 
-func (v *verifier) consume(res []lineResult) error {
+func (v *verifier) consume(res []lineResult, data []byte, lines []lineRef) error {
 	for i := range res {
 		r := &res[i]
 		v.lines++
@@ -221,6 +226,9 @@ func (v *verifier) consume(res []lineResult) error {
 		v.tree.Append(r.leaf)
 		if v.opts.Leaf != nil {
 			v.opts.Leaf(r.leaf)
+		}
+		if v.opts.Record != nil {
+			v.opts.Record(r.line, data[lines[i].start:lines[i].end])
 		}
 		v.head = chain
 		v.count++

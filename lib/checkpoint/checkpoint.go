@@ -44,6 +44,9 @@ type verdictError struct{ msg string }
 func (e *verdictError) Error() string        { return e.msg }
 func (e *verdictError) Is(target error) bool { return target == ErrInvalid }
 
+// Verdict reports true: the input is invalid (exit status 1, lib/cli).
+func (e *verdictError) Verdict() bool { return true }
+
 // OriginPrefix starts the origin of every nono ledger:
 // nono-ledger/<host or configured name>.
 const OriginPrefix = "nono-ledger/"

@@ -153,6 +153,10 @@ type NotFoundError struct {
 	Checkpoint *Checkpoint
 }
 
+// Verdict reports true: the checkpoint does not hold the session (exit
+// status 1, lib/cli).
+func (e *NotFoundError) Verdict() bool { return true }
+
 func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("session %s has no record among the %d of the checkpoint %s (not in the ledger, or committed after that checkpoint)", e.ID, e.Checkpoint.Size, e.Checkpoint.Origin)
 }

@@ -267,6 +267,13 @@ func renderRecord(r *record, loc *time.Location) string {
 	return fmt.Sprintf("    %4s  %s  %-19s  %s", seqText, formatEventTime(t, ok, loc), human.Cut(str(r.event.Get("type")), 40), eventDetail(r.event))
 }
 
+// EventLine is one record line of a log as show lists it, without show's
+// indentation: sequence, time (in loc), type and detail. num is the
+// record's line number in the log, for a record that cannot be read.
+func EventLine(num int, raw []byte, loc *time.Location) string {
+	return strings.TrimLeft(renderRecord(parseRecord(num, raw), loc), " ")
+}
+
 // recordValue is one record for show --json: sequence, leaf_hash,
 // chain_hash and the event object as recorded (key order kept), or the
 // line number and what is wrong with it.

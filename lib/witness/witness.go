@@ -94,6 +94,9 @@ func (e *RefusedError) Error() string {
 
 func (e *RefusedError) Is(target error) bool { return target == checkpoint.ErrInvalid }
 
+// Verdict reports true: the checkpoint is refused (exit status 1, lib/cli).
+func (e *RefusedError) Verdict() bool { return true }
+
 // Add checks the signed checkpoint cp with the log's verifier key log
 // (named after its origin) and, if it extends the checkpoint held for
 // that origin by the consistency proof p (nil when the sizes are equal or

@@ -14,6 +14,7 @@ type CLI struct {
 	List    listCmd    `cmd:"" help:"List recorded sessions, grouped by project, newest first."`
 	Show    showCmd    `cmd:"" help:"Show one session: metadata, events, filesystem changes, attestation."`
 	Cleanup cleanupCmd `cmd:"" help:"Remove old session records (never the ledger, rollback snapshots or running sessions)."`
+	Tail    tailCmd    `cmd:"" help:"Print a session's events as they are recorded, verifying the chain as it goes."`
 }
 
 const description = `Browse and clean up recorded audit sessions.

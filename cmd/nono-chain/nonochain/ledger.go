@@ -23,6 +23,10 @@ type ledgerCmd struct {
 	Append ledgerAppendCmd `cmd:"" help:"Add a finished session (DIR/session.json) to the ledger of the audit root holding DIR."`
 	Verify ledgerVerifyCmd `cmd:"" help:"Check the whole ledger chain and that it names every finished session on disk; with --session, that it commits to that session as it is now."`
 	Repair ledgerRepairCmd `cmd:"" help:"Move a damaged ledger tail aside, keeping the longest valid prefix."`
+
+	Checkpoint  ledgerCheckpointCmd  `cmd:"" help:"Sign a checkpoint of the ledger (C2SP tlog-checkpoint) and keep it beside the ledger as the latest."`
+	Prove       ledgerProveCmd       `cmd:"" help:"Print the proof that a session's ledger record is in a checkpoint."`
+	Consistency ledgerConsistencyCmd `cmd:"" help:"Print the proof that the ledger's first N records are a prefix of a checkpoint's tree."`
 }
 
 type ledgerAppendCmd struct {
@@ -53,8 +57,12 @@ func (c *ledgerAppendCmd) Run(ui *cli.UI) error {
 		// The session itself is recorded; only its ledger entry waits.
 		return cli.Exit(3, fmt.Errorf("%w\nsession %s is recorded in %s but not yet in the ledger; after the repair, add it with `nono audit ledger append %s`", err, s.SessionID, dir, dir))
 	}
-	if err != nil || !c.JSON {
+	if err != nil {
 		return err
+	}
+	autoCheckpoint(ui, filepath.Dir(dir), c.Wait)
+	if !c.JSON {
+		return nil
 	}
 	return ui.Line(rec.Encode())
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/checkpoint"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/dsse"
 )
@@ -15,6 +16,10 @@ type keygenCmd struct {
 	Force  bool   `help:"Replace existing key files."`
 	PEM    bool   `name:"pem" xor:"format" help:"Print only the public key as PEM on stdout (for cosign and other tools); the report goes to stderr."`
 	JSON   bool   `name:"json" xor:"format" help:"Print the key's ID, fingerprint, algorithm, path and public key as JSON on stdout."`
+
+	Note    bool   `help:"Make an Ed25519 note key for signing the ledger's checkpoints (C2SP signed-note format) instead: PATH holds the signer key, PATH.pub the verifier key, which is printed on stdout (the report goes to stderr)."`
+	Name    string `placeholder:"NAME" help:"With --note: the ledger's name, its origin being nono-ledger/NAME (default: this host's name); with --witness, the witness's name."`
+	Witness bool   `help:"With --note: a witness's key (named --name), to co-sign other hosts' checkpoints."`
 }
 
 // Run writes the key pair, then upstream's report on stdout (upstream
@@ -26,6 +31,12 @@ func (c *keygenCmd) Run(ui *cli.UI) error {
 	}
 	if ref.Path == "" {
 		return cli.Usage("--keyref: keygen stores keys in files only: use file:///ABS/PATH")
+	}
+	if c.Note {
+		return c.noteKey(ui, ref.Path)
+	}
+	if c.Name != "" || c.Witness {
+		return cli.Usage("--name and --witness go with --note")
 	}
 	key, err := dsse.GenerateKey()
 	if err != nil {
@@ -102,4 +113,60 @@ func (c *exportKeyCmd) Run(ui *cli.UI) error {
 		return err
 	}
 	return ui.Printf("%s\n", text)
+}
+
+// noteKey makes an Ed25519 note key: a ledger's (named after its origin)
+// or a witness's.
+func (c *keygenCmd) noteKey(ui *cli.UI, path string) error {
+	if c.PEM {
+		return cli.Usage("--pem does not go with --note: note keys have no PEM form")
+	}
+	name := c.Name
+	switch {
+	case c.Witness && name == "":
+		return cli.Usage("--witness needs --name: the witness's name, as its cosignatures will carry it")
+	case !c.Witness:
+		var err error
+		if name == "" {
+			if name, err = checkpoint.DefaultName(); err != nil {
+				return cli.Usage("%v", err)
+			}
+		}
+		if name, err = checkpoint.LedgerOrigin(name); err != nil {
+			return cli.Usage("--name: %v", err)
+		}
+	}
+	skey, vkey, err := checkpoint.GenerateKey(name)
+	if err != nil {
+		return cli.Usage("--name: %v", err)
+	}
+	if err := dsse.WriteKeyFiles(path, []byte(skey), []byte(vkey), c.Force); err != nil {
+		if errors.Is(err, dsse.ErrKeyExists) {
+			return fmt.Errorf("key '%s' not written: %w", c.Keyref, err)
+		}
+		return err
+	}
+	use := "checkpoints of the ledger " + name
+	if c.Witness {
+		use = "cosignatures of the witness " + name
+	}
+	if c.JSON {
+		return ui.Line(canon.Pretty(canon.ObjectValue(
+			canon.Member{Key: "key_ref", Value: canon.StringValue(c.Keyref)},
+			canon.Member{Key: "path", Value: canon.StringValue(path)},
+			canon.Member{Key: "public_key_path", Value: canon.StringValue(dsse.PublicKeyPath(path))},
+			canon.Member{Key: "name", Value: canon.StringValue(name)},
+			canon.Member{Key: "algorithm", Value: canon.StringValue("ed25519-note")},
+			canon.Member{Key: "verifier_key", Value: canon.StringValue(vkey)},
+		)))
+	}
+	fmt.Fprintf(ui.Messages(), "Note key generated successfully.\n"+
+		"  Name:       %s\n"+
+		"  Algorithm:  Ed25519 (C2SP signed-note)\n"+
+		"  Signs:      %s\n"+
+		"  Stored in:  file (%s)\n"+
+		"\n"+
+		"Verifier key (also in %s; give it to whoever checks them):\n"+
+		"  %s\n", name, use, path, dsse.PublicKeyPath(path), vkey)
+	return ui.Line([]byte(vkey))
 }

@@ -11,10 +11,11 @@ import (
 )
 
 type CLI struct {
-	Records  recordsCmd  `cmd:"" default:"withargs" help:"Verify alpha records from FILE or stdin, optionally against pinned totals, proofs or a bundle."`
-	Session  sessionCmd  `cmd:"" help:"Verify a recorded session: its log, the ledger and its attestation."`
-	Envelope envelopeCmd `cmd:"" help:"Verify a session envelope (nono audit export, nono-collect) with nothing else."`
-	S3       s3Cmd       `cmd:"" name:"s3" help:"Verify every session nono-collect stored in an S3 bucket."`
+	Records    recordsCmd    `cmd:"" default:"withargs" help:"Verify alpha records from FILE or stdin, optionally against pinned totals, proofs or a bundle."`
+	Session    sessionCmd    `cmd:"" help:"Verify a recorded session: its log, the ledger and its attestation."`
+	Envelope   envelopeCmd   `cmd:"" help:"Verify a session envelope (nono audit export, nono-collect) with nothing else."`
+	S3         s3Cmd         `cmd:"" name:"s3" help:"Verify every session nono-collect stored in an S3 bucket."`
+	Checkpoint checkpointCmd `cmd:"" help:"Verify signed ledger checkpoints, consistency and inclusion proofs against them, or witness a checkpoint."`
 }
 
 // auditVerifyHelp is the description of `nono audit verify`.
