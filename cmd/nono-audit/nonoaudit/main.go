@@ -37,7 +37,11 @@ Sessions live under $NONO_AUDIT_DIR, else $XDG_STATE_HOME/nono/audit, else
 Related commands:
   nono audit verify ID         check a session's log, ledger entry and signature
   nono audit ledger verify     check the ledger and that it names every finished session
-  nono audit ledger repair     set a damaged ledger tail aside`
+  nono audit ledger repair     set a damaged ledger tail aside
+  nono audit checkpoint        sign a checkpoint of the ledger (C2SP tlog-checkpoint)
+  nono audit prove ID          the proof that a session is in a checkpoint
+  nono audit consistency --from N
+                               the proof that the ledger extends an older checkpoint`
 
 // Main runs nono-audit with os.Args and exits. Run by the nono wrapper
 // for `nono audit` (cli.ProgramEnv), it speaks as that command.
