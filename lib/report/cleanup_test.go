@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/human"
 	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/session/sessiontest"
@@ -78,5 +79,33 @@ func TestCleanupMessages(t *testing.T) {
 		if err := WriteCleanup(&b, &Cleanup{Side: c.side, Plan: &c.plan}); err != nil || b.String() != c.want {
 			t.Errorf("%+v: %q, %v", c.plan, b.String(), err)
 		}
+	}
+}
+
+// One JSON shape for both cleanups: what was chosen, removed and not.
+func TestCleanupValueFailedRemoval(t *testing.T) {
+	gone := &session.Entry{ID: "gone", Dir: "/a/gone", AuditDir: "/a/gone", Status: session.Completed,
+		Session: &session.Session{Command: []string{"make"}}}
+	stuck := &session.Entry{ID: "stuck", Dir: "/a/stuck", AuditDir: "/a/stuck", Status: session.Damaged}
+	c := &Cleanup{
+		Side: session.AuditSide,
+		Plan: &session.CleanupPlan{Found: 3, Running: 1, Removable: 2, Bytes: 30,
+			Selected: []session.Candidate{{Entry: gone, Size: 10}, {Entry: stuck, Size: 20}}},
+		Removed: []session.Candidate{{Entry: gone, Size: 10}},
+		Failed:  []session.Removal{{Entry: stuck, Err: errors.New("permission denied")}},
+	}
+	got := string(canon.Compact(CleanupValue(c)))
+	for _, want := range []string{
+		`"side":"audit","dry_run":false,"found":3,"running":1,"removable":2,`,
+		`{"session_id":"gone","dir":"/a/gone","status":"completed","started_utc":null,"command":["make"],"bytes":10}`,
+		`{"session_id":"stuck","dir":"/a/stuck","status":"damaged","started_utc":null,"command":null,"bytes":20}`,
+		`"selected_bytes":30,"removed":["gone"],"failed":[{"session_id":"stuck","error":"permission denied"}],"objects":0,"object_bytes":0,"freed_bytes":10}`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %s in\n%s", want, got)
+		}
+	}
+	if err := c.Err(); err == nil || !strings.Contains(err.Error(), "failed to remove 1 audit session(s)") {
+		t.Errorf("Err() = %v", err)
 	}
 }
