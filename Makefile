@@ -7,13 +7,22 @@ PREFIX  ?= /usr/local
 BINDIR  := bin
 CMDS    := $(notdir $(wildcard cmd/nono-*))
 
-.PHONY: all build test vet fmt-check bench demo install uninstall interop fuzz clean minio
+.PHONY: all build man test vet fmt-check bench demo install uninstall interop fuzz clean minio
 
 all: build
 
+# What --version reports: the nearest tag and commit, when git knows them.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -X github.com/nono-audit/nono/lib/cli.version=$(VERSION)
+
 build:
-	$(GO) build -trimpath -o $(BINDIR)/ ./cmd/...
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINDIR)/ ./cmd/...
 	@if [ -f cmd/nono/nono ]; then install -m 0755 cmd/nono/nono $(BINDIR)/nono; fi
+
+# Manual pages, generated from each tool's flags (its hidden __man command).
+man: build
+	mkdir -p $(BINDIR)/man/man1
+	for t in $(CMDS); do $(BINDIR)/$$t __man > $(BINDIR)/man/man1/$$t.1 || exit 1; done
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -53,13 +62,15 @@ minio:
 demo: build
 	./scripts/demo.sh
 
-install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
+install: build man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 $(BINDIR)/man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0755 $(addprefix $(BINDIR)/,$(CMDS)) $(DESTDIR)$(PREFIX)/bin/
 	@if [ -f $(BINDIR)/nono ]; then install -m 0755 $(BINDIR)/nono $(DESTDIR)$(PREFIX)/bin/nono; fi
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(CMDS) nono)
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(addsuffix .1,$(CMDS)))
 
 # Short coverage-guided runs of every fuzz target (not part of `make test`).
 FUZZTIME ?= 20s

@@ -115,11 +115,21 @@ func run(name, description string, grammar any, args []string, stdout, stderr io
 		kong.Writers(stdout, stderr),
 		kong.Bind(ui),
 		kong.Exit(func(code int) { exitCode = code; panic(exitSignal{}) }),
+		kong.Embed(&standardFlags{}),
+		kong.Vars{"version": Version(name)},
 	}, opts...)
 	parser, err := kong.New(grammar, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: internal error: %v\n", name, err)
-		return 1
+		return 2
+	}
+	if len(args) > 0 {
+		switch args[0] { // hidden: for shell completion and `make man`
+		case completeCommand:
+			return complete(parser.Model, args[1:], stdout)
+		case manCommand:
+			return writeMan(parser.Model, name, stdout)
+		}
 	}
 	var ctx *kong.Context
 	if code, exited := catchExit(func() { ctx, err = parser.Parse(args) }); exited {

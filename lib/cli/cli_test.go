@@ -148,3 +148,25 @@ func TestProgressDelayEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionCompleteAndMan(t *testing.T) {
+	var out, errs strings.Builder
+	if code := run("tool", "A test tool.", &grammar{}, []string{"--version"}, &out, &errs); code != 0 || !strings.HasPrefix(out.String(), "tool ") || !strings.Contains(out.String(), "go1.") {
+		t.Errorf("--version: code %d, stdout %q", code, out.String())
+	}
+	out.Reset()
+	run("tool", "A test tool.", &grammar{}, []string{"__complete", ""}, &out, &errs)
+	if out.String() != "do\n" {
+		t.Errorf("__complete of the first word: %q", out.String())
+	}
+	out.Reset()
+	run("tool", "A test tool.", &grammar{}, []string{"__complete", "do", "--f"}, &out, &errs)
+	if out.String() != "--fail\n" {
+		t.Errorf("__complete of a flag: %q", out.String())
+	}
+	out.Reset()
+	if code := run("tool", "A test tool.", &grammar{}, []string{"__man"}, &out, &errs); code != 0 ||
+		!strings.HasPrefix(out.String(), ".TH TOOL 1 ") || !strings.Contains(out.String(), ".SH EXIT STATUS") || !strings.Contains(out.String(), `\-\-fail`) {
+		t.Errorf("__man: code %d, page %q", code, out.String())
+	}
+}

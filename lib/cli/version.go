@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/alecthomas/kong"
+)
+
+// version is the release this build is, set by the Makefile with
+// -ldflags "-X github.com/nono-audit/nono/lib/cli.version=...". Without it
+// the module version Go recorded (a tag, or a pseudo-version) is used.
+var version string
+
+// standardFlags are the flags every tool has besides --help.
+type standardFlags struct {
+	Version kong.VersionFlag `help:"Print the version, commit and Go version, and exit."`
+}
+
+// Version is what `name --version` prints: the version, the commit it was
+// built from ("+dirty" with uncommitted changes) and the Go toolchain.
+func Version(name string) string {
+	v, commit, dirty := version, "unknown", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "+dirty"
+				}
+			}
+		}
+	}
+	if v == "" {
+		v = "devel"
+	}
+	return fmt.Sprintf("%s %s (commit %s%s, %s %s/%s)", name, v, commit, dirty, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
