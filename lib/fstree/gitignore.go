@@ -2,14 +2,14 @@ package fstree
 
 import "strings"
 
-// Gitignore is the parsed content of one ignore file (.gitignore or
+// gitignoreFile is the parsed content of one ignore file (.gitignore or
 // .git/info/exclude), with git's rules: blank lines and '#' comments are
 // skipped, trailing spaces dropped unless escaped, '!' negates, a trailing
 // '/' matches directories only, a pattern with another '/' is anchored to
 // the file's directory while one without matches a name at any depth, and
 // "**" as a whole component matches any number of components ("a/**"
 // needs at least one). Within one file the last matching pattern wins.
-type Gitignore struct {
+type gitignoreFile struct {
 	patterns []ignorePattern
 }
 
@@ -31,10 +31,10 @@ type ignoreSeg struct {
 // has no such patterns in practice, and it keeps matching cost bounded.
 const maxIgnoreComponents = 256
 
-// ParseGitignore parses an ignore file. It never fails: lines git could
+// parseGitignore parses an ignore file. It never fails: lines git could
 // not use are skipped, as git skips them.
-func ParseGitignore(data []byte) *Gitignore {
-	g := &Gitignore{}
+func parseGitignore(data []byte) *gitignoreFile {
+	g := &gitignoreFile{}
 	for _, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimSuffix(line, "\r")
 		if p, ok := parseIgnoreLine(line); ok {
@@ -117,7 +117,7 @@ func trimTrailingSpaces(s string) string {
 // Match decides rel (a path relative to the ignore file's directory, '/'
 // separated, no leading '/') against the file. decided is false when no
 // pattern matches, so a less specific file gets its turn.
-func (g *Gitignore) Match(rel string, isDir bool) (ignored, decided bool) {
+func (g *gitignoreFile) Match(rel string, isDir bool) (ignored, decided bool) {
 	if g == nil || rel == "" {
 		return false, false
 	}

@@ -63,7 +63,7 @@ func TestGitignore(t *testing.T) {
 		{"*", "anything/at/all", false, true, true},
 	}
 	for _, c := range cases {
-		g := ParseGitignore([]byte(c.patterns))
+		g := parseGitignore([]byte(c.patterns))
 		ignored, decided := g.Match(c.path, c.isDir)
 		if ignored != c.ignored || decided != c.decided {
 			t.Errorf("%q vs %q (dir=%v): ignored=%v decided=%v, want %v %v", c.patterns, c.path, c.isDir, ignored, decided, c.ignored, c.decided)
@@ -83,7 +83,7 @@ func TestGlob(t *testing.T) {
 		{"[a-z]*.bin", "1x.bin", false},
 		{"[", "[", false},
 	} {
-		g := CompileGlob(c.glob)
+		g := compileGlob(c.glob)
 		if got := g.Match(c.name); got != c.want {
 			t.Errorf("glob %q on %q = %v", c.glob, c.name, got)
 		}
@@ -152,7 +152,7 @@ func (r *gitRepo) ignored(tb testing.TB, patterns, rel string, isDir bool) bool 
 // walkIgnored is what a walk decides for rel: each directory on the way
 // down, then rel itself, is matched, and the first one ignored prunes
 // the rest (git cannot re-include a file whose directory it excluded).
-func walkIgnored(g *Gitignore, rel string, isDir bool) bool {
+func walkIgnored(g *gitignoreFile, rel string, isDir bool) bool {
 	comps := strings.Split(rel, "/")
 	for i := range comps {
 		ignored, decided := g.Match(strings.Join(comps[:i+1], "/"), i < len(comps)-1 || isDir)
@@ -196,7 +196,7 @@ func TestGitignoreAgreesWithGit(t *testing.T) {
 		{"abc/**", "abc", true},
 		{"[!a-c]x\n", "dx", false},
 	} {
-		if got, want := walkIgnored(ParseGitignore([]byte(c.patterns)), c.path, c.isDir), r.ignored(t, c.patterns, c.path, c.isDir); got != want {
+		if got, want := walkIgnored(parseGitignore([]byte(c.patterns)), c.path, c.isDir), r.ignored(t, c.patterns, c.path, c.isDir); got != want {
 			t.Errorf("%q vs %q (dir=%v): ignored=%v, git says %v", c.patterns, c.path, c.isDir, got, want)
 		}
 	}
@@ -217,7 +217,7 @@ func FuzzGitignore(f *testing.F) {
 		if !ok || len(patterns) > 256 || strings.ContainsRune(patterns, 0) {
 			return
 		}
-		if got, want := walkIgnored(ParseGitignore([]byte(patterns)), rel, isDir), r.ignored(t, patterns, rel, isDir); got != want {
+		if got, want := walkIgnored(parseGitignore([]byte(patterns)), rel, isDir), r.ignored(t, patterns, rel, isDir); got != want {
 			t.Fatalf("%q vs %q (dir=%v): ignored=%v, git says %v", patterns, rel, isDir, got, want)
 		}
 	})

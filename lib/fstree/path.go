@@ -49,9 +49,9 @@ func SortFiles(files []File) []File {
 	return slices.CompactFunc(files, func(a, b File) bool { return a.Path == b.Path })
 }
 
-// Join appends a relative path to a root, the way the walk builds leaf
+// join appends a relative path to a root, the way the walk builds leaf
 // paths: "/" + "a" is "/a", "/p" + "a" is "/p/a", "/p" + "" is "/p".
-func Join(root, rel string) string {
+func join(root, rel string) string {
 	switch {
 	case rel == "":
 		return root

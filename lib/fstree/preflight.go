@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// HeavyNames are top-level directories a rollback snapshot leaves out by
+// heavyNames are top-level directories a rollback snapshot leaves out by
 // default, with the reason shown to the user.
-var HeavyNames = map[string]string{
+var heavyNames = map[string]string{
 	".git":         "VCS internals",
 	"target":       "build artifacts",
 	"node_modules": "dependencies",
@@ -25,15 +25,15 @@ var HeavyNames = map[string]string{
 	".cache":       "cache directory",
 }
 
-// DefaultHeavyFiles: a top-level directory holding more files than this
+// defaultHeavyFiles: a top-level directory holding more files than this
 // is left out of a rollback snapshot.
-const DefaultHeavyFiles = 10_000
+const defaultHeavyFiles = 10_000
 
 // PreflightOptions select what Preflight looks for.
 type PreflightOptions struct {
 	SkipDirs []string // --skip-dir names: always left out
-	Auto     bool     // also the HeavyNames and directories over MaxFiles
-	MaxFiles int      // 0 means DefaultHeavyFiles
+	Auto     bool     // also the heavyNames and directories over MaxFiles
+	MaxFiles int      // 0 means defaultHeavyFiles
 }
 
 // AutoExcluded is one directory Preflight chose to leave out.
@@ -49,7 +49,7 @@ type AutoExcluded struct {
 // name is never picked.
 func Preflight(roots []string, rules *Rules, opts PreflightOptions) []AutoExcluded {
 	if opts.MaxFiles <= 0 {
-		opts.MaxFiles = DefaultHeavyFiles
+		opts.MaxFiles = defaultHeavyFiles
 	}
 	skip := map[string]bool{}
 	for _, s := range opts.SkipDirs {
@@ -74,7 +74,7 @@ func Preflight(roots []string, rules *Rules, opts PreflightOptions) []AutoExclud
 			if unix.Fstatat(rfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 				continue
 			}
-			abs := Join(root, name)
+			abs := join(root, name)
 			if m.included(name) || m.excluded(abs, name, name, true) {
 				continue
 			}
@@ -83,8 +83,8 @@ func Preflight(roots []string, rules *Rules, opts PreflightOptions) []AutoExclud
 			case skip[name]:
 				reason = "user-defined skip directory"
 			case !opts.Auto:
-			case HeavyNames[name] != "":
-				reason = HeavyNames[name]
+			case heavyNames[name] != "":
+				reason = heavyNames[name]
 			default:
 				if n := countFiles(rfd, name, opts.MaxFiles+1); n > opts.MaxFiles {
 					reason = "more than " + strconv.Itoa(opts.MaxFiles) + " files"

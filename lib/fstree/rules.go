@@ -6,12 +6,12 @@ import (
 	"strings"
 )
 
-// BaseNames are excluded by default: VCS internals, build output and
+// baseNames are excluded by default: VCS internals, build output and
 // dependency trees that are large and can be regenerated.
-var BaseNames = []string{".git", ".hg", ".svn", "target", "node_modules", "__pycache__", ".venv", ".DS_Store"}
+var baseNames = []string{".git", ".hg", ".svn", "target", "node_modules", "__pycache__", ".venv", ".DS_Store"}
 
-// VCSNames are the only base exclusions left with --rollback-all.
-var VCSNames = []string{".git", ".hg", ".svn"}
+// vcsNames are the only base exclusions left with --rollback-all.
+var vcsNames = []string{".git", ".hg", ".svn"}
 
 // Rules is the complete exclusion configuration of a walk. A snapshot
 // records it in its manifest, and every later walk of the session (the
@@ -65,14 +65,14 @@ type Flags struct {
 func NewRules(f Flags) Rules {
 	r := Rules{Gitignore: true}
 	if f.All {
-		r.Names = append(r.Names, VCSNames...)
+		r.Names = append(r.Names, vcsNames...)
 	} else {
-		r.Names = append(r.Names, BaseNames...)
+		r.Names = append(r.Names, baseNames...)
 	}
 	for _, v := range f.Exclude {
 		switch {
 		case v == "":
-		case IsGlob(v):
+		case isGlob(v):
 			r.Globs = append(r.Globs, v)
 		case strings.HasPrefix(v, "/"):
 			r.Paths = append(r.Paths, filepath.Clean(v))
@@ -115,7 +115,7 @@ type matcher struct {
 	root       string
 	names      map[string]bool
 	substrings []string
-	globs      []Glob
+	globs      []globPattern
 	incNames   map[string]bool
 	incSubs    []string
 	paths      []string
@@ -131,7 +131,7 @@ type matcher struct {
 
 type ignoreLevel struct {
 	dir string
-	g   *Gitignore
+	g   *gitignoreFile
 }
 
 func newMatcher(r *Rules, root string) *matcher {
@@ -148,7 +148,7 @@ func newMatcher(r *Rules, root string) *matcher {
 		m.names[n] = true
 	}
 	for _, g := range r.Globs {
-		m.globs = append(m.globs, CompileGlob(g))
+		m.globs = append(m.globs, compileGlob(g))
 	}
 	for _, inc := range r.Includes {
 		if strings.Contains(inc, "/") {
@@ -259,7 +259,7 @@ func containsComponents(rel, sub string) bool {
 
 // pushIgnore adds an ignore file's patterns for dir and its subtree.
 func (m *matcher) pushIgnore(f IgnoreFile) {
-	lvl := ignoreLevel{dir: f.Dir, g: ParseGitignore(f.Content)}
+	lvl := ignoreLevel{dir: f.Dir, g: parseGitignore(f.Content)}
 	if f.Kind == IgnoreKindExclude {
 		m.excludeStack = append(m.excludeStack, lvl)
 	} else {

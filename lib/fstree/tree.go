@@ -27,9 +27,9 @@ const (
 // EmptyRoot is the root of a tree without files: SHA-256("").
 var EmptyRoot = Hash(sha256.Sum256(nil))
 
-// LeafHash is SHA-256(0x00 ‖ path ‖ content). The content hash has a fixed
+// leafHash is SHA-256(0x00 ‖ path ‖ content). The content hash has a fixed
 // length, so the input splits unambiguously without a separator.
-func LeafHash(path string, content Hash) Hash {
+func leafHash(path string, content Hash) Hash {
 	h := sha256.New()
 	h.Write([]byte{leafPrefix})
 	h.Write([]byte(path))
@@ -39,8 +39,8 @@ func LeafHash(path string, content Hash) Hash {
 	return out
 }
 
-// NodeHash is SHA-256(0x01 ‖ left ‖ right).
-func NodeHash(left, right Hash) Hash {
+// nodeHash is SHA-256(0x01 ‖ left ‖ right).
+func nodeHash(left, right Hash) Hash {
 	var buf [1 + 2*sha256.Size]byte
 	buf[0] = nodePrefix
 	copy(buf[1:], left[:])
@@ -48,10 +48,10 @@ func NodeHash(left, right Hash) Hash {
 	return sha256.Sum256(buf[:])
 }
 
-// RootOfLeaves builds the tree over leaves in the given order: pair (0,1),
+// rootOfLeaves builds the tree over leaves in the given order: pair (0,1),
 // (2,3), …, promote an odd last node unchanged, repeat until one is left.
 // It works in place on a copy, so memory is one slice of hashes.
-func RootOfLeaves(leaves []Hash) Hash {
+func rootOfLeaves(leaves []Hash) Hash {
 	if len(leaves) == 0 {
 		return EmptyRoot
 	}
@@ -60,7 +60,7 @@ func RootOfLeaves(leaves []Hash) Hash {
 		n := 0
 		for i := 0; i < len(level); i += 2 {
 			if i+1 < len(level) {
-				level[n] = NodeHash(level[i], level[i+1])
+				level[n] = nodeHash(level[i], level[i+1])
 			} else {
 				level[n] = level[i]
 			}
@@ -76,9 +76,9 @@ func RootOfLeaves(leaves []Hash) Hash {
 func Root(files []File) Hash {
 	leaves := make([]Hash, len(files))
 	for i := range files {
-		leaves[i] = LeafHash(files[i].Path, files[i].Hash)
+		leaves[i] = leafHash(files[i].Path, files[i].Hash)
 	}
-	return RootOfLeaves(leaves)
+	return rootOfLeaves(leaves)
 }
 
 // ParseHash reads 64 hex digits (either case).

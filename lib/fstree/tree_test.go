@@ -95,13 +95,13 @@ func rfc6962(leaves []Hash) Hash {
 	for k*2 < len(leaves) {
 		k *= 2
 	}
-	return NodeHash(rfc6962(leaves[:k]), rfc6962(leaves[k:]))
+	return nodeHash(rfc6962(leaves[:k]), rfc6962(leaves[k:]))
 }
 
 func TestRootMatchesRFC6962Shape(t *testing.T) {
 	var leaves []Hash
 	for n := 0; n <= 70; n++ {
-		if got, want := RootOfLeaves(leaves), rfc6962(leaves); got != want {
+		if got, want := rootOfLeaves(leaves), rfc6962(leaves); got != want {
 			t.Fatalf("n=%d: level build %x, recursive %x", n, got, want)
 		}
 		leaves = append(leaves, sha256.Sum256([]byte{byte(n), byte(n >> 8)}))
@@ -110,7 +110,7 @@ func TestRootMatchesRFC6962Shape(t *testing.T) {
 
 func TestSingleFileRootIsLeaf(t *testing.T) {
 	f := File{Path: "/x", Hash: sha256.Sum256([]byte("y"))}
-	if Root([]File{f}) != LeafHash(f.Path, f.Hash) {
+	if Root([]File{f}) != leafHash(f.Path, f.Hash) {
 		t.Fatal("a single file's root is not its leaf hash")
 	}
 }
@@ -180,8 +180,8 @@ func TestWithinAndRel(t *testing.T) {
 			t.Errorf("Rel(%q, %q) = %q, %v", c.root, c.path, rel, ok)
 		}
 	}
-	if Join("/", "a") != "/a" || Join("/p", "a/b") != "/p/a/b" || Join("/p", "") != "/p" {
-		t.Error("Join")
+	if join("/", "a") != "/a" || join("/p", "a/b") != "/p/a/b" || join("/p", "") != "/p" {
+		t.Error("join")
 	}
 }
 

@@ -93,8 +93,8 @@ type Budget struct {
 	MaxBytes   int64
 }
 
-// DefaultBudget is upstream's hard limit on every snapshot walk.
-var DefaultBudget = Budget{MaxEntries: 300_000, MaxBytes: 2 << 30}
+// defaultBudget is upstream's hard limit on every snapshot walk.
+var defaultBudget = Budget{MaxEntries: 300_000, MaxBytes: 2 << 30}
 
 // BudgetError reports a walk that went over its budget.
 type BudgetError struct {
@@ -134,11 +134,11 @@ type SourceError struct{ Err error }
 func (e *SourceError) Error() string { return e.Err.Error() }
 func (e *SourceError) Unwrap() error { return e.Err }
 
-// HashSink hashes content and keeps nothing.
-type HashSink struct{}
+// hashSink hashes content and keeps nothing.
+type hashSink struct{}
 
 // File streams f through SHA-256.
-func (HashSink) File(f *os.File, buf []byte, read func(n int64)) (Hash, int64, error) {
+func (hashSink) File(f *os.File, buf []byte, read func(n int64)) (Hash, int64, error) {
 	h := sha256.New()
 	n, err := copyBuffer(h, f, buf, read)
 	if err != nil {
@@ -150,7 +150,7 @@ func (HashSink) File(f *os.File, buf []byte, read func(n int64)) (Hash, int64, e
 }
 
 // Bytes hashes b.
-func (HashSink) Bytes(b []byte) (Hash, error) { return sha256.Sum256(b), nil }
+func (hashSink) Bytes(b []byte) (Hash, error) { return sha256.Sum256(b), nil }
 
 // copyBuffer copies src to dst through buf. Unlike io.CopyBuffer it never
 // hands the copy to src.WriteTo, which would allocate its own buffer.
@@ -180,7 +180,7 @@ type Options struct {
 	Budget Budget
 	Jobs   int       // files hashed in parallel; 0 means one per CPU
 	Cache  StatCache // nil: read every file
-	Sink   Sink      // nil: HashSink
+	Sink   Sink      // nil: hashSink
 	Warn   func(msg string)
 	Now    time.Time // when the walk started; zero means now
 
@@ -219,7 +219,7 @@ const maxIgnoreFile = 1 << 20
 // symlink while descending and never reads a file outside the roots.
 func Walk(roots []string, opts Options) (*Tree, error) {
 	if opts.Sink == nil {
-		opts.Sink = HashSink{}
+		opts.Sink = hashSink{}
 	}
 	if opts.Jobs <= 0 {
 		opts.Jobs = maxProcs()
@@ -521,11 +521,11 @@ func (w *walker) walkDir(m *matcher, root, fd int, abs, rel string, c *collector
 		var st unix.Stat_t
 		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			if !errors.Is(err, unix.ENOENT) {
-				w.warn("cannot stat %s: %v", Display(Join(abs, name)), err)
+				w.warn("cannot stat %s: %v", Display(join(abs, name)), err)
 			}
 			continue
 		}
-		childAbs := Join(abs, name)
+		childAbs := join(abs, name)
 		childRel := name
 		if rel != "" {
 			childRel = rel + "/" + name
@@ -641,11 +641,11 @@ func (w *walker) loadDirIgnores(m *matcher, fd int, abs string, names []string) 
 	for _, name := range names {
 		switch name {
 		case ".gitignore":
-			if data, ok := w.readIgnore(fd, ".gitignore", Join(abs, name)); ok {
+			if data, ok := w.readIgnore(fd, ".gitignore", join(abs, name)); ok {
 				w.useIgnore(m, IgnoreFile{Dir: abs, Kind: IgnoreKindGitignore, Content: data})
 			}
 		case ".git":
-			if data, ok := w.readIgnore(fd, ".git/info/exclude", Join(abs, ".git/info/exclude")); ok {
+			if data, ok := w.readIgnore(fd, ".git/info/exclude", join(abs, ".git/info/exclude")); ok {
 				w.useIgnore(m, IgnoreFile{Dir: abs, Kind: IgnoreKindExclude, Content: data})
 			}
 		}
@@ -714,11 +714,11 @@ func (w *walker) loadAncestorIgnores(m *matcher, root string) {
 		if err != nil {
 			continue
 		}
-		if data, ok := w.readIgnore(fd, ".gitignore", Join(d, ".gitignore")); ok {
+		if data, ok := w.readIgnore(fd, ".gitignore", join(d, ".gitignore")); ok {
 			w.useIgnore(m, IgnoreFile{Dir: d, Kind: IgnoreKindGitignore, Content: data})
 		}
 		if d == top {
-			if data, ok := w.readIgnore(fd, ".git/info/exclude", Join(d, ".git/info/exclude")); ok {
+			if data, ok := w.readIgnore(fd, ".git/info/exclude", join(d, ".git/info/exclude")); ok {
 				w.useIgnore(m, IgnoreFile{Dir: d, Kind: IgnoreKindExclude, Content: data})
 			}
 		}

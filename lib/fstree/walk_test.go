@@ -206,19 +206,19 @@ func TestFileRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tree.Files) != 1 || tree.Root() != LeafHash(f, sha256.Sum256([]byte("hello\n"))) {
+	if len(tree.Files) != 1 || tree.Root() != leafHash(f, sha256.Sum256([]byte("hello\n"))) {
 		t.Fatalf("tree %+v", tree)
 	}
 }
 
 type countingSink struct {
-	HashSink
+	hashSink
 	files atomic.Int64
 }
 
 func (c *countingSink) File(f *os.File, buf []byte, read func(int64)) (Hash, int64, error) {
 	c.files.Add(1)
-	return c.HashSink.File(f, buf, read)
+	return c.hashSink.File(f, buf, read)
 }
 
 type mapCache map[string]File

@@ -200,27 +200,27 @@ func (w *wildcard) match(s string) bool {
 	return ti == len(w.toks)
 }
 
-// Glob is a file-name pattern of --rollback-exclude: it matches the last
+// globPattern is a file-name pattern of --rollback-exclude: it matches the last
 // component of a path with the wildcard rules above.
-type Glob struct {
+type globPattern struct {
 	src string
 	w   wildcard
 	ok  bool
 }
 
-// CompileGlob compiles a file-name pattern. A malformed pattern (an
+// compileGlob compiles a file-name pattern. A malformed pattern (an
 // unterminated class) matches nothing.
-func CompileGlob(p string) Glob {
+func compileGlob(p string) globPattern {
 	w, ok := compileWildcard(p)
-	return Glob{src: p, w: w, ok: ok}
+	return globPattern{src: p, w: w, ok: ok}
 }
 
 // Match reports whether name (one component) matches.
-func (g *Glob) Match(name string) bool { return g.ok && g.w.match(name) }
+func (g *globPattern) Match(name string) bool { return g.ok && g.w.match(name) }
 
-// IsGlob reports whether a --rollback-exclude value is a glob rather than
+// isGlob reports whether a --rollback-exclude value is a glob rather than
 // a plain name: it contains '*', '?' or '['.
-func IsGlob(p string) bool {
+func isGlob(p string) bool {
 	for i := 0; i < len(p); i++ {
 		switch p[i] {
 		case '*', '?', '[':

@@ -45,7 +45,7 @@ func BenchmarkEndRescan(b *testing.B) {
 			p := filepath.Join(e.root, fmt.Sprintf("d%02d", (k*100)%100), fmt.Sprintf("f%05d", k*100))
 			os.WriteFile(p, []byte(fmt.Sprint(i, k)), 0o644)
 		}
-		os.RemoveAll(filepath.Join(e.store, ChangesDir))
+		os.RemoveAll(filepath.Join(e.store, changesDir))
 		b.StartTimer()
 		if _, err := End(o); err != nil {
 			b.Fatal(err)
@@ -64,7 +64,7 @@ func BenchmarkManifestEncodeParse(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		data := m.Encode()
-		if _, err := ParseManifest(data); err != nil {
+		if _, err := parseManifest(data); err != nil {
 			b.Fatal(err)
 		}
 		b.SetBytes(int64(len(data)))

@@ -87,7 +87,7 @@ func committedPair(s *session.Session, auditDir, rollbackDir string, n int) (pre
 	if !hasSnapshots(dir) {
 		return nil, nil, "not checked: the snapshots it summarises are gone (the rollback store was cleaned up)"
 	}
-	digests, err := ReadDigests(auditDir)
+	digests, err := readDigests(auditDir)
 	if err != nil {
 		return nil, nil, "not checked: " + err.Error()
 	}

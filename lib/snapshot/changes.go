@@ -128,17 +128,17 @@ func change(a, b *fstree.File) Change {
 
 // ChangesPath is dir/changes/NNN.json.
 func ChangesPath(dir string, n int) string {
-	return filepath.Join(dir, ChangesDir, fmt.Sprintf("%03d.json", n))
+	return filepath.Join(dir, changesDir, fmt.Sprintf("%03d.json", n))
 }
 
 // WriteChanges writes dir/changes/NNN.json atomically (0600). Unlike
 // upstream it is written even when empty, so "no changes" and "not
 // recorded" can be told apart.
 func WriteChanges(dir string, n int, changes []Change) error {
-	if err := mkdirPrivate(filepath.Join(dir, ChangesDir)); err != nil {
+	if err := mkdirPrivate(filepath.Join(dir, changesDir)); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(ChangesPath(dir, n), EncodeChanges(changes), 0o600)
+	return atomicfile.WriteFile(ChangesPath(dir, n), encodeChanges(changes), 0o600)
 }
 
 // ReadChanges reads and parses dir/changes/NNN.json. A missing file is
@@ -149,15 +149,15 @@ func ReadChanges(dir string, n int) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs, err := ParseChanges(data)
+	cs, err := parseChanges(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return cs, nil
 }
 
-// EncodeChanges returns the changes as a pretty JSON array.
-func EncodeChanges(changes []Change) []byte {
+// encodeChanges returns the changes as a pretty JSON array.
+func encodeChanges(changes []Change) []byte {
 	if len(changes) == 0 {
 		return []byte("[]")
 	}
@@ -206,9 +206,9 @@ func (c *Change) Value() canon.Value {
 	)
 }
 
-// ParseChanges parses a changes file strictly (upstream files, which lack
+// parseChanges parses a changes file strictly (upstream files, which lack
 // the permission and type fields, included).
-func ParseChanges(data []byte) ([]Change, error) {
+func parseChanges(data []byte) ([]Change, error) {
 	r := newReader(data)
 	var out []Change
 	err := r.array(func() error {

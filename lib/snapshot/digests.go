@@ -15,17 +15,17 @@ import (
 	"github.com/nono-audit/nono/lib/fstree"
 )
 
-// DigestsFileName, in the audit session directory, holds the SHA-256 of
+// digestsFileName, in the audit session directory, holds the SHA-256 of
 // every manifest written to the rollback store, in sha256sum's format
 // ("<hex>  snapshots/000.json"). The merkle root covers a manifest's
 // files but not its exclusions, directories or links; a --rollback-dest
 // store may be writable by the sandboxed command, the audit directory
 // never is. Restore and verify refuse a manifest whose bytes differ.
-const DigestsFileName = "snapshots.sha256"
+const digestsFileName = "snapshots.sha256"
 
 // recordDigest writes manifest n's digest into auditDir's digest file.
 func recordDigest(auditDir string, n int, data []byte) error {
-	digests, err := ReadDigests(auditDir)
+	digests, err := readDigests(auditDir)
 	if err != nil {
 		return err
 	}
@@ -40,15 +40,15 @@ func recordDigest(auditDir string, n int, data []byte) error {
 	slices.Sort(keys)
 	var b bytes.Buffer
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s  %s/%03d.json\n", fstree.Hex(digests[k]), SnapshotsDir, k)
+		fmt.Fprintf(&b, "%s  %s/%03d.json\n", fstree.Hex(digests[k]), snapshotsDir, k)
 	}
-	return atomicfile.WriteFile(filepath.Join(auditDir, DigestsFileName), b.Bytes(), 0o600)
+	return atomicfile.WriteFile(filepath.Join(auditDir, digestsFileName), b.Bytes(), 0o600)
 }
 
-// ReadDigests reads auditDir's manifest digests by snapshot number; nil
+// readDigests reads auditDir's manifest digests by snapshot number; nil
 // when the session recorded none.
-func ReadDigests(auditDir string) (map[int]fstree.Hash, error) {
-	p := filepath.Join(auditDir, DigestsFileName)
+func readDigests(auditDir string) (map[int]fstree.Hash, error) {
+	p := filepath.Join(auditDir, digestsFileName)
 	data, err := os.ReadFile(p)
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -60,7 +60,7 @@ func ReadDigests(auditDir string) (map[int]fstree.Hash, error) {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for line := 1; sc.Scan(); line++ {
 		hexPart, name, ok := strings.Cut(sc.Text(), "  ")
-		num, isManifest := strings.CutPrefix(name, SnapshotsDir+"/")
+		num, isManifest := strings.CutPrefix(name, snapshotsDir+"/")
 		num, isJSON := strings.CutSuffix(num, ".json")
 		n, nerr := strconv.Atoi(num)
 		h, herr := fstree.ParseHash(hexPart)
@@ -86,12 +86,12 @@ func readManifestChecked(dir string, n int, digests map[int]fstree.Hash) (*Manif
 		want, ok := digests[n]
 		switch {
 		case !ok:
-			return nil, &IntegrityError{fmt.Errorf("%s has no digest recorded in the audit session's %s: refusing to use it", p, DigestsFileName)}
+			return nil, &IntegrityError{fmt.Errorf("%s has no digest recorded in the audit session's %s: refusing to use it", p, digestsFileName)}
 		case fstree.Hash(sha256.Sum256(data)) != want:
-			return nil, &IntegrityError{fmt.Errorf("%s was modified after it was recorded (its SHA-256 differs from the audit session's %s): refusing to use it", p, DigestsFileName)}
+			return nil, &IntegrityError{fmt.Errorf("%s was modified after it was recorded (its SHA-256 differs from the audit session's %s): refusing to use it", p, digestsFileName)}
 		}
 	}
-	m, err := ParseManifest(data)
+	m, err := parseManifest(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}

@@ -5,8 +5,9 @@
 // of every file so the session can be undone.
 //
 // Begin, End and Finish are the stages `nono run` calls around the
-// supervised command. Restore, Verify, the Catalog (list, find, cleanup)
-// and the rendering functions back `nono rollback`. ReadManifest,
-// ReadChanges, ReadRestores and ReadDigests read the records for other
-// tools. docs/ROLLBACK.md describes the formats and the safety rules.
+// supervised command. Restore, Verify and SweepRoots back `nono
+// rollback` (lib/session finds and lists sessions, lib/report renders
+// them). ReadManifest, ReadChanges, ReadRestores, SessionChanges and
+// ChangesTrust read and check the records for other tools.
+// docs/ROLLBACK.md describes the formats and the safety rules.
 package snapshot

@@ -112,12 +112,12 @@ func gatherEvidence(dir string, getenv func(string) string) (*evidence, error) {
 	if ev.Audit == nil {
 		return ev, nil
 	}
-	digests, err := ReadDigests(ev.AuditDir)
+	digests, err := readDigests(ev.AuditDir)
 	switch {
 	case err != nil:
 		ev.Missing = append(ev.Missing, fmt.Sprintf("the manifest digests cannot be read: %v", err))
 	case digests == nil:
-		ev.Missing = append(ev.Missing, fmt.Sprintf("the manifest digests %s are missing", filepath.Join(ev.AuditDir, DigestsFileName)))
+		ev.Missing = append(ev.Missing, fmt.Sprintf("the manifest digests %s are missing", filepath.Join(ev.AuditDir, digestsFileName)))
 	default:
 		ev.Digests = digests
 	}

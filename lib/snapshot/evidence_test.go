@@ -44,7 +44,7 @@ func TestRestoreRefusesWithoutTheAuditRecord(t *testing.T) {
 	}{
 		{"audit directory", "", "the audit session directory"},
 		{"audit copy", session.FileName, "the audit copy"},
-		{"digests", DigestsFileName, "manifest digests"},
+		{"digests", digestsFileName, "manifest digests"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := ended(t)
@@ -199,7 +199,7 @@ func TestRestoreHistoryIsChained(t *testing.T) {
 	if !rep.OK() {
 		t.Fatalf("verify:\n%s", strings.Join(rep.Lines(), "\n"))
 	}
-	good, err := os.ReadFile(filepath.Join(e.store, RestoresFileName))
+	good, err := os.ReadFile(filepath.Join(e.store, restoresFileName))
 	must(t, err)
 	lines := strings.SplitAfter(string(good), "\n")
 	if len(lines) != 7 || lines[6] != "" {
@@ -213,7 +213,7 @@ func TestRestoreHistoryIsChained(t *testing.T) {
 	}
 	for name, content := range tamper {
 		for _, dir := range []string{e.store, e.auditDir} {
-			must(t, os.WriteFile(filepath.Join(dir, RestoresFileName), []byte(content), 0o600))
+			must(t, os.WriteFile(filepath.Join(dir, restoresFileName), []byte(content), 0o600))
 		}
 		rep, err := Verify(e.store, VerifyOptions{Getenv: e.getenv})
 		must(t, err)
@@ -223,17 +223,17 @@ func TestRestoreHistoryIsChained(t *testing.T) {
 	}
 	// One copy removed, or cut short, while the other stays.
 	for _, dir := range []string{e.store, e.auditDir} {
-		must(t, os.WriteFile(filepath.Join(e.store, RestoresFileName), good, 0o600))
-		must(t, os.WriteFile(filepath.Join(e.auditDir, RestoresFileName), good, 0o600))
-		must(t, os.Remove(filepath.Join(dir, RestoresFileName)))
+		must(t, os.WriteFile(filepath.Join(e.store, restoresFileName), good, 0o600))
+		must(t, os.WriteFile(filepath.Join(e.auditDir, restoresFileName), good, 0o600))
+		must(t, os.Remove(filepath.Join(dir, restoresFileName)))
 		rep, err := Verify(e.store, VerifyOptions{Getenv: e.getenv})
 		must(t, err)
 		if rep.OK() || !strings.Contains(failedChecks(rep), "is missing") {
 			t.Errorf("%s removed: verify passes:\n%s", dir, strings.Join(rep.Lines(), "\n"))
 		}
 	}
-	must(t, os.WriteFile(filepath.Join(e.store, RestoresFileName), good, 0o600))
-	must(t, os.WriteFile(filepath.Join(e.auditDir, RestoresFileName), []byte(strings.Join(lines[:5], "")), 0o600))
+	must(t, os.WriteFile(filepath.Join(e.store, restoresFileName), good, 0o600))
+	must(t, os.WriteFile(filepath.Join(e.auditDir, restoresFileName), []byte(strings.Join(lines[:5], "")), 0o600))
 	rep, err = Verify(e.store, VerifyOptions{Getenv: e.getenv})
 	must(t, err)
 	if rep.OK() || !strings.Contains(failedChecks(rep), "differs from the audit copy") {
@@ -289,7 +289,7 @@ func TestRestoreLeavesLinksAnUpstreamManifestRecords(t *testing.T) {
 		s.MerkleRoots[0] = fstree.Hex(up.MerkleRoot)
 		return nil
 	}))
-	must(t, CopySession(e.auditDir, e.store))
+	must(t, copySession(e.auditDir, e.store))
 
 	plan, _, err := Restore(RestoreOptions{Dir: e.store, Getenv: e.getenv})
 	must(t, err)

@@ -224,7 +224,7 @@ func Begin(o Options) (_ *Result, err error) {
 		return nil, err
 	}
 	if o.StoreDir != "" {
-		if err := CopySession(o.SessionDir, o.StoreDir); err != nil {
+		if err := copySession(o.SessionDir, o.StoreDir); err != nil {
 			return nil, err
 		}
 		o.registerStore()
@@ -246,12 +246,12 @@ func End(o Options) (*Result, error) {
 		return nil, err
 	}
 	dir := o.snapshotDir()
-	digests, err := ReadDigests(o.SessionDir)
+	digests, err := readDigests(o.SessionDir)
 	if err != nil {
 		return nil, err
 	}
 	if digests == nil && o.StoreDir != "" && countSnapshots(dir) > 0 {
-		return nil, fmt.Errorf("%s is missing: the baseline in %s cannot be checked", filepath.Join(o.SessionDir, DigestsFileName), dir)
+		return nil, fmt.Errorf("%s is missing: the baseline in %s cannot be checked", filepath.Join(o.SessionDir, digestsFileName), dir)
 	}
 	base, err := readManifestChecked(dir, 0, digests)
 	if err != nil {
@@ -269,7 +269,7 @@ func End(o Options) (*Result, error) {
 	final, res, walkErr := o.finalSnapshot(base)
 	if walkErr != nil {
 		if o.StoreDir != "" {
-			if err := CopySession(o.SessionDir, o.StoreDir); err != nil {
+			if err := copySession(o.SessionDir, o.StoreDir); err != nil {
 				return nil, errors.Join(walkErr, err)
 			}
 		}
@@ -295,7 +295,7 @@ func End(o Options) (*Result, error) {
 		return nil, err
 	}
 	if o.StoreDir != "" {
-		if err := CopySession(o.SessionDir, o.StoreDir); err != nil {
+		if err := copySession(o.SessionDir, o.StoreDir); err != nil {
 			return nil, err
 		}
 	}
@@ -439,9 +439,9 @@ func makeStoreDir(dir string) error {
 	return nil
 }
 
-// CopySession copies from/session.json to to/session.json byte for byte
+// copySession copies from/session.json to to/session.json byte for byte
 // (atomically, 0600) after checking that it parses.
-func CopySession(from, to string) error {
+func copySession(from, to string) error {
 	p := filepath.Join(from, session.FileName)
 	data, err := os.ReadFile(p)
 	if err != nil {
@@ -480,7 +480,7 @@ func Finish(o FinishOptions) error {
 		if _, err := os.Lstat(o.StoreDir); errors.Is(err, os.ErrNotExist) {
 			return nil // nothing was tracked, so begin made no store
 		}
-		if err := CopySession(o.SessionDir, o.StoreDir); err != nil {
+		if err := copySession(o.SessionDir, o.StoreDir); err != nil {
 			return err
 		}
 		dir = o.StoreDir

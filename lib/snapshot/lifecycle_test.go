@@ -339,7 +339,7 @@ func TestIntegrityOnlyWritesNoObjects(t *testing.T) {
 	if len(s.MerkleRoots) != 2 || s.SnapshotCount != 0 || s.MerkleRoots[0] == s.MerkleRoots[1] {
 		t.Fatalf("session %q %d", s.MerkleRoots, s.SnapshotCount)
 	}
-	if _, err := os.Stat(filepath.Join(e.auditDir, ObjectsDir)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(e.auditDir, objectsDir)); !os.IsNotExist(err) {
 		t.Fatal("integrity-only session stored objects")
 	}
 	if _, err := os.Stat(e.store); !os.IsNotExist(err) {

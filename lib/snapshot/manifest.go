@@ -20,9 +20,9 @@ import (
 
 // Directory and file names inside a snapshot directory.
 const (
-	SnapshotsDir = "snapshots"
-	ChangesDir   = "changes"
-	ObjectsDir   = "objects"
+	snapshotsDir = "snapshots"
+	changesDir   = "changes"
+	objectsDir   = "objects"
 )
 
 // maxDocument bounds a manifest or changes file read into memory.
@@ -60,7 +60,7 @@ type Manifest struct {
 
 // ManifestPath is dir/snapshots/NNN.json.
 func ManifestPath(dir string, n int) string {
-	return filepath.Join(dir, SnapshotsDir, fmt.Sprintf("%03d.json", n))
+	return filepath.Join(dir, snapshotsDir, fmt.Sprintf("%03d.json", n))
 }
 
 // ReadManifest reads and parses snapshot n of the snapshot directory dir
@@ -72,7 +72,7 @@ func ReadManifest(dir string, n int) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := ParseManifest(data)
+	m, err := parseManifest(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
@@ -81,7 +81,7 @@ func ReadManifest(dir string, n int) (*Manifest, error) {
 
 // WriteManifest writes m atomically as dir/snapshots/NNN.json (0600).
 func WriteManifest(dir string, m *Manifest) error {
-	sub := filepath.Join(dir, SnapshotsDir)
+	sub := filepath.Join(dir, snapshotsDir)
 	if err := mkdirPrivate(sub); err != nil {
 		return err
 	}
@@ -311,10 +311,10 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// ParseManifest parses a manifest strictly: invalid JSON, duplicate keys,
+// parseManifest parses a manifest strictly: invalid JSON, duplicate keys,
 // wrong types, missing upstream fields, malformed hashes and paths that
 // are not clean absolute paths are errors. Unknown keys are skipped.
-func ParseManifest(data []byte) (*Manifest, error) {
+func parseManifest(data []byte) (*Manifest, error) {
 	r := newReader(data)
 	m := &Manifest{Files: make([]fstree.File, 0, len(data)/256)} // an entry takes about 300 bytes
 	var have struct{ number, timestamp, files, root bool }

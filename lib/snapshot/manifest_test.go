@@ -41,7 +41,7 @@ func sampleManifest() *Manifest {
 func TestManifestRoundTrip(t *testing.T) {
 	m := sampleManifest()
 	data := m.Encode()
-	got, err := ParseManifest(data)
+	got, err := parseManifest(data)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)
 	}
@@ -93,7 +93,7 @@ func TestUpstreamManifestParses(t *testing.T) {
   },
   "merkle_root": "37fe84a1622f9b2275171b429d0381ff24fcf69f78b5359be5c40fc660feb373"
 }`
-	m, err := ParseManifest([]byte(up))
+	m, err := parseManifest([]byte(up))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestParseManifestRejects(t *testing.T) {
 		if doc == base {
 			t.Fatalf("%s: replacement did not apply", name)
 		}
-		if _, err := ParseManifest([]byte(doc)); err == nil {
+		if _, err := parseManifest([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -139,7 +139,7 @@ func TestParseManifestRejects(t *testing.T) {
 
 func TestParseErrorNamesTheLine(t *testing.T) {
 	doc := "{\n  \"number\": 0,\n  \"timestamp\": 5\n}"
-	_, err := ParseManifest([]byte(doc))
+	_, err := parseManifest([]byte(doc))
 	if err == nil || !strings.HasPrefix(err.Error(), "line 3:") {
 		t.Fatalf("got %v", err)
 	}
@@ -175,8 +175,8 @@ func TestChangesRoundTripAndDiff(t *testing.T) {
 	if cs[0].SizeDelta != -5 || cs[1].SizeDelta != 1 || cs[2].SizeDelta != 3 || cs[3].SizeDelta != 0 {
 		t.Fatalf("size deltas %+v", cs)
 	}
-	data := EncodeChanges(cs)
-	back, err := ParseChanges(data)
+	data := encodeChanges(cs)
+	back, err := parseChanges(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,16 +187,16 @@ func TestChangesRoundTripAndDiff(t *testing.T) {
 	if err != nil || !bytes.Equal(canon.Pretty(v), data) {
 		t.Fatalf("not serde pretty: %v\n%s", err, data)
 	}
-	if string(EncodeChanges(nil)) != "[]" {
+	if string(encodeChanges(nil)) != "[]" {
 		t.Fatal("empty changes")
 	}
 	// Upstream's entries (five fields) parse.
 	up := `[{"path": "/p/a", "change_type": "Created", "size_delta": 3, "old_hash": null, "new_hash": "` + fstree.Hex(h("n")) + `"}]`
-	if cs, err := ParseChanges([]byte(up)); err != nil || len(cs) != 1 || cs[0].OldHash != nil {
+	if cs, err := parseChanges([]byte(up)); err != nil || len(cs) != 1 || cs[0].OldHash != nil {
 		t.Fatalf("upstream changes: %v %+v", err, cs)
 	}
 	for _, bad := range []string{`{}`, `[{"path": "/p"}]`, `[{"path": "/p", "change_type": "Renamed", "size_delta": 0}]`, `[1]`, `[`} {
-		if _, err := ParseChanges([]byte(bad)); err == nil {
+		if _, err := parseChanges([]byte(bad)); err == nil {
 			t.Errorf("accepted %s", bad)
 		}
 	}
@@ -206,12 +206,12 @@ func FuzzParseManifest(f *testing.F) {
 	f.Add(sampleManifest().Encode())
 	f.Add([]byte(`{"number":0,"timestamp":"1","parent":null,"files":{},"merkle_root":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := ParseManifest(data)
+		m, err := parseManifest(data)
 		if err != nil {
 			return
 		}
 		// Whatever parses re-encodes to something that parses to the same.
-		again, err := ParseManifest(m.Encode())
+		again, err := parseManifest(m.Encode())
 		if err != nil {
 			t.Fatalf("re-encoded manifest does not parse: %v", err)
 		}
@@ -274,14 +274,14 @@ func normalize(m *Manifest) *Manifest {
 }
 
 func FuzzParseChanges(f *testing.F) {
-	f.Add(EncodeChanges([]Change{{Path: "/p/a", Type: Created, SizeDelta: 3}}))
+	f.Add(encodeChanges([]Change{{Path: "/p/a", Type: Created, SizeDelta: 3}}))
 	f.Add([]byte(`[{"path":"b64:L3AvY2Fm6Q==","change_type":"Deleted","size_delta":-1,"old_hash":null,"new_hash":null}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cs, err := ParseChanges(data)
+		cs, err := parseChanges(data)
 		if err != nil {
 			return
 		}
-		again, err := ParseChanges(EncodeChanges(cs))
+		again, err := parseChanges(encodeChanges(cs))
 		if err != nil {
 			t.Fatalf("re-encoded changes do not parse: %v", err)
 		}
@@ -361,20 +361,20 @@ func TestUpstreamSymlinksSetIsRead(t *testing.T) {
   ],
   "merkle_root": "1069293f0fc65865d8b67d9f1187b7c233201fbacb170da786d36faa2b8012a5"
 }`
-	m, err := ParseManifest([]byte(up))
+	m, err := parseManifest([]byte(up))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(m.Symlinks, []string{"/p/a-link", "/p/z-link"}) || fstree.Root(m.Files) != m.MerkleRoot {
 		t.Fatalf("parsed %+v", m)
 	}
-	again, err := ParseManifest(m.Encode())
+	again, err := parseManifest(m.Encode())
 	if err != nil || !reflect.DeepEqual(again.Symlinks, m.Symlinks) {
 		t.Fatalf("re-encoded: %v %+v", err, again)
 	}
 	// Our own manifest read back keeps no duplicates of what Files and
 	// Links describe.
-	ours, err := ParseManifest(sampleManifest().Encode())
+	ours, err := parseManifest(sampleManifest().Encode())
 	if err != nil || ours.Symlinks != nil {
 		t.Fatalf("%v %q", err, ours.Symlinks)
 	}

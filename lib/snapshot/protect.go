@@ -47,7 +47,7 @@ func ProtectedStores(getenv func(string) string, roots []string, sessionDir, sto
 			add(dest)
 			continue
 		}
-		add(filepath.Join(dest, SharedObjectsDir))
+		add(filepath.Join(dest, sharedObjectsDir))
 		for _, id := range sessionDirs(dest) {
 			if p := filepath.Join(dest, id); isStore(p) {
 				add(p)
@@ -60,7 +60,7 @@ func ProtectedStores(getenv func(string) string, roots []string, sessionDir, sto
 
 // isStore reports whether dir looks like a rollback session directory.
 func isStore(dir string) bool {
-	for _, sub := range []string{SnapshotsDir, ObjectsDir} {
+	for _, sub := range []string{snapshotsDir, objectsDir} {
 		if fi, err := os.Lstat(filepath.Join(dir, sub)); err == nil && fi.IsDir() {
 			return true
 		}

@@ -17,7 +17,7 @@ import (
 	"github.com/nono-audit/nono/lib/fstree"
 )
 
-// RestoresFileName, in a rollback session directory and in the audit
+// restoresFileName, in a rollback session directory and in the audit
 // session directory, records every restore of the session, one JSON
 // object a line. session.json cannot hold it: it is covered by the
 // ledger's session digest and must not change after the session ends.
@@ -27,7 +27,7 @@ import (
 // restoresGenesis and the session ID, so a line cannot be edited, removed
 // or moved, nor a history copied from another session, without verify
 // noticing. Both copies are written alike; verify also compares them.
-const RestoresFileName = "restores.ndjson"
+const restoresFileName = "restores.ndjson"
 
 // restoresGenesis starts every session's restore chain.
 const restoresGenesis = "nono.rollback.restores.v1\n"
@@ -82,10 +82,10 @@ func chainStart(id string) fstree.Hash {
 // restores.ndjson and, when the audit session directory exists, to its
 // copy there too, each linked to the last line of its own file.
 func recordRestore(id, dir, auditDir string, r *RestoreRecord) error {
-	err := appendRestore(filepath.Join(dir, RestoresFileName), id, *r)
+	err := appendRestore(filepath.Join(dir, restoresFileName), id, *r)
 	if auditDir != "" {
 		if fi, serr := os.Lstat(auditDir); serr == nil && fi.IsDir() {
-			err = errors.Join(err, appendRestore(filepath.Join(auditDir, RestoresFileName), id, *r))
+			err = errors.Join(err, appendRestore(filepath.Join(auditDir, restoresFileName), id, *r))
 		}
 	}
 	if err != nil {
@@ -135,8 +135,8 @@ func lastLine(data []byte) []byte {
 	return data[bytes.LastIndexByte(data, '\n')+1:]
 }
 
-// RestoreHistory is a session's restores.ndjson, read and checked.
-type RestoreHistory struct {
+// restoreHistory is a session's restores.ndjson, read and checked.
+type restoreHistory struct {
 	Records []RestoreRecord
 	Raw     []byte // the file's bytes; nil when there is none
 	// Unchained counts lines written before the history was chained.
@@ -155,8 +155,8 @@ func ReadRestores(dir string) ([]RestoreRecord, error) {
 	return h.Records, err
 }
 
-func readRestoreHistory(dir string) (*RestoreHistory, error) {
-	p := filepath.Join(dir, RestoresFileName)
+func readRestoreHistory(dir string) (*restoreHistory, error) {
+	p := filepath.Join(dir, restoresFileName)
 	f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -172,7 +172,7 @@ func readRestoreHistory(dir string) (*RestoreHistory, error) {
 	if len(data) > maxRestores {
 		return nil, fmt.Errorf("%s: larger than %d bytes", p, maxRestores)
 	}
-	h := &RestoreHistory{Raw: data}
+	h := &restoreHistory{Raw: data}
 	for n, line := range bytes.SplitAfter(data, []byte{'\n'}) {
 		if len(line) == 0 {
 			continue
@@ -266,7 +266,7 @@ func parseRestore(line []byte) (RestoreRecord, error) {
 
 // checkChain checks the links of a restore history of session id and
 // returns the first broken one in words ("" when the chain holds).
-func (h *RestoreHistory) checkChain(id string) string {
+func (h *restoreHistory) checkChain(id string) string {
 	if h.Unchained == len(h.Records) {
 		return "" // written before the history was chained: nothing to check
 	}

@@ -139,7 +139,7 @@ func (e *TrustError) Error() string {
 	return b.String()
 }
 
-// PlanRestore compares the live tree with a snapshot. Nothing is written.
+// planRestore compares the live tree with a snapshot. Nothing is written.
 //
 // Before anything is planned, the store is checked against the audit
 // record: session.json against the audit copy, every manifest used
@@ -147,7 +147,7 @@ func (e *TrustError) Error() string {
 // merkle_root, and the root the record holds for it. The tracked paths and
 // roots come from the audit copy. Without --force a restore refuses when
 // any of that evidence is missing or differs.
-func PlanRestore(o RestoreOptions) (*Plan, error) {
+func planRestore(o RestoreOptions) (*Plan, error) {
 	if o.Warn == nil {
 		o.Warn = func(string) {}
 	}
@@ -459,7 +459,7 @@ func Restore(o RestoreOptions) (*Plan, *Applied, error) {
 	if o.Source == "" {
 		o.Source = "cli"
 	}
-	p, err := PlanRestore(o)
+	p, err := planRestore(o)
 	if err != nil {
 		return nil, nil, err
 	}

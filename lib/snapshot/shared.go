@@ -59,7 +59,7 @@ func (o *Options) previousSnapshot(store *Store) *Manifest {
 	}
 	slices.SortFunc(cands, func(a, b candidate) int { return int(min(max(b.time-a.time, -1), 1)) })
 	for _, c := range cands[:min(len(cands), 3)] {
-		digests, err := ReadDigests(filepath.Join(auditRoot, c.id))
+		digests, err := readDigests(filepath.Join(auditRoot, c.id))
 		if err != nil || digests == nil {
 			continue
 		}
@@ -115,16 +115,16 @@ type SweepResult struct {
 	Temps   int // temporary files left by interrupted writes
 }
 
-// SweepObjects removes from the shared object store of a rollback root
+// sweepObjects removes from the shared object store of a rollback root
 // every object that no manifest of a session in the root names, and the
 // temporary files interrupted writes left, holding the store's exclusive
 // lock so no session is adding or reading objects meanwhile. The session
 // directories in except count as already removed (a dry run of a
 // cleanup). With dryRun nothing is removed. If any session's manifests
 // cannot be read, nothing is removed.
-func SweepObjects(root string, except []string, dryRun bool) (SweepResult, error) {
+func sweepObjects(root string, except []string, dryRun bool) (SweepResult, error) {
 	var res SweepResult
-	dir := filepath.Join(root, SharedObjectsDir)
+	dir := filepath.Join(root, sharedObjectsDir)
 	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
 		return res, nil // no shared store in this root
 	}
@@ -195,7 +195,7 @@ func (s *Store) each(f func(p string, h fstree.Hash, valid bool, fi fs.FileInfo)
 }
 
 // SweepRoots sweeps the shared object store of every rollback root in
-// roots (see SweepObjects), once the session directories in removed are
+// roots (see sweepObjects), once the session directories in removed are
 // gone (or, with dryRun, as if they were), and adds up what was freed.
 func SweepRoots(roots, removed []string, dryRun bool) (SweepResult, error) {
 	var total SweepResult
@@ -206,7 +206,7 @@ func SweepRoots(roots, removed []string, dryRun bool) (SweepResult, error) {
 			continue
 		}
 		seen[root] = true
-		res, err := SweepObjects(root, removed, dryRun)
+		res, err := sweepObjects(root, removed, dryRun)
 		total.Objects += res.Objects
 		total.Bytes += res.Bytes
 		total.Temps += res.Temps

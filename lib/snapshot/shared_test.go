@@ -57,7 +57,7 @@ func TestSessionsShareTheObjectStore(t *testing.T) {
 	if n := countObjects(t, e); n != 21 {
 		t.Fatalf("%d objects after one session", n)
 	}
-	if _, err := os.Lstat(filepath.Join(e.store, ObjectsDir)); !os.IsNotExist(err) {
+	if _, err := os.Lstat(filepath.Join(e.store, objectsDir)); !os.IsNotExist(err) {
 		t.Fatal("the session has an object store of its own")
 	}
 
@@ -88,7 +88,7 @@ func TestSessionsShareTheObjectStore(t *testing.T) {
 	// Removing the first session frees the objects only it used: the
 	// first contents of d/a.txt and d/b.txt, and nothing the second names.
 	must(t, os.RemoveAll(e.store))
-	swept, err := SweepObjects(filepath.Dir(e.store), nil, false)
+	swept, err := sweepObjects(filepath.Dir(e.store), nil, false)
 	must(t, err)
 	if swept.Objects != 2 || swept.Bytes != 3 {
 		t.Fatalf("swept %+v, want 2 objects of 3 bytes", swept)
@@ -108,7 +108,7 @@ func TestSweepKeepsEverythingWhenAManifestIsUnreadable(t *testing.T) {
 	must(t, os.WriteFile(ManifestPath(e2.store, 0), []byte("{"), 0o600))
 	must(t, os.RemoveAll(e.store))
 	before := countObjects(t, e2)
-	if _, err := SweepObjects(filepath.Dir(e.store), nil, false); err == nil || !strings.Contains(err.Error(), "no object was removed") {
+	if _, err := sweepObjects(filepath.Dir(e.store), nil, false); err == nil || !strings.Contains(err.Error(), "no object was removed") {
 		t.Fatalf("want a refusal, got %v", err)
 	}
 	if countObjects(t, e2) != before {
@@ -124,7 +124,7 @@ func TestSweepWaitsForASessionAddingObjects(t *testing.T) {
 	must(t, err)
 	done := make(chan error)
 	go func() {
-		_, err := SweepObjects(filepath.Dir(e.store), nil, false)
+		_, err := sweepObjects(filepath.Dir(e.store), nil, false)
 		done <- err
 	}()
 	select {
@@ -140,9 +140,9 @@ func TestSessionWithItsOwnObjectsStillWorks(t *testing.T) {
 	// A store written before the shared one (or by upstream): objects/ in
 	// the session directory.
 	e := ended(t)
-	shared := filepath.Join(filepath.Dir(e.store), SharedObjectsDir)
+	shared := filepath.Join(filepath.Dir(e.store), sharedObjectsDir)
 	must(t, os.Remove(filepath.Join(shared, lockFileName)))
-	must(t, os.Rename(shared, filepath.Join(e.store, ObjectsDir)))
+	must(t, os.Rename(shared, filepath.Join(e.store, objectsDir)))
 	rep, err := Verify(e.store, VerifyOptions{Getenv: e.getenv})
 	must(t, err)
 	if !rep.OK() {

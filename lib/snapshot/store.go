@@ -28,7 +28,7 @@ import (
 // --rollback-dest) share one store, <root>/.objects, so a session costs
 // only the content that no earlier session of the root already stored.
 // An object's references are the manifests that name it; cleanup removes
-// only objects that no manifest of the root names (SweepObjects). A
+// only objects that no manifest of the root names (sweepObjects). A
 // session directory with objects/ of its own (recorded by upstream, or by
 // a version before the shared store) keeps using that.
 //
@@ -52,9 +52,9 @@ type Store struct {
 	created []string // objects written since the last Sync
 }
 
-// SharedObjectsDir, in a rollback root, is the object store its sessions
+// sharedObjectsDir, in a rollback root, is the object store its sessions
 // share. A leading dot keeps it from ever being a session ID.
-const SharedObjectsDir = ".objects"
+const sharedObjectsDir = ".objects"
 
 // lockFileName, in the shared store, serialises cleanup's sweep with the
 // sessions that are adding objects or reading them.
@@ -64,11 +64,11 @@ const lockFileName = ".lock"
 // dir: its own objects/ when it has one, else the shared store of its
 // rollback root (created if needed).
 func OpenStore(dir string) (*Store, error) {
-	own := filepath.Join(dir, ObjectsDir)
+	own := filepath.Join(dir, objectsDir)
 	if fi, err := os.Lstat(own); err == nil && fi.IsDir() {
 		return &Store{dir: own, shards: map[string]bool{}}, nil
 	}
-	shared := filepath.Join(filepath.Dir(dir), SharedObjectsDir)
+	shared := filepath.Join(filepath.Dir(dir), sharedObjectsDir)
 	if err := mkdirPrivate(shared); err != nil {
 		return nil, err
 	}

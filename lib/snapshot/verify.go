@@ -119,7 +119,7 @@ func Verify(dir string, o VerifyOptions) (*VerifyReport, error) {
 	s := ev.Trusted()
 	rep.Snapshots = countSnapshots(dir)
 	if rep.Snapshots == 0 {
-		rep.add("snapshots", StatusFail, "no snapshots in %s", filepath.Join(dir, SnapshotsDir))
+		rep.add("snapshots", StatusFail, "no snapshots in %s", filepath.Join(dir, snapshotsDir))
 		return rep, nil
 	}
 	if int(s.SnapshotCount) != rep.Snapshots || len(s.MerkleRoots) != rep.Snapshots {
@@ -241,7 +241,7 @@ func (r *VerifyReport) checkChanges(dir string, manifests []*Manifest) {
 			continue
 		}
 		name := fmt.Sprintf("changes %03d", i)
-		file := filepath.Join(ChangesDir, fmt.Sprintf("%03d.json", i))
+		file := filepath.Join(changesDir, fmt.Sprintf("%03d.json", i))
 		want := Diff(manifests[i-1].Files, manifests[i].Files)
 		got, err := ReadChanges(dir, i)
 		switch {
@@ -262,7 +262,7 @@ func (r *VerifyReport) checkChanges(dir string, manifests []*Manifest) {
 func (r *VerifyReport) checkRestores(ev *evidence, dir string) {
 	const name = "restores"
 	store, serr := readRestoreHistory(dir)
-	var audit *RestoreHistory
+	var audit *restoreHistory
 	var aerr error
 	if ev.Audit != nil {
 		audit, aerr = readRestoreHistory(ev.AuditDir)
@@ -283,14 +283,14 @@ func (r *VerifyReport) checkRestores(ev *evidence, dir string) {
 	if ev.Audit != nil {
 		switch {
 		case store == nil && audit != nil:
-			fail("%s is missing, but the audit record holds %d restore(s): the history was removed", filepath.Join(dir, RestoresFileName), len(audit.Records))
+			fail("%s is missing, but the audit record holds %d restore(s): the history was removed", filepath.Join(dir, restoresFileName), len(audit.Records))
 		case store != nil && audit == nil:
-			fail("%s is missing, but the store holds %d restore(s)", filepath.Join(ev.AuditDir, RestoresFileName), len(store.Records))
+			fail("%s is missing, but the store holds %d restore(s)", filepath.Join(ev.AuditDir, restoresFileName), len(store.Records))
 		case store != nil && !bytes.Equal(store.Raw, audit.Raw):
 			fail("the store's restore history (%d line(s)) differs from the audit copy (%d line(s)): one was edited", len(store.Records), len(audit.Records))
 		}
 	}
-	for _, h := range []*RestoreHistory{store, audit} {
+	for _, h := range []*restoreHistory{store, audit} {
 		if h == nil {
 			continue
 		}
@@ -299,7 +299,7 @@ func (r *VerifyReport) checkRestores(ev *evidence, dir string) {
 			if h == audit {
 				where = ev.AuditDir
 			}
-			fail("%s: %s", filepath.Join(where, RestoresFileName), msg)
+			fail("%s: %s", filepath.Join(where, restoresFileName), msg)
 		}
 	}
 	h := store
