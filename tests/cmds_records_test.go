@@ -18,6 +18,23 @@ import (
 func init() {
 	commands["pyrecord"] = cmdPyRecord
 	commands["insertline"] = cmdInsertLine
+	commands["newerrecord"] = cmdNewerRecord
+}
+
+// newerrecord EVENTS OUT: write the records a newer recorder makes of
+// EVENTS, one compact canonical event a line taken as it stands, so an
+// event may carry types, fields and values this version does not know.
+func cmdNewerRecord(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: newerrecord EVENTS OUT")
+	}
+	_, lines := readLines(ts, args[0])
+	var out bytes.Buffer
+	rec := chain.NewRecorder(&out)
+	for _, l := range lines {
+		ts.Check(rec.Append([]byte(l)))
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), out.Bytes(), 0o600))
 }
 
 // insertline FILE N TEXT: insert TEXT as line N (1-based; N may be one

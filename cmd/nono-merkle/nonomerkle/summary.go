@@ -20,6 +20,7 @@ type inputFlags struct {
 	Leaves           bool   `help:"Input is one hex leaf hash a line, not alpha records (chain_head is then null)."`
 	Lenient          bool   `help:"Accept nono-py records whose event_json escapes non-ASCII."`
 	AllowPartialTail bool   `name:"allow-partial-tail" help:"Ignore a truncated final record (a crash mid-write) instead of failing."`
+	StrictSchema     bool   `name:"strict-schema" help:"Fail on an event that uses a type, field or value this version does not know, instead of summarising it with a warning."`
 }
 
 // run reads the input, calls do and prints what it returns: a bad record
@@ -35,7 +36,7 @@ func (in *inputFlags) run(ui *cli.UI, do func(r io.Reader, src logproof.Source) 
 		defer f.Close()
 		r, name = f, in.File
 	}
-	src := logproof.Source{Leaves: in.Leaves, Chain: chain.Options{Lenient: in.Lenient, AllowPartialTail: in.AllowPartialTail}}
+	src := logproof.Source{Leaves: in.Leaves, Chain: chain.Options{Lenient: in.Lenient, AllowPartialTail: in.AllowPartialTail, StrictSchema: in.StrictSchema}}
 	input := offline.NewInput(r)
 	out, res, err := do(input, src)
 	if le := (*logproof.LineError)(nil); errors.As(err, &le) && le.Line == 1 {

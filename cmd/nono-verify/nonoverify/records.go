@@ -27,6 +27,7 @@ type recordsCmd struct {
 	JSON             bool `name:"json" help:"Print the verification result as JSON (also when invalid; the exit status still says which)."`
 	Lenient          bool `help:"Accept nono-py records whose event_json escapes non-ASCII (\\uXXXX) when event_json and event are the same JSON value."`
 	AllowPartialTail bool `name:"allow-partial-tail" help:"With pinned totals, verify the complete records before a truncated final line against them instead of failing. Without pins a truncated tail is always tolerated."`
+	StrictSchema     bool `name:"strict-schema" help:"Fail (exit 1) on an event that uses a type, field or value this version does not know, instead of verifying its integrity and warning."`
 	MaxLine          int  `name:"max-line" default:"16777216" placeholder:"BYTES" help:"Longest record accepted, in bytes."`
 
 	bundleFlags `embed:""`
@@ -36,7 +37,7 @@ func (c *recordsCmd) Run(ui *cli.UI) error {
 	if c.MaxLine <= 0 {
 		return cli.Usage("--max-line must be positive")
 	}
-	req := &offline.Request{Chain: chain.Options{Lenient: c.Lenient, AllowPartialTail: c.AllowPartialTail, MaxLine: c.MaxLine}}
+	req := &offline.Request{Chain: chain.Options{Lenient: c.Lenient, AllowPartialTail: c.AllowPartialTail, StrictSchema: c.StrictSchema, MaxLine: c.MaxLine}}
 	var err error
 	if req.Pins, err = c.pins(); err != nil {
 		return err
