@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 BINDIR  := bin
 CMDS    := $(notdir $(wildcard cmd/nono-*))
 
-.PHONY: all build man test vet fmt-check bench demo install uninstall interop fuzz clean minio
+.PHONY: all build man shellcheck test vet fmt-check bench demo install uninstall interop fuzz clean minio
 
 all: build
 
@@ -24,6 +24,14 @@ man: build
 	mkdir -p $(BINDIR)/man/man1
 	for t in $(CMDS); do $(BINDIR)/$$t __man > $(BINDIR)/man/man1/$$t.1 || exit 1; done
 
+# The nono wrapper is bash: shellcheck it (Debian's package; .ci/run
+# installs it, and so does this target where apt-get can).
+shellcheck:
+	@command -v shellcheck >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		{ apt-get update -qq && apt-get install -y -qq shellcheck; } >/dev/null 2>&1; } || true
+	@if command -v shellcheck >/dev/null 2>&1; then shellcheck cmd/nono/nono; \
+	else echo "make test: shellcheck is not installed and could not be; the wrapper was not checked"; fi
+
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -36,7 +44,7 @@ vet:
 # where sigstore-go verifies bundles this project signs. The delivery tests
 # run against a real MinIO server, built once per machine and cached (see
 # `minio`); if it cannot be built they are skipped, saying so.
-test: fmt-check vet
+test: fmt-check vet shellcheck
 	@./scripts/minio.sh >/dev/null || echo "make test: the MinIO server could not be built; the S3 tests will be skipped"
 	$(GO) test -timeout 9m ./...
 	cd tests/interop && $(GO) test -timeout 5m ./...
