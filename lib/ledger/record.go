@@ -142,8 +142,10 @@ func (r *Record) Encode() []byte {
 // ParseRecord reads one ledger line. It is strict: every field but
 // prev_chain is required (a missing prev_chain reads as null, as upstream
 // reads it), types must match, hashes are 64 hex digits, the session id
-// must be valid, and unknown or duplicate keys are errors. It does not
-// check the chain hash (see Check).
+// must be valid, and duplicate keys are errors. Keys it does not know (a
+// newer writer's) are ignored, as upstream ignores them: the chain hash
+// covers only the known fields. It does not check the chain hash (see
+// Check).
 func ParseRecord(line []byte) (*Record, error) {
 	v, err := canon.Parse(line)
 	if err != nil {
@@ -185,7 +187,7 @@ func ParseRecord(line []byte) (*Record, error) {
 		case "chain_hash":
 			r.ChainHash, err = hashValue(m.Value)
 		default:
-			return nil, fmt.Errorf("unknown field %.60q", m.Key)
+			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.Key, err)
