@@ -149,7 +149,7 @@ func (s *Spec) Policy(exe Executable, tmpDir string) (*Policy, error) {
 	for _, grp := range []struct {
 		group
 		access Access
-	}{{systemRead, Read}, {systemWrite, ReadWrite}} {
+	}{{systemRead, Read}, {systemReadExtra, Read}, {systemWrite, ReadWrite}} {
 		for _, sp := range grp.paths {
 			cp, ok := canonical(sp)
 			if !ok || Within(cp, "/proc") {

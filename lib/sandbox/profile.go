@@ -15,6 +15,15 @@ var systemRead = group{"system_read_linux_core", []string{
 	"/etc/os-release", "/etc/services",
 }}
 
+// systemReadExtra is nono's addition to upstream's read set: what a
+// careful user expects every program to have, none of it a secret.
+// /dev/urandom and /dev/random are how many programs (and the libraries
+// of OpenSSL, Node, the JVM, shell scripts) get random bytes; without
+// them `head -c 8 /dev/urandom` fails with EACCES.
+var systemReadExtra = group{"nono_system_read", []string{
+	"/dev/urandom", "/dev/random",
+}}
+
 // systemWrite is granted read-write. Upstream's group also names /tmp and
 // $TMPDIR, which a session replaces with its private temporary directory,
 // and /dev/stdout, /dev/stderr, /dev/fd and /proc/self/fd: links into

@@ -77,6 +77,12 @@ func probe(actions []string) int {
 		switch name {
 		case "read":
 			_, err = os.ReadFile(arg)
+		case "open": // for reading, without reading to the end (a device)
+			var f *os.File
+			if f, err = os.Open(arg); err == nil {
+				_, err = f.Read(make([]byte, 8))
+				f.Close()
+			}
 		case "write":
 			err = os.WriteFile(arg, []byte("x"), 0o644)
 		case "append":
@@ -183,6 +189,7 @@ func TestEnforcedFilesystem(t *testing.T) {
 		"read:"+root+"/outside/f", "write:"+root+"/outside/new", "list:"+root,
 		"write:"+root+"/tmp/x",
 		"read:/etc/hosts", "read:/etc/passwd", "read:/proc/self/status", "append:/dev/null",
+		"open:/dev/urandom", "open:/dev/random", "append:/dev/urandom",
 	)
 	expect(t, got, map[string]string{
 		"write:" + root + "/rw/new": "ok", "read:" + root + "/rw/f": "ok", "mkdir:" + root + "/rw/d": "ok",
@@ -195,7 +202,8 @@ func TestEnforcedFilesystem(t *testing.T) {
 		"read:" + root + "/outside/f": "EACCES", "write:" + root + "/outside/new": "EACCES", "list:" + root: "EACCES",
 		"write:" + root + "/tmp/x": "ok",
 		"read:/etc/hosts":          "ok", "read:/etc/passwd": "EACCES", "read:/proc/self/status": "EACCES",
-		"append:/dev/null": "ok",
+		"append:/dev/null":  "ok",
+		"open:/dev/urandom": "ok", "open:/dev/random": "ok", "append:/dev/urandom": "EACCES",
 	})
 }
 
