@@ -15,13 +15,24 @@ var systemRead = group{"system_read_linux_core", []string{
 	"/etc/os-release", "/etc/services",
 }}
 
-// systemReadExtra is nono's addition to upstream's read set: what a
-// careful user expects every program to have, none of it a secret.
-// /dev/urandom and /dev/random are how many programs (and the libraries
-// of OpenSSL, Node, the JVM, shell scripts) get random bytes; without
-// them `head -c 8 /dev/urandom` fails with EACCES.
+// systemReadExtra is nono's addition to upstream's read set: files a
+// careful user expects every program to read, all world-readable and
+// none of them a secret (docs/SANDBOX.md says why each):
+//   - /dev/urandom, /dev/random: random bytes for OpenSSL, Node, the JVM
+//     and scripts (`head -c 8 /dev/urandom`);
+//   - /etc/passwd, /etc/group: names of users and groups (`ls -l`, `id`,
+//     git's author fallback, Python's pwd); password hashes live in
+//     /etc/shadow, which stays out of reach;
+//   - /etc/protocols, /etc/host.conf: the resolver's tables
+//     (getprotobyname, Python's socket.getprotobyname);
+//   - /etc/gitconfig: git refuses to run when it exists but cannot be read;
+//   - /etc/mime.types: Python's mimetypes raises when it cannot read it;
+//   - /etc/locale.alias: setlocale's aliases.
 var systemReadExtra = group{"nono_system_read", []string{
 	"/dev/urandom", "/dev/random",
+	"/etc/passwd", "/etc/group",
+	"/etc/protocols", "/etc/host.conf",
+	"/etc/gitconfig", "/etc/mime.types", "/etc/locale.alias",
 }}
 
 // systemWrite is granted read-write. Upstream's group also names /tmp and

@@ -188,7 +188,7 @@ func TestEnforcedFilesystem(t *testing.T) {
 		"read:"+root+"/file", "append:"+root+"/file", "write:"+root+"/sibling",
 		"read:"+root+"/outside/f", "write:"+root+"/outside/new", "list:"+root,
 		"write:"+root+"/tmp/x",
-		"read:/etc/hosts", "read:/etc/passwd", "read:/proc/self/status", "append:/dev/null",
+		"read:/etc/hosts", "read:/etc/passwd", "read:/etc/shadow", "read:/proc/self/status", "append:/dev/null",
 		"open:/dev/urandom", "open:/dev/random", "append:/dev/urandom",
 	)
 	expect(t, got, map[string]string{
@@ -201,7 +201,8 @@ func TestEnforcedFilesystem(t *testing.T) {
 		"read:" + root + "/file":    "ok", "append:" + root + "/file": "ok", "write:" + root + "/sibling": "EACCES",
 		"read:" + root + "/outside/f": "EACCES", "write:" + root + "/outside/new": "EACCES", "list:" + root: "EACCES",
 		"write:" + root + "/tmp/x": "ok",
-		"read:/etc/hosts":          "ok", "read:/etc/passwd": "EACCES", "read:/proc/self/status": "EACCES",
+		"read:/etc/hosts":          "ok", "read:/etc/passwd": "ok", "read:/proc/self/status": "EACCES",
+		"read:/etc/shadow":  "EACCES",
 		"append:/dev/null":  "ok",
 		"open:/dev/urandom": "ok", "open:/dev/random": "ok", "append:/dev/urandom": "EACCES",
 	})
