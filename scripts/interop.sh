@@ -92,7 +92,7 @@ step "cosign verify-blob-attestation: the fresh bundle (root $root)"
 cosign_verify "$s/audit-attestation.bundle" "$work/audit.pem" "$root"
 
 step "cosign verify-blob-attestation: the spec's example bundle"
-examples=$repo/lib/dsse/testdata
+examples=$repo/testdata/vectors
 cosign_verify "$examples/attestation-example.bundle" "$examples/attestation-example.pub.pem" \
 	2222222222222222222222222222222222222222222222222222222222222222
 

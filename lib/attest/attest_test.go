@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nono-audit/nono/lib/internal/vectors"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/canon"
@@ -29,11 +31,7 @@ const (
 
 func testdata(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return vectors.Read(t, name)
 }
 
 // startedRecord is a first log record holding a session_started event
@@ -126,7 +124,7 @@ var (
 
 func TestExampleVerifies(t *testing.T) {
 	dir, s := exampleDir(t)
-	for _, key := range []string{"testdata/attestation-example.pub", "testdata/attestation-example.pub.pem"} {
+	for _, key := range []string{vectors.Path("attestation-example.pub"), vectors.Path("attestation-example.pub.pem")} {
 		r := verify(t, dir, s, key)
 		wantOK(t, r, TrustPinned)
 		want := `{"present":true,"predicate_type":"https://nono.sh/attestation/audit-session/alpha","key_id":"` + exampleKeyID +
@@ -152,7 +150,7 @@ func TestExampleVerifies(t *testing.T) {
 func TestExampleEventCountChanged(t *testing.T) {
 	dir, s := exampleDir(t)
 	s.AuditIntegrity.EventCount = 3
-	r := verify(t, dir, s, "testdata/attestation-example.pub")
+	r := verify(t, dir, s, vectors.Path("attestation-example.pub"))
 	wantFail(t, r, "event_count", "audit attestation event_count does not match session integrity summary", yes)
 }
 
@@ -210,7 +208,7 @@ func TestExampleSessionTampered(t *testing.T) {
 func TestExampleMissingBundle(t *testing.T) {
 	dir, s := exampleDir(t)
 	os.Remove(filepath.Join(dir, session.BundleFileName))
-	r := verify(t, dir, s, "testdata/attestation-example.pub")
+	r := verify(t, dir, s, vectors.Path("attestation-example.pub"))
 	wantFail(t, r, "bundle", "I/O error: open "+filepath.Join(dir, session.BundleFileName)+": no such file or directory", nil)
 	if r.PredicateType == nil || *r.PredicateType != dsse.PredicateType || r.KeyID == nil || *r.KeyID != exampleKeyID {
 		t.Errorf("summary fields not reported: %s", canon.Compact(r.Value()))
@@ -320,7 +318,7 @@ func TestExampleBundleTampered(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir, s := exampleDir(t)
 			editBundle(t, dir, c.edit)
-			r := verify(t, dir, s, "testdata/attestation-example.pub")
+			r := verify(t, dir, s, vectors.Path("attestation-example.pub"))
 			if c.check == "" {
 				wantOK(t, r, TrustPinned)
 				return
@@ -561,7 +559,7 @@ func TestSignRefusals(t *testing.T) {
 
 func TestVerifyBundleOffline(t *testing.T) {
 	data := testdata(t, "attestation-example.bundle")
-	_, pub, err := dsse.ReadPublicKeyFile("testdata/attestation-example.pub")
+	_, pub, err := dsse.ReadPublicKeyFile(vectors.Path("attestation-example.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/nono-audit/nono/lib/internal/vectors"
+
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/dsse"
 	"github.com/nono-audit/nono/lib/session"
@@ -26,7 +28,7 @@ func FuzzVerifyBundle(f *testing.F) {
 	example := testdata(f, "attestation-example.bundle")
 	f.Add(example)
 	f.Add(bytes.Replace(example, []byte(`"payloadType": "application/vnd.in-toto+json"`), []byte(`"payloadType": "x"`), 1))
-	_, pub, err := dsse.ReadPublicKeyFile("testdata/attestation-example.pub")
+	_, pub, err := dsse.ReadPublicKeyFile(vectors.Path("attestation-example.pub"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/nono-audit/nono/lib/internal/vectors"
 )
 
 // benchEvents returns n event lines of mixed types (about 300 bytes each).
@@ -61,7 +63,7 @@ func BenchmarkAppendFrom(b *testing.B) {
 
 // One canonical event at a time through Recorder.Append.
 func BenchmarkRecorderAppend(b *testing.B) {
-	ev := mustRead(b, "testdata/capability_decision.json")
+	ev := vectors.Read(b, "capability_decision.json")
 	ev = bytes.TrimSuffix(ev, []byte("\n"))
 	rec := NewRecorder(io.Discard)
 	b.SetBytes(int64(len(ev)))

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nono-audit/nono/lib/internal/vectors"
+
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/merkle"
@@ -69,7 +71,7 @@ func TestWorkedExample(t *testing.T) {
 }
 
 func TestGoldenLeaf(t *testing.T) {
-	ev := bytes.TrimSuffix(mustRead(t, "testdata/capability_decision.json"), []byte("\n"))
+	ev := bytes.TrimSuffix(vectors.Read(t, "capability_decision.json"), []byte("\n"))
 	if got := merkle.Hex(LeafHash(ev)); got != "fb0ff01abb9de69f3c50deb6b828a25d941d7541856d81b8fa3da84b95aa125a" {
 		t.Fatalf("leaf %s", got)
 	}

@@ -1,6 +1,10 @@
 package dsse
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/nono-audit/nono/lib/internal/vectors"
+)
 
 func BenchmarkParseBundle(b *testing.B) {
 	data := readTestdata(b, "attestation-example.bundle")
@@ -27,7 +31,7 @@ func BenchmarkSign(b *testing.B) {
 
 func BenchmarkVerify(b *testing.B) {
 	bundle := exampleBundle(b)
-	_, pub, err := ReadPublicKeyFile("testdata/attestation-example.pub")
+	_, pub, err := ReadPublicKeyFile(vectors.Path("attestation-example.pub"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nono-audit/nono/lib/internal/vectors"
+
 	"github.com/nono-audit/nono/lib/canon"
 )
 
@@ -21,7 +23,7 @@ const (
 
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile("testdata/" + name)
+	data, err := os.ReadFile(vectors.Path(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,7 @@ func TestExampleStatementRoundTrip(t *testing.T) {
 
 func TestExampleSignatureVerifies(t *testing.T) {
 	b := exampleBundle(t)
-	der, pub, err := ReadPublicKeyFile("testdata/attestation-example.pub")
+	der, pub, err := ReadPublicKeyFile(vectors.Path("attestation-example.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ func TestExampleSignatureVerifies(t *testing.T) {
 	if Verify(pub, "application/json", e.Payload, e.Signatures[0].Sig) {
 		t.Error("signature verifies under another payload type")
 	}
-	pemDER, _, err := ReadPublicKeyFile("testdata/attestation-example.pub.pem")
+	pemDER, _, err := ReadPublicKeyFile(vectors.Path("attestation-example.pub.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nono-audit/nono/lib/internal/vectors"
+
 	"github.com/nono-audit/nono/lib/canon"
 )
 
@@ -76,7 +78,7 @@ func TestVariantsRoundTrip(t *testing.T) {
 }
 
 func TestGoldenExamples(t *testing.T) {
-	for _, name := range []string{"testdata/capability_decision.json", "testdata/url_open.json"} {
+	for _, name := range []string{vectors.Path("capability_decision.json"), vectors.Path("url_open.json")} {
 		want := bytes.TrimSuffix(mustRead(t, name), []byte("\n"))
 		// Re-encode from a pretty, reordered form: the canonical bytes must
 		// come back exactly.

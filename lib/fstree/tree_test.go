@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/nono-audit/nono/lib/internal/vectors"
 )
 
 type vectorFile struct {
@@ -25,7 +27,7 @@ type vector struct {
 
 func loadVectors(t *testing.T) []vector {
 	t.Helper()
-	data, err := os.ReadFile("testdata/vectors.json")
+	data, err := os.ReadFile(vectors.Path("fs_vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nono-audit/nono/lib/internal/vectors"
+
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/session"
 )
 
-type vectors struct {
+type alphaVectors struct {
 	SessionMetadata json.RawMessage `json:"session_metadata"`
 	Ledger          struct {
 		SessionDigest string          `json:"session_digest"`
@@ -21,13 +23,13 @@ type vectors struct {
 	} `json:"ledger"`
 }
 
-func goldenSession(t *testing.T) (*session.Session, vectors) {
+func goldenSession(t *testing.T) (*session.Session, alphaVectors) {
 	t.Helper()
-	data, err := os.ReadFile("testdata/audit_alpha_vectors.json")
+	data, err := os.ReadFile(vectors.Path("audit_alpha_vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v vectors
+	var v alphaVectors
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +81,10 @@ func TestGoldenDigestAndLink(t *testing.T) {
 }
 
 // Upstream's newer optional command_policy_summary goes last in the
-// payload; its golden vector (testdata/command_policy_summary_vector.json)
+// payload; its golden vector (testdata/vectors/command_policy_summary_vector.json)
 // is reproduced byte for byte.
 func TestGoldenDigestWithCommandPolicySummary(t *testing.T) {
-	data, err := os.ReadFile("testdata/command_policy_summary_vector.json")
+	data, err := os.ReadFile(vectors.Path("command_policy_summary_vector.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/nono-audit/nono/lib/internal/vectors"
 )
 
 // leaves returns n distinct pseudo-random leaf hashes.
@@ -194,7 +196,7 @@ func TestConsistencyMatchesRFC(t *testing.T) {
 	}
 }
 
-type vectors struct {
+type alphaVectors struct {
 	InclusionProof struct {
 		LeafHashes []string        `json:"leaf_hashes"`
 		LeafIndex  uint64          `json:"leaf_index"`
@@ -203,11 +205,11 @@ type vectors struct {
 }
 
 func TestGoldenInclusionVector(t *testing.T) {
-	data, err := os.ReadFile("testdata/audit_alpha_vectors.json")
+	data, err := os.ReadFile(vectors.Path("audit_alpha_vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v vectors
+	var v alphaVectors
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nono-audit/nono/lib/internal/vectors"
+
 	"github.com/nono-audit/nono/lib/canon"
 )
 
-// specCase is one line of testdata/redaction-cases.ndjson (the upstream
+// specCase is one line of testdata/vectors/redaction-cases.ndjson (the upstream
 // vectors of the redaction spec).
 type specCase struct {
 	ID         string          `json:"id"`
@@ -53,7 +55,7 @@ func (c *specCase) policy(t *testing.T) *Policy {
 
 func loadSpecCases(t testing.TB) []specCase {
 	t.Helper()
-	f, err := os.Open("testdata/redaction-cases.ndjson")
+	f, err := os.Open(vectors.Path("redaction-cases.ndjson"))
 	if err != nil {
 		t.Fatal(err)
 	}

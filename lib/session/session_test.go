@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nono-audit/nono/lib/internal/vectors"
 )
 
 func TestExampleRoundTripsByteForByte(t *testing.T) {
-	data, err := os.ReadFile("testdata/attestation-example.session.json")
+	data, err := os.ReadFile(vectors.Path("attestation-example.session.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

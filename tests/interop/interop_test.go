@@ -74,9 +74,13 @@ func rootMaterial(v signature.Verifier) root.TrustedMaterial {
 	})
 }
 
+// exampleDir is the main module's golden vectors (this module lives
+// two levels below it).
+const exampleDir = "../../testdata/vectors/"
+
 func examplePub(t *testing.T) *ecdsa.PublicKey {
 	t.Helper()
-	_, pub, err := dsse.ReadPublicKeyFile("testdata/attestation-example.pub.pem")
+	_, pub, err := dsse.ReadPublicKeyFile(exampleDir + "attestation-example.pub.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +88,7 @@ func examplePub(t *testing.T) *ecdsa.PublicKey {
 }
 
 func TestExampleBundle(t *testing.T) {
-	pt, err := sigstoreVerify(t, "testdata/attestation-example.bundle", examplePub(t), exampleRoot)
+	pt, err := sigstoreVerify(t, exampleDir+"attestation-example.bundle", examplePub(t), exampleRoot)
 	if err != nil {
 		t.Fatalf("sigstore-go rejects the example: %v", err)
 	}
@@ -92,11 +96,11 @@ func TestExampleBundle(t *testing.T) {
 		t.Errorf("predicate type %q", pt)
 	}
 	// A wrong digest and a tampered payload are refused.
-	if _, err := sigstoreVerify(t, "testdata/attestation-example.bundle", examplePub(t), strings.Repeat("3", 64)); err == nil ||
+	if _, err := sigstoreVerify(t, exampleDir+"attestation-example.bundle", examplePub(t), strings.Repeat("3", 64)); err == nil ||
 		!strings.Contains(err.Error(), "provided artifact digest does not match any digest in statement") {
 		t.Errorf("wrong digest: %v", err)
 	}
-	data, _ := os.ReadFile("testdata/attestation-example.bundle")
+	data, _ := os.ReadFile(exampleDir + "attestation-example.bundle")
 	b, _ := dsse.ParseBundle(data)
 	b.Envelope.Payload = bytes.Replace(b.Envelope.Payload, []byte(`"event_count":2`), []byte(`"event_count":3`), 1)
 	tampered := filepath.Join(t.TempDir(), "tampered.bundle")
