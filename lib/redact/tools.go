@@ -111,14 +111,6 @@ type toolSpec struct {
 	wholeAssign bool
 }
 
-func shortRules(pairs ...any) map[byte]flagRule {
-	m := map[byte]flagRule{}
-	for i := 0; i < len(pairs); i += 2 {
-		m[pairs[i].(byte)] = pairs[i+1].(flagRule)
-	}
-	return m
-}
-
 var (
 	secretRule = flagRule{kind: kindSecret}
 	loginOnly  = []string{"login"}
@@ -131,26 +123,26 @@ var tools = func() map[string]*toolSpec {
 			m[n] = spec
 		}
 	}
-	add(&toolSpec{short: shortRules(byte('p'), secretRule)},
+	add(&toolSpec{short: map[byte]flagRule{'p': secretRule}},
 		"mysql", "mysqldump", "mysqladmin", "mysqlimport", "mysqlshow", "mysqlcheck",
 		"mysqlpump", "mysqlsh", "mysqlslap", "mysqlbinlog", "mariadb", "mariadb-dump",
 		"mariadb-admin", "mariadb-import", "mariadb-check")
 	m["mysqladmin"] = &toolSpec{
-		short:      shortRules(byte('p'), secretRule),
+		short:      map[byte]flagRule{'p': secretRule},
 		positional: []posRule{{after: []string{"password"}, mode: posIndex, index: 0, kind: kindSecret}},
 	}
-	add(&toolSpec{short: shortRules(byte('p'), secretRule)},
+	add(&toolSpec{short: map[byte]flagRule{'p': secretRule}},
 		"mongo", "mongosh", "mongodump", "mongorestore", "mongoexport", "mongoimport",
 		"mongostat", "mongotop", "mongofiles", "sshpass", "twine", "useradd", "usermod",
 		"ncftp", "ncftpput", "ncftpget")
 	add(&toolSpec{
-		short:    shortRules(byte('p'), flagRule{kind: kindSecret, when: loginOnly}),
+		short:    map[byte]flagRule{'p': {kind: kindSecret, when: loginOnly}},
 		envFlags: []string{"-e", "--env", "--build-arg"},
 	}, "docker", "podman", "nerdctl", "buildah", "finch")
-	add(&toolSpec{short: shortRules(byte('p'), flagRule{kind: kindSecret, when: loginOnly})},
+	add(&toolSpec{short: map[byte]flagRule{'p': {kind: kindSecret, when: loginOnly}}},
 		"skopeo", "oras", "crane", "regctl", "helm", "singularity", "apptainer", "cosign")
 	m["az"] = &toolSpec{
-		short: shortRules(byte('p'), flagRule{kind: kindSecret, when: loginOnly}),
+		short: map[byte]flagRule{'p': {kind: kindSecret, when: loginOnly}},
 		long:  map[string]flagRule{"--value": {kind: kindSecret, when: []string{"secret"}}},
 	}
 	m["bw"] = &toolSpec{positional: []posRule{
@@ -159,27 +151,28 @@ var tools = func() map[string]*toolSpec {
 	}}
 	m["env"] = &toolSpec{wholeAssign: true}
 	add(&toolSpec{
-		short: shortRules(byte('a'), secretRule),
+		short: map[byte]flagRule{'a': secretRule},
 		positional: []posRule{
 			{after: []string{"AUTH"}, mode: posAll, kind: kindSecret},
 			{after: []string{"auth"}, mode: posAll, kind: kindSecret},
 		},
 	}, "redis-cli", "valkey-cli", "keydb-cli")
-	add(&toolSpec{short: shortRules(byte('P'), secretRule)},
+	add(&toolSpec{short: map[byte]flagRule{'P': secretRule}},
 		"zip", "unzip", "sqlcmd", "bcp", "osql", "tsql", "bsqldb", "freebcp",
 		"mosquitto_pub", "mosquitto_sub", "mosquitto_rr")
-	add(&toolSpec{short: shortRules(byte('p'), flagRule{kind: kindSecret, attachedOnly: true})},
+	add(&toolSpec{short: map[byte]flagRule{'p': {kind: kindSecret, attachedOnly: true}}},
 		"7z", "7za", "7zr", "7zz", "rar", "unrar")
-	add(&toolSpec{short: shortRules(byte('w'), secretRule)},
+	add(&toolSpec{short: map[byte]flagRule{'w': secretRule}},
 		"ldapsearch", "ldapadd", "ldapmodify", "ldapdelete", "ldapwhoami", "ldapcompare",
 		"ldapmodrdn", "ldapexop", "ldapurl")
-	m["ldappasswd"] = &toolSpec{short: shortRules(byte('w'), secretRule, byte('s'), secretRule, byte('a'), secretRule)}
-	add(&toolSpec{short: shortRules(byte('t'), secretRule)}, "doctl", "codecov")
+	m["ldappasswd"] = &toolSpec{short: map[byte]flagRule{'w': secretRule, 's': secretRule, 'a': secretRule}}
+	add(&toolSpec{short: map[byte]flagRule{'t': secretRule}}, "doctl", "codecov")
 	add(&toolSpec{positional: []posRule{{mode: posIndex, index: 2, kind: kindSecret}}}, "isql")
 	m["curl"] = &toolSpec{
-		short: shortRules(
-			byte('u'), flagRule{kind: kindUserPass}, byte('U'), flagRule{kind: kindUserPass},
-			byte('b'), flagRule{kind: kindCookie}, byte('E'), flagRule{kind: kindUserPass}),
+		short: map[byte]flagRule{
+			'u': {kind: kindUserPass}, 'U': {kind: kindUserPass},
+			'b': {kind: kindCookie}, 'E': {kind: kindUserPass},
+		},
 		long: map[string]flagRule{
 			"--user": {kind: kindUserPass}, "--proxy-user": {kind: kindUserPass},
 			"--cookie": {kind: kindCookie}, "--cert": {kind: kindUserPass},
@@ -187,11 +180,11 @@ var tools = func() map[string]*toolSpec {
 		},
 		bools: "sSfLkvIiqgNjOZR#012346lnpBGJMV",
 	}
-	add(&toolSpec{short: shortRules(byte('a'), flagRule{kind: kindUserOrToken}), bools: "vbfdFSqIjxchm"},
+	add(&toolSpec{short: map[byte]flagRule{'a': {kind: kindUserOrToken}}, bools: "vbfdFSqIjxchm"},
 		"http", "https", "xh", "xhs", "httpie")
-	m["ssh-keygen"] = &toolSpec{short: shortRules(byte('N'), secretRule, byte('P'), secretRule)}
+	m["ssh-keygen"] = &toolSpec{short: map[byte]flagRule{'N': secretRule, 'P': secretRule}}
 	m["openssl"] = &toolSpec{
-		short: shortRules(byte('k'), secretRule, byte('K'), secretRule),
+		short: map[byte]flagRule{'k': secretRule, 'K': secretRule},
 		long: map[string]flagRule{
 			"-pass": {kind: kindOpenSSL}, "-passin": {kind: kindOpenSSL},
 			"-passout": {kind: kindOpenSSL}, "-password": {kind: kindOpenSSL},
@@ -207,7 +200,7 @@ var tools = func() map[string]*toolSpec {
 		singleDash: true,
 	}, "keytool", "jarsigner")
 	m["gh"] = &toolSpec{
-		short: shortRules(byte('b'), flagRule{kind: kindSecret, when: []string{"secret"}}),
+		short: map[byte]flagRule{'b': {kind: kindSecret, when: []string{"secret"}}},
 		long:  map[string]flagRule{"--body": {kind: kindSecret, when: []string{"secret"}}},
 	}
 	m["aws"] = &toolSpec{
@@ -240,18 +233,18 @@ var tools = func() map[string]*toolSpec {
 	m["firebase"] = &toolSpec{assignAll: []string{"functions:config:set"}}
 	m["netlify"] = &toolSpec{positional: []posRule{{after: []string{"env:set"}, mode: posIndex, index: 1, kind: kindSecret}}}
 	m["htpasswd"] = &toolSpec{batchFlag: 'b'}
-	m["security"] = &toolSpec{short: shortRules(byte('w'), flagRule{
+	m["security"] = &toolSpec{short: map[byte]flagRule{'w': {
 		kind: kindSecret, when: []string{"add-generic-password", "add-internet-password"},
-	})}
+	}}}
 	m["rabbitmqctl"] = &toolSpec{positional: []posRule{
 		{after: []string{"add_user"}, mode: posIndex, index: 1, kind: kindSecret},
 		{after: []string{"change_password"}, mode: posIndex, index: 1, kind: kindSecret},
 	}}
 	add(&toolSpec{
-		short: shortRules(byte('U'), flagRule{kind: kindUserPct}),
+		short: map[byte]flagRule{'U': {kind: kindUserPct}},
 		long:  map[string]flagRule{"--user": {kind: kindUserPct}},
 	}, "smbclient", "rpcclient", "smbmap", "smbcacls", "smbget", "net")
-	m["lftp"] = &toolSpec{short: shortRules(byte('u'), flagRule{kind: kindUserComma})}
+	m["lftp"] = &toolSpec{short: map[byte]flagRule{'u': {kind: kindUserComma}}}
 	add(&toolSpec{positional: []posRule{{mode: posIndex, index: 0, kind: kindUserSlash}}},
 		"sqlplus", "rman", "expdp", "impdp", "sqlldr", "exp", "imp", "dgmgrl")
 	m["mc"] = &toolSpec{positional: []posRule{
@@ -263,7 +256,7 @@ var tools = func() map[string]*toolSpec {
 	m["nmcli"] = &toolSpec{positional: []posRule{{after: []string{"password"}, mode: posIndex, index: 0, kind: kindSecret}}}
 	m["wpa_passphrase"] = &toolSpec{positional: []posRule{{mode: posIndex, index: 1, kind: kindSecret}}}
 	m["rclone"] = &toolSpec{positional: []posRule{{after: []string{"obscure"}, mode: posAll, kind: kindSecret}}}
-	m["dotnet"] = &toolSpec{short: shortRules(byte('k'), flagRule{kind: kindSecret, when: []string{"nuget"}})}
+	m["dotnet"] = &toolSpec{short: map[byte]flagRule{'k': {kind: kindSecret, when: []string{"nuget"}}}}
 	m["nuget"] = &toolSpec{positional: []posRule{{after: []string{"setapikey"}, mode: posAll, kind: kindSecret}}}
 	// Commands without secret rules of their own still end the previous
 	// tool's rules: sshpass -p pw ssh -p 2222 host.
