@@ -1,7 +1,9 @@
 // Package integrity is the summarising stage of a recording: it verifies
-// a session's event log and sets the two fields of session.json that
-// describe it, audit_event_count and audit_integrity (event count, chain
-// head, Merkle root). A log that does not verify changes nothing.
+// a session's event log and sets the fields of session.json that
+// describe it: audit_event_count, audit_integrity (event count, chain
+// head, Merkle root) and network_events (the log's network events, which
+// a filtering proxy wrote live). A log that does not verify changes
+// nothing.
 //
 // At the end of `nono run` the records are summarised as nono-chain
 // streams them into the log (Options.Stream), so the log is not read a
@@ -50,14 +52,24 @@ func (e *RunningError) Error() string {
 }
 
 // Summarize verifies the event log of the session in dir and sets its
-// session.json's audit_event_count and audit_integrity from it. A log
+// session.json's audit_event_count and audit_integrity from it, and
+// network_events to the log's network events (as the log holds them,
+// redacted). A log
 // that does not verify is a verdict (chain.RecordError, or
 // chain.ErrStreamMismatch for a file that is not what was streamed); an
 // unreadable log, a running session or a session.json that cannot be
 // rewritten is unusable input.
 func Summarize(dir string, opts Options) (*Summary, error) {
 	path := filepath.Join(dir, session.EventsFileName)
-	res, err := verifyLog(dir, path, opts)
+	spool, err := newNetworkSpool(dir, opts.Chain.MaxLine)
+	if err != nil {
+		if opts.Stream != nil {
+			io.Copy(io.Discard, opts.Stream) // never block the writer upstream
+		}
+		return nil, err
+	}
+	defer spool.remove()
+	res, err := verifyLog(dir, path, spool, opts)
 	if _, running := err.(*RunningError); err != nil && !running {
 		err = fmt.Errorf("%s: %w", path, err)
 	}
@@ -71,8 +83,13 @@ func Summarize(dir string, opts Options) (*Summary, error) {
 	if res.EventCount == 0 && !opts.NoIntegrity {
 		sum.Warnings = append(sum.Warnings, path+" has no records; audit_integrity is null")
 	}
+	network, err := spool.finish()
+	if err != nil {
+		return nil, err
+	}
 	err = session.Update(dir, func(s *session.Session) error {
 		s.AuditEventCount = res.EventCount
+		s.NetworkEvents = network
 		s.AuditIntegrity = nil
 		if !opts.NoIntegrity && res.ChainHead != nil && res.MerkleRoot != nil {
 			s.AuditIntegrity = &session.Integrity{
@@ -93,9 +110,9 @@ func Summarize(dir string, opts Options) (*Summary, error) {
 // verifyLog verifies the stream (then checks the file holds exactly it)
 // or the file itself. A stream is drained even when the session turns
 // out to be running, so the writer upstream never blocks.
-func verifyLog(dir, path string, opts Options) (*chain.Result, error) {
+func verifyLog(dir, path string, spool io.Writer, opts Options) (*chain.Result, error) {
 	if opts.Stream != nil {
-		res, err := chain.VerifyTeed(opts.Stream, path, opts.Chain)
+		res, err := chain.VerifyTeed(io.TeeReader(opts.Stream, spool), path, opts.Chain)
 		if err == nil && session.IsRunning(dir) {
 			return nil, &RunningError{Dir: dir}
 		}
@@ -109,5 +126,5 @@ func verifyLog(dir, path string, opts Options) (*chain.Result, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return chain.Verify(f, opts.Chain)
+	return chain.Verify(io.TeeReader(f, spool), opts.Chain)
 }

@@ -45,10 +45,10 @@ func NetworkEventsOf(vs ...canon.Value) NetworkEvents {
 	return n
 }
 
-// spooledNetworkEvents is the count events in the spool file at path, one
+// SpooledNetworkEvents is the count events in the spool file at path, one
 // compact JSON object a line, read each time the events are encoded or
 // visited (the file must outlive those uses).
-func spooledNetworkEvents(path string, count int) NetworkEvents {
+func SpooledNetworkEvents(path string, count int) NetworkEvents {
 	if count == 0 {
 		return NetworkEvents{}
 	}

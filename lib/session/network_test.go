@@ -86,7 +86,7 @@ func TestNetworkEventsSpool(t *testing.T) {
 		t.Fatal(err)
 	}
 	held, _ := eventsSession(t, NetworkEventsOf(parsedEvents(t)...)).Encode()
-	spooled, err := eventsSession(t, spooledNetworkEvents(spool, 2)).Encode()
+	spooled, err := eventsSession(t, SpooledNetworkEvents(spool, 2)).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,17 +94,17 @@ func TestNetworkEventsSpool(t *testing.T) {
 		t.Fatalf("spooled:\n%s\nheld:\n%s", spooled, held)
 	}
 	for count, want := range map[int]string{1: "2 events, want 1", 3: "2 events, want 3"} {
-		_, err := eventsSession(t, spooledNetworkEvents(spool, count)).Encode()
+		_, err := eventsSession(t, SpooledNetworkEvents(spool, count)).Encode()
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("count %d: %v", count, err)
 		}
 	}
 	os.WriteFile(spool, []byte(testEvents[0]+"\n{\"a\":1,\"a\":2}\n"), 0o600)
-	_, err = eventsSession(t, spooledNetworkEvents(spool, 2)).Encode()
+	_, err = eventsSession(t, SpooledNetworkEvents(spool, 2)).Encode()
 	if err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("bad line: %v", err)
 	}
-	if err := Write(dir, eventsSession(t, spooledNetworkEvents(spool, 2))); err == nil {
+	if err := Write(dir, eventsSession(t, SpooledNetworkEvents(spool, 2))); err == nil {
 		t.Error("Write with a bad spool succeeded")
 	}
 	if _, err := os.Stat(filepath.Join(dir, FileName)); !os.IsNotExist(err) {

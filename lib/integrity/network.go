@@ -1,0 +1,179 @@
+package integrity
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/nono-audit/nono/lib/atomicfile"
+	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/ndjson"
+	"github.com/nono-audit/nono/lib/session"
+)
+
+// networkSpool copies the NetworkAuditEvent of every `network` record of
+// the log, as the record holds it (redacted, canonical), to a temporary
+// file in the session directory, one compact event a line, as the
+// records stream past the verifier: session.json's network_events are
+// then written from the file, so neither the log nor the events are held
+// in memory however many requests the session made. It sees every byte
+// the verifier reads (an io.Writer behind a TeeReader); the verifier
+// decides whether the log is good, the spool only what it holds.
+type networkSpool struct {
+	f       *os.File
+	path    string
+	w       *bufio.Writer
+	partial []byte // the start of a line not yet complete
+	maxLine int
+	long    bool // the current line outgrew the limit: skip to its end
+	count   int
+	err     error
+	sc      canon.Scanner
+	out     []byte
+}
+
+// networkMarker is in every record whose event is a network event: the
+// record's event member holds it unescaped (in event_json, and in any
+// string, the quotes are escaped).
+var networkMarker = []byte(`"type":"network"`)
+
+func newNetworkSpool(dir string, maxLine int) (*networkSpool, error) {
+	if maxLine <= 0 {
+		maxLine = ndjson.DefaultMaxLine
+	}
+	f, path, err := atomicfile.CreateTemp(dir, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("network events spool: %w", err)
+	}
+	return &networkSpool{f: f, path: path, w: bufio.NewWriterSize(f, 64<<10), maxLine: maxLine}, nil
+}
+
+// Write takes the next bytes of the stream. It never fails: a spool that
+// cannot be written is reported by finish, and the stream goes on.
+func (n *networkSpool) Write(p []byte) (int, error) {
+	size := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			n.hold(p)
+			break
+		}
+		line := p[:i]
+		if len(n.partial) > 0 || n.long {
+			n.hold(line)
+			line = n.partial
+		}
+		if !n.long {
+			n.line(line)
+		}
+		n.partial, n.long = n.partial[:0], false
+		p = p[i+1:]
+	}
+	return size, nil
+}
+
+// hold keeps the start of an incomplete line, up to the verifier's own
+// limit on a record (a longer one fails verification anyway).
+func (n *networkSpool) hold(p []byte) {
+	if n.long || len(n.partial)+len(p) > n.maxLine {
+		n.long, n.partial = true, n.partial[:0]
+		return
+	}
+	n.partial = append(n.partial, p...)
+}
+
+// line spools the NetworkAuditEvent of one record, if it is a network
+// event. A record this cannot read is left to the verifier.
+func (n *networkSpool) line(rec []byte) {
+	if n.err != nil || !bytes.Contains(rec, networkMarker) {
+		return
+	}
+	ev, ok := n.networkEvent(rec)
+	if !ok {
+		return
+	}
+	n.count++
+	if _, err := n.w.Write(append(ev, '\n')); err != nil {
+		n.err = err
+	}
+}
+
+// networkEvent finds record.event.event when record.event.type is
+// "network", and returns it compact.
+func (n *networkSpool) networkEvent(rec []byte) ([]byte, bool) {
+	sc := &n.sc
+	sc.Reset(rec)
+	if !enter(sc, "event") {
+		return nil, false
+	}
+	var typ string
+	n.out = n.out[:0]
+	found := false
+	for {
+		key, more, err := sc.NextMember()
+		if err != nil {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "type":
+			s, err := sc.String()
+			if err != nil {
+				return nil, false
+			}
+			typ = string(s)
+		case "event":
+			if k, err := sc.Peek(); err != nil || k != canon.Object {
+				return nil, false
+			}
+			if n.out, err = sc.AppendCompact(n.out); err != nil {
+				return nil, false
+			}
+			found = true
+		}
+	}
+	return n.out, found && typ == "network"
+}
+
+// enter moves sc into the object that is the value of key in the
+// top-level object.
+func enter(sc *canon.Scanner, key string) bool {
+	if sc.Object() != nil {
+		return false
+	}
+	for {
+		k, more, err := sc.NextMember()
+		if err != nil || !more {
+			return false
+		}
+		if string(k) == key {
+			return sc.Object() == nil
+		}
+	}
+}
+
+// finish flushes the spool: the events, ready for session.json, or the
+// error that kept them from being spooled.
+func (n *networkSpool) finish() (session.NetworkEvents, error) {
+	if n.err == nil {
+		n.err = n.w.Flush()
+	}
+	if n.err == nil {
+		n.err = n.f.Close()
+	} else {
+		n.f.Close()
+	}
+	if n.err != nil {
+		return session.NetworkEvents{}, fmt.Errorf("network events spool %s: %w", n.path, n.err)
+	}
+	return session.SpooledNetworkEvents(n.path, n.count), nil
+}
+
+// remove deletes the spool.
+func (n *networkSpool) remove() {
+	n.f.Close()
+	os.Remove(n.path)
+}

@@ -1,0 +1,68 @@
+package integrity
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/session"
+)
+
+// The log's network events become session.json's network_events, as the
+// log holds them, streamed or read from the file, in chunks of any size;
+// other events (a user's own type carrying a "network" of its own
+// included) are not taken for them; nothing is left in the directory.
+func TestSummarizeSetsNetworkEvents(t *testing.T) {
+	var want []string
+	evs := []string{events[0]}
+	for i := range 3 {
+		n := event.Network{TimestampUnixMs: uint64(1000 + i), Mode: "connect", Decision: "allow", Target: fmt.Sprintf("h%d.test", i), Port: 443, Method: "CONNECT", Status: 200}
+		evs = append(evs, string(event.AppendNetwork(nil, &n)))
+		want = append(want, string(event.AppendNetworkAuditEvent(nil, &n)))
+		evs = append(evs, `{"type":"mine","inner":{"type":"network","event":{"x":1}}}`)
+	}
+	evs = append(evs, events[1])
+	dir, log := newSession(t, evs...)
+	for _, stream := range []bool{false, true} {
+		opts := Options{}
+		if stream {
+			opts.Stream = iotest.OneByteReader(bytes.NewReader(log))
+		}
+		if _, err := Summarize(dir, opts); err != nil {
+			t.Fatal(err)
+		}
+		s, err := session.Read(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		s.NetworkEvents.Each(func(ev []byte) error { got = append(got, string(ev)); return nil })
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("stream=%v: network_events\n%s\nwant\n%s", stream, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != 2 {
+			t.Errorf("stream=%v: the directory holds %d entries, want session.json and the log", stream, len(ents))
+		}
+	}
+}
+
+// A spool line longer than the limit is skipped, not held.
+func TestNetworkSpoolSkipsLongLines(t *testing.T) {
+	sp, err := newNetworkSpool(t.TempDir(), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.remove()
+	ok := `{"event":{"type":"network","event":{"a":1}}}`
+	long := `{"event":{"type":"network","event":{"a":"` + strings.Repeat("x", 100) + `"}}}`
+	sp.Write([]byte(long[:50]))
+	sp.Write([]byte(long[50:] + "\n" + ok + "\n"))
+	if sp.count != 1 || len(sp.partial) != 0 {
+		t.Fatalf("count %d, partial %q", sp.count, sp.partial)
+	}
+}
