@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/netrule"
+	"github.com/nono-audit/nono/lib/proxy"
 	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/session"
@@ -42,6 +44,13 @@ type Config struct {
 	// command is reaped and before session_ended, and must stop
 	// emitting.
 	WhileRunning func(r *Running) (stop func())
+
+	// Network, when set, is proxy mode: the command's HTTP(S) traffic
+	// goes through a filtering proxy on 127.0.0.1 that decides each
+	// request by these rules and records it as a network event, live;
+	// with a sandbox, Landlock lets the command connect to the proxy's
+	// port only (and to Sandbox.Spec.Network's own ports).
+	Network *netrule.Policy
 }
 
 // Sandbox is how the command is confined.
@@ -103,6 +112,21 @@ func Run(cfg Config) (*Outcome, error) {
 	emitter := NewEmitter(cfg.EventFD)
 	out := &Outcome{}
 
+	// The proxy listens before the command is started (its port goes into
+	// the command's environment and sandbox); it records nothing until
+	// the command, released after session_started, connects to it.
+	var prox *proxy.Server
+	if cfg.Network != nil {
+		p, err := startProxy(cfg.Network, emitter.Emit)
+		if err != nil {
+			return nil, err
+		}
+		defer p.Close()
+		prox = p
+		cfg.Env = ProxyEnv(cfg.Env, p.URL())
+		cfg.Sandbox = proxySandbox(cfg.Sandbox, p.Port())
+	}
+
 	l := &launcher{cfg: &cfg}
 	defer l.close()
 	child, err := l.launch()
@@ -160,6 +184,11 @@ func Run(cfg Config) (*Outcome, error) {
 		}
 	}
 
+	if prox != nil {
+		// Requests still open (a child's orphan) end here: no network
+		// event comes after session_ended.
+		prox.Close()
+	}
 	ended := event.FormatTime(now())
 	emitter.Emit(event.SessionEnded(ended, int32(out.ExitCode)))
 	out.Record = errors.Join(emitter.Err(), <-policyDone)

@@ -10,6 +10,7 @@ import (
 
 type planCLI struct {
 	grantFlags
+	networkFlags
 
 	NoAudit          bool    `help:"Record nothing for this session (no session directory, log or ledger entry): the command runs sandboxed in place of nono."`
 	NoAuditIntegrity bool    `help:"Write the event log without an integrity summary (audit_integrity null)."`
@@ -53,6 +54,7 @@ func (c *planCLI) Run() error {
 		RollbackInclude:  c.RollbackInclude,
 		RollbackAll:      c.RollbackAll,
 		SkipDir:          c.SkipDir,
+		Network:          c.networkFlags.options(),
 		Silent:           c.Silent,
 		NoSync:           c.NoSync,
 		Command:          command(c.Command),

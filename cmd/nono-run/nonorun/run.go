@@ -15,6 +15,7 @@ import (
 
 type runCLI struct {
 	grantFlags
+	networkFlags
 	Rollback       bool     `help:"Track writable grants only, as a rollback session does (nono-run itself takes no snapshots)."`
 	AuditIntegrity bool     `help:"Track writable grants only, as --audit-integrity does."`
 	NoAudit        bool     `help:"Record nothing: confine this process and exec the command in its place (no supervisor, no events, no session.json)."`
@@ -58,6 +59,10 @@ func (c *runCLI) Run() error {
 	if err != nil {
 		return err
 	}
+	network, err := c.networkFlags.apply(sb, c.BlockNet, c.NoAudit)
+	if err != nil {
+		return err
+	}
 	// The wrapper's name for this process is not the command's.
 	env := scrubEnv(os.Environ(), append(c.ScrubEnv, cli.ProgramEnv))
 	if c.NoAudit {
@@ -88,6 +93,7 @@ func (c *runCLI) Run() error {
 		Signals:      sigs,
 		Hooks:        hooks,
 		Sandbox:      sb,
+		Network:      network,
 	})
 	if err != nil {
 		return err

@@ -45,6 +45,8 @@ type Options struct {
 	RollbackAll      bool
 	SkipDir          []string
 
+	Network Network // proxy mode (docs/NETWORK.md)
+
 	Silent  bool
 	NoSync  bool // --no-sync: do not ship the session after the run
 	Command []string
@@ -90,7 +92,7 @@ func (o *Options) Check() error {
 	if len(o.Command) == 0 {
 		return &UsageError{Msg: "missing command: nono run [FLAGS] -- COMMAND [ARG...]"}
 	}
-	return nil
+	return o.Network.Check(o.BlockNet, o.NoAudit)
 }
 
 // Env is the world a plan is made in.
@@ -216,7 +218,7 @@ func Make(o *Options, env Env) (*Plan, error) {
 		RedactArgs:     []string{},
 		SyncArgs:       []string{},
 		SnapshotArgs:   snapshotArgs(o),
-		RunArgs:        runArgs(o, grants, fsTracking, protect, scrub),
+		RunArgs:        append(runArgs(o, grants, fsTracking, protect, scrub), o.Network.Args()...),
 		Command:        o.Command,
 	}
 	if !p.Audit {
@@ -363,6 +365,9 @@ func sandboxSpec(o *Options, grants []sandbox.Grant, env Env) (spec *sandbox.Spe
 	spec = &sandbox.Spec{Grants: grants, Cwd: env.Cwd, Home: env.Getenv("HOME"), Protected: stores}
 	if o.BlockNet {
 		spec.Network = sandbox.BlockNet()
+	}
+	if o.Network.Proxy() {
+		spec.Network = o.Network.Sandbox()
 	}
 	return spec, protect, scrub
 }
