@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bufio"
 	"crypto/tls"
 	"flag"
 	"fmt"
@@ -11,8 +10,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -21,6 +23,8 @@ import (
 // and a Go HTTP client that runs as the sandboxed command.
 func init() {
 	commands["httpserve"] = cmdHTTPServe
+	commands["maxrss"] = cmdMaxRSS
+	commands["rssflat"] = cmdRSSFlat
 	tools["netclient"] = netclientMain
 }
 
@@ -43,22 +47,40 @@ func cmdHTTPServe(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		ts.Setenv(o.env, port)
 	}
+	// The sandboxed command may read and run netclient.
+	bin, err := exec.LookPath("netclient")
+	ts.Check(err)
+	ts.Setenv("NETBIN", filepath.Dir(bin))
 }
 
-// netclient [-n N] [-direct] [-rss] URL...: GET each URL N times with Go's
-// client through the proxy named by HTTPS_PROXY / HTTP_PROXY (Go's own
-// proxy lookup never proxies loopback addresses, so the proxy is set
-// explicitly), printing "STATUS BODY" for the first round. -direct
-// ignores the proxy. -rss prints whether the parent's (the supervisor's)
-// peak RSS after all rounds stayed within 8 MiB of its peak after the
-// first tenth. Exit 1 on any transport error.
+// netclient [-n N] [-direct] [-mptcp] [-listen ADDR] URL...: GET each URL N times
+// with Go's client through the proxy named by HTTPS_PROXY / HTTP_PROXY
+// (Go's own proxy lookup never proxies loopback addresses, so the proxy
+// is set explicitly), printing "STATUS BODY" for the first round. -direct
+// ignores the proxy; -mptcp dials with multipath TCP. -listen first listens on ADDR and says so. Exit 1 on
+// any error.
 func netclientMain() {
 	fs := flag.NewFlagSet("netclient", flag.ExitOnError)
 	n := fs.Int("n", 1, "rounds")
 	direct := fs.Bool("direct", false, "ignore the proxy variables")
-	rss := fs.Bool("rss", false, "check the parent's peak RSS")
+	listen := fs.String("listen", "", "listen on this address first")
+	mptcp := fs.Bool("mptcp", false, "dial with multipath TCP")
 	fs.Parse(os.Args[1:])
+	if *listen != "" {
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "netclient:", err)
+			os.Exit(1)
+		}
+		fmt.Println("listening on", *listen)
+		ln.Close()
+	}
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	if *mptcp {
+		d := &net.Dialer{}
+		d.SetMultipathTCP(true)
+		tr.DialContext = d.DialContext
+	}
 	if !*direct {
 		tr.Proxy = func(r *http.Request) (*url.URL, error) {
 			v := os.Getenv("HTTP_PROXY")
@@ -72,11 +94,7 @@ func netclientMain() {
 		}
 	}
 	client := &http.Client{Transport: tr}
-	var warm int
 	for i := range *n {
-		if *rss && i == *n/10 {
-			warm = peakRSS(os.Getppid())
-		}
 		for _, u := range fs.Args() {
 			resp, err := client.Get(u)
 			if err != nil {
@@ -90,32 +108,46 @@ func netclientMain() {
 			}
 		}
 	}
-	if *rss {
-		if peak := peakRSS(os.Getppid()); peak-warm > 8<<10 {
-			fmt.Printf("supervisor peak RSS grew from %d KiB to %d KiB\n", warm, peak)
-		} else {
-			fmt.Println("supervisor peak RSS flat")
-			fmt.Fprintf(os.Stderr, "supervisor peak RSS %d KiB after %d rounds, %d KiB after %d\n", warm, *n/10, peak, *n)
-		}
+}
+
+// maxrss VAR COMMAND [ARG...]: run COMMAND like exec (its output becomes
+// the script's stdout and stderr; a failure fails the script) and set VAR
+// to the peak resident set size, in KiB, of the largest process of its
+// tree (the kernel's ru_maxrss over every descendant it waited for).
+func cmdMaxRSS(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: maxrss VAR COMMAND [ARG...]")
+	}
+	cmd := exec.Command(args[1], args[2:]...)
+	cmd.Dir = ts.Getenv("WORK")
+	cmd.Env = scriptEnv(ts)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	ts.Logf("[stdout]\n%s[stderr]\n%s", out.String(), errb.String())
+	ts.Check(err)
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	ts.Setenv(args[0], strconv.FormatInt(ru.Maxrss, 10))
+}
+
+// rssflat BEFORE AFTER: fail unless AFTER (KiB) exceeds BEFORE by less
+// than 8 MiB.
+func cmdRSSFlat(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: rssflat BEFORE AFTER")
+	}
+	before, after := atoi(ts, args[0]), atoi(ts, args[1])
+	ts.Logf("peak RSS %d KiB, then %d KiB", before, after)
+	if after-before >= 8<<10 {
+		ts.Fatalf("peak RSS grew from %d KiB to %d KiB", before, after)
 	}
 }
 
-// peakRSS is VmHWM of process pid, in KiB.
-func peakRSS(pid int) int {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "netclient:", err)
-		os.Exit(1)
+// scriptEnv is the script's environment, for commands run by hand.
+func scriptEnv(ts *testscript.TestScript) []string {
+	var env []string
+	for _, name := range []string{"PATH", "HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "NONO_AUDIT_DIR", "NONO_ROLLBACK_DIR", "TMPDIR", "WORK", "HTTP_PORT", "HTTPS_PORT", "NETBIN"} {
+		env = append(env, name+"="+ts.Getenv(name))
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return kb
-		}
-	}
-	fmt.Fprintln(os.Stderr, "netclient: no VmHWM")
-	os.Exit(1)
-	return 0
+	return env
 }

@@ -37,7 +37,7 @@ func (p *Policy) ConfineThread(rs *Ruleset) (listeners []int, err error) {
 	if err := dropPtrace(); err != nil {
 		return nil, err
 	}
-	return p.confine(rs, filterSpec{thread: tid, unixOnly: p.Network.UnixOnly}, true)
+	return p.confine(rs, filterSpec{thread: tid, unixOnly: p.Network.UnixOnly, tcpOnly: p.Network.RestrictTCP}, true)
 }
 
 // confine installs nono's filter, p's filters and the ruleset.
@@ -114,7 +114,7 @@ func (p *Policy) Exec(rs *Ruleset, path string, argv, env []string) error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("set no_new_privs: %w", err)
 	}
-	if _, err := p.confine(rs, filterSpec{unixOnly: p.Network.UnixOnly}, false); err != nil {
+	if _, err := p.confine(rs, filterSpec{unixOnly: p.Network.UnixOnly, tcpOnly: p.Network.RestrictTCP}, false); err != nil {
 		return err
 	}
 	return syscall.Exec(path, argv, env)

@@ -346,7 +346,7 @@ func TestRights(t *testing.T) {
 // TestFilterProgram checks the jumps of nono's seccomp filter: every
 // jump lands inside the program, and the program ends in a return.
 func TestFilterProgram(t *testing.T) {
-	for _, s := range []filterSpec{{thread: 1234}, {unixOnly: true}, {thread: 99, unixOnly: true}} {
+	for _, s := range []filterSpec{{thread: 1234}, {unixOnly: true}, {thread: 99, unixOnly: true}, {thread: 7, tcpOnly: true}, {unixOnly: true, tcpOnly: true}} {
 		prog, err := s.program()
 		if err != nil {
 			t.Fatal(err)

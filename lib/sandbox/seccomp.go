@@ -50,9 +50,15 @@ type filterSpec struct {
 	thread int
 	// unixOnly: --block-net's socket families.
 	unixOnly bool
+	// tcpOnly: TCP is restricted by Landlock, which does not see
+	// multipath TCP (IPPROTO_MPTCP), a stream that falls back to plain
+	// TCP and so would reach any port. Such sockets are refused, and
+	// io_uring, which could create them behind seccomp's back; so is
+	// i386's socketcall(SOCKET), whose arguments seccomp cannot read.
+	tcpOnly bool
 }
 
-func (s filterSpec) empty() bool { return s.thread == 0 && !s.unixOnly }
+func (s filterSpec) empty() bool { return s.thread == 0 && !s.unixOnly && !s.tcpOnly }
 
 // rule is one check: when the call is nr (and, with arg >= 0, the low 32
 // bits of that argument equal val, or differ from it with ne), return ret.
@@ -90,6 +96,10 @@ func (s filterSpec) rules(n sysnums) []rule {
 		add(rule{nr: n.socketpair, arg: 0, ne: true, val: unix.AF_UNIX, ret: eacces})
 		add(rule{nr: n.socketcall, arg: 0, val: sysSocketcallSocket, ret: eacces})
 		add(rule{nr: n.socketcall, arg: 0, val: sysSocketcallSocketpair, ret: eacces})
+		add(rule{nr: n.ioUring, arg: -1, ret: eacces})
+	} else if s.tcpOnly {
+		add(rule{nr: n.socket, arg: 2, val: unix.IPPROTO_MPTCP, ret: eacces})
+		add(rule{nr: n.socketcall, arg: 0, val: sysSocketcallSocket, ret: eacces})
 		add(rule{nr: n.ioUring, arg: -1, ret: eacces})
 	}
 	return rs
