@@ -11,8 +11,12 @@ import (
 	"github.com/nono-audit/nono/lib/netrule"
 )
 
-// Upstream failures, as network events name them.
-const upstreamConnectFailed = "upstream_connect_failed"
+// Denial categories of the proxy's own refusals, as upstream names them
+// (netrule names the policy's).
+const (
+	upstreamConnectFailed = "upstream_connect_failed"
+	unsupportedUpgrade    = "unsupported_upgrade"
+)
 
 // connect serves `CONNECT host:port`: decide by host and port, resolve
 // and check the addresses, connect, answer 200 and relay bytes both ways

@@ -48,7 +48,7 @@ func (s *Server) plain(w http.ResponseWriter, r *http.Request) {
 	}
 	n.Target, n.Port = host, port
 	if r.Header.Get("Upgrade") != "" {
-		s.refuse(w, n, http.StatusNotImplemented, "", "protocol upgrades (WebSocket) pass only through CONNECT tunnels")
+		s.refuse(w, n, http.StatusNotImplemented, unsupportedUpgrade, "protocol upgrades (WebSocket) pass only through CONNECT tunnels")
 		return
 	}
 	segs, err := netrule.SplitPath(r.URL.EscapedPath())

@@ -354,7 +354,7 @@ func TestDenials(t *testing.T) {
 			networkEvent{Mode: "reverse", Decision: "deny", DenialCategory: "endpoint_policy", Target: "127.0.0.1", Port: ptr(1),
 				Method: ptr("GET"), Path: ptr("/a/../b"), Status: ptr(403), Reason: ptr("'..' segment")}},
 		{fmt.Sprintf("GET http://127.0.0.1:%d/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", f.httpPort), "501 Not Implemented", "",
-			networkEvent{Mode: "reverse", Decision: "deny", Target: "127.0.0.1", Port: ptr(int(f.httpPort)),
+			networkEvent{Mode: "reverse", Decision: "deny", DenialCategory: "unsupported_upgrade", Target: "127.0.0.1", Port: ptr(int(f.httpPort)),
 				Method: ptr("GET"), Path: ptr("/ws"), Status: ptr(501), Reason: ptr("only through CONNECT")}},
 		{"GET http://127.0.0.1:1/closed HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n", "502 Bad Gateway", "",
 			networkEvent{Mode: "reverse", Decision: "deny", DenialCategory: "upstream_connect_failed", Target: "127.0.0.1", Port: ptr(1),
