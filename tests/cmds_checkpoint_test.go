@@ -7,11 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	tlog "github.com/transparency-dev/formats/log"
+	notes "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/nono-audit/nono/lib/event"
@@ -87,18 +89,34 @@ func cmdForgeLedger(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(path, out, 0o600))
 }
 
-// tlogcheck CHECKPOINT VKEYFILE: the checkpoint opens with the
-// transparency-dev parser and x/mod's note verifier, as any tlog tool
-// would read it; its origin is the key's name.
+// tlogcheck CHECKPOINT VKEYFILE [WITNESS-VKEYFILE]: the checkpoint opens
+// with the transparency-dev parser and x/mod's note verifier, as any tlog
+// tool would read it; its origin is the key's name. With a witness's key,
+// it must also carry that witness's cosignature, verified by the
+// transparency-dev cosignature/v1 verifier.
 func cmdTlogCheck(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: tlogcheck CHECKPOINT VKEYFILE")
+	if len(args) != 2 && len(args) != 3 {
+		ts.Fatalf("usage: tlogcheck CHECKPOINT VKEYFILE [WITNESS-VKEYFILE]")
 	}
-	vkey, err := os.ReadFile(ts.MkAbs(args[1]))
+	readKey := func(name string) string {
+		vkey, err := os.ReadFile(ts.MkAbs(name))
+		ts.Check(err)
+		return strings.TrimSpace(string(vkey))
+	}
+	v, err := note.NewVerifier(readKey(args[1]))
 	ts.Check(err)
-	v, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
-	ts.Check(err)
-	cp, _, _, err := tlog.ParseCheckpoint([]byte(ts.ReadFile(args[0])), v.Name(), v)
+	var others []note.Verifier
+	if len(args) == 3 {
+		wv, err := notes.NewVerifierForCosignatureV1(readKey(args[2]))
+		ts.Check(err)
+		others = append(others, wv)
+	}
+	cp, _, n, err := tlog.ParseCheckpoint([]byte(ts.ReadFile(args[0])), v.Name(), v, others...)
+	if err == nil && len(others) == 1 && !slices.ContainsFunc(n.Sigs, func(s note.Signature) bool {
+		return s.Name == others[0].Name() && s.Hash == others[0].KeyHash()
+	}) {
+		err = fmt.Errorf("%s carries no verified cosignature of %s", args[0], others[0].Name())
+	}
 	if neg {
 		if err == nil {
 			ts.Fatalf("%s parses and verifies", args[0])

@@ -39,6 +39,17 @@ var minio struct {
 // minioURL returns the server's URL, starting it on first use, or skips t.
 func minioURL(t testing.TB) string {
 	t.Helper()
+	if err := minioStart(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must run the S3 tests: %v", err)
+		}
+		t.Skipf("S3 tests skipped: %v", err)
+	}
+	return minio.url
+}
+
+// minioStart starts the server once per run and returns why it could not.
+func minioStart() error {
 	minio.once.Do(func() {
 		// The server dies with the thread that started it (Pdeathsig),
 		// so that thread is kept for the whole run.
@@ -51,13 +62,7 @@ func minioURL(t testing.TB) string {
 		}()
 		<-started
 	})
-	if minio.err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must run the S3 tests: %v", minio.err)
-		}
-		t.Skipf("S3 tests skipped: %v", minio.err)
-	}
-	return minio.url
+	return minio.err
 }
 
 func startMinIO() {

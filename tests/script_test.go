@@ -96,6 +96,18 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata",
 		Cmds:                commands,
 		RequireExplicitExec: true,
+		// [minio]: the test MinIO runs (started on first use); a script
+		// that needs it skips without (CI fails instead).
+		Condition: func(cond string) (bool, error) {
+			if cond != "minio" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			err := minioStart()
+			if err != nil && os.Getenv("CI") != "" {
+				return false, fmt.Errorf("CI must run the S3 tests: %w", err)
+			}
+			return err == nil, nil
+		},
 		Setup: func(env *testscript.Env) error {
 			work := env.WorkDir
 			env.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))

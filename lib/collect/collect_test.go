@@ -55,6 +55,9 @@ func (m *memBucket) Put(ctx context.Context, key string, data []byte, o objstore
 	if o.IfAbsent && len(vs) > 0 && !vs[len(vs)-1].marker {
 		return "", fmt.Errorf("%s: %w", key, objstore.ErrExists)
 	}
+	if o.IfMatch != "" && (len(vs) == 0 || vs[len(vs)-1].marker || vs[len(vs)-1].id != o.IfMatch) {
+		return "", fmt.Errorf("%s: %w", key, objstore.ErrModified)
+	}
 	m.seq++
 	id := fmt.Sprintf("v%d", m.seq)
 	m.versions[key] = append(vs, memVersion{id: id, data: bytes.Clone(data), until: o.RetainUntil})
@@ -71,7 +74,7 @@ func (m *memBucket) Get(ctx context.Context, key, versionID string, max int64) (
 			break
 		}
 		if versionID == "" || v.id == versionID {
-			o := &objstore.Object{Data: v.data, VersionID: v.id, RetainUntil: v.until}
+			o := &objstore.Object{Data: v.data, VersionID: v.id, ETag: v.id, RetainUntil: v.until}
 			if !v.until.IsZero() {
 				o.RetainMode = "COMPLIANCE"
 			}

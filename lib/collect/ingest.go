@@ -61,36 +61,9 @@ func (c *Collector) Ingest(ctx context.Context, req *IngestRequest) (*delivery.R
 func (c *Collector) ingest(ctx context.Context, req *IngestRequest) (*delivery.Receipt, *envelope.Envelope, error) {
 	h := req.Headers
 	now := c.now()
-	if h.Version != delivery.ProtocolVersion {
-		return nil, nil, refuse(400, "unsupported_version", "%s %q: this collector speaks protocol %q", delivery.HeaderVersion, h.Version, delivery.ProtocolVersion)
-	}
-	ts, err := h.Time()
-	if err != nil {
-		return nil, nil, refuse(400, "invalid_timestamp", "%v", err)
-	}
-	if skew := ts.Sub(now); skew > c.MaxSkew || -skew > c.MaxSkew {
-		dir := "ahead of"
-		if skew < 0 {
-			dir, skew = "behind", -skew
-		}
-		return nil, nil, refuse(401, "stale_timestamp", "the request's timestamp is %s %s the collector's clock (at most %s allowed): check the sender's clock", skew.Round(time.Second), dir, c.MaxSkew)
-	}
-	if digest := delivery.BodyDigest(req.Body); h.Digest != digest {
-		return nil, nil, refuse(400, "digest_mismatch", "%s %q is not the body's %s", delivery.HeaderDigest, h.Digest, digest)
-	}
-	subj, err := c.subjects.load(ctx, c.Bucket, h.Subject, now)
-	if errors.Is(err, objstore.ErrNotFound) {
-		return nil, nil, refuse(401, "unknown_subject", "subject %q is not enrolled here", h.Subject)
-	}
+	subj, err := c.authenticate(ctx, req, now)
 	if err != nil {
 		return nil, nil, err
-	}
-	if subj.RevokedAt != "" {
-		return nil, nil, refuse(403, "revoked_subject", "subject %s was revoked at %s", subj.ID, subj.RevokedAt)
-	}
-	msg := delivery.SignedBytes(http.MethodPost, req.Path, h.Subject, h.Timestamp, h.RequestID, h.Digest)
-	if err := delivery.VerifySignature(subj.key, msg, h.Signature); err != nil {
-		return nil, nil, refuse(401, "bad_signature", "%v", err)
 	}
 	env, err := c.checkEnvelope(req.Body, h, subj)
 	if err != nil {
@@ -110,6 +83,46 @@ func (c *Collector) ingest(ctx context.Context, req *IngestRequest) (*delivery.R
 		return nil, nil, err
 	}
 	return rc, env, nil
+}
+
+// authenticate checks a signed request of the protocol, in order: the
+// protocol version; the timestamp within ±MaxSkew of the collector's
+// clock; the body digest; the subject (known, not revoked) and its
+// signature. It returns the subject.
+func (c *Collector) authenticate(ctx context.Context, req *IngestRequest, now time.Time) (*Subject, error) {
+	h := req.Headers
+	if h.Version != delivery.ProtocolVersion {
+		return nil, refuse(400, "unsupported_version", "%s %q: this collector speaks protocol %q", delivery.HeaderVersion, h.Version, delivery.ProtocolVersion)
+	}
+	ts, err := h.Time()
+	if err != nil {
+		return nil, refuse(400, "invalid_timestamp", "%v", err)
+	}
+	if skew := ts.Sub(now); skew > c.MaxSkew || -skew > c.MaxSkew {
+		dir := "ahead of"
+		if skew < 0 {
+			dir, skew = "behind", -skew
+		}
+		return nil, refuse(401, "stale_timestamp", "the request's timestamp is %s %s the collector's clock (at most %s allowed): check the sender's clock", skew.Round(time.Second), dir, c.MaxSkew)
+	}
+	if digest := delivery.BodyDigest(req.Body); h.Digest != digest {
+		return nil, refuse(400, "digest_mismatch", "%s %q is not the body's %s", delivery.HeaderDigest, h.Digest, digest)
+	}
+	subj, err := c.subjects.load(ctx, c.Bucket, h.Subject, now)
+	if errors.Is(err, objstore.ErrNotFound) {
+		return nil, refuse(401, "unknown_subject", "subject %q is not enrolled here", h.Subject)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if subj.RevokedAt != "" {
+		return nil, refuse(403, "revoked_subject", "subject %s was revoked at %s", subj.ID, subj.RevokedAt)
+	}
+	msg := delivery.SignedBytes(http.MethodPost, req.Path, h.Subject, h.Timestamp, h.RequestID, h.Digest)
+	if err := delivery.VerifySignature(subj.key, msg, h.Signature); err != nil {
+		return nil, refuse(401, "bad_signature", "%v", err)
+	}
+	return subj, nil
 }
 
 // checkEnvelope reads the body as an envelope and checks that it names

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nono-audit/nono/lib/delivery"
+	"github.com/nono-audit/nono/lib/witness"
 )
 
 // Collector serves the two endpoints of audit-delivery v1 over one bucket.
@@ -23,8 +24,12 @@ type Collector struct {
 	// SubjectCache is how long a subject read from the bucket is trusted
 	// (a revocation takes that long to reach this collector).
 	SubjectCache time.Duration
-	Log          *log.Logger
-	Now          func() time.Time
+	// Witness, when set, witnesses the senders' ledger checkpoints
+	// (WitnessPath): it co-signs with its key, and the state lives in
+	// the bucket.
+	Witness *witness.Witness
+	Log     *log.Logger
+	Now     func() time.Time
 
 	once     sync.Once
 	subjects subjectCache
@@ -58,6 +63,7 @@ func (c *Collector) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(delivery.EnrollPath, c.serveEnroll)
 	mux.HandleFunc(delivery.IngestPath, c.serveIngest)
+	mux.HandleFunc(delivery.WitnessPath, c.serveWitness)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	return mux
 }

@@ -25,10 +25,16 @@ const (
 	ProtocolVersion = "1"
 	EnrollPath      = "/api/v1/enrollment/exchange"
 	IngestPath      = "/api/v1/audit/ingest"
-	KeyAlgorithm    = "ecdsa_p256_sha256_fixed"
-	ManagementMode  = "audit_only"
-	SubjectDevice   = "device"
-	StatusPending   = "pending" // a receipt's verification_status
+	// WitnessPath takes a C2SP tlog-witness add-checkpoint body: a
+	// ledger checkpoint for the collector to witness (docs/DELIVERY.md).
+	WitnessPath = "/api/v1/ledger/add-checkpoint"
+	// SizeType is the content type of a witness's answer that it holds
+	// another size (409), as tlog-witness has it: the size and a newline.
+	SizeType       = "text/x.tlog.size"
+	KeyAlgorithm   = "ecdsa_p256_sha256_fixed"
+	ManagementMode = "audit_only"
+	SubjectDevice  = "device"
+	StatusPending  = "pending" // a receipt's verification_status
 
 	HeaderVersion   = "X-Nono-Protocol-Version"
 	HeaderSubject   = "X-Nono-Subject-Id"
@@ -36,6 +42,9 @@ const (
 	HeaderRequestID = "X-Nono-Request-Id"
 	HeaderDigest    = "X-Nono-Content-SHA256"
 	HeaderSignature = "X-Nono-Signature"
+	// HeaderLogKey carries the ledger's note verifier key with an
+	// add-checkpoint request; the collector pins it per origin.
+	HeaderLogKey = "X-Nono-Log-Key"
 
 	// signedDomain opens the signed bytes of every request.
 	signedDomain = "nono-request-v1"

@@ -27,6 +27,7 @@ import (
 var (
 	ErrNotFound = errors.New("no such object")
 	ErrExists   = errors.New("the object already exists")
+	ErrModified = errors.New("the object changed since it was read")
 )
 
 // Store is one bucket.
@@ -137,6 +138,10 @@ type PutOptions struct {
 	// IfAbsent makes the write fail with ErrExists when the key exists
 	// (If-None-Match: *), atomically, whoever else writes it.
 	IfAbsent bool
+	// IfMatch makes the write fail with ErrModified unless the key's
+	// current version has this ETag (If-Match), atomically: a
+	// compare-and-swap over a value read with Get.
+	IfMatch string
 	// RetainUntil, when set, locks the new version in compliance mode
 	// until then: no one can delete or overwrite it before.
 	RetainUntil time.Time
@@ -152,6 +157,9 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, o PutOptions) 
 	if o.IfAbsent {
 		opts.SetMatchETagExcept("*")
 	}
+	if o.IfMatch != "" {
+		opts.SetMatchETag(o.IfMatch)
+	}
 	if !o.RetainUntil.IsZero() {
 		opts.Mode = minio.Compliance
 		opts.RetainUntilDate = o.RetainUntil.UTC()
@@ -159,6 +167,9 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, o PutOptions) 
 	info, err := s.client.PutObject(ctx, s.Bucket, key, bytes.NewReader(data), int64(len(data)), opts)
 	if err != nil {
 		if r := minio.ToErrorResponse(err); r.StatusCode == http.StatusPreconditionFailed || r.Code == "PreconditionFailed" {
+			if o.IfMatch != "" {
+				return "", fmt.Errorf("%s: %w", key, ErrModified)
+			}
 			return "", fmt.Errorf("%s: %w", key, ErrExists)
 		}
 		return "", fmt.Errorf("write %s: %w", key, err)
@@ -170,6 +181,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte, o PutOptions) 
 type Object struct {
 	Data        []byte
 	VersionID   string
+	ETag        string // for PutOptions.IfMatch
 	RetainMode  string
 	RetainUntil time.Time
 }
@@ -193,7 +205,7 @@ func (s *Store) Get(ctx context.Context, key, versionID string, max int64) (*Obj
 	if err != nil {
 		return nil, s.readErr(key, err)
 	}
-	o := &Object{Data: data, VersionID: info.VersionID}
+	o := &Object{Data: data, VersionID: info.VersionID, ETag: info.ETag}
 	if m := info.Metadata.Get("X-Amz-Object-Lock-Mode"); m != "" {
 		o.RetainMode = m
 		o.RetainUntil, _ = time.Parse(time.RFC3339, info.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date"))

@@ -109,12 +109,14 @@ func (c *Client) Deliver(ctx context.Context, it *Item) (*delivery.Receipt, erro
 
 // ingestPath is the path the signature covers: the receiver URL's own
 // path (a receiver may live under a prefix) and the endpoint.
-func (c *Client) ingestPath() string {
+func (c *Client) ingestPath() string { return c.endpointPath(delivery.IngestPath) }
+
+func (c *Client) endpointPath(endpoint string) string {
 	u, err := url.Parse(c.State.URL)
 	if err != nil {
-		return delivery.IngestPath
+		return endpoint
 	}
-	return u.Path + delivery.IngestPath
+	return u.Path + endpoint
 }
 
 // keepReceipt writes the receipt beside session.json when the session

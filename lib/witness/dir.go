@@ -36,11 +36,13 @@ const (
 
 // OriginDir returns the directory of origin in the store.
 func (s DirStore) OriginDir(origin string) string {
-	return filepath.Join(s.Dir, escape(origin))
+	return filepath.Join(s.Dir, EscapeOrigin(origin))
 }
 
-// escape turns an origin into one safe file name.
-func escape(origin string) string {
+// EscapeOrigin turns an origin into one safe file name (or S3 key
+// segment): every byte outside [A-Za-z0-9._-], and a leading '.', is
+// written %XX.
+func EscapeOrigin(origin string) string {
 	var b strings.Builder
 	for i := 0; i < len(origin); i++ {
 		c := origin[i]

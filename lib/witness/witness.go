@@ -13,6 +13,7 @@
 package witness
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -41,6 +42,10 @@ type Store interface {
 	Refused(origin string, evidence []byte) (string, error)
 }
 
+// ErrUnexpectedProof is an add-checkpoint request with a proof where
+// none can be: from size 0, or between equal sizes.
+var ErrUnexpectedProof = errors.New("the consistency proof must be empty")
+
 // ErrChanged is a Replace that lost a race with another.
 var ErrChanged = errors.New("the checkpoint held changed meanwhile")
 
@@ -60,6 +65,14 @@ func New(skey string, store Store) (*Witness, error) {
 		return nil, fmt.Errorf("witness key: %w", err)
 	}
 	return &Witness{signer: s, store: store, now: time.Now}, nil
+}
+
+// With returns the witness keeping its state in store instead: one key,
+// several stores (a collector's, one per tenant).
+func (w *Witness) With(store Store) *Witness {
+	c := *w
+	c.store = store
+	return &c
 }
 
 // Name is the witness's name, as its cosignature lines carry it.
@@ -109,6 +122,53 @@ func (e *RefusedError) Verdict() bool { return true }
 // other sizes than held → new, is a *checkpoint.ProofNeededError: ask the
 // host for the proof from the size held.
 func (w *Witness) Add(cp []byte, log note.Verifier, p *merkle.ConsistencyProof) (*Result, error) {
+	return w.add(cp, log, func(*checkpoint.Checkpoint, *checkpoint.Checkpoint) (*merkle.ConsistencyProof, error) {
+		return p, nil
+	})
+}
+
+// ConflictError is an add-checkpoint request whose old size is not the
+// size of the checkpoint held (0 when none is): the host should ask again
+// with a consistency proof from Size (C2SP tlog-witness answers it with
+// 409 Conflict and the size).
+type ConflictError struct {
+	Origin string
+	Size   uint64 // the size of the checkpoint held
+	Asked  uint64 // the old size of the request
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("the witness holds %s at size %d, not %d: a consistency proof from size %d is needed (on the host: nono audit consistency --from %d)", e.Origin, e.Size, e.Asked, e.Size, e.Size)
+}
+
+// AddCheckpoint is C2SP tlog-witness's add-checkpoint: the host names the
+// size oldSize of the checkpoint it believes the witness holds and gives
+// the consistency proof path from it to cp (empty when oldSize is 0 or
+// cp's size). When oldSize is not the size held, the answer is a
+// *ConflictError carrying the size held; otherwise as Add, the proof
+// taken against the root held.
+func (w *Witness) AddCheckpoint(cp []byte, log note.Verifier, oldSize uint64, path []merkle.Hash) (*Result, error) {
+	return w.add(cp, log, func(held, got *checkpoint.Checkpoint) (*merkle.ConsistencyProof, error) {
+		size := uint64(0)
+		if held != nil {
+			size = held.Size
+		}
+		if oldSize != size {
+			return nil, &ConflictError{Origin: got.Origin, Size: size, Asked: oldSize}
+		}
+		if held == nil || oldSize >= got.Size {
+			if len(path) != 0 {
+				return nil, fmt.Errorf("%w: from size %d to size %d", ErrUnexpectedProof, oldSize, got.Size)
+			}
+			return nil, nil
+		}
+		return &merkle.ConsistencyProof{OldSize: held.Size, NewSize: got.Size, OldRoot: held.Root, NewRoot: got.Root, Path: path}, nil
+	})
+}
+
+// add is Add and AddCheckpoint, proof giving the consistency proof from
+// the checkpoint held (nil when none is) to the one added.
+func (w *Witness) add(cp []byte, log note.Verifier, proof func(held, got *checkpoint.Checkpoint) (*merkle.ConsistencyProof, error)) (*Result, error) {
 	got, n, err := checkpoint.Open(cp, log)
 	if err != nil {
 		return nil, err
@@ -120,11 +180,15 @@ func (w *Witness) Add(cp []byte, log note.Verifier, p *merkle.ConsistencyProof) 
 		}
 		res := &Result{Checkpoint: got}
 		if heldNote != nil {
-			held, _, err := checkpoint.Open(heldNote, log)
-			if err != nil {
+			if res.Previous, _, err = checkpoint.Open(heldNote, log); err != nil {
 				return nil, fmt.Errorf("the checkpoint held for %s: %w", got.Origin, err)
 			}
-			res.Previous = held
+		}
+		p, err := proof(res.Previous, got)
+		if err != nil {
+			return nil, err
+		}
+		if held := res.Previous; held != nil {
 			if err := checkpoint.Extends(held, got, p); err != nil {
 				var need *checkpoint.ProofNeededError
 				if errors.As(err, &need) {
@@ -146,6 +210,24 @@ func (w *Witness) Add(cp []byte, log note.Verifier, p *merkle.ConsistencyProof) 
 		return res, nil
 	}
 	return nil, fmt.Errorf("the checkpoint held for %s keeps changing; try again", got.Origin)
+}
+
+// Cosignatures returns the signature lines of the witness in a checkpoint
+// it co-signed: what a tlog-witness add-checkpoint answers.
+func (w *Witness) Cosignatures(cosigned []byte) []byte {
+	i := bytes.LastIndex(cosigned, []byte("\n\n"))
+	if i < 0 {
+		return nil
+	}
+	sigs := cosigned[i+2:]
+	var out []byte
+	prefix := []byte("\u2014 " + w.Name() + " ")
+	for line := range bytes.Lines(sigs) {
+		if bytes.HasPrefix(line, prefix) {
+			out = append(out, line...)
+		}
+	}
+	return out
 }
 
 // refuse keeps the evidence and returns the refusal.

@@ -232,8 +232,8 @@ func TestEscape(t *testing.T) {
 		"a b+c":           "a%20b%2Bc",
 		"example.com/log": "example.com%2Flog",
 	} {
-		if got := escape(in); got != want {
-			t.Errorf("escape(%q) = %q, want %q", in, got, want)
+		if got := EscapeOrigin(in); got != want {
+			t.Errorf("EscapeOrigin(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -21,8 +21,10 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/collect"
+	"github.com/nono-audit/nono/lib/dsse"
 	"github.com/nono-audit/nono/lib/envelope"
 	"github.com/nono-audit/nono/lib/objstore"
+	"github.com/nono-audit/nono/lib/witness"
 )
 
 type CLI struct {
@@ -73,6 +75,7 @@ type serveCmd struct {
 	AddrFile     string        `name:"addr-file" placeholder:"FILE" help:"Write the address actually listened on to FILE (for --listen 127.0.0.1:0)."`
 	NoSweep      bool          `name:"no-sweep" help:"Do not verify, at start, stored envelopes that have no verdict yet."`
 	SubjectCache time.Duration `name:"subject-cache" default:"10s" placeholder:"DURATION" help:"How long a subject read from the bucket is trusted: a revocation reaches this collector within it."`
+	WitnessKey   string        `name:"witness-key" placeholder:"REF" help:"Witness the senders' ledger checkpoints, co-signing with this note key: file:///ABS/PATH or env://VAR ('nono trust keygen --note --witness --name NAME')."`
 }
 
 func (c *serveCmd) Run(ui *cli.UI) error {
@@ -114,6 +117,16 @@ func (c *serveCmd) Run(ui *cli.UI) error {
 		logger.Printf("warning: bucket %s has no Object Lock: stored envelopes can be overwritten or deleted by anyone with write access", c.Bucket)
 	}
 	col := &collect.Collector{Bucket: store, MaxSkew: c.MaxSkew, MaxBody: c.MaxBody, Retention: retention, SubjectCache: c.SubjectCache, Log: logger}
+	if c.WitnessKey != "" {
+		skey, err := dsse.ReadKeyRef(c.WitnessKey, os.Getenv)
+		if err != nil {
+			return cli.Usage("--witness-key: %v", err)
+		}
+		if col.Witness, err = witness.New(string(skey), nil); err != nil {
+			return cli.Usage("--witness-key: %v", err)
+		}
+		logger.Printf("witnessing ledger checkpoints as %s", col.Witness.Name())
+	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return cli.Unusable(err)

@@ -21,6 +21,7 @@ type CLI struct {
 	Unenroll   unenrollCmd   `cmd:"" help:"Forget the enrollment (the receiver keeps the subject until its operator revokes it)."`
 	Sync       syncCmd       `cmd:"" help:"Queue every finished, verified session without a receipt, and deliver the outbox."`
 	Status     statusCmd     `cmd:"" help:"Each session's delivery state: delivered (with its receipt), pending, failed (why), unsent, not shippable."`
+	Witness    witnessCmd    `cmd:"" help:"Have the receiver witness the ledger's latest checkpoint: it co-signs it only if it extends the one it holds."`
 }
 
 const description = `Ship finished sessions to an audit receiver (audit-delivery v1).

@@ -1,0 +1,70 @@
+package nonoship
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/nono-audit/nono/lib/checkpoint"
+	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/redact"
+	"github.com/nono-audit/nono/lib/ship"
+)
+
+type witnessCmd struct {
+	Key  string        `placeholder:"REF" help:"The ledger's note key: file:///ABS/PATH or env://VAR (default: $$NONO_CHECKPOINT_KEY, else key in the [checkpoint] table of config.toml)."`
+	Wait time.Duration `default:"30s" help:"Longest wait for another process's hold on the ledger lock."`
+}
+
+func (c *witnessCmd) Run(ui *cli.UI) error {
+	p, err := paths()
+	if err != nil {
+		return err
+	}
+	root, err := auditRoot()
+	if err != nil {
+		return err
+	}
+	key, err := ledgerKey(ui, c.Key)
+	if err != nil {
+		return err
+	}
+	if key == nil {
+		return cli.Usage("no note key: give --key, set $%s, or set key in the [checkpoint] table of config.toml (make a key with `nono trust keygen --note --keyref file:///PATH`)", checkpoint.EnvKey)
+	}
+	client, err := ship.Open(p)
+	if err != nil {
+		return notEnrolled(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	w, err := client.WitnessLedger(ctx, root, key, c.Wait)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(ui.Messages(), "%s: %s witnessed by %s; kept in %s\n", ui.Name, w.Checkpoint.Describe(), w.Witness, w.Path)
+	return ui.Printf("%s", w.Cosigned)
+}
+
+// ledgerKey loads the ledger's note key from ref, else from the
+// configuration; nil when none is configured.
+func ledgerKey(ui *cli.UI, ref string) (*checkpoint.Key, error) {
+	if ref == "" {
+		cfg, err := checkpoint.LoadConfig(redact.ConfigPath(os.Getenv), os.Getenv)
+		if err != nil {
+			return nil, cli.Unusable(err)
+		}
+		ui.Warn(cfg.Warnings...)
+		if ref = cfg.KeyRef; ref == "" {
+			return nil, nil
+		}
+	}
+	key, err := checkpoint.LoadKey(ref, os.Getenv)
+	if err != nil {
+		return nil, cli.Unusable(err)
+	}
+	return key, nil
+}
