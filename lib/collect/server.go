@@ -96,22 +96,33 @@ func (c *Collector) serveEnroll(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, en.Encode())
 }
 
-func (c *Collector) serveIngest(w http.ResponseWriter, r *http.Request) {
+// readSigned reads a signed request of at most max bytes, or answers
+// the refusal and returns nil.
+func readSigned(w http.ResponseWriter, r *http.Request, max int64) *IngestRequest {
 	if r.Method != http.MethodPost {
 		writeRefusal(w, refuse(405, "method_not_allowed", "use POST"))
-		return
+		return nil
 	}
 	h, err := delivery.ReadHeaders(r.Header.Values)
 	if err != nil {
 		writeRefusal(w, refuse(401, "missing_header", "%v", err))
-		return
+		return nil
 	}
-	body, err := readBody(r, c.MaxBody)
+	body, err := readBody(r, max)
 	if err != nil {
 		writeRefusal(w, err)
+		return nil
+	}
+	return &IngestRequest{Path: r.URL.Path, Headers: h, Body: body}
+}
+
+func (c *Collector) serveIngest(w http.ResponseWriter, r *http.Request) {
+	req := readSigned(w, r, c.MaxBody)
+	if req == nil {
 		return
 	}
-	rc, err := c.Ingest(r.Context(), &IngestRequest{Path: r.URL.Path, Headers: h, Body: body})
+	h := req.Headers
+	rc, err := c.Ingest(r.Context(), req)
 	if err != nil {
 		c.logf("ingest %s from %s: %v", h.RequestID, h.Subject, err)
 		writeRefusal(w, err)

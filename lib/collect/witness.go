@@ -200,23 +200,13 @@ type SizeConflict struct {
 func (e *SizeConflict) Error() string { return e.Message }
 
 func (c *Collector) serveWitness(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeRefusal(w, refuse(405, "method_not_allowed", "use POST"))
-		return
-	}
-	h, err := delivery.ReadHeaders(r.Header.Values)
-	if err != nil {
-		writeRefusal(w, refuse(401, "missing_header", "%v", err))
-		return
-	}
-	body, err := readBody(r, witness.MaxAddRequest)
-	if err != nil {
-		writeRefusal(w, err)
+	req := readSigned(w, r, witness.MaxAddRequest)
+	if req == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
 	defer cancel()
-	sigs, err := c.AddCheckpoint(ctx, &IngestRequest{Path: r.URL.Path, Headers: h, Body: body}, r.Header.Get(delivery.HeaderLogKey))
+	sigs, err := c.AddCheckpoint(ctx, req, r.Header.Get(delivery.HeaderLogKey))
 	var conflict *SizeConflict
 	switch {
 	case errors.As(err, &conflict):
@@ -228,7 +218,7 @@ func (c *Collector) serveWitness(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		var rf *Refusal
 		if !errors.As(err, &rf) {
-			c.logf("add-checkpoint from %s: %v", h.Subject, err)
+			c.logf("add-checkpoint from %s: %v", req.Headers.Subject, err)
 		}
 		writeRefusal(w, err)
 	default:
