@@ -18,7 +18,7 @@ import (
 )
 
 // The collector as a witness of its senders' ledgers (docs/DELIVERY.md
-// §7): per tenant and ledger origin, under
+// §6, "Witnessing ledgers"): per tenant and ledger origin, under
 //
 //	_nono/witness/<tenant>/<origin, escaped>/log.json         the ledger's verifier key, pinned at first use
 //	_nono/witness/<tenant>/<origin, escaped>/checkpoint       the latest checkpoint accepted, co-signed (a new version each time)
