@@ -64,7 +64,10 @@ func (c *planCLI) Run() error {
 		return cli.Exit(plan.ExitStatus(err), err)
 	}
 	if p.DryRun {
-		return p.Sandbox.Describe(os.Stdout, p.ABI)
+		if err := p.Sandbox.Describe(os.Stdout, p.ABI); err != nil {
+			return err
+		}
+		return opts.Network.Describe(os.Stdout)
 	}
 	if _, err := os.Stdout.Write(p.Shell()); err != nil {
 		return err

@@ -1,7 +1,10 @@
 package plan
 
 import (
+	"fmt"
+	"io"
 	"strconv"
+	"strings"
 
 	"github.com/nono-audit/nono/lib/netrule"
 	"github.com/nono-audit/nono/lib/sandbox"
@@ -33,6 +36,30 @@ func (n *Network) Sandbox() sandbox.Network {
 		ConnectTCP:  append([]uint16(nil), n.AllowPort...),
 		BindTCP:     append([]uint16(nil), n.AllowBind...),
 	}
+}
+
+// Describe tells `--dry-run`'s reader what proxy mode does, after the
+// sandbox policy: the proxy, its rules in the order they are decided,
+// and what the command's environment says.
+func (n *Network) Describe(w io.Writer) error {
+	if !n.Proxy() {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("Proxy: the command's HTTP(S) traffic goes through a filtering proxy on 127.0.0.1 (on a port chosen at start, which the sandbox adds to the TCP connects it allows); every request is a network event\n")
+	for _, r := range n.DenyDomain {
+		fmt.Fprintf(&b, "  %s %s\n", netrule.DenyFlag, r)
+	}
+	for _, r := range n.AllowDomain {
+		fmt.Fprintf(&b, "  %s %s\n", netrule.AllowFlag, r)
+	}
+	if len(n.AllowDomain) == 0 {
+		fmt.Fprintf(&b, "  (no %s: every request no %s refuses is allowed)\n", netrule.AllowFlag, netrule.DenyFlag)
+	}
+	b.WriteString("  loopback, link-local and cloud metadata addresses only where a rule names them\n")
+	b.WriteString("Environment: HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and their lower-case twins name the proxy; NO_PROXY and no_proxy are removed\n")
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // Check applies the flags' rules: proxy mode needs the supervisor (not

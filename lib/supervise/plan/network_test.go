@@ -41,3 +41,29 @@ func TestNetworkFlags(t *testing.T) {
 		}
 	}
 }
+
+// --dry-run tells what proxy mode does: the rules in the order they are
+// decided, and nothing at all without proxy mode.
+func TestNetworkDescribe(t *testing.T) {
+	var b strings.Builder
+	n := Network{AllowDomain: []string{"a.test", "https://api.test/v1/**"}, DenyDomain: []string{"bad.a.test"}}
+	if err := n.Describe(&b); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	for _, want := range []string{"Proxy: ", "\n  --deny-domain bad.a.test\n  --allow-domain a.test\n  --allow-domain https://api.test/v1/**\n", "NO_PROXY and no_proxy are removed\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	b.Reset()
+	n = Network{DenyDomain: []string{"bad.test"}}
+	n.Describe(&b)
+	if !strings.Contains(b.String(), "(no --allow-domain: every request no --deny-domain refuses is allowed)") {
+		t.Errorf("deny list:\n%s", b.String())
+	}
+	b.Reset()
+	if (&Network{}).Describe(&b); b.Len() != 0 {
+		t.Errorf("without proxy mode: %q", b.String())
+	}
+}
