@@ -126,7 +126,7 @@ func TestExampleVerifies(t *testing.T) {
 	dir, s := exampleDir(t)
 	for _, key := range []string{vectors.Path("attestation-example.pub"), vectors.Path("attestation-example.pub.pem")} {
 		r := verify(t, dir, s, key)
-		wantOK(t, r, TrustPinned)
+		wantOK(t, r, trustPinned)
 		want := `{"present":true,"predicate_type":"https://nono.sh/attestation/audit-session/alpha","key_id":"` + exampleKeyID +
 			`","key_id_matches":true,"signature_verified":true,"merkle_root_matches":true,"session_id_matches":true,` +
 			`"expected_public_key_matches":true,"verification_error":null,"trust":"pinned","failed_check":null}`
@@ -138,10 +138,10 @@ func TestExampleVerifies(t *testing.T) {
 	pem := bytes.ReplaceAll(testdata(t, "attestation-example.pub.pem"), []byte("\n"), []byte("\r\n"))
 	crlf := filepath.Join(t.TempDir(), "crlf.pem")
 	write(t, crlf, pem)
-	wantOK(t, verify(t, dir, s, crlf), TrustPinned)
+	wantOK(t, verify(t, dir, s, crlf), trustPinned)
 
 	r := verify(t, dir, s, "")
-	wantOK(t, r, TrustSelfAttested)
+	wantOK(t, r, trustSelfAttested)
 	if r.ExpectedPublicKeyMatches != nil {
 		t.Error("expected_public_key_matches set without a pinned key")
 	}
@@ -202,7 +202,7 @@ func TestExampleSessionTampered(t *testing.T) {
 	// Uppercase hex in session.json is the same hash.
 	dir, s := exampleDir(t)
 	s.AuditIntegrity.ChainHead = strings.ToUpper(s.AuditIntegrity.ChainHead)
-	wantOK(t, verify(t, dir, s, ""), TrustSelfAttested)
+	wantOK(t, verify(t, dir, s, ""), trustSelfAttested)
 }
 
 func TestExampleMissingBundle(t *testing.T) {
@@ -226,7 +226,7 @@ func TestBundleFilename(t *testing.T) {
 	dir, s := exampleDir(t)
 	os.Rename(filepath.Join(dir, session.BundleFileName), filepath.Join(dir, "other.bundle"))
 	s.AuditAttestation.BundleFilename = "other.bundle"
-	wantOK(t, verify(t, dir, s, ""), TrustSelfAttested)
+	wantOK(t, verify(t, dir, s, ""), trustSelfAttested)
 }
 
 func TestNoAttestation(t *testing.T) {
@@ -320,7 +320,7 @@ func TestExampleBundleTampered(t *testing.T) {
 			editBundle(t, dir, c.edit)
 			r := verify(t, dir, s, vectors.Path("attestation-example.pub"))
 			if c.check == "" {
-				wantOK(t, r, TrustPinned)
+				wantOK(t, r, trustPinned)
 				return
 			}
 			msg := strings.Replace(c.msg, "%s", filepath.Join(dir, session.BundleFileName), 1)
@@ -394,7 +394,7 @@ func TestStatementsUpstreamAccepts(t *testing.T) {
 	key, _ := dsse.GenerateKey()
 	keyID := dsse.KeyID(&key.PublicKey)
 	good := func(s *session.Session) string {
-		st, err := Statement(s, canon.NullValue(), keyID)
+		st, err := statement(s, canon.NullValue(), keyID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,8 +473,8 @@ func TestSignSessionRoundTrip(t *testing.T) {
 		keyFile := filepath.Join(t.TempDir(), "k.pub")
 		pubText, _ := dsse.EncodePublicKey(&key.PublicKey)
 		write(t, keyFile, []byte(pubText))
-		wantOK(t, verify(t, dir, s2, keyFile), TrustPinned)
-		wantOK(t, verify(t, dir, s2, ""), TrustSelfAttested)
+		wantOK(t, verify(t, dir, s2, keyFile), trustPinned)
+		wantOK(t, verify(t, dir, s2, ""), trustSelfAttested)
 
 		data, _ := os.ReadFile(filepath.Join(dir, session.BundleFileName))
 		b, _ := dsse.ParseBundle(data)
@@ -486,7 +486,7 @@ func TestSignSessionRoundTrip(t *testing.T) {
 		}
 
 		// Refuse a second signature; allow it when asked.
-		if _, err := SignSession(dir, key, false); !errors.Is(err, ErrAlreadySigned) {
+		if _, err := SignSession(dir, key, false); !errors.Is(err, errAlreadySigned) {
 			t.Errorf("second signature: %v", err)
 		}
 		if _, err := SignSession(dir, key, true); err != nil {
@@ -594,17 +594,17 @@ func TestVerifyBundleOffline(t *testing.T) {
 
 func TestStartedPolicy(t *testing.T) {
 	pol := canon.ObjectValue(canon.Member{Key: "removed_flags", Value: canon.StringsValue([]string{"--token"})})
-	got, err := StartedPolicy(bytes.NewReader(startedRecord([]string{"x"}, pol)))
+	got, err := startedPolicy(bytes.NewReader(startedRecord([]string{"x"}, pol)))
 	if err != nil || !canon.Equal(got, pol) {
 		t.Errorf("StartedPolicy = %s, %v", canon.Compact(got), err)
 	}
 	// Without event_json the event object is read.
 	rec := `{"sequence":0,"event":{"type":"session_started","started":"t","command":[],"redaction_policy":{"added_flags":["--a"]}}}` + "\n"
-	if got, err := StartedPolicy(strings.NewReader(rec)); err != nil || got.Kind != canon.Object {
+	if got, err := startedPolicy(strings.NewReader(rec)); err != nil || got.Kind != canon.Object {
 		t.Errorf("event object: %s, %v", canon.Compact(got), err)
 	}
 	for _, bad := range []string{"", "\n\n", "{}\n", `{"event_json":1}` + "\n", `{"event_json":"{\"type\":\"session_started\",\"redaction_policy\":[]}"}` + "\n", "not json\n"} {
-		if _, err := StartedPolicy(strings.NewReader(bad)); err == nil {
+		if _, err := startedPolicy(strings.NewReader(bad)); err == nil {
 			t.Errorf("StartedPolicy(%q) accepted", bad)
 		}
 	}

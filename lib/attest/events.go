@@ -10,12 +10,12 @@ import (
 	"github.com/nono-audit/nono/lib/ndjson"
 )
 
-// StartedPolicy returns the redaction_policy recorded in the first record
+// startedPolicy returns the redaction_policy recorded in the first record
 // of an audit event log, which must be the session_started event: the
 // policy diff as recorded (an object), or Null when the event carries none
 // (the secure default). The record's event_json is read when present (it
 // is what the chain hashes), else its event object.
-func StartedPolicy(r io.Reader) (canon.Value, error) {
+func startedPolicy(r io.Reader) (canon.Value, error) {
 	line, err := ndjson.NewReader(r).Next()
 	if errors.Is(err, io.EOF) {
 		return canon.Value{}, errors.New("the log is empty: no session_started event")
@@ -100,14 +100,14 @@ func describeType(v canon.Value) string {
 	return "an event without a type"
 }
 
-// readStartedPolicy is StartedPolicy of the log file at path.
+// readStartedPolicy is startedPolicy of the log file at path.
 func readStartedPolicy(path string) (canon.Value, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return canon.Value{}, err
 	}
 	defer f.Close()
-	v, err := StartedPolicy(f)
+	v, err := startedPolicy(f)
 	if err != nil {
 		return canon.Value{}, fmt.Errorf("%s: %w", path, err)
 	}

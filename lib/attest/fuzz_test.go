@@ -17,7 +17,7 @@ func FuzzStartedPolicy(f *testing.F) {
 	f.Add([]byte(`{"sequence":0,"event_json":"{\"type\":\"session_started\",\"started\":\"t\",\"command\":[],\"redaction_policy\":{\"added_flags\":[\"--a\"]}}"}` + "\n"))
 	f.Add([]byte(`{"event":{"type":"session_started"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		StartedPolicy(bytes.NewReader(data))
+		startedPolicy(bytes.NewReader(data))
 	})
 }
 

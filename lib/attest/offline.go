@@ -45,7 +45,7 @@ func (r *BundleResult) Value() canon.Value {
 		{Key: "key_id", Value: canon.StringValue(r.KeyID)},
 	}
 	if r.Valid() {
-		m[1].Value = canon.StringValue(TrustPinned)
+		m[1].Value = canon.StringValue(trustPinned)
 	}
 	null := canon.NullValue()
 	fields := []canon.Member{

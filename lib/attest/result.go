@@ -4,13 +4,13 @@ import "github.com/nono-audit/nono/lib/canon"
 
 // Trust levels of a valid attestation.
 const (
-	// TrustSelfAttested: the signature is valid under the public key that
+	// trustSelfAttested: the signature is valid under the public key that
 	// session.json itself names. Whoever can rewrite the session can also
 	// re-sign it, so this proves consistency, not origin.
-	TrustSelfAttested = "self-attested"
-	// TrustPinned: the signature is valid and the signer is the key the
+	trustSelfAttested = "self-attested"
+	// trustPinned: the signature is valid and the signer is the key the
 	// verifier supplied (--public-key-file).
-	TrustPinned = "pinned"
+	trustPinned = "pinned"
 )
 
 // Result is the attestation part of a session verification: upstream's
@@ -31,7 +31,7 @@ type Result struct {
 	// VerificationError is "" on success (null in JSON).
 	VerificationError string
 
-	// Trust is TrustPinned or TrustSelfAttested when the attestation is
+	// Trust is trustPinned or trustSelfAttested when the attestation is
 	// valid, "" (null) otherwise.
 	Trust string
 	// FailedCheck names the check that failed ("" when none did), e.g.

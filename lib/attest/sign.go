@@ -28,7 +28,7 @@ import (
 	"github.com/nono-audit/nono/lib/session"
 )
 
-// Statement builds the statement nono signs for a completed session. The
+// statement builds the statement nono signs for a completed session. The
 // command is scrubbed again with the session's recorded redaction policy
 // (policy: the session_started diff, Null for the secure default) under
 // the Default rules; since every scrubber output is a fixed point, this
@@ -36,7 +36,7 @@ import (
 // command would change is refused rather than signed with a command that
 // differs from the record. The policy diff goes into the predicate as
 // recorded.
-func Statement(s *session.Session, policy canon.Value, keyID string) (*dsse.Statement, error) {
+func statement(s *session.Session, policy canon.Value, keyID string) (*dsse.Statement, error) {
 	if err := session.ValidateID(s.SessionID); err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func Sign(s *session.Session, policy canon.Value, key *ecdsa.PrivateKey) (*dsse.
 		return nil, nil, err
 	}
 	keyID := dsse.KeyID(&key.PublicKey)
-	st, err := Statement(s, policy, keyID)
+	st, err := statement(s, policy, keyID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -132,20 +132,20 @@ func Sign(s *session.Session, policy canon.Value, key *ecdsa.PrivateKey) (*dsse.
 	}, nil
 }
 
-// RefusalError is a session whose record contradicts itself or its log
+// refusalError is a session whose record contradicts itself or its log
 // (a command stored unredacted, totals that are not the log's): it is not
 // signed. It is a verdict on the session (exit status 1, lib/cli).
-type RefusalError struct{ Msg string }
+type refusalError struct{ Msg string }
 
-func (e *RefusalError) Error() string { return e.Msg }
-func (e *RefusalError) Verdict() bool { return true }
+func (e *refusalError) Error() string { return e.Msg }
+func (e *refusalError) Verdict() bool { return true }
 
 func refuse(format string, args ...any) error {
-	return &RefusalError{Msg: fmt.Sprintf(format, args...)}
+	return &refusalError{Msg: fmt.Sprintf(format, args...)}
 }
 
-// ErrAlreadySigned refuses to sign a session twice without being told to.
-var ErrAlreadySigned = errors.New("session is already signed")
+// errAlreadySigned refuses to sign a session twice without being told to.
+var errAlreadySigned = errors.New("session is already signed")
 
 // SignSession signs the completed session in dir: it reads session.json,
 // verifies that the event log adds up to its audit_integrity, reads the
@@ -161,11 +161,11 @@ func SignSession(dir string, key *ecdsa.PrivateKey, resign bool) (*session.Attes
 		return nil, err
 	}
 	if s.AuditAttestation != nil && !resign {
-		return nil, fmt.Errorf("session %s: %w (key %s); re-sign with --force", s.SessionID, ErrAlreadySigned, s.AuditAttestation.KeyID)
+		return nil, fmt.Errorf("session %s: %w (key %s); re-sign with --force", s.SessionID, errAlreadySigned, s.AuditAttestation.KeyID)
 	}
 	if s.AuditIntegrity == nil {
 		// Upstream's message, before the log is even looked at.
-		_, err := Statement(s, canon.NullValue(), "")
+		_, err := statement(s, canon.NullValue(), "")
 		return nil, err
 	}
 	policy, err := ReadLog(filepath.Join(dir, session.EventsFileName), s)
@@ -207,7 +207,7 @@ func sameSignedFields(a, b *session.Session) bool {
 // returns the redaction policy its session_started event recorded.
 func ReadLog(path string, s *session.Session) (canon.Value, error) {
 	if s.AuditIntegrity == nil {
-		_, err := Statement(s, canon.NullValue(), "")
+		_, err := statement(s, canon.NullValue(), "")
 		return canon.Value{}, err
 	}
 	if err := checkLog(path, s); err != nil {

@@ -186,9 +186,9 @@ func (v *sessionVerifier) run() {
 	r.KeyIDMatches, r.SignatureVerified, r.MerkleRootMatches, r.SessionIDMatches = true, true, true, true
 	ptype := dsse.PredicateType
 	r.PredicateType = &ptype
-	r.Trust = TrustSelfAttested
+	r.Trust = trustSelfAttested
 	if v.pinnedGiven {
-		r.Trust = TrustPinned
+		r.Trust = trustPinned
 	}
 }
 

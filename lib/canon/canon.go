@@ -56,8 +56,8 @@
 // Value methods read the value due next (at the top level, or after
 // NextMember or NextElement announced one): Peek (its Kind, nothing
 // consumed; Offset is then its first byte), Object, Array, String,
-// AppendString, AppendCanonicalString, RawString (the token as written),
-// Number (the literal), Uint and Int (with a bit width), Bool, Null, Skip,
+// AppendString, appendCanonicalString, RawString (the token as written),
+// number (the literal), Uint and Int (with a bit width), Bool, Null, Skip,
 // Raw (the value's bytes as written), AppendCompact (re-encoded
 // canonically, key order kept) and Value (a tree). Errorf makes a
 // caller's own shape error at the current offset; ResetAt scans a value

@@ -81,7 +81,7 @@ func TestNumbersLikeSerde(t *testing.T) {
 		"1.0e16":             "1e16", "1e15": "1000000000000000.0", "0.1": "0.1",
 	}
 	for in, want := range cases {
-		got, err := CanonicalNumber(in)
+		got, err := canonicalNumber(in)
 		if err != nil || got != want {
 			t.Errorf("CanonicalNumber(%s) = %s, %v; want %s", in, got, err, want)
 		}

@@ -9,9 +9,9 @@ import (
 	"strings"
 )
 
-// MaxDepth bounds nesting, as serde_json's recursion limit does, so hostile
+// maxDepth bounds nesting, as serde_json's recursion limit does, so hostile
 // input cannot exhaust the stack.
-const MaxDepth = 128
+const maxDepth = 128
 
 // SyntaxError describes input that is not what was asked for: malformed
 // JSON, or a value of the wrong type or range. Offset is the 0-based byte
@@ -96,10 +96,10 @@ func ScanNumber(data []byte) (int, error) {
 	return i, nil
 }
 
-// CanonicalNumber maps a JSON number literal to the text serde_json writes
+// canonicalNumber maps a JSON number literal to the text serde_json writes
 // after parsing it: u64/i64 integers stay decimal; everything else is an
 // f64 formatted as Rust's ryu does.
-func CanonicalNumber(lit string) (string, error) {
+func canonicalNumber(lit string) (string, error) {
 	if !strings.ContainsAny(lit, ".eE") {
 		if lit[0] != '-' {
 			if _, err := strconv.ParseUint(lit, 10, 64); err == nil {
@@ -115,13 +115,13 @@ func CanonicalNumber(lit string) (string, error) {
 	if err != nil || math.IsInf(f, 0) {
 		return "", fmt.Errorf("number out of range: %s", lit)
 	}
-	return FormatFloat(f), nil
+	return formatFloat(f), nil
 }
 
-// FormatFloat formats f as serde_json (ryu) does: the shortest digits that
+// formatFloat formats f as serde_json (ryu) does: the shortest digits that
 // round-trip, positional notation while the decimal point falls within 16
 // digits (`100.0`, `0.001`), scientific otherwise (`1e21`, `1.5e-7`).
-func FormatFloat(f float64) string {
+func formatFloat(f float64) string {
 	if f == 0 {
 		if math.Signbit(f) {
 			return "-0.0"

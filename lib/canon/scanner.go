@@ -10,21 +10,21 @@ import (
 // Limits bound what a Scanner accepts. A zero field means its default.
 type Limits struct {
 	// MaxDepth is the deepest nesting of arrays and objects (default
-	// MaxDepth, serde_json's recursion limit).
+	// maxDepth, serde_json's recursion limit).
 	MaxDepth int
-	// MaxSize is the longest document in bytes (default DefaultMaxSize).
+	// MaxSize is the longest document in bytes (default defaultMaxSize).
 	MaxSize int
 }
 
-// DefaultMaxSize is the default size limit of one document.
-const DefaultMaxSize = 256 << 20
+// defaultMaxSize is the default size limit of one document.
+const defaultMaxSize = 256 << 20
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxDepth <= 0 {
-		l.MaxDepth = MaxDepth
+		l.MaxDepth = maxDepth
 	}
 	if l.MaxSize <= 0 {
-		l.MaxSize = DefaultMaxSize
+		l.MaxSize = defaultMaxSize
 	}
 	return l
 }
@@ -91,8 +91,8 @@ func (s *Scanner) Data() []byte { return s.data }
 // Offset is the byte offset in data where scanning stands.
 func (s *Scanner) Offset() int { return s.pos }
 
-// Depth is the number of open arrays and objects.
-func (s *Scanner) Depth() int { return len(s.stack) }
+// depth is the number of open arrays and objects.
+func (s *Scanner) depth() int { return len(s.stack) }
 
 // Err is the first error the scanner met, if any.
 func (s *Scanner) Err() error { return s.err }
@@ -559,7 +559,7 @@ func (s *Scanner) AppendString(dst []byte) ([]byte, error) {
 	return out, err
 }
 
-// AppendCanonicalString reads a string value and appends it re-encoded
+// appendCanonicalString reads a string value and appends it re-encoded
 // canonically, quotes included.
 func (s *Scanner) AppendCanonicalString(dst []byte) ([]byte, error) {
 	out, _, err := s.appendString(dst, modeCanonical)
@@ -604,9 +604,9 @@ func (s *Scanner) appendString(dst []byte, mode int) ([]byte, bool, error) {
 	return out, canonical, nil
 }
 
-// Number reads a number value and returns its literal, checked against
+// number reads a number value and returns its literal, checked against
 // JSON's grammar.
-func (s *Scanner) Number() ([]byte, error) {
+func (s *Scanner) number() ([]byte, error) {
 	c, ok := s.start()
 	if !ok {
 		return nil, s.err
@@ -775,7 +775,7 @@ func (s *Scanner) Raw() ([]byte, error) {
 
 // AppendCompact reads one value and appends its canonical compact
 // encoding: objects keep their key order, strings and numbers are
-// re-encoded as serde_json writes them (see CanonicalNumber).
+// re-encoded as serde_json writes them (see canonicalNumber).
 func (s *Scanner) AppendCompact(dst []byte) ([]byte, error) { return s.copyValue(dst, true) }
 
 func (s *Scanner) copyValue(dst []byte, emit bool) ([]byte, error) {
@@ -792,14 +792,14 @@ func (s *Scanner) copyValue(dst []byte, emit bool) ([]byte, error) {
 		out, _, err := s.appendString(dst, mode)
 		return out, err
 	case Number:
-		lit, err := s.Number()
+		lit, err := s.number()
 		if err != nil || !emit {
 			return dst, err
 		}
 		if plainInteger(lit) {
 			return append(dst, lit...), nil
 		}
-		text, err := CanonicalNumber(string(lit))
+		text, err := canonicalNumber(string(lit))
 		if err != nil {
 			return dst, s.fail(s.pos-len(lit), err.Error())
 		}
@@ -905,11 +905,11 @@ func (s *Scanner) Value() (Value, error) {
 		return Value{Kind: String, Str: string(b)}, err
 	case Number:
 		at := s.pos
-		lit, err := s.Number()
+		lit, err := s.number()
 		if err != nil {
 			return Value{}, err
 		}
-		text, err := CanonicalNumber(string(lit))
+		text, err := canonicalNumber(string(lit))
 		if err != nil {
 			return Value{}, s.fail(at, err.Error())
 		}
@@ -974,12 +974,12 @@ func (s *Scanner) End() error {
 	return nil
 }
 
-// ReadAll reads r to its end, refusing more than max bytes (DefaultMaxSize
+// ReadAll reads r to its end, refusing more than max bytes (defaultMaxSize
 // when max <= 0), for a document that is then scanned. name is used in
 // messages.
 func ReadAll(r io.Reader, max int, name string) ([]byte, error) {
 	if max <= 0 {
-		max = DefaultMaxSize
+		max = defaultMaxSize
 	}
 	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
 	if err != nil {

@@ -77,8 +77,8 @@ func TestScannerRejects(t *testing.T) {
 		`01`:                            "trailing characters",
 		`-x`:                            "invalid number",
 		`1.x`:                           "no digits after '.'",
-		strings.Repeat("[", MaxDepth+1): "nesting deeper than 128",
-		`{"k":` + strings.Repeat("{\"k\":", MaxDepth) + "1" + strings.Repeat("}", MaxDepth+1): "nesting deeper",
+		strings.Repeat("[", maxDepth+1): "nesting deeper than 128",
+		`{"k":` + strings.Repeat("{\"k\":", maxDepth) + "1" + strings.Repeat("}", maxDepth+1): "nesting deeper",
 	}
 	for in, want := range cases {
 		s := NewScanner([]byte(in))

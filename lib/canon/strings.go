@@ -116,18 +116,18 @@ func AppendUnquoted(dst, token []byte) ([]byte, int, error) {
 	return out, n, err
 }
 
-// AppendCanonicalString re-encodes the JSON string token at token[0] in
+// appendCanonicalString re-encodes the JSON string token at token[0] in
 // canonical form (escapes decoded, then written the canonical way),
 // appends it to dst and returns the token's length. Errors as for
 // AppendUnquoted.
-func AppendCanonicalString(dst, token []byte) ([]byte, int, error) {
+func appendCanonicalString(dst, token []byte) ([]byte, int, error) {
 	out, n, _, err := scanString(dst, token, modeCanonical)
 	return out, n, err
 }
 
-// UnquoteAt decodes the JSON string token at data[0] and returns it with
+// unquoteAt decodes the JSON string token at data[0] and returns it with
 // the number of bytes it occupied.
-func UnquoteAt(data []byte) (string, int, error) {
+func unquoteAt(data []byte) (string, int, error) {
 	b, n, err := AppendUnquoted(nil, data)
 	return string(b), n, err
 }

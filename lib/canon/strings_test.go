@@ -50,7 +50,7 @@ func TestAppendUnquotedAndCanonical(t *testing.T) {
 	if err != nil || string(raw) != "xa\"bé/\n\x1f😀" || n != len(tok)-4 {
 		t.Fatalf("AppendUnquoted = %q, %d, %v", raw, n, err)
 	}
-	c, n2, err := AppendCanonicalString(nil, tok)
+	c, n2, err := appendCanonicalString(nil, tok)
 	if err != nil || string(c) != `"a\"bé/\n\u001f😀"` || n2 != n {
 		t.Fatalf("AppendCanonicalString = %s, %d, %v", c, n2, err)
 	}
@@ -82,7 +82,7 @@ func FuzzAppendString(f *testing.F) {
 		if utf8.Valid(s) && string(dec) != string(s) {
 			t.Fatalf("%q: round trip gave %q", s, dec)
 		}
-		if re, _, err := AppendCanonicalString(nil, enc); err != nil || string(re) != string(enc) {
+		if re, _, err := appendCanonicalString(nil, enc); err != nil || string(re) != string(enc) {
 			t.Fatalf("%q: %s is not a fixed point (%s, %v)", s, enc, re, err)
 		}
 	})

@@ -120,7 +120,7 @@ type recordWorker struct {
 }
 
 func newRecordWorker() *recordWorker {
-	return &recordWorker{h: sha256.New(), domain: []byte(EventDomain), sum: make([]byte, 0, sha256.Size)}
+	return &recordWorker{h: sha256.New(), domain: []byte(eventDomain), sum: make([]byte, 0, sha256.Size)}
 }
 
 func (w *recordWorker) process(b *batch[recordResult]) {

@@ -378,7 +378,7 @@ type verifyWorker struct {
 }
 
 func newVerifyWorker(opts Options) *verifyWorker {
-	return &verifyWorker{opts: opts, h: sha256.New(), domain: []byte(EventDomain), sum: make([]byte, 0, sha256.Size)}
+	return &verifyWorker{opts: opts, h: sha256.New(), domain: []byte(eventDomain), sum: make([]byte, 0, sha256.Size)}
 }
 
 func (w *verifyWorker) process(b *batch[lineResult]) {

@@ -4,8 +4,8 @@
 // failure with one "tool: message" line on stderr; a command may choose
 // its own exit status (nono-run returns the child's).
 //
-// ExitCode is the one place that maps errors to statuses. A verdict is an
-// error that is, or wraps, a *VerdictError (Verdict, Verdictf) or an
+// exitStatus is the one place that maps errors to statuses. A verdict is an
+// error that is, or wraps, a *verdictError (Verdict, Verdictf) or an
 // error type of its own with a method `Verdict() bool` reporting true
 // (chain.RecordError, ledger.DamagedError, ...), so packages need not
 // import this one to say so. Every other error is unusable input (2),
@@ -20,49 +20,49 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// ExitError ends the program with Code. A nil Err prints nothing: the
+// exitError ends the program with Code. A nil Err prints nothing: the
 // command has already said what it needed to.
-type ExitError struct {
+type exitError struct {
 	Code int
 	Err  error
 }
 
-func (e *ExitError) Error() string {
+func (e *exitError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("exit status %d", e.Code)
 	}
 	return e.Err.Error()
 }
 
-func (e *ExitError) Unwrap() error { return e.Err }
+func (e *exitError) Unwrap() error { return e.Err }
 
 // Exit returns an error that makes Main exit with code after printing err
 // (if not nil).
-func Exit(code int, err error) error { return &ExitError{Code: code, Err: err} }
+func Exit(code int, err error) error { return &exitError{Code: code, Err: err} }
 
-// VerdictError is what a checking tool found about its input: it is
+// verdictError is what a checking tool found about its input: it is
 // invalid, or it was tampered with. Main exits 1 for it. Anything else
 // that goes wrong (unreadable or malformed input, a bad flag) is not a
 // verdict about the input's integrity.
-type VerdictError struct{ Err error }
+type verdictError struct{ Err error }
 
-func (e *VerdictError) Error() string { return e.Err.Error() }
-func (e *VerdictError) Unwrap() error { return e.Err }
+func (e *verdictError) Error() string { return e.Err.Error() }
+func (e *verdictError) Unwrap() error { return e.Err }
 
-// Verdict reports true: a *VerdictError is a verdict.
-func (e *VerdictError) Verdict() bool { return true }
+// Verdict reports true: a *verdictError is a verdict.
+func (e *verdictError) Verdict() bool { return true }
 
 // Verdict marks err as a verdict (exit 1); nil stays nil.
 func Verdict(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &VerdictError{Err: err}
+	return &verdictError{Err: err}
 }
 
 // Verdictf is Verdict(fmt.Errorf(format, args...)).
 func Verdictf(format string, args ...any) error {
-	return &VerdictError{Err: fmt.Errorf(format, args...)}
+	return &verdictError{Err: fmt.Errorf(format, args...)}
 }
 
 // verdicter is implemented by the error types of packages that find
@@ -71,10 +71,10 @@ func Verdictf(format string, args ...any) error {
 // that they need not import this package.
 type verdicter interface{ Verdict() bool }
 
-// IsVerdict reports whether err is, or wraps, a verdict: a *VerdictError
-// or an error whose Verdict method reports true, unless an *ExitError or
+// isVerdict reports whether err is, or wraps, a verdict: a *verdictError
+// or an error whose Verdict method reports true, unless an *exitError or
 // an error whose Verdict reports false wraps it.
-func IsVerdict(err error) bool {
+func isVerdict(err error) bool {
 	v, ok := decisive(err).(verdicter)
 	return ok && v.Verdict()
 }
@@ -85,13 +85,13 @@ func Unusable(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &ExitError{Code: 2, Err: err}
+	return &exitError{Code: 2, Err: err}
 }
 
 // Usage is a usage error found after parsing (a bad combination of flags,
 // say): exit status 2.
 func Usage(format string, args ...any) error {
-	return &ExitError{Code: 2, Err: fmt.Errorf(format, args...)}
+	return &exitError{Code: 2, Err: fmt.Errorf(format, args...)}
 }
 
 // ProgramEnv names the command a user typed when the nono wrapper runs a
@@ -116,7 +116,7 @@ func run(name, description string, grammar any, args []string, stdout, stderr io
 		kong.Bind(ui),
 		kong.Exit(func(code int) { exitCode = code; panic(exitSignal{}) }),
 		kong.Embed(&standardFlags{}),
-		kong.Vars{"version": Version(name)},
+		kong.Vars{"version": versionText(name)},
 	}, opts...)
 	parser, err := kong.New(grammar, opts...)
 	if err != nil {
@@ -152,8 +152,8 @@ func run(name, description string, grammar any, args []string, stdout, stderr io
 	return report(name, err, stderr)
 }
 
-// report prints err and returns its exit status (ExitCode); an
-// *ExitError without an error prints nothing.
+// report prints err and returns its exit status (exitStatus); an
+// *exitError without an error prints nothing.
 func report(name string, err error, stderr io.Writer) int {
 	code, silent := exitCode(err)
 	if !silent {
@@ -162,43 +162,43 @@ func report(name string, err error, stderr io.Writer) int {
 	return code
 }
 
-// ExitCode is the one mapping from a command's error to its exit status:
-// 0 for nil; the code of an *ExitError (Exit, Unusable, Usage); 1 for a
-// verdict (IsVerdict); FallbackCode for anything else. When an error
+// exitStatus is the one mapping from a command's error to its exit status:
+// 0 for nil; the code of an *exitError (Exit, Unusable, Usage); 1 for a
+// verdict (isVerdict); fallbackCode for anything else. When an error
 // wraps several of these, the outermost decides.
-func ExitCode(err error) int {
+func exitStatus(err error) int {
 	code, _ := exitCode(err)
 	return code
 }
 
-// FallbackCode is the exit status of an error that is neither a verdict
-// nor an *ExitError: unusable input (unreadable, malformed, missing).
-const FallbackCode = 2
+// fallbackCode is the exit status of an error that is neither a verdict
+// nor an *exitError: unusable input (unreadable, malformed, missing).
+const fallbackCode = 2
 
 func exitCode(err error) (code int, silent bool) {
 	if err == nil {
 		return 0, true
 	}
 	switch d := decisive(err).(type) {
-	case *ExitError:
+	case *exitError:
 		return d.Code, d.Err == nil
 	case verdicter:
 		if d.Verdict() {
 			return 1, false
 		}
 	}
-	return FallbackCode, false
+	return fallbackCode, false
 }
 
 // decisive returns the outermost error in err's tree that is an
-// *ExitError or has a Verdict method, or nil. (An error whose Verdict
+// *exitError or has a Verdict method, or nil. (An error whose Verdict
 // reports false decides too: what it wraps is not a verdict on the
 // input, say a record error on input that is not a log at all.)
 func decisive(err error) error {
 	switch e := err.(type) {
 	case nil:
 		return nil
-	case *ExitError, verdicter:
+	case *exitError, verdicter:
 		return e
 	}
 	switch u := err.(type) {

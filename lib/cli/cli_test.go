@@ -123,14 +123,14 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	ui, _ = newUI("tool", io.Discard, io.Discard, env("1"))
 	ui.StderrTTY = true
 	if ui.Progress(progress.Options{}) != nil || !ui.Silent {
-		t.Errorf("%s=1: progress drawn", SilentEnv)
+		t.Errorf("%s=1: progress drawn", silentEnv)
 	}
 }
 
 func TestProgressDelayEnv(t *testing.T) {
 	env := func(v string) func(string) string {
 		return func(k string) string {
-			if k == ProgressDelayEnv {
+			if k == progressDelayEnv {
 				return v
 			}
 			return ""
@@ -139,12 +139,12 @@ func TestProgressDelayEnv(t *testing.T) {
 	for v, want := range map[string]time.Duration{"": 0, "2s": 2 * time.Second, "0": time.Nanosecond} {
 		ui, _ := newUI("t", io.Discard, io.Discard, env(v))
 		if ui.ProgressDelay != want || ui.progressDelayErr != nil {
-			t.Errorf("%s=%q: delay %v, err %v; want %v", ProgressDelayEnv, v, ui.ProgressDelay, ui.progressDelayErr, want)
+			t.Errorf("%s=%q: delay %v, err %v; want %v", progressDelayEnv, v, ui.ProgressDelay, ui.progressDelayErr, want)
 		}
 	}
 	for _, v := range []string{"soon", "-1s"} {
 		if ui, _ := newUI("t", io.Discard, io.Discard, env(v)); ui.progressDelayErr == nil {
-			t.Errorf("%s=%q accepted", ProgressDelayEnv, v)
+			t.Errorf("%s=%q accepted", progressDelayEnv, v)
 		}
 	}
 }

@@ -17,7 +17,7 @@ func writeMan(app *kong.Application, name string, out io.Writer) int {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	summary, detail, _ := strings.Cut(app.Help, "\n")
-	p(".TH %s 1 \"\" %q \"nono manual\"\n", roff(strings.ToUpper(strings.ReplaceAll(name, " ", "-"))), Version(name))
+	p(".TH %s 1 \"\" %q \"nono manual\"\n", roff(strings.ToUpper(strings.ReplaceAll(name, " ", "-"))), versionText(name))
 	p(".SH NAME\n%s \\- %s\n", roff(name), roff(strings.TrimSuffix(summary, ".")))
 	p(".SH SYNOPSIS\n.B %s\n%s\n", roff(name), roff(synopsis(app.Node)))
 	if d := strings.TrimSpace(detail); d != "" {

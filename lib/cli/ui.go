@@ -31,26 +31,26 @@ type UI struct {
 	progressDelayErr error
 }
 
-// SilentEnv is the environment variable that silences every tool's
+// silentEnv is the environment variable that silences every tool's
 // warnings and progress when set to 1.
-const SilentEnv = "NONO_SILENT"
+const silentEnv = "NONO_SILENT"
 
-// ProgressDelayEnv is the environment variable that sets how long work
+// progressDelayEnv is the environment variable that sets how long work
 // runs before a progress line appears, as a Go duration ("2s", "0" for
 // at once); unset means half a second, so quick work shows nothing.
-const ProgressDelayEnv = "NONO_PROGRESS_DELAY"
+const progressDelayEnv = "NONO_PROGRESS_DELAY"
 
 // newUI returns a UI whose Stdout remembers its first write error.
 func newUI(name string, stdout, stderr io.Writer, getenv func(string) string) (*UI, *stickyWriter) {
 	out := &stickyWriter{w: stdout}
-	ui := &UI{Name: name, Stdout: out, Stderr: stderr, Silent: getenv(SilentEnv) == "1"}
+	ui := &UI{Name: name, Stdout: out, Stderr: stderr, Silent: getenv(silentEnv) == "1"}
 	if f, ok := stderr.(*os.File); ok {
 		ui.StderrTTY = IsTerminal(f)
 	}
-	if v := getenv(ProgressDelayEnv); v != "" {
+	if v := getenv(progressDelayEnv); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			ui.progressDelayErr = fmt.Errorf("%s=%q is not a duration such as 2s or 0; using the default", ProgressDelayEnv, v)
+			ui.progressDelayErr = fmt.Errorf("%s=%q is not a duration such as 2s or 0; using the default", progressDelayEnv, v)
 		} else {
 			// progress.Options reads a zero Delay as the default.
 			ui.ProgressDelay = max(d, time.Nanosecond)

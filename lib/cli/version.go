@@ -18,9 +18,9 @@ type standardFlags struct {
 	Version kong.VersionFlag `help:"Print the version, commit and Go version, and exit."`
 }
 
-// Version is what `name --version` prints: the version, the commit it was
+// versionText is what `name --version` prints: the version, the commit it was
 // built from ("+dirty" with uncommitted changes) and the Go toolchain.
-func Version(name string) string {
+func versionText(name string) string {
 	v, commit, dirty := version, "unknown", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {

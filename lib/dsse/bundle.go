@@ -50,7 +50,7 @@ type Signature struct {
 // timestamps, one signature.
 func NewBundle(keyID string, payload, sig []byte) *Bundle {
 	return &Bundle{
-		MediaType:    BundleMediaType,
+		MediaType:    bundleMediaType,
 		KeyHint:      keyID,
 		HasPublicKey: true,
 		Envelope: &Envelope{

@@ -24,22 +24,22 @@ const (
 	StatementType = "https://in-toto.io/Statement/v1"
 	// PredicateType marks a nono audit-session attestation.
 	PredicateType = "https://nono.sh/attestation/audit-session/alpha"
-	// SubjectPrefix starts the subject name; the session ID follows.
-	SubjectPrefix = "audit-session:"
-	// BundleMediaType is the sigstore bundle version written.
-	BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+	// subjectPrefix starts the subject name; the session ID follows.
+	subjectPrefix = "audit-session:"
+	// bundleMediaType is the sigstore bundle version written.
+	bundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 	// SignerKeyed is the only signer kind nono writes.
 	SignerKeyed = "keyed"
-	// PredicateVersion is the predicate's `version`.
-	PredicateVersion = 1
+	// predicateVersion is the predicate's `version`.
+	predicateVersion = 1
 )
 
-// PAE is DSSE's pre-authentication encoding, the bytes actually signed:
+// pae is DSSE's pre-authentication encoding, the bytes actually signed:
 // "DSSEv1" SP len(type) SP type SP len(payload) SP payload, lengths in
 // decimal ASCII. Binding the type and both lengths into the signed bytes
 // means a signature over one (type, payload) pair can never be read as a
 // signature over another.
-func PAE(payloadType string, payload []byte) []byte {
+func pae(payloadType string, payload []byte) []byte {
 	b := make([]byte, 0, 32+len(payloadType)+len(payload))
 	b = append(b, "DSSEv1 "...)
 	b = strconv.AppendInt(b, int64(len(payloadType)), 10)
@@ -51,10 +51,10 @@ func PAE(payloadType string, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// Sign returns the ASN.1 DER ECDSA signature over SHA-256(PAE). Nonces
+// Sign returns the ASN.1 DER ECDSA signature over SHA-256(pae). Nonces
 // are random, so two signatures of the same payload differ.
 func Sign(priv *ecdsa.PrivateKey, payloadType string, payload []byte) ([]byte, error) {
-	digest := sha256.Sum256(PAE(payloadType, payload))
+	digest := sha256.Sum256(pae(payloadType, payload))
 	sig, err := ecdsa.SignASN1(rand.Reader, priv, digest[:])
 	if err != nil {
 		return nil, fmt.Errorf("sign DSSE payload: %w", err)
@@ -63,9 +63,9 @@ func Sign(priv *ecdsa.PrivateKey, payloadType string, payload []byte) ([]byte, e
 }
 
 // Verify reports whether sig is a valid ASN.1 DER ECDSA signature by pub
-// over SHA-256(PAE(payloadType, payload)). High-S signatures are valid,
+// over SHA-256(pae(payloadType, payload)). High-S signatures are valid,
 // as they are for upstream's verifier.
 func Verify(pub *ecdsa.PublicKey, payloadType string, payload, sig []byte) bool {
-	digest := sha256.Sum256(PAE(payloadType, payload))
+	digest := sha256.Sum256(pae(payloadType, payload))
 	return ecdsa.VerifyASN1(pub, digest[:], sig)
 }

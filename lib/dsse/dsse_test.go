@@ -48,7 +48,7 @@ func TestExampleBundleRoundTrip(t *testing.T) {
 	if b.KeyHint != exampleKeyID || !b.HasPublicKey || b.HasCertificate {
 		t.Errorf("key material = hint %q public %v certificate %v", b.KeyHint, b.HasPublicKey, b.HasCertificate)
 	}
-	if b.MediaType != BundleMediaType || b.Envelope.PayloadType != PayloadType || len(b.Envelope.Signatures) != 1 {
+	if b.MediaType != bundleMediaType || b.Envelope.PayloadType != PayloadType || len(b.Envelope.Signatures) != 1 {
 		t.Errorf("unexpected bundle fields: %+v", b)
 	}
 	if want := readTestdata(t, "attestation-example.statement.json"); !bytes.Equal(b.Envelope.Payload, want) {
@@ -111,12 +111,12 @@ func TestExampleSignatureVerifies(t *testing.T) {
 
 func TestPAE(t *testing.T) {
 	payload := readTestdata(t, "attestation-example.statement.json")
-	got := PAE(PayloadType, payload)
+	got := pae(PayloadType, payload)
 	prefix := "DSSEv1 28 application/vnd.in-toto+json 838 "
 	if !bytes.HasPrefix(got, []byte(prefix)) || !bytes.Equal(got[len(prefix):], payload) {
 		t.Errorf("PAE = %q…", got[:60])
 	}
-	if got := string(PAE("", nil)); got != "DSSEv1 0  0 " {
+	if got := string(pae("", nil)); got != "DSSEv1 0  0 " {
 		t.Errorf("PAE of empties = %q", got)
 	}
 }
@@ -319,7 +319,7 @@ func TestKeyEncodings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	privText, err := EncodePrivateKey(k)
+	privText, err := encodePrivateKey(k)
 	if err != nil {
 		t.Fatal(err)
 	}

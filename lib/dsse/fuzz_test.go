@@ -69,7 +69,7 @@ func FuzzParsePrivateKey(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	text, _ := EncodePrivateKey(k)
+	text, _ := encodePrivateKey(k)
 	f.Add([]byte(text))
 	f.Add([]byte("-----BEGIN PRIVATE KEY-----\n" + text + "\n-----END PRIVATE KEY-----\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -77,7 +77,7 @@ func FuzzParsePrivateKey(f *testing.F) {
 		if err != nil {
 			return
 		}
-		text, err := EncodePrivateKey(k)
+		text, err := encodePrivateKey(k)
 		if err != nil {
 			t.Fatalf("parsed key does not encode: %v", err)
 		}

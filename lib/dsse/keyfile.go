@@ -21,7 +21,7 @@ func PublicKeyPath(path string) string { return path + ".pub" }
 // WriteKeyPair stores priv at path (base64 PKCS#8 DER) and its public key
 // at path.pub (base64 SPKI DER), as WriteKeyFiles does.
 func WriteKeyPair(path string, priv *ecdsa.PrivateKey, overwrite bool) error {
-	privText, err := EncodePrivateKey(priv)
+	privText, err := encodePrivateKey(priv)
 	if err != nil {
 		return err
 	}

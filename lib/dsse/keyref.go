@@ -33,7 +33,7 @@ func ParseKeyRef(ref string) (KeyRef, error) {
 	case ref == "":
 		return KeyRef{}, errors.New("empty key reference")
 	case strings.HasPrefix(ref, "file://"):
-		p, err := ParseFileURI(ref)
+		p, err := parseFileURI(ref)
 		if err != nil {
 			return KeyRef{}, err
 		}
@@ -71,11 +71,11 @@ func validEnvName(s string) bool {
 	return true
 }
 
-// ParseFileURI validates a file:// URI as upstream does and returns its
+// parseFileURI validates a file:// URI as upstream does and returns its
 // path: absolute, not empty or `/` once trailing slashes are trimmed, no
 // `..` component, none of NUL, newline, CR, `;`, backquote, `|`, `$`,
 // `&`, `>`, `<`.
-func ParseFileURI(uri string) (string, error) {
+func parseFileURI(uri string) (string, error) {
 	p, ok := strings.CutPrefix(uri, "file://")
 	if !ok {
 		return "", fmt.Errorf("not a file:// URI: %s", uri)

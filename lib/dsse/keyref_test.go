@@ -46,7 +46,7 @@ func TestParseKeyRef(t *testing.T) {
 			t.Errorf("ParseKeyRef(%q) err = %v, want %q", in, err, want)
 		}
 	}
-	if _, err := ParseFileURI("file:///a/..b/c"); err != nil {
+	if _, err := parseFileURI("file:///a/..b/c"); err != nil {
 		t.Errorf("a name that merely starts with .. is refused: %v", err)
 	}
 }
@@ -57,7 +57,7 @@ func TestLoadSigningKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, _ := EncodePrivateKey(k)
+	text, _ := encodePrivateKey(k)
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {

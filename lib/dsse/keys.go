@@ -50,8 +50,8 @@ func KeyIDOf(spki []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// MarshalPublicKey returns the DER SubjectPublicKeyInfo of a P-256 key.
-func MarshalPublicKey(pub *ecdsa.PublicKey) ([]byte, error) {
+// marshalPublicKey returns the DER SubjectPublicKeyInfo of a P-256 key.
+func marshalPublicKey(pub *ecdsa.PublicKey) ([]byte, error) {
 	if pub == nil || pub.Curve != elliptic.P256() {
 		return nil, errors.New("public key is not ECDSA P-256")
 	}
@@ -65,16 +65,16 @@ func MarshalPublicKey(pub *ecdsa.PublicKey) ([]byte, error) {
 // EncodePublicKey is the .pub file and session.json form of a public key:
 // standard padded base64 of the SPKI DER, one line, no newline.
 func EncodePublicKey(pub *ecdsa.PublicKey) (string, error) {
-	der, err := MarshalPublicKey(pub)
+	der, err := marshalPublicKey(pub)
 	if err != nil {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(der), nil
 }
 
-// EncodePrivateKey is the key file form of a private key: standard padded
+// encodePrivateKey is the key file form of a private key: standard padded
 // base64 of the PKCS#8 DER, one line, no newline, no PEM armour.
-func EncodePrivateKey(priv *ecdsa.PrivateKey) (string, error) {
+func encodePrivateKey(priv *ecdsa.PrivateKey) (string, error) {
 	if priv == nil || priv.Curve != elliptic.P256() {
 		return "", errors.New("private key is not ECDSA P-256")
 	}
@@ -89,7 +89,7 @@ func EncodePrivateKey(priv *ecdsa.PrivateKey) (string, error) {
 // block, 64-column body, CRLF line endings including after the END line.
 // Go's, OpenSSL's and cosign's PEM readers all accept CRLF.
 func PublicKeyPEM(pub *ecdsa.PublicKey) ([]byte, error) {
-	der, err := MarshalPublicKey(pub)
+	der, err := marshalPublicKey(pub)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,7 @@ type Subject struct {
 }
 
 // Predicate is the audit-session predicate, fields in upstream order.
-// Its version is always PredicateVersion.
+// Its version is always predicateVersion.
 type Predicate struct {
 	SessionID string
 	Started   string
@@ -52,7 +52,7 @@ type Signer struct {
 // NewStatement wraps p in a statement whose subject is derived from it.
 func NewStatement(p Predicate) *Statement {
 	return &Statement{
-		Subject:   Subject{Name: SubjectPrefix + p.SessionID, SHA256: p.AuditLog.MerkleRoot},
+		Subject:   Subject{Name: subjectPrefix + p.SessionID, SHA256: p.AuditLog.MerkleRoot},
 		Predicate: p,
 	}
 }
@@ -65,7 +65,7 @@ func (s *Statement) Value() canon.Value {
 		ended = canon.StringValue(*p.Ended)
 	}
 	pred := []canon.Member{
-		{Key: "version", Value: canon.UintValue(PredicateVersion)},
+		{Key: "version", Value: canon.UintValue(predicateVersion)},
 		{Key: "session_id", Value: canon.StringValue(p.SessionID)},
 		{Key: "started", Value: canon.StringValue(p.Started)},
 		{Key: "ended", Value: ended},
@@ -138,7 +138,7 @@ func ParseStatement(payload []byte) (*Statement, error) {
 	}
 	p := &st.Predicate
 	if ver, ok := pred.Get("version"); !ok || ver.Kind != canon.Number || ver.Num != "1" {
-		r.failf("predicate.version must be %d", PredicateVersion)
+		r.failf("predicate.version must be %d", predicateVersion)
 	}
 	p.SessionID = r.str(pred, "session_id", "predicate.")
 	p.Started = r.str(pred, "started", "predicate.")
@@ -178,7 +178,7 @@ func ParseStatement(payload []byte) (*Statement, error) {
 		return nil, r.err
 	}
 	switch {
-	case st.Subject.Name != SubjectPrefix+p.SessionID:
+	case st.Subject.Name != subjectPrefix+p.SessionID:
 		return nil, fmt.Errorf("subject name %q does not name the predicate's session %q", st.Subject.Name, p.SessionID)
 	case p.AuditLog.HashAlgorithm != "sha256":
 		return nil, fmt.Errorf("predicate.audit_log.hash_algorithm is %q, want \"sha256\"", p.AuditLog.HashAlgorithm)

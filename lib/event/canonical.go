@@ -12,17 +12,17 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 )
 
-// Error is an event that cannot be canonicalized. Path names the field
+// fieldError is an event that cannot be canonicalized. Path names the field
 // (for example "capability_decision.entry.request.child_pid"); Offset is
 // the byte offset in the input where the problem was found.
-type Error struct {
+type fieldError struct {
 	Path   string
 	Offset int
 	Msg    string
 	err    error // the scanner's, when it found the problem
 }
 
-func (e *Error) Error() string {
+func (e *fieldError) Error() string {
 	if e.Path == "" {
 		return e.Msg
 	}
@@ -31,7 +31,7 @@ func (e *Error) Error() string {
 
 // Unwrap returns the scanner's *canon.SyntaxError behind a malformed
 // input (it matches io.ErrUnexpectedEOF for a torn one).
-func (e *Error) Unwrap() error { return e.err }
+func (e *fieldError) Unwrap() error { return e.err }
 
 // Canonicalizer turns event JSON into its canonical bytes, reusing its
 // scratch space from one call to the next so that a stream of events costs
@@ -82,7 +82,7 @@ func Canonicalize(raw []byte) ([]byte, error) {
 // silently and nothing is guessed.
 func (c *Canonicalizer) Append(dst, raw []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return dst, &Error{Msg: "empty input, expected an event object"}
+		return dst, &fieldError{Msg: "empty input, expected an event object"}
 	}
 	c.sc.Reset(raw)
 	out, err := c.run(dst, &c.sc, false)
@@ -708,7 +708,7 @@ func (c *Canonicalizer) errorf(format string, args ...any) error {
 }
 
 func (c *Canonicalizer) errorAt(at int, format string, args ...any) error {
-	return &Error{Path: c.pathString(), Offset: at, Msg: fmt.Sprintf(format, args...)}
+	return &fieldError{Path: c.pathString(), Offset: at, Msg: fmt.Sprintf(format, args...)}
 }
 
 // wrap adds the current path to an error of the scanner.
@@ -722,7 +722,7 @@ func (c *Canonicalizer) wrap(err error) error {
 func (c *Canonicalizer) wrapError(err error) error {
 	var se *canon.SyntaxError
 	if errors.As(err, &se) {
-		return &Error{Path: c.pathString(), Offset: se.Offset, Msg: se.Error(), err: se}
+		return &fieldError{Path: c.pathString(), Offset: se.Offset, Msg: se.Error(), err: se}
 	}
 	return err
 }

@@ -60,7 +60,7 @@ func TestVariantsRoundTrip(t *testing.T) {
 		}
 		v0, _ := canon.Parse(line)
 		typ0, _ := v0.Get("type")
-		if known := Known(typ0.Str); known != (c.Unknown() == "") {
+		if known := known(typ0.Str); known != (c.Unknown() == "") {
 			t.Errorf("%s: Unknown() = %q", line, c.Unknown())
 		}
 		v, err := canon.Parse(line)
@@ -70,7 +70,7 @@ func TestVariantsRoundTrip(t *testing.T) {
 		typ, _ := v.Get("type")
 		seen[typ.Str] = true
 	}
-	for _, typ := range Types() {
+	for _, typ := range types() {
 		if !seen[typ] {
 			t.Errorf("no fixture for event type %s", typ)
 		}
@@ -130,7 +130,7 @@ func TestVariantsReordered(t *testing.T) {
 	for _, line := range readLines(t, "testdata/variants.ndjson") {
 		v, _ := canon.Parse(line)
 		typ, _ := v.Get("type")
-		if !Known(typ.Str) {
+		if !known(typ.Str) {
 			continue // custom types keep their input order
 		}
 		got, err := Canonicalize(canon.Pretty(reverseKeys(v)))

@@ -40,7 +40,7 @@ func FuzzCanonicalize(f *testing.F) {
 		if err != nil || !bytes.Equal(again, open) {
 			t.Fatalf("output is not a fixed point: %v\n%s\n%s", err, open, again)
 		}
-		if typ, _ := v.Get("type"); !Known(typ.Str) {
+		if typ, _ := v.Get("type"); !known(typ.Str) {
 			in, err := canon.Parse(raw)
 			if err != nil {
 				t.Fatalf("accepted what canon.Parse rejects: %v", err)

@@ -28,13 +28,13 @@ type Network struct {
 	Reason               string
 }
 
-// NetworkEventPrefix starts every network event; the NetworkAuditEvent
+// networkEventPrefix starts every network event; the NetworkAuditEvent
 // object follows it, and one '}' ends the event.
-const NetworkEventPrefix = `{"type":"network","event":`
+const networkEventPrefix = `{"type":"network","event":`
 
 // AppendNetwork appends the canonical `network` event carrying n.
 func AppendNetwork(dst []byte, n *Network) []byte {
-	dst = append(dst, NetworkEventPrefix...)
+	dst = append(dst, networkEventPrefix...)
 	dst = AppendNetworkAuditEvent(dst, n)
 	return append(dst, '}')
 }

@@ -23,7 +23,7 @@ func TestAppendNetworkIsCanonical(t *testing.T) {
 			t.Errorf("not canonical: %s\n  got %s (%v)", line, again, err)
 		}
 		inner := AppendNetworkAuditEvent(nil, &n)
-		if !bytes.Equal(line, append(append([]byte(NetworkEventPrefix), inner...), '}')) {
+		if !bytes.Equal(line, append(append([]byte(networkEventPrefix), inner...), '}')) {
 			t.Errorf("event is not prefix + object + '}': %s", line)
 		}
 	}

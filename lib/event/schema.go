@@ -384,14 +384,14 @@ func newSchemas() *schemas {
 	return s
 }
 
-// Types lists the event types with an upstream schema.
-func Types() []string {
+// types lists the event types with an upstream schema.
+func types() []string {
 	return []string{"session_started", "session_ended", "capability_decision", "url_open",
 		"network", "sandbox_runtime", "command_policy"}
 }
 
-// Known reports whether typ is an event type with an upstream schema.
-func Known(typ string) bool {
+// known reports whether typ is an event type with an upstream schema.
+func known(typ string) bool {
 	_, ok := tables.events.variants[typ]
 	return ok
 }

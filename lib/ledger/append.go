@@ -16,21 +16,21 @@ import (
 	"github.com/nono-audit/nono/lib/session"
 )
 
-// DuplicateError refuses to commit a session a second time with a
+// duplicateError refuses to commit a session a second time with a
 // different digest: its session.json changed after it was recorded.
-type DuplicateError struct {
+type duplicateError struct {
 	Path      string
 	SessionID string
 	Sequence  uint64 // of the record already in the ledger
 }
 
-func (e *DuplicateError) Error() string {
+func (e *duplicateError) Error() string {
 	return fmt.Sprintf("session %s is already in the ledger %s (sequence %d) with a different digest: its session.json changed after it was recorded, and the ledger keeps the first record", e.SessionID, e.Path, e.Sequence)
 }
 
 // Verdict reports true: the session changed after it was recorded (exit
 // status 1, lib/cli).
-func (e *DuplicateError) Verdict() bool { return true }
+func (e *duplicateError) Verdict() bool { return true }
 
 // Append adds a record committing to s to the ledger of auditRoot, waiting
 // at most wait for the ledger lock, and returns it.
@@ -38,13 +38,13 @@ func (e *DuplicateError) Verdict() bool { return true }
 // It reads only the ledger's last line (backwards from the end), checks
 // that it parses and that its chain hash matches its fields, links the new
 // record to it and writes the new line with one write, then fdatasyncs.
-// A damaged last line is a *DamagedError and nothing is written: the
+// A damaged last line is a *damagedError and nothing is written: the
 // session stays recorded in its directory, and can be appended again once
 // `nono audit ledger repair` has moved the damage aside.
 //
 // A session already in the ledger with the same digest is not added again
 // (the existing record is returned); with a different digest Append
-// refuses (*DuplicateError). Upstream appends both, and since verifiers
+// refuses (*duplicateError). Upstream appends both, and since verifiers
 // look at the last record of a session, re-appending would let an edited
 // session.json pass as the one recorded.
 func Append(auditRoot string, s *session.Session, wait time.Duration) (*Record, error) {
@@ -84,7 +84,7 @@ func Append(auditRoot string, s *session.Session, wait time.Duration) (*Record, 
 	if err != nil {
 		return nil, err
 	}
-	rec, err := NewRecord(last, s)
+	rec, err := newRecord(last, s)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func Append(auditRoot string, s *session.Session, wait time.Duration) (*Record, 
 		if existing.SessionDigest == rec.SessionDigest {
 			return existing, nil
 		}
-		return nil, &DuplicateError{Path: path, SessionID: s.SessionID, Sequence: existing.Sequence}
+		return nil, &duplicateError{Path: path, SessionID: s.SessionID, Sequence: existing.Sequence}
 	}
 
 	var line []byte
@@ -169,7 +169,7 @@ func lastRecord(f *os.File, path string, size int64) (rec *Record, unterminated 
 	}
 }
 
-// damaged builds a *DamagedError for the line starting at byte off,
+// damaged builds a *damagedError for the line starting at byte off,
 // counting newlines to name it; only failures pay for the count.
 func damaged(f *os.File, path string, off int64, reason string) error {
 	line := 1
@@ -182,7 +182,7 @@ func damaged(f *os.File, path string, off int64, reason string) error {
 			break
 		}
 	}
-	return &DamagedError{Path: path, Line: line, Reason: reason}
+	return &damagedError{Path: path, Line: line, Reason: reason}
 }
 
 // findSession returns the last record of sessionID in the first size
@@ -200,7 +200,7 @@ func findSession(f *os.File, path string, size int64, sessionID string) (*Record
 		if err != nil && !errors.Is(err, ndjson.ErrTruncated) {
 			var le *ndjson.Error
 			if errors.As(err, &le) && errors.Is(err, ndjson.ErrTooLong) {
-				return nil, &DamagedError{Path: path, Line: le.Line, Reason: "line too long"}
+				return nil, &damagedError{Path: path, Line: le.Line, Reason: "line too long"}
 			}
 			return nil, fmt.Errorf("read ledger %s: %w", path, err)
 		}

@@ -14,7 +14,7 @@ func writeLedger(b *testing.B, root string, n int) {
 	var buf bytes.Buffer
 	var prev *Record
 	for i := range n {
-		rec, err := NewRecord(prev, testSession(fmt.Sprintf("old-%06d", i)))
+		rec, err := newRecord(prev, testSession(fmt.Sprintf("old-%06d", i)))
 		if err != nil {
 			b.Fatal(err)
 		}

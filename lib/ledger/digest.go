@@ -27,7 +27,7 @@ import (
 func SessionDigest(s *session.Session) (merkle.Hash, error) {
 	h := sha256.New()
 	h.Write([]byte(chain.SessionDigestDomain))
-	if err := WriteDigestPayload(h, s); err != nil {
+	if err := writeDigestPayload(h, s); err != nil {
 		return merkle.Hash{}, err
 	}
 	var out merkle.Hash
@@ -45,13 +45,13 @@ func SessionDigest(s *session.Session) (merkle.Hash, error) {
 // stand, so that a session a newer recorder wrote still verifies.
 func DigestPayload(s *session.Session) ([]byte, error) {
 	var b bytes.Buffer
-	err := WriteDigestPayload(&b, s)
+	err := writeDigestPayload(&b, s)
 	return b.Bytes(), err
 }
 
-// WriteDigestPayload writes DigestPayload(s) to w, one network event at a
+// writeDigestPayload writes DigestPayload(s) to w, one network event at a
 // time.
-func WriteDigestPayload(w io.Writer, s *session.Session) error {
+func writeDigestPayload(w io.Writer, s *session.Session) error {
 	v := s.Value() // session.json's members, in its order
 	for i := range v.Members {
 		m := &v.Members[i]

@@ -57,7 +57,7 @@ func TestGoldenDigestAndLink(t *testing.T) {
 	if merkle.Hex(d) != "3a1ed53d426d6ea2544cec6cf6b95ccdc31fda4570d86931239ee0f7d7d39012" || merkle.Hex(d) != v.Ledger.SessionDigest {
 		t.Fatalf("digest %x", d)
 	}
-	rec, err := NewRecord(nil, s)
+	rec, err := newRecord(nil, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,11 +274,11 @@ func TestDigestRefusesInvalidUTF8(t *testing.T) {
 func TestInvalidIDRefused(t *testing.T) {
 	s, _ := goldenSession(t)
 	s.SessionID = "real-token|real-key"
-	if _, err := NewRecord(nil, s); !errors.Is(err, ErrInvalidID) {
+	if _, err := newRecord(nil, s); !errors.Is(err, errInvalidID) {
 		t.Fatal("NewRecord accepted the id")
 	}
 	root := t.TempDir()
-	if _, err := Append(root, s, 0); !errors.Is(err, ErrInvalidID) || !strings.Contains(err.Error(), "real-token|real-key") {
+	if _, err := Append(root, s, 0); !errors.Is(err, errInvalidID) || !strings.Contains(err.Error(), "real-token|real-key") {
 		t.Fatalf("Append: %v", err)
 	}
 	if _, err := os.Stat(root + "/" + FileName); !errors.Is(err, os.ErrNotExist) {
@@ -292,7 +292,7 @@ func TestInvalidIDRefused(t *testing.T) {
 
 func TestParseRecordRejects(t *testing.T) {
 	s, _ := goldenSession(t)
-	rec, _ := NewRecord(nil, s)
+	rec, _ := newRecord(nil, s)
 	good := string(rec.Encode())
 	h := merkle.Hex(rec.ChainHash)
 	for name, tc := range map[string]struct{ in, msg string }{

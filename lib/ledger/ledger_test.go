@@ -64,7 +64,7 @@ func TestAppendAndVerify(t *testing.T) {
 	for _, p := range []struct {
 		path string
 		mode os.FileMode
-	}{{root, 0o700 | os.ModeDir}, {filepath.Join(root, FileName), 0o600}, {filepath.Join(root, LockName), 0o600}} {
+	}{{root, 0o700 | os.ModeDir}, {filepath.Join(root, FileName), 0o600}, {filepath.Join(root, lockName), 0o600}} {
 		st, err := os.Stat(p.path)
 		if err != nil || st.Mode() != p.mode {
 			t.Fatalf("%s: mode %v, want %v (%v)", p.path, st.Mode(), p.mode, err)
@@ -148,7 +148,7 @@ func TestVerifyFindsEveryKindOfDamage(t *testing.T) {
 	} {
 		edit(tc.edit)
 		_, err := Verify(root, nil)
-		var de *DamagedError
+		var de *damagedError
 		if !errors.As(err, &de) || !errors.Is(err, ErrDamaged) || de.Line != tc.line || !strings.Contains(de.Reason, tc.reason) {
 			t.Errorf("%s: %v, want line %d: %s", name, err, tc.line, tc.reason)
 		}
@@ -166,7 +166,7 @@ func TestDamagedTailThenRepair(t *testing.T) {
 
 	s := testSession("after-crash")
 	_, err := Append(root, s, time.Second)
-	var de *DamagedError
+	var de *damagedError
 	if !errors.As(err, &de) || de.Line != 6 || !strings.Contains(err.Error(), "nono audit ledger repair") {
 		t.Fatalf("append to a damaged ledger: %v", err)
 	}
@@ -182,7 +182,7 @@ func TestDamagedTailThenRepair(t *testing.T) {
 		t.Fatal("a dry run changed the ledger")
 	}
 
-	rep, err := Repair(root)
+	rep, err := repair(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestDamagedTailThenRepair(t *testing.T) {
 	if err != nil || rec.Sequence != 5 {
 		t.Fatalf("append after repair: %+v %v", rec, err)
 	}
-	if rep, err := Repair(root); err != nil || rep.Damaged {
+	if rep, err := repair(root); err != nil || rep.Damaged {
 		t.Fatalf("second repair: %+v %v", rep, err)
 	}
 }
@@ -220,7 +220,7 @@ func TestRepairMidChainDamage(t *testing.T) {
 	lines[2] = strings.Replace(lines[2], "2026-04-21", "2026-04-22", 1) // line 3
 	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o600)
 
-	rep, err := Repair(root)
+	rep, err := repair(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestRepairMidChainDamage(t *testing.T) {
 	}
 	// A second repair the same second gets its own file.
 	os.WriteFile(path, []byte("junk\n"), 0o600)
-	rep2, err := Repair(root)
+	rep2, err := repair(root)
 	if err != nil || rep2.MovedTo == rep.MovedTo || rep2.KeptEntries != 0 {
 		t.Fatalf("%+v %v", rep2, err)
 	}
@@ -268,7 +268,7 @@ func TestDuplicateSession(t *testing.T) {
 	code := int32(1)
 	changed.ExitCode = &code
 	_, err = Append(root, changed, time.Second)
-	var dup *DuplicateError
+	var dup *duplicateError
 	if !errors.As(err, &dup) || dup.Sequence != 0 {
 		t.Fatalf("changed session: %v", err)
 	}
@@ -313,7 +313,7 @@ func TestLastRecordLongWindow(t *testing.T) {
 
 func TestLockTimeout(t *testing.T) {
 	root := t.TempDir()
-	lock, err := os.OpenFile(filepath.Join(root, LockName), os.O_RDWR|os.O_CREATE, 0o600)
+	lock, err := os.OpenFile(filepath.Join(root, lockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,8 +322,8 @@ func TestLockTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Append(root, testSession("waiting"), 50*time.Millisecond)
-	var te *LockTimeoutError
-	if !errors.As(err, &te) || !strings.Contains(err.Error(), filepath.Join(root, LockName)) || !strings.Contains(err.Error(), "50ms") {
+	var te *lockTimeoutError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), filepath.Join(root, lockName)) || !strings.Contains(err.Error(), "50ms") {
 		t.Fatalf("%v", err)
 	}
 	if _, err := RepairWith(root, RepairOptions{Wait: 10 * time.Millisecond}); !errors.As(err, &te) {

@@ -16,7 +16,7 @@ const DefaultWait = 30 * time.Second
 
 // lockFile takes a flock on <root>/ledger.lock: exclusive for writers,
 // shared for readers. The lock is a file of its own, never the ledger, so
-// that Repair can replace ledger.ndjson while others wait for the lock:
+// that repair can replace ledger.ndjson while others wait for the lock:
 // whoever gets it next opens the new file.
 //
 // It polls with LOCK_NB until wait has passed instead of blocking: a
@@ -25,7 +25,7 @@ const DefaultWait = 30 * time.Second
 // root), a reader (create false) proceeds without a lock; nobody can be
 // writing there either.
 func lockFile(root string, exclusive, create bool, wait time.Duration) (release func(), err error) {
-	path := filepath.Join(root, LockName)
+	path := filepath.Join(root, lockName)
 	flags := os.O_RDONLY | unix.O_NOFOLLOW | unix.O_CLOEXEC
 	if create {
 		flags = os.O_RDWR | os.O_CREATE | unix.O_NOFOLLOW | unix.O_CLOEXEC
@@ -59,41 +59,41 @@ func lockFile(root string, exclusive, create bool, wait time.Duration) (release 
 		left := time.Until(deadline)
 		if left <= 0 {
 			f.Close()
-			return nil, &LockTimeoutError{Path: path, Wait: wait}
+			return nil, &lockTimeoutError{Path: path, Wait: wait}
 		}
 		time.Sleep(min(pause, left))
 		pause = min(2*pause, 100*time.Millisecond)
 	}
 }
 
-// LockTimeoutError means another process held the ledger lock for longer
+// lockTimeoutError means another process held the ledger lock for longer
 // than the caller was willing to wait.
-type LockTimeoutError struct {
+type lockTimeoutError struct {
 	Path string
 	Wait time.Duration
 }
 
-func (e *LockTimeoutError) Error() string {
+func (e *lockTimeoutError) Error() string {
 	return fmt.Sprintf("the ledger lock %s is still held by another process after waiting %v; retry when it is done (or wait longer)", e.Path, e.Wait)
 }
 
-// ErrDamaged matches every *DamagedError (errors.Is).
+// ErrDamaged matches every *damagedError (errors.Is).
 var ErrDamaged = errors.New("ledger damaged")
 
-// DamagedError is a ledger line that cannot be trusted: it does not parse,
+// damagedError is a ledger line that cannot be trusted: it does not parse,
 // is cut short, or breaks the sequence or the chain. Line is the 1-based
 // physical line number.
-type DamagedError struct {
+type damagedError struct {
 	Path   string
 	Line   int
 	Reason string
 }
 
-func (e *DamagedError) Error() string {
+func (e *damagedError) Error() string {
 	return fmt.Sprintf("ledger %s line %d: %s (inspect it, then run `nono audit ledger repair`, which moves the damaged tail aside)", e.Path, e.Line, e.Reason)
 }
 
-func (e *DamagedError) Is(target error) bool { return target == ErrDamaged }
+func (e *damagedError) Is(target error) bool { return target == ErrDamaged }
 
 // Verdict reports true: the ledger is invalid (exit status 1, lib/cli).
-func (e *DamagedError) Verdict() bool { return true }
+func (e *damagedError) Verdict() bool { return true }

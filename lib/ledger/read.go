@@ -45,7 +45,7 @@ func Lock(auditRoot string, exclusive bool, wait time.Duration) (release func(),
 // A from past the start must still be a place in the ledger: the last
 // record before from.Offset must be record from.Count-1 with chain hash
 // from.Head. Otherwise the error wraps ErrMoved and nothing is read. A
-// bad record after from is a *DamagedError naming its line.
+// bad record after from is a *damagedError naming its line.
 func ReadFrom(auditRoot string, from Position, each func(*Record)) (Position, error) {
 	path := filepath.Join(auditRoot, FileName)
 	start := from.Count > 0 || from.Offset > 0

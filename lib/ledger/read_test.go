@@ -82,7 +82,7 @@ func TestReadFromUnterminated(t *testing.T) {
 	release, _ := Lock(root, false, time.Second)
 	defer release()
 	_, err := ReadFrom(root, pos, nil)
-	var de *DamagedError
+	var de *damagedError
 	if !errors.As(err, &de) || de.Line != 4 {
 		t.Fatalf("%v", err)
 	}

@@ -15,11 +15,11 @@ import (
 // Names of the ledger's files in the audit root.
 const (
 	FileName = "ledger.ndjson"
-	LockName = "ledger.lock"
+	lockName = "ledger.lock"
 )
 
-// ErrInvalidID matches the error for a session id the ledger refuses.
-var ErrInvalidID error = invalidIDError{}
+// errInvalidID matches the error for a session id the ledger refuses.
+var errInvalidID error = invalidIDError{}
 
 // invalidIDError is a verdict: the session record names an id no
 // session may have (exit status 1, lib/cli).
@@ -31,7 +31,7 @@ func (invalidIDError) Verdict() bool { return true }
 // validateID applies the session id rule (1-64 bytes of [A-Za-z0-9_-]).
 func validateID(id string) error {
 	if session.ValidateID(id) != nil {
-		return fmt.Errorf("%w %.80q: want 1-64 characters of [A-Za-z0-9_-]", ErrInvalidID, id)
+		return fmt.Errorf("%w %.80q: want 1-64 characters of [A-Za-z0-9_-]", errInvalidID, id)
 	}
 	return nil
 }
@@ -46,9 +46,9 @@ type Record struct {
 	ChainHash     merkle.Hash
 }
 
-// NewRecord makes the record that follows prev (nil for the first) and
+// newRecord makes the record that follows prev (nil for the first) and
 // commits to s.
-func NewRecord(prev *Record, s *session.Session) (*Record, error) {
+func newRecord(prev *Record, s *session.Session) (*Record, error) {
 	if err := validateID(s.SessionID); err != nil {
 		return nil, err
 	}

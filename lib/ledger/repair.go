@@ -19,7 +19,7 @@ import (
 	"github.com/nono-audit/nono/lib/session"
 )
 
-// RepairReport says what Repair kept and what it moved aside.
+// RepairReport says what repair kept and what it moved aside.
 type RepairReport struct {
 	Path          string       // the ledger file
 	DryRun        bool         // nothing was changed
@@ -61,7 +61,7 @@ func (r *RepairReport) Value() canon.Value {
 	)
 }
 
-// Repair makes a damaged ledger usable again without losing anything: under
+// repair makes a damaged ledger usable again without losing anything: under
 // the exclusive lock it finds the longest valid prefix, copies everything
 // after it to a new file beside the ledger (ledger.ndjson.damaged-<UTC
 // time>), then atomically replaces ledger.ndjson with the prefix.
@@ -70,7 +70,7 @@ func (r *RepairReport) Value() canon.Value {
 // by tampering as well as by a crash, and re-adding its sessions would
 // bless whatever their session.json now says. To add one back after
 // checking its directory: nono-chain ledger append <audit root>/<id>.
-func Repair(auditRoot string) (*RepairReport, error) {
+func repair(auditRoot string) (*RepairReport, error) {
 	return RepairWith(auditRoot, RepairOptions{Wait: DefaultWait})
 }
 
@@ -80,7 +80,7 @@ type RepairOptions struct {
 	Wait   time.Duration // longest wait for the ledger lock
 }
 
-// RepairWith is Repair with options.
+// RepairWith is repair with options.
 func RepairWith(root string, opts RepairOptions) (*RepairReport, error) {
 	dryRun, wait := opts.DryRun, opts.Wait
 	rep := &RepairReport{Path: filepath.Join(root, FileName), DryRun: dryRun}
@@ -109,7 +109,7 @@ func RepairWith(root string, opts RepairOptions) (*RepairReport, error) {
 	var c checker
 	err = c.scan(io.NewSectionReader(f, 0, size), rep.Path, nil)
 	rep.KeptEntries, rep.KeptHead = c.count, c.head
-	var de *DamagedError
+	var de *damagedError
 	if err == nil || !errors.As(err, &de) {
 		return rep, err
 	}

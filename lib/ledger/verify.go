@@ -56,7 +56,7 @@ func (r *Result) OK() bool {
 // Verify checks the whole ledger of auditRoot and, when s is not nil,
 // whether it commits to s as it is now. A missing ledger is a result with
 // no entries and every boolean false. A record that does not parse or
-// breaks the sequence or the chain is a *DamagedError naming its line.
+// breaks the sequence or the chain is a *damagedError naming its line.
 // It holds a shared lock while reading, so an append is never seen half
 // written, and reads the file once, in constant memory.
 func Verify(auditRoot string, s *session.Session) (*Result, error) {
@@ -129,7 +129,7 @@ func (c *checker) check(rec *Record) error {
 }
 
 // scan checks every record of r, calling each for the good ones, and
-// returns a *DamagedError at the first bad line. A last record without
+// returns a *damagedError at the first bad line. A last record without
 // its newline is accepted when it is whole (upstream's reader accepts it).
 func (c *checker) scan(r io.Reader, path string, each func(*Record)) error {
 	lines := ndjson.NewReader(r)
@@ -143,7 +143,7 @@ func (c *checker) scan(r io.Reader, path string, each func(*Record)) error {
 		var le *ndjson.Error
 		if err != nil && !errors.Is(err, ndjson.ErrTruncated) {
 			if errors.As(err, &le) && errors.Is(err, ndjson.ErrTooLong) {
-				return &DamagedError{Path: path, Line: base + le.Line, Reason: "line too long"}
+				return &damagedError{Path: path, Line: base + le.Line, Reason: "line too long"}
 			}
 			return fmt.Errorf("read ledger %s: %w", path, err)
 		}
@@ -154,10 +154,10 @@ func (c *checker) scan(r io.Reader, path string, each func(*Record)) error {
 			if err != nil {
 				reason = "truncated last record (no newline, does not parse)"
 			}
-			return &DamagedError{Path: path, Line: n, Reason: reason}
+			return &damagedError{Path: path, Line: n, Reason: reason}
 		}
 		if cerr := c.check(rec); cerr != nil {
-			return &DamagedError{Path: path, Line: n, Reason: cerr.Error()}
+			return &damagedError{Path: path, Line: n, Reason: cerr.Error()}
 		}
 		c.lastLine = n
 		if each != nil {

@@ -21,7 +21,7 @@ func BenchmarkProveInclusion100k(b *testing.B) {
 	ls := leaves(100_000)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ProveInclusion(ls, 31_337); err != nil {
+		if _, err := proveInclusion(ls, 31_337); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -31,7 +31,7 @@ func BenchmarkProveConsistency100k(b *testing.B) {
 	ls := leaves(100_000)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ProveConsistency(ls, 77_777); err != nil {
+		if _, err := proveConsistency(ls, 77_777); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -39,7 +39,7 @@ func BenchmarkProveConsistency100k(b *testing.B) {
 
 func BenchmarkVerifyInclusion(b *testing.B) {
 	ls := leaves(100_000)
-	p, _ := ProveInclusion(ls, 31_337)
+	p, _ := proveInclusion(ls, 31_337)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := VerifyInclusion(p, p.LeafCount, p.MerkleRoot); err != nil {
@@ -50,10 +50,10 @@ func BenchmarkVerifyInclusion(b *testing.B) {
 
 func BenchmarkVerifyConsistency(b *testing.B) {
 	ls := leaves(100_000)
-	p, _ := ProveConsistency(ls, 77_777)
+	p, _ := proveConsistency(ls, 77_777)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := p.Verify(); err != nil {
+		if err := p.verifySelf(); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,11 +5,11 @@ import (
 	"math/bits"
 )
 
-// The tree over n leaves d[0:n] is RFC 6962's, with NodeHash for interior
+// The tree over n leaves d[0:n] is RFC 6962's, with nodeHash for interior
 // nodes and no hashing of the leaves themselves (they already are hashes):
 //
 //	MTH(d[0:1]) = d[0]
-//	MTH(d[0:n]) = NodeHash(MTH(d[0:k]), MTH(d[k:n]))  for n > 1,
+//	MTH(d[0:n]) = nodeHash(MTH(d[0:k]), MTH(d[k:n]))  for n > 1,
 //	              k the largest power of two below n.
 //
 // Pairing neighbours level by level and promoting a lone last node
@@ -22,7 +22,7 @@ import (
 // roots of exactly those subtrees (a stack of popcount(n) ≤ 64 hashes), and
 // the root of the whole tree folds them from the right:
 //
-//	MTH(d[0:n]) = NodeHash(r_a, NodeHash(r_b, … NodeHash(r_y, r_z)))
+//	MTH(d[0:n]) = nodeHash(r_a, nodeHash(r_b, … nodeHash(r_y, r_z)))
 //
 // which is the definition above unrolled along its right spine.
 
@@ -40,7 +40,7 @@ func (b *Builder) Append(leaf Hash) {
 	b.stack = append(b.stack, leaf)
 	for s := b.size; s&1 == 1; s >>= 1 {
 		top := len(b.stack) - 1
-		b.stack[top-1] = NodeHash(b.stack[top-1], b.stack[top])
+		b.stack[top-1] = nodeHash(b.stack[top-1], b.stack[top])
 		b.stack = b.stack[:top]
 	}
 	b.size++
@@ -58,13 +58,13 @@ func (b *Builder) Root() (Hash, bool) {
 	i := len(b.stack) - 1
 	h := b.stack[i]
 	for i--; i >= 0; i-- {
-		h = NodeHash(b.stack[i], h)
+		h = nodeHash(b.stack[i], h)
 	}
 	return h, true
 }
 
-// Reset empties the builder, keeping its memory.
-func (b *Builder) Reset() {
+// reset empties the builder, keeping its memory.
+func (b *Builder) reset() {
 	b.size = 0
 	b.stack = b.stack[:0]
 }

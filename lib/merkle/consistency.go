@@ -10,7 +10,7 @@ import (
 // is a prefix of the tree of NewSize leaves with root NewRoot: nothing
 // recorded before was changed or removed, only leaves were added.
 //
-// Path is RFC 9162 §2.1.4's PROOF(m, D[n]) with NodeHash as the node hash.
+// Path is RFC 9162 §2.1.4's PROOF(m, D[n]) with nodeHash as the node hash.
 // With L the number of trailing zero bits of m = OldSize, the subtree
 // T = D[m-2^L : m] is the largest perfect subtree ending at m; Path is
 // T's root (left out when m is a power of two: T is then the old tree,
@@ -80,9 +80,9 @@ func (p *ConsistencyProver) Proof() (*ConsistencyProof, error) {
 	return proof, nil
 }
 
-// ProveConsistency returns the proof that leaves[:oldSize] is a prefix of
+// proveConsistency returns the proof that leaves[:oldSize] is a prefix of
 // leaves.
-func ProveConsistency(leaves []Hash, oldSize uint64) (*ConsistencyProof, error) {
+func proveConsistency(leaves []Hash, oldSize uint64) (*ConsistencyProof, error) {
 	p := NewConsistencyProver(oldSize)
 	for _, l := range leaves {
 		p.Append(l)
@@ -90,10 +90,10 @@ func ProveConsistency(leaves []Hash, oldSize uint64) (*ConsistencyProof, error) 
 	return p.Proof()
 }
 
-// Verify checks the proof against its own sizes and roots (RFC 9162
-// §2.1.4.2 with NodeHash). It trusts the roots as written; use
+// verifySelf checks the proof against its own sizes and roots (RFC 9162
+// §2.1.4.2 with nodeHash). It trusts the roots as written; use
 // VerifyConsistency to pin them.
-func (p *ConsistencyProof) Verify() error {
+func (p *ConsistencyProof) verifySelf() error {
 	return verifyConsistency(p.OldSize, p.NewSize, p.OldRoot, p.NewRoot, p.Path)
 }
 
@@ -111,7 +111,7 @@ func VerifyConsistency(p *ConsistencyProof, oldSize uint64, oldRoot Hash, newSiz
 	case p.NewRoot != newRoot:
 		return fmt.Errorf("consistency proof: new_root %s, want %s", Hex(p.NewRoot), Hex(newRoot))
 	}
-	return p.Verify()
+	return p.verifySelf()
 }
 
 // verifyConsistency is RFC 9162 §2.1.4.2. fn and sn walk the paths of the
@@ -156,14 +156,14 @@ func verifyConsistency(m, n uint64, oldRoot, newRoot Hash, path []Hash) error {
 			return fmt.Errorf("consistency proof: path has more than the %d hashes the sizes allow", len(path))
 		}
 		if fn&1 == 1 || fn == sn {
-			fr = NodeHash(c, fr)
-			sr = NodeHash(c, sr)
+			fr = nodeHash(c, fr)
+			sr = nodeHash(c, sr)
 			for fn&1 == 0 && fn != 0 {
 				fn >>= 1
 				sn >>= 1
 			}
 		} else {
-			sr = NodeHash(sr, c)
+			sr = nodeHash(sr, c)
 		}
 		fn >>= 1
 		sn >>= 1

@@ -18,8 +18,8 @@ const Domain = "nono.audit.merkle.alpha\n"
 // Hash is a SHA-256 digest.
 type Hash = [sha256.Size]byte
 
-// NodeHash is the hash of an interior node.
-func NodeHash(left, right Hash) Hash {
+// nodeHash is the hash of an interior node.
+func nodeHash(left, right Hash) Hash {
 	var buf [len(Domain) + 2*sha256.Size]byte
 	n := copy(buf[:], Domain)
 	n += copy(buf[n:], left[:])

@@ -49,8 +49,8 @@ func NewInclusionProverFrom(b *Builder) *InclusionProver {
 // Append adds the next leaf.
 func (p *InclusionProver) Append(leaf Hash) { p.c.append(leaf) }
 
-// Size is the number of leaves appended so far.
-func (p *InclusionProver) Size() uint64 { return p.c.all.Size() }
+// size is the number of leaves appended so far.
+func (p *InclusionProver) size() uint64 { return p.c.all.Size() }
 
 // Proof returns the proof for the tree of all leaves appended so far.
 func (p *InclusionProver) Proof() (*InclusionProof, error) {
@@ -66,8 +66,8 @@ func (p *InclusionProver) Proof() (*InclusionProof, error) {
 	return &InclusionProof{LeafIndex: p.index, LeafCount: n, LeafHash: leaf, MerkleRoot: root, Siblings: siblings}, nil
 }
 
-// ProveInclusion returns the inclusion proof of leaves[index].
-func ProveInclusion(leaves []Hash, index uint64) (*InclusionProof, error) {
+// proveInclusion returns the inclusion proof of leaves[index].
+func proveInclusion(leaves []Hash, index uint64) (*InclusionProof, error) {
 	p := NewInclusionProver(index)
 	for _, l := range leaves {
 		p.Append(l)
@@ -75,7 +75,7 @@ func ProveInclusion(leaves []Hash, index uint64) (*InclusionProof, error) {
 	return p.Proof()
 }
 
-// Verify checks the proof against itself, exactly as upstream does: the
+// verifySelf checks the proof against itself, exactly as upstream does: the
 // siblings must be the ones the index and count call for, in order, and
 // folding them into the leaf must give MerkleRoot. It trusts LeafCount and
 // MerkleRoot as written; use VerifyInclusion to pin them.
@@ -84,7 +84,7 @@ func ProveInclusion(leaves []Hash, index uint64) (*InclusionProof, error) {
 // h has a right sibling when i is even and i+1 < w, none when i is even and
 // the last of its level (promoted), and a left sibling when i is odd; then
 // the parent is at i/2 on a level of ⌈w/2⌉ nodes.
-func (p *InclusionProof) Verify() error {
+func (p *InclusionProof) verifySelf() error {
 	if p.LeafCount == 0 {
 		return errors.New("inclusion proof: leaf_count is 0")
 	}
@@ -106,9 +106,9 @@ func (p *InclusionProof) Verify() error {
 				return fmt.Errorf("inclusion proof: sibling %d is on the %s, want %s", next, direction(s.Left), direction(wantLeft))
 			}
 			if s.Left {
-				h = NodeHash(s.Hash, h)
+				h = nodeHash(s.Hash, h)
 			} else {
-				h = NodeHash(h, s.Hash)
+				h = nodeHash(h, s.Hash)
 			}
 			next++
 		}
@@ -134,7 +134,7 @@ func VerifyInclusion(p *InclusionProof, count uint64, root Hash) error {
 	if p.MerkleRoot != root {
 		return fmt.Errorf("inclusion proof: merkle_root %s, want %s", Hex(p.MerkleRoot), Hex(root))
 	}
-	return p.Verify()
+	return p.verifySelf()
 }
 
 func direction(left bool) string {

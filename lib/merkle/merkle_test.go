@@ -33,7 +33,7 @@ func naiveRoot(level []Hash) Hash {
 			if i+1 == len(level) {
 				next = append(next, level[i])
 			} else {
-				next = append(next, NodeHash(level[i], level[i+1]))
+				next = append(next, nodeHash(level[i], level[i+1]))
 			}
 		}
 		level = next
@@ -56,7 +56,7 @@ func naiveInclusion(level []Hash, i int) []Sibling {
 			if j+1 == len(level) {
 				next = append(next, level[j])
 			} else {
-				next = append(next, NodeHash(level[j], level[j+1]))
+				next = append(next, nodeHash(level[j], level[j+1]))
 			}
 		}
 		level, i = next, i/2
@@ -79,7 +79,7 @@ func mth(d []Hash) Hash {
 		return d[0]
 	}
 	k := largestPow2Below(len(d))
-	return NodeHash(mth(d[:k]), mth(d[k:]))
+	return nodeHash(mth(d[:k]), mth(d[k:]))
 }
 
 // subproof is RFC 9162 §2.1.4.1's SUBPROOF(m, D[n], b).
@@ -137,7 +137,7 @@ func TestInclusionMatchesNaive(t *testing.T) {
 	for n := 1; n <= len(ls); n++ {
 		root := naiveRoot(ls[:n])
 		for i := 0; i < n; i++ {
-			p, err := ProveInclusion(ls[:n], uint64(i))
+			p, err := proveInclusion(ls[:n], uint64(i))
 			if err != nil {
 				t.Fatalf("n=%d i=%d: %v", n, i, err)
 			}
@@ -154,7 +154,7 @@ func TestInclusionMatchesNaive(t *testing.T) {
 				t.Fatalf("n=%d i=%d: %v", n, i, err)
 			}
 		}
-		if _, err := ProveInclusion(ls[:n], uint64(n)); err == nil {
+		if _, err := proveInclusion(ls[:n], uint64(n)); err == nil {
 			t.Fatalf("n=%d: proof for index n", n)
 		}
 	}
@@ -164,7 +164,7 @@ func TestConsistencyMatchesRFC(t *testing.T) {
 	ls := leaves(70)
 	for n := 1; n <= len(ls); n++ {
 		for m := 1; m <= n; m++ {
-			p, err := ProveConsistency(ls[:n], uint64(m))
+			p, err := proveConsistency(ls[:n], uint64(m))
 			if err != nil {
 				t.Fatalf("m=%d n=%d: %v", m, n, err)
 			}
@@ -188,10 +188,10 @@ func TestConsistencyMatchesRFC(t *testing.T) {
 			}
 		}
 	}
-	if _, err := ProveConsistency(ls[:3], 0); err == nil {
+	if _, err := proveConsistency(ls[:3], 0); err == nil {
 		t.Fatal("old size 0 accepted")
 	}
-	if _, err := ProveConsistency(ls[:3], 4); err == nil {
+	if _, err := proveConsistency(ls[:3], 4); err == nil {
 		t.Fatal("old size beyond the tree accepted")
 	}
 }
@@ -221,7 +221,7 @@ func TestGoldenInclusionVector(t *testing.T) {
 		}
 		ls = append(ls, h)
 	}
-	p, err := ProveInclusion(ls, v.InclusionProof.LeafIndex)
+	p, err := proveInclusion(ls, v.InclusionProof.LeafIndex)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,18 +241,18 @@ func TestGoldenInclusionVector(t *testing.T) {
 	if !bytes.Equal(parsed.Encode(), []byte(want)) {
 		t.Fatal("parsed fixture re-encodes differently")
 	}
-	if err := parsed.Verify(); err != nil {
+	if err := parsed.verifySelf(); err != nil {
 		t.Fatal(err)
 	}
 	// Every proof of the 5 leaves verifies; a tampered leaf fails.
 	root, _ := Root(ls)
 	for i := range ls {
-		p, _ := ProveInclusion(ls, uint64(i))
+		p, _ := proveInclusion(ls, uint64(i))
 		if err := VerifyInclusion(p, 5, root); err != nil {
 			t.Fatalf("index %d: %v", i, err)
 		}
 		p.LeafHash[0] ^= 1
-		if err := p.Verify(); err == nil {
+		if err := p.verifySelf(); err == nil {
 			t.Fatalf("index %d: tampered leaf verified", i)
 		}
 	}
@@ -293,7 +293,7 @@ func TestProofProperties(t *testing.T) {
 		n := 1 + rng.IntN(2000)
 		root, _ := Root(ls[:n])
 		i := uint64(rng.IntN(n))
-		p, err := ProveInclusion(ls[:n], i)
+		p, err := proveInclusion(ls[:n], i)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,13 +304,13 @@ func TestProofProperties(t *testing.T) {
 			if VerifyInclusion(bad.p, uint64(n), root) == nil {
 				t.Fatalf("n=%d i=%d: mutated proof verified: %s", n, i, bad.p.Encode())
 			}
-			if bad.self && bad.p.Verify() == nil {
+			if bad.self && bad.p.verifySelf() == nil {
 				t.Fatalf("n=%d i=%d: mutated proof is self-consistent: %s", n, i, bad.p.Encode())
 			}
 		}
 
 		m := uint64(1 + rng.IntN(n))
-		c, err := ProveConsistency(ls[:n], m)
+		c, err := proveConsistency(ls[:n], m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,7 +322,7 @@ func TestProofProperties(t *testing.T) {
 			if VerifyConsistency(bad.p, m, oldRoot, uint64(n), root) == nil {
 				t.Fatalf("m=%d n=%d: mutated proof verified: %s", m, n, bad.p.Encode())
 			}
-			if bad.self && bad.p.Verify() == nil {
+			if bad.self && bad.p.verifySelf() == nil {
 				t.Fatalf("m=%d n=%d: mutated proof is self-consistent: %s", m, n, bad.p.Encode())
 			}
 		}
@@ -427,7 +427,7 @@ func TestConsistencyVector(t *testing.T) {
 		{4, `{"old_size":4,"new_size":5,"old_root":"124696eebf629003282be8b5d127130b55654ca3f8b2c171f2a9ceafaff79cf0","new_root":"87f9319b8dbb3d3fd55d419aabf3c218aafd2dfd82d5e30fb22e8e89c10c0160","path":["` +
 			strings.Repeat("05", 32) + `"]}`},
 	} {
-		p, err := ProveConsistency(ls, tc.m)
+		p, err := proveConsistency(ls, tc.m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -435,7 +435,7 @@ func TestConsistencyVector(t *testing.T) {
 			t.Fatalf("%d → 5:\n got %s\nwant %s", tc.m, got, tc.want)
 		}
 		parsed, err := ParseConsistencyProof([]byte(tc.want))
-		if err != nil || parsed.Verify() != nil {
+		if err != nil || parsed.verifySelf() != nil {
 			t.Fatalf("%d → 5: %v", tc.m, err)
 		}
 	}
@@ -460,7 +460,7 @@ func TestEveryProofOfLargeTrees(t *testing.T) {
 				if j+1 == len(level) {
 					next = append(next, level[j])
 				} else {
-					next = append(next, NodeHash(level[j], level[j+1]))
+					next = append(next, nodeHash(level[j], level[j+1]))
 				}
 			}
 			level = next
@@ -480,7 +480,7 @@ func TestEveryProofOfLargeTrees(t *testing.T) {
 				t.Fatalf("n=%d i=%d: %v", n, i, err)
 			}
 			if i%97 == 0 {
-				q, err := ProveInclusion(ls[:n], uint64(i))
+				q, err := proveInclusion(ls[:n], uint64(i))
 				if err != nil || !bytes.Equal(q.Encode(), p.Encode()) {
 					t.Fatalf("n=%d i=%d: streamed proof differs (%v)", n, i, err)
 				}
@@ -535,7 +535,7 @@ func TestInclusionProverFrom(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _ := ProveInclusion(ls[:n], uint64(i))
+			want, _ := proveInclusion(ls[:n], uint64(i))
 			if !bytes.Equal(got.Encode(), want.Encode()) {
 				t.Fatalf("n=%d i=%d: proofs differ", n, i)
 			}

@@ -69,27 +69,27 @@ func TestParseConsistencyProofRejects(t *testing.T) {
 }
 
 func TestEmptyPathEncodesAsArray(t *testing.T) {
-	p, err := ProveConsistency(leaves(3), 3)
+	p, err := proveConsistency(leaves(3), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasSuffix(p.Encode(), []byte(`"path":[]}`)) {
 		t.Fatalf("%s", p.Encode())
 	}
-	if err := p.Verify(); err != nil {
+	if err := p.verifySelf(); err != nil {
 		t.Fatal(err)
 	}
-	q, err := ProveInclusion(leaves(1), 0)
+	q, err := proveInclusion(leaves(1), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasSuffix(q.Encode(), []byte(`"siblings":[]}`)) || q.Verify() != nil {
+	if !bytes.HasSuffix(q.Encode(), []byte(`"siblings":[]}`)) || q.verifySelf() != nil {
 		t.Fatalf("%s", q.Encode())
 	}
 }
 
 func FuzzParseInclusionProof(f *testing.F) {
-	p, _ := ProveInclusion(leaves(5), 2)
+	p, _ := proveInclusion(leaves(5), 2)
 	f.Add(p.Encode())
 	f.Add([]byte(`{"leaf_index":0,"leaf_count":1,"leaf_hash":"` + h3 + `","merkle_root":"` + h3 + `","siblings":[]}`))
 	f.Add([]byte(`{"siblings":[{"direction":"left"}]}`))
@@ -98,7 +98,7 @@ func FuzzParseInclusionProof(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = p.Verify()
+		_ = p.verifySelf()
 		again, err := ParseInclusionProof(p.Encode())
 		if err != nil {
 			t.Fatalf("re-parse: %v", err)
@@ -110,7 +110,7 @@ func FuzzParseInclusionProof(f *testing.F) {
 }
 
 func FuzzParseConsistencyProof(f *testing.F) {
-	p, _ := ProveConsistency(leaves(7), 3)
+	p, _ := proveConsistency(leaves(7), 3)
 	f.Add(p.Encode())
 	f.Add([]byte(`{"old_size":0,"new_size":0,"old_root":"` + h3 + `","new_root":"` + h3 + `","path":[]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -118,7 +118,7 @@ func FuzzParseConsistencyProof(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = p.Verify()
+		_ = p.verifySelf()
 		again, err := ParseConsistencyProof(p.Encode())
 		if err != nil {
 			t.Fatalf("re-parse: %v", err)
@@ -157,11 +157,11 @@ func FuzzVerifyConsistency(f *testing.F) {
 			path[i][0] = seed + uint8(i)
 		}
 		p := &ConsistencyProof{OldSize: m, NewSize: n, Path: path}
-		_ = p.Verify()
+		_ = p.verifySelf()
 		q := &InclusionProof{LeafIndex: m, LeafCount: n}
 		for i := 0; i < pathLen; i++ {
 			q.Siblings = append(q.Siblings, Sibling{Left: i%2 == int(seed)%2})
 		}
-		_ = q.Verify()
+		_ = q.verifySelf()
 	})
 }

@@ -74,7 +74,7 @@ func (c *pathCollector) append(leaf Hash) {
 		if c.seg.Size() == 1<<c.segLevel {
 			h, _ := c.seg.Root()
 			c.rights = append(c.rights, levelHash{c.segLevel, h})
-			c.seg.Reset()
+			c.seg.reset()
 			c.segLevel = c.nextRightLevel(c.segLevel + 1)
 		}
 	}

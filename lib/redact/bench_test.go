@@ -47,7 +47,7 @@ func BenchmarkScrubValue(b *testing.B) {
 			b.Run(tc.name+"/"+rules.String(), func(b *testing.B) {
 				b.SetBytes(int64(len(tc.s)))
 				for b.Loop() {
-					p.ScrubValue(rules, tc.s)
+					p.scrubValue(rules, tc.s)
 				}
 			})
 		}

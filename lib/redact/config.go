@@ -76,7 +76,7 @@ func ReadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading redaction config: %w", err)
 	}
-	return ParseConfig(path, data)
+	return parseConfig(path, data)
 }
 
 // maxConfigSize caps the configuration file: a few kilobytes in practice.
@@ -127,10 +127,10 @@ func fileKind(m fs.FileMode) string {
 	return "not a file"
 }
 
-// ParseConfig checks the [redaction] table of a TOML document; name is the
+// parseConfig checks the [redaction] table of a TOML document; name is the
 // file name used in errors. Other tables belong to other parts of nono and
 // are not looked at.
-func ParseConfig(name string, data []byte) (*Config, error) {
+func parseConfig(name string, data []byte) (*Config, error) {
 	var doc map[string]any
 	md, err := toml.Decode(string(data), &doc)
 	if err != nil {
@@ -229,7 +229,7 @@ func checkNames(key string, v any) error {
 	}
 	for _, e := range list {
 		if s, _ := e.(string); strings.Contains(asciiLower(s), "[redacted]") {
-			return fmt.Errorf("name %q contains the redaction marker %s", s, Marker)
+			return fmt.Errorf("name %q contains the redaction marker %s", s, marker)
 		}
 	}
 	return nil
@@ -242,12 +242,12 @@ func (c *Config) Policy() (*Policy, error) {
 		return nil, errors.New(refusal)
 	}
 	p := DefaultPolicy()
-	p.Add(Flags, c.ExtraFlags...)
-	p.Add(Headers, c.ExtraHeaders...)
-	p.Add(QueryKeys, c.ExtraQueryKeys...)
-	p.Add(EnvVars, c.ExtraEnvVars...)
+	p.add(flags, c.ExtraFlags...)
+	p.add(headers, c.ExtraHeaders...)
+	p.add(queryKeys, c.ExtraQueryKeys...)
+	p.add(envVars, c.ExtraEnvVars...)
 	if c.UnsafeRedactionOverrides {
-		p.Allow(c.AllowUnredactedDefaults...)
+		p.allow(c.AllowUnredactedDefaults...)
 	}
 	return p, nil
 }

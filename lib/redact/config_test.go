@@ -35,7 +35,7 @@ func TestLoadConfigMissingIsDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rules != Default || !p.Equal(DefaultPolicy()) || p.Diff().Kind != canon.Null {
+		if rules != Default || !p.equal(DefaultPolicy()) || p.Diff().Kind != canon.Null {
 			t.Errorf("%q: not the default", path)
 		}
 	}
@@ -77,7 +77,7 @@ rules = "upstream"
 		t.Errorf("diff %s\nwant %s", got, want)
 	}
 	q, err := PolicyFromDiff(p.Diff())
-	if err != nil || !q.Equal(p) {
+	if err != nil || !q.equal(p) {
 		t.Errorf("PolicyFromDiff round trip: %v", err)
 	}
 }
@@ -133,7 +133,7 @@ func TestDottedAndInlineTables(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", text, err)
 		}
-		if !p.Has(Flags, "--PAT") {
+		if !p.has(flags, "--PAT") {
 			t.Errorf("%q: --pat not added", text)
 		}
 	}
@@ -141,22 +141,22 @@ func TestDottedAndInlineTables(t *testing.T) {
 
 func TestPolicyNamesMatchASCIIOnly(t *testing.T) {
 	p := DefaultPolicy()
-	p.Add(Flags, "-P")
+	p.add(flags, "-P")
 	for _, tc := range []struct {
-		c    Category
+		c    category
 		name string
 		want bool
 	}{
-		{Flags, "-p", true},
-		{Flags, " -P\t", true},
-		{QueryKeys, "\u212aey", false},
-		{QueryKeys, "KEY", true},
-		{Flags, "--\u017fecret", false},
-		{Headers, "\u00a0Cookie\u00a0", true},
-		{EnvVars, "github_token", true},
-		{Flags, strings.Repeat("x", 100), false},
+		{flags, "-p", true},
+		{flags, " -P\t", true},
+		{queryKeys, "\u212aey", false},
+		{queryKeys, "KEY", true},
+		{flags, "--\u017fecret", false},
+		{headers, "\u00a0Cookie\u00a0", true},
+		{envVars, "github_token", true},
+		{flags, strings.Repeat("x", 100), false},
 	} {
-		if got := p.Has(tc.c, tc.name); got != tc.want {
+		if got := p.has(tc.c, tc.name); got != tc.want {
 			t.Errorf("Has(%v, %q) = %v", tc.c, tc.name, got)
 		}
 	}
@@ -173,7 +173,7 @@ func TestPolicyFromDiffErrors(t *testing.T) {
 		}
 	}
 	p, err := PolicyFromDiff(canon.NullValue())
-	if err != nil || !p.Equal(DefaultPolicy()) {
+	if err != nil || !p.equal(DefaultPolicy()) {
 		t.Errorf("null diff: %v", err)
 	}
 }

@@ -17,7 +17,7 @@ func removedSpans(in, up string) []string {
 	if in == up {
 		return nil
 	}
-	kept := strings.Split(up, Marker)
+	kept := strings.Split(up, marker)
 	if !strings.HasPrefix(in, kept[0]) {
 		return []string{in}
 	}
@@ -105,10 +105,10 @@ func TestPropertyIdempotentAndLength(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	policies := []*Policy{DefaultPolicy()}
 	custom := DefaultPolicy()
-	custom.Add(Flags, "-P", "--pat")
-	custom.Add(Headers, "Private-Token")
-	custom.Add(QueryKeys, "sig")
-	custom.Allow("state", "--token")
+	custom.add(flags, "-P", "--pat")
+	custom.add(headers, "Private-Token")
+	custom.add(queryKeys, "sig")
+	custom.allow("state", "--token")
 	policies = append(policies, custom)
 	n := 20000
 	if s := os.Getenv("REDACT_PROPERTY_N"); s != "" {
@@ -142,11 +142,11 @@ func TestPropertyIdempotentAndLength(t *testing.T) {
 		}
 		s := strings.Join(argv, "")
 		for _, rules := range []Rules{Upstream, Default} {
-			v := p.ScrubValue(rules, s)
-			if again := p.ScrubValue(rules, v); again != v {
+			v := p.scrubValue(rules, s)
+			if again := p.scrubValue(rules, v); again != v {
 				t.Fatalf("ScrubValue %v not idempotent on %q:\n %q\n %q", rules, s, v, again)
 			}
-			if again := p.ScrubValue(Upstream, v); again != v {
+			if again := p.scrubValue(Upstream, v); again != v {
 				t.Fatalf("ScrubValue %v output not an Upstream fixed point on %q:\n %q\n %q", rules, s, v, again)
 			}
 		}
@@ -156,32 +156,32 @@ func TestPropertyIdempotentAndLength(t *testing.T) {
 func TestDefaultEnvAndHeaderHelpers(t *testing.T) {
 	p := DefaultPolicy()
 	for _, tc := range []struct{ name, value, want string }{
-		{"DEPLOY_SECRET", "d3pl0y", Marker},
-		{"STRIPE_WEBHOOK_KEY", "whsec_x", Marker},
+		{"DEPLOY_SECRET", "d3pl0y", marker},
+		{"STRIPE_WEBHOOK_KEY", "whsec_x", marker},
 		{"GOOGLE_APPLICATION_CREDENTIALS", "/etc/sa.json", "/etc/sa.json"},
-		{"GH_TOKEN", "x", Marker},
+		{"GH_TOKEN", "x", marker},
 		{"NPM_TOKEN", "$NPM_TOKEN", "$NPM_TOKEN"},
 		{"PAGER", "less -R", "less -R"},
 		{"DATABASE_URL", "postgres://u:p@h/db", "postgres://u:[REDACTED]@h/db"},
-		{"NOTES", "ghp_0123456789abcdefghijABCDEFGHIJ012345", Marker},
+		{"NOTES", "ghp_0123456789abcdefghijABCDEFGHIJ012345", marker},
 	} {
-		if got := p.ScrubEnvValue(Default, tc.name, tc.value); got != tc.want {
+		if got := p.scrubEnvValue(Default, tc.name, tc.value); got != tc.want {
 			t.Errorf("ScrubEnvValue(%s, %q) = %q, want %q", tc.name, tc.value, got, tc.want)
 		}
 	}
-	if got := p.ScrubEnvName(Default, "github_token"); got != Marker {
+	if got := p.scrubEnvName(Default, "github_token"); got != marker {
 		t.Errorf("env name: %q", got)
 	}
-	if got := p.ScrubEnvName(Default, "DEPLOY_SECRET"); got != "DEPLOY_SECRET" {
+	if got := p.scrubEnvName(Default, "DEPLOY_SECRET"); got != "DEPLOY_SECRET" {
 		t.Errorf("Default keeps names outside the policy: %q", got)
 	}
-	if got := p.ScrubHeader(Default, "X-Vault-Token", "hvs.x"); got != Marker {
+	if got := p.scrubHeader(Default, "X-Vault-Token", "hvs.x"); got != marker {
 		t.Errorf("header: %q", got)
 	}
-	if got := p.ScrubHeader(Default, "Accept", "https://u:p@h"); got != "https://u:[REDACTED]@h" {
+	if got := p.scrubHeader(Default, "Accept", "https://u:p@h"); got != "https://u:[REDACTED]@h" {
 		t.Errorf("other header: %q", got)
 	}
-	if got := p.ScrubHeaderLine(Default, "X-Vault-Token:hvs.abc"); got != "X-Vault-Token:[REDACTED]" {
+	if got := p.scrubHeaderLine(Default, "X-Vault-Token:hvs.abc"); got != "X-Vault-Token:[REDACTED]" {
 		t.Errorf("header line: %q", got)
 	}
 }

@@ -45,9 +45,9 @@ const (
 type fieldKind uint8
 
 const (
-	fieldValue        fieldKind = iota + 1 // a string: ScrubValue
+	fieldValue        fieldKind = iota + 1 // a string: scrubValue
 	fieldArgv                              // an array of strings: ScrubArgv
-	fieldEnvNames                          // an array of variable names: ScrubEnvName
+	fieldEnvNames                          // an array of variable names: scrubEnvName
 	fieldEnvDisplay                        // an array of {name, value_display}
 	fieldObject                            // an object: its own fields
 	fieldEndpointPath                      // "path" of an endpoint request: a URL path
@@ -128,11 +128,11 @@ var (
 	}
 )
 
-// ErrInvalidJSON is the error for a line that is not JSON.
-var ErrInvalidJSON = errors.New("invalid JSON")
+// errInvalidJSON is the error for a line that is not JSON.
+var errInvalidJSON = errors.New("invalid JSON")
 
-// invalid wraps a scanner's error as ErrInvalidJSON.
-func invalid(err error) error { return fmt.Errorf("%w: %v", ErrInvalidJSON, err) }
+// invalid wraps a scanner's error as errInvalidJSON.
+func invalid(err error) error { return fmt.Errorf("%w: %v", errInvalidJSON, err) }
 
 // edit replaces line[start:end] with with.
 type edit struct {
@@ -293,7 +293,7 @@ func (e *Events) scrubString(line []byte, v, vEnd int, edits *[]edit) {
 // the canonical token of its scrubbed value.
 func (e *Events) scrubValueJSON(raw string) string {
 	s := string(jsonString([]byte(raw)))
-	out := e.Policy.ScrubValue(e.Rules, s)
+	out := e.Policy.scrubValue(e.Rules, s)
 	if out == s {
 		return raw
 	}
@@ -380,14 +380,14 @@ func (e *Events) scrubEnvName(line []byte, v, vEnd int, edits *[]edit) {
 
 func (e *Events) scrubEnvNameJSON(raw string) string {
 	name := string(jsonString([]byte(raw)))
-	if out := e.Policy.ScrubEnvName(e.Rules, name); out != name {
+	if out := e.Policy.scrubEnvName(e.Rules, name); out != name {
 		return string(canon.AppendString(nil, out))
 	}
 	return raw
 }
 
 // scrubEnvPair scrubs one {name, value_display} of a command_policy event:
-// the name as ScrubEnvName, the value as ScrubEnvValue of the original name.
+// the name as scrubEnvName, the value as scrubEnvValue of the original name.
 func (e *Events) scrubEnvPair(line []byte, at int, edits *[]edit) {
 	var s canon.Scanner // the object has been checked
 	s.ResetAt(line, at)
@@ -435,7 +435,7 @@ func (e *Events) scrubEnvValueJSON(pair string) string {
 		name = string(jsonString([]byte(nameRaw)))
 	}
 	value := string(jsonString([]byte(valueRaw)))
-	if out := e.Policy.ScrubEnvValue(e.Rules, name, value); out != value {
+	if out := e.Policy.scrubEnvValue(e.Rules, name, value); out != value {
 		return string(canon.AppendString(nil, out))
 	}
 	return valueRaw

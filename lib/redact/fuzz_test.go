@@ -8,10 +8,10 @@ import (
 
 func fuzzPolicies() []*Policy {
 	custom := DefaultPolicy()
-	custom.Add(Flags, "-P", "--pat")
-	custom.Add(Headers, "Private-Token")
-	custom.Add(QueryKeys, "sig")
-	custom.Allow("state", "--token")
+	custom.add(flags, "-P", "--pat")
+	custom.add(headers, "Private-Token")
+	custom.add(queryKeys, "sig")
+	custom.allow("state", "--token")
 	return []*Policy{DefaultPolicy(), custom}
 }
 
@@ -64,15 +64,15 @@ func FuzzScrubValue(f *testing.F) {
 			p = policies[1]
 		}
 		for _, rules := range []Rules{Upstream, Default} {
-			out := p.ScrubValue(rules, s)
-			if again := p.ScrubValue(rules, out); again != out {
+			out := p.scrubValue(rules, s)
+			if again := p.scrubValue(rules, out); again != out {
 				t.Fatalf("%v not idempotent on %q:\n %q\n %q", rules, s, out, again)
 			}
-			if again := p.ScrubValue(Upstream, out); again != out {
+			if again := p.scrubValue(Upstream, out); again != out {
 				t.Fatalf("%v output not an Upstream fixed point on %q:\n %q\n %q", rules, s, out, again)
 			}
-			h := p.ScrubHeaderLine(rules, s)
-			if again := p.ScrubHeaderLine(rules, h); again != h {
+			h := p.scrubHeaderLine(rules, s)
+			if again := p.scrubHeaderLine(rules, h); again != h {
 				t.Fatalf("%v header line not idempotent on %q:\n %q\n %q", rules, s, h, again)
 			}
 		}
@@ -92,7 +92,7 @@ func FuzzParseConfig(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseConfig("config.toml", data)
+		c, err := parseConfig("config.toml", data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "config.toml") {
 				t.Fatalf("error does not name the file: %v", err)
@@ -104,7 +104,7 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("checked config does not build: %v", err)
 		}
 		q, err := PolicyFromDiff(p.Diff())
-		if err != nil || !q.Equal(p) {
+		if err != nil || !q.equal(p) {
 			t.Fatalf("diff does not rebuild the policy: %v", err)
 		}
 	})

@@ -241,7 +241,7 @@ func (p *Policy) secretHeader(name string) bool {
 	if name == "" || p.allowedName(name) {
 		return false
 	}
-	if p.Has(Headers, name) || hasName(extraHeaders, name) {
+	if p.has(headers, name) || hasName(extraHeaders, name) {
 		return true
 	}
 	if !isHeaderName(name) {
@@ -272,10 +272,10 @@ func (p *Policy) keyStrength(name string, queryLike bool) nameStrength {
 	if name == "" || p.allowedName(name) {
 		return notSecret
 	}
-	if queryLike && (p.Has(QueryKeys, name) || hasName(extraQueryKeys, name)) {
+	if queryLike && (p.has(queryKeys, name) || hasName(extraQueryKeys, name)) {
 		return strongSecret
 	}
-	if p.Has(EnvVars, name) || hasName(extraEnvVars, name) || p.Has(Flags, name) {
+	if p.has(envVars, name) || hasName(extraEnvVars, name) || p.has(flags, name) {
 		return strongSecret
 	}
 	return secretName(name)
@@ -292,7 +292,7 @@ func (p *Policy) assignmentStrength(name string) nameStrength {
 	if name == "" || p.allowedName(name) {
 		return notSecret
 	}
-	if p.Has(EnvVars, name) || hasName(extraEnvVars, name) || p.Has(Flags, name) {
+	if p.has(envVars, name) || hasName(extraEnvVars, name) || p.has(flags, name) {
 		return strongSecret
 	}
 	return secretName(name)

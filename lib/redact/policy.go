@@ -32,29 +32,29 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 )
 
-// Marker replaces every redacted value.
-const Marker = "[REDACTED]"
+// marker replaces every redacted value.
+const marker = "[REDACTED]"
 
-// Category is one of the four name sets of a policy.
-type Category int
+// category is one of the four name sets of a policy.
+type category int
 
 const (
-	Flags Category = iota
-	Headers
-	QueryKeys
-	EnvVars
+	flags category = iota
+	headers
+	queryKeys
+	envVars
 	numCategories
 )
 
-func (c Category) String() string {
+func (c category) String() string {
 	switch c {
-	case Flags:
+	case flags:
 		return "flags"
-	case Headers:
+	case headers:
 		return "headers"
-	case QueryKeys:
+	case queryKeys:
 		return "query_keys"
-	case EnvVars:
+	case envVars:
 		return "env_vars"
 	}
 	return "invalid"
@@ -83,15 +83,15 @@ var (
 	}
 )
 
-func defaultNames(c Category) []string {
+func defaultNames(c category) []string {
 	switch c {
-	case Flags:
+	case flags:
 		return defaultFlags
-	case Headers:
+	case headers:
 		return defaultHeaders
-	case QueryKeys:
+	case queryKeys:
 		return defaultQueryKeys
-	case EnvVars:
+	case envVars:
 		return defaultEnvVars
 	}
 	return nil
@@ -154,8 +154,8 @@ func DefaultPolicy() *Policy {
 	return p
 }
 
-// Clone returns an independent copy of p.
-func (p *Policy) Clone() *Policy {
+// clone returns an independent copy of p.
+func (p *Policy) clone() *Policy {
 	q := &Policy{allowed: newNameSet(len(p.allowed.m))}
 	for c := range numCategories {
 		q.sets[c] = newNameSet(len(p.sets[c].m))
@@ -169,9 +169,9 @@ func (p *Policy) Clone() *Policy {
 	return q
 }
 
-// Add puts names into category c. Names are trimmed and ASCII-lowercased;
+// add puts names into category c. Names are trimmed and ASCII-lowercased;
 // empty ones are ignored.
-func (p *Policy) Add(c Category, names ...string) {
+func (p *Policy) add(c category, names ...string) {
 	for _, n := range names {
 		if n = normalizeName(n); n != "" {
 			p.sets[c].add(n)
@@ -179,10 +179,10 @@ func (p *Policy) Add(c Category, names ...string) {
 	}
 }
 
-// Allow removes each name from all four categories (upstream's
+// allow removes each name from all four categories (upstream's
 // allow_unredacted_defaults) and remembers it, so that the Default rules
 // leave it alone too.
-func (p *Policy) Allow(names ...string) {
+func (p *Policy) allow(names ...string) {
 	for _, n := range names {
 		if n = normalizeName(n); n != "" {
 			for c := range numCategories {
@@ -193,8 +193,8 @@ func (p *Policy) Allow(names ...string) {
 	}
 }
 
-// Names returns the stored names of category c, sorted bytewise.
-func (p *Policy) Names(c Category) []string {
+// names returns the stored names of category c, sorted bytewise.
+func (p *Policy) names(c category) []string {
 	out := make([]string, 0, len(p.sets[c].m))
 	for n := range p.sets[c].m {
 		out = append(out, n)
@@ -203,8 +203,8 @@ func (p *Policy) Names(c Category) []string {
 	return out
 }
 
-// Has reports whether name, trimmed, matches category c ignoring ASCII case.
-func (p *Policy) Has(c Category, name string) bool {
+// has reports whether name, trimmed, matches category c ignoring ASCII case.
+func (p *Policy) has(c category, name string) bool {
 	return hasName(&p.sets[c], strings.TrimSpace(name))
 }
 
@@ -324,7 +324,7 @@ func PolicyFromDiff(diff canon.Value) (*Policy, error) {
 		if !ok {
 			return nil, fmt.Errorf("redaction policy: %s: want an array of strings", m.Key)
 		}
-		c := Category(i / 2)
+		c := category(i / 2)
 		for _, n := range names {
 			if n = normalizeName(n); n == "" {
 				continue
@@ -342,8 +342,8 @@ func PolicyFromDiff(diff canon.Value) (*Policy, error) {
 	return p, nil
 }
 
-// Equal reports whether p and q hold the same names in every category.
-func (p *Policy) Equal(q *Policy) bool {
+// equal reports whether p and q hold the same names in every category.
+func (p *Policy) equal(q *Policy) bool {
 	for c := range numCategories {
 		if len(p.sets[c].m) != len(q.sets[c].m) {
 			return false

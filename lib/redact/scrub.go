@@ -33,24 +33,24 @@ func (p *Policy) ScrubArgv(rules Rules, argv []string) []string {
 	return cur
 }
 
-// ScrubValue scrubs one string: a header line, URLs (userinfo, query), and
+// scrubValue scrubs one string: a header line, URLs (userinfo, query), and
 // under the Default rules everything else this package recognises in free
 // text, shell command strings included.
-func (p *Policy) ScrubValue(rules Rules, s string) string {
+func (p *Policy) scrubValue(rules Rules, s string) string {
 	if rules != Default {
 		return p.upstreamValue(s)
 	}
 	return p.fixValue(s, p.strictValue)
 }
 
-// ScrubURL scrubs a URL (or any text holding URLs). It is ScrubValue under
+// scrubURL scrubs a URL (or any text holding URLs). It is scrubValue under
 // another name, for call sites that want to say what they hold.
-func (p *Policy) ScrubURL(rules Rules, url string) string { return p.ScrubValue(rules, url) }
+func (p *Policy) scrubURL(rules Rules, url string) string { return p.scrubValue(rules, url) }
 
-// ScrubHeaderLine scrubs one "Name: value" header line, as written after
+// scrubHeaderLine scrubs one "Name: value" header line, as written after
 // curl's -H. A sensitive header keeps its name and gets "[REDACTED]" as its
 // value; any other line is scrubbed as a value.
-func (p *Policy) ScrubHeaderLine(rules Rules, line string) string {
+func (p *Policy) scrubHeaderLine(rules Rules, line string) string {
 	if rules != Default {
 		return p.upstreamHeaderArg(line)
 	}
@@ -59,58 +59,58 @@ func (p *Policy) ScrubHeaderLine(rules Rules, line string) string {
 	})
 }
 
-// ScrubHeader returns the value to record for header name: the marker when
+// scrubHeader returns the value to record for header name: the marker when
 // the name is sensitive. Upstream leaves other values as they are; the
 // Default rules scrub them as values.
-func (p *Policy) ScrubHeader(rules Rules, name, value string) string {
-	if p.Has(Headers, name) {
-		return Marker
+func (p *Policy) scrubHeader(rules Rules, name, value string) string {
+	if p.has(headers, name) {
+		return marker
 	}
 	if rules != Default {
 		return value
 	}
 	if p.secretHeader(name) {
-		return Marker
+		return marker
 	}
-	return p.ScrubValue(rules, value)
+	return p.scrubValue(rules, value)
 }
 
-// ScrubEnvName returns the name to record for an environment variable.
+// scrubEnvName returns the name to record for an environment variable.
 // Upstream hides the names on the policy's env list themselves; the
 // Default rules hide exactly the same names (they redact values, not
 // names, everywhere else).
-func (p *Policy) ScrubEnvName(rules Rules, name string) string {
+func (p *Policy) scrubEnvName(rules Rules, name string) string {
 	return p.upstreamEnvName(name)
 }
 
-// ScrubEnvValue returns the value to record for the environment variable
+// scrubEnvValue returns the value to record for the environment variable
 // name: the marker for a sensitive name, else the value scrubbed as a
 // value. The Default rules also count names that look secret (*_TOKEN,
 // *_KEY, *PASSWORD*, *SECRET*, ...) as sensitive.
-func (p *Policy) ScrubEnvValue(rules Rules, name, value string) string {
+func (p *Policy) scrubEnvValue(rules Rules, name, value string) string {
 	if rules != Default {
 		return p.upstreamEnvValue(name, value)
 	}
-	if p.Has(EnvVars, name) {
-		return Marker
+	if p.has(envVars, name) {
+		return marker
 	}
 	switch p.assignmentStrength(name) {
 	case strongSecret:
 		if !nothingToHide(value) {
-			return Marker
+			return marker
 		}
 	case weakSecret:
 		if !nothingToHide(value) && !looksLikePath(value) {
-			return Marker
+			return marker
 		}
 	}
-	return p.ScrubValue(rules, value)
+	return p.scrubValue(rules, value)
 }
 
-// ScrubEnv scrubs one environment pair: the name as ScrubEnvName, the
-// value as ScrubEnvValue.
-func (p *Policy) ScrubEnv(rules Rules, name, value string) (string, string) {
-	return p.ScrubEnvName(rules, name), p.ScrubEnvValue(rules, name, value)
+// scrubEnv scrubs one environment pair: the name as scrubEnvName, the
+// value as scrubEnvValue.
+func (p *Policy) scrubEnv(rules Rules, name, value string) (string, string) {
+	return p.scrubEnvName(rules, name), p.scrubEnvValue(rules, name, value)
 }
 
 // fixValue runs upstream's value rules followed by pass until nothing

@@ -174,7 +174,7 @@ func (p *Policy) shellWords(s string, depth int, aws bool) string {
 	if len(edits) == 0 {
 		return s
 	}
-	b := make([]byte, 0, len(s)+len(edits)*len(Marker))
+	b := make([]byte, 0, len(s)+len(edits)*len(marker))
 	done := 0
 	for _, ed := range edits {
 		if ed.start < done {

@@ -40,7 +40,7 @@ func (p *Policy) strictArgvDepth(orig, up []string, depth int, aws bool) []strin
 	w := &argvWalk{p: p, orig: orig, out: slices.Clone(up), depth: depth, aws: aws || mentionsAWS(orig), lastPos: -1}
 	for i := range orig {
 		w.arg(i)
-		if o := w.out[i]; o != Marker {
+		if o := w.out[i]; o != marker {
 			w.out[i] = p.strictText(o, depth, w.aws)
 		}
 	}
@@ -69,7 +69,7 @@ func looksLikeFlag(a string) bool {
 // flag name is redacted, or kindNone.
 func (w *argvWalk) secretFlagKind(name string) valueKind {
 	p := w.p
-	if p.Has(Flags, name) {
+	if p.has(flags, name) {
 		return kindPolicy
 	}
 	name = strings.TrimSpace(name)
@@ -116,7 +116,7 @@ func (w *argvWalk) arg(i int) {
 		switch {
 		case w.isSecretFlag(a):
 			// Another secret flag, not this one's value (--token --token x).
-		case o == Marker:
+		case o == marker:
 			return
 		case looksLikeFlag(a) && !fromPolicy:
 		default:
@@ -319,7 +319,7 @@ func endsWith(words, suffix []string) bool {
 // positional applies rule r to the positional word at argv index i, the
 // rel-th after the rule's trigger.
 func (w *argvWalk) positional(i int, o string, r posRule, rel int) {
-	if o == Marker || rel < 0 {
+	if o == marker || rel < 0 {
 		return
 	}
 	switch r.mode {
@@ -339,7 +339,7 @@ func (w *argvWalk) positional(i int, o string, r posRule, rel int) {
 		switch {
 		case strings.HasPrefix(key, httpBasicPrefix):
 			if rel == 2 {
-				w.out[i] = Marker
+				w.out[i] = marker
 			}
 		case rel == 1 && (hasAnyPrefix(key, configKeyPrefixes) || w.p.secretAssignment(key)):
 			w.out[i] = w.p.applyKind(kindSecret, o)
@@ -359,8 +359,8 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 // finish applies rules that need the whole command: htpasswd -b's
 // password is its last positional.
 func (w *argvWalk) finish() {
-	if w.batch && w.lastPos >= 0 && w.out[w.lastPos] != Marker {
-		w.out[w.lastPos] = Marker
+	if w.batch && w.lastPos >= 0 && w.out[w.lastPos] != marker {
+		w.out[w.lastPos] = marker
 	}
 }
 
@@ -405,7 +405,7 @@ func (w *argvWalk) assignment(s string) string {
 			}
 		}
 	}
-	return s[:sepEnd] + Marker
+	return s[:sepEnd] + marker
 }
 
 // isIdentifier: a NAME a secret store would take (not a path or a URL).
@@ -434,14 +434,14 @@ func (p *Policy) applyKind(k valueKind, v string) string {
 		case !ok && k == kindUserOrToken:
 		case !ok:
 			if looksLikeToken(v) {
-				return Marker
+				return marker
 			}
 			return v
 		case looksLikeToken(user):
-		case pass == "" || pass == Marker || (k == kindUserPassLoose && allDigits(pass)):
+		case pass == "" || pass == marker || (k == kindUserPassLoose && allDigits(pass)):
 			return v
 		default:
-			return user + ":" + Marker
+			return user + ":" + marker
 		}
 	case kindUserPct, kindUserComma:
 		sep := "%"
@@ -449,10 +449,10 @@ func (p *Policy) applyKind(k valueKind, v string) string {
 			sep = ","
 		}
 		user, pass, ok := strings.Cut(v, sep)
-		if !ok || pass == "" || pass == Marker {
+		if !ok || pass == "" || pass == marker {
 			return v
 		}
-		return user + sep + Marker
+		return user + sep + marker
 	case kindUserSlash:
 		user, rest, ok := strings.Cut(v, "/")
 		if !ok || rest == "" {
@@ -462,10 +462,10 @@ func (p *Policy) applyKind(k valueKind, v string) string {
 		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 			pass, db = rest[:at], rest[at:]
 		}
-		if pass == "" || pass == Marker {
+		if pass == "" || pass == marker {
 			return v
 		}
-		return user + "/" + Marker + db
+		return user + "/" + marker + db
 	case kindCookie:
 		if strings.IndexByte(v, '=') < 0 {
 			return v
@@ -478,7 +478,7 @@ func (p *Policy) applyKind(k valueKind, v string) string {
 		if nothingToHide(val) {
 			return v
 		}
-		return name + "=" + Marker
+		return name + "=" + marker
 	case kindOpenSSL:
 		scheme, rest, ok := strings.Cut(v, ":")
 		switch {
@@ -487,11 +487,11 @@ func (p *Policy) applyKind(k valueKind, v string) string {
 		case ok && (scheme == "env" || scheme == "file" || scheme == "fd"):
 			return v
 		case ok && scheme == "pass":
-			if rest == "" || rest == Marker {
+			if rest == "" || rest == marker {
 				return v
 			}
-			return "pass:" + Marker
+			return "pass:" + marker
 		}
 	}
-	return Marker
+	return marker
 }

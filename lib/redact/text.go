@@ -18,7 +18,7 @@ func (p *Policy) strictValue(s string) string { return p.strictText(s, 0, false)
 // assignments, SQL passwords, well-known token formats, and user:pass@host
 // without a scheme. aws asks for AWS secret keys to be recognised too.
 func (p *Policy) strictText(s string, depth int, aws bool) string {
-	if s == "" || s == Marker {
+	if s == "" || s == marker {
 		return s
 	}
 	s = p.strictHeaderLine(s)
@@ -98,13 +98,13 @@ func (p *Policy) strictHeaderLine(s string) string {
 	if v := s[start:end]; nothingToHide(v) {
 		return s
 	}
-	return s[:start] + Marker + s[end:]
+	return s[:start] + marker + s[end:]
 }
 
 // nothingToHide: an empty value, the marker, or only a reference to a
 // secret ("$TOKEN", "Bearer ${TOKEN}", "$(cat token)").
 func nothingToHide(v string) bool {
-	return v == "" || v == Marker || isVarRef(stripScheme(v))
+	return v == "" || v == marker || isVarRef(stripScheme(v))
 }
 
 // isVarRef reports whether v is only a reference to a secret, not the
@@ -214,7 +214,7 @@ func (p *Policy) scrubAssignments(s string) string {
 		if quoted && c == ':' && (v == "true" || v == "false" || v == "null") {
 			continue
 		}
-		e.replace(vs, ve, Marker)
+		e.replace(vs, ve, marker)
 		k = ve - 1
 	}
 	return e.result()
@@ -367,7 +367,7 @@ func scrubSQLPasswords(s string) string {
 			continue
 		}
 		if v := s[j+1 : j+1+end]; !nothingToHide(v) {
-			e.replace(j+1, j+1+end, Marker)
+			e.replace(j+1, j+1+end, marker)
 		}
 		i = j + 1 + end
 	}
@@ -436,7 +436,7 @@ func (p *Policy) schemelessUserinfo(s string) string {
 		}
 		pass := s[j+1 : at]
 		if !nothingToHide(pass) && !allDigits(pass) && strings.IndexByte(pass, '/') < 0 {
-			e.replace(j+1, at, Marker)
+			e.replace(j+1, at, marker)
 		}
 		i = wordEnd
 	}

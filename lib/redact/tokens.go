@@ -174,7 +174,7 @@ type scanner struct {
 
 func (e *scanner) replace(start, end int, with string) {
 	if e.b == nil {
-		e.b = make([]byte, 0, len(e.s)+len(Marker))
+		e.b = make([]byte, 0, len(e.s)+len(marker))
 	}
 	e.b = append(e.b, e.s[e.done:start]...)
 	e.b = append(e.b, with...)
@@ -208,8 +208,8 @@ func scrubTokens(s string, aws bool) (string, bool) {
 		c := s[i]
 		if c == '-' && strings.HasPrefix(s[i:], "-----BEGIN ") {
 			if end, bodyStart, bodyEnd := privateKeyBlock(s, i); end > 0 {
-				if s[bodyStart:bodyEnd] != Marker {
-					e.replace(bodyStart, bodyEnd, Marker)
+				if s[bodyStart:bodyEnd] != marker {
+					e.replace(bodyStart, bodyEnd, marker)
 				}
 				i = end
 				continue
@@ -223,27 +223,27 @@ func scrubTokens(s string, aws bool) (string, bool) {
 			if c == 'A' && end-i == 20 {
 				sawAWS = true
 			}
-			e.replace(i, end, Marker)
+			e.replace(i, end, marker)
 			i = end
 			continue
 		}
 		if '0' <= c && c <= '9' {
 			if start, end := telegramToken(s, i); end > 0 {
-				e.replace(start, end, Marker)
+				e.replace(start, end, marker)
 				i = end
 				continue
 			}
 		}
 		if c == 'e' {
 			if end := jwtEnd(s, i); end > 0 {
-				e.replace(i, end, Marker)
+				e.replace(i, end, marker)
 				i = end
 				continue
 			}
 		}
 		if (c == 'M' || c == 'N' || c == 'O') && i+24 < len(s) {
 			if end := discordToken(s, i); end > 0 {
-				e.replace(i, end, Marker)
+				e.replace(i, end, marker)
 				i = end
 				continue
 			}
@@ -252,20 +252,20 @@ func scrubTokens(s string, aws bool) (string, bool) {
 			i = end
 			start := skipBlanks(s, i)
 			if tokEnd := schemeCredentialEnd(s, start, basic); tokEnd > 0 {
-				e.replace(start, tokEnd, Marker)
+				e.replace(start, tokEnd, marker)
 				i = tokEnd
 			}
 			continue
 		}
 		if aws {
 			if end := awsSecretKey(s, i); end > 0 {
-				e.replace(i, end, Marker)
+				e.replace(i, end, marker)
 				i = end
 				continue
 			}
 		}
 		if end := azureKey(s, i); end > 0 {
-			e.replace(i, end, Marker)
+			e.replace(i, end, marker)
 			i = end
 			continue
 		}

@@ -30,12 +30,12 @@ func (p *Policy) upstreamArgvWith(argv []string, value func(string) string) []st
 	for i, arg := range argv {
 		switch {
 		case redactNext:
-			out[i] = Marker
+			out[i] = marker
 			redactNext = false
 		case headerNext:
 			out[i] = p.upstreamHeaderArgWith(arg, value)
 			headerNext = false
-		case p.Has(Flags, arg):
+		case p.has(flags, arg):
 			out[i] = arg
 			redactNext = true
 		case isHeaderFlag(arg):
@@ -52,8 +52,8 @@ func (p *Policy) upstreamArgvWith(argv []string, value func(string) string) []st
 // otherwise scrubs the whole argument as a value.
 func (p *Policy) upstreamEqualsArg(arg string, value func(string) string) string {
 	if name, v, ok := strings.Cut(arg, "="); ok {
-		if p.Has(Flags, name) {
-			return name + "=" + Marker
+		if p.has(flags, name) {
+			return name + "=" + marker
 		}
 		if isHeaderFlag(name) {
 			return name + "=" + p.upstreamHeaderArgWith(v, value)
@@ -84,9 +84,9 @@ func (p *Policy) upstreamHeaderArg(v string) string {
 }
 
 func (p *Policy) upstreamHeaderArgWith(v string, value func(string) string) string {
-	if i := strings.IndexByte(v, ':'); i >= 0 && p.Has(Headers, v[:i]) &&
-		strings.TrimLeftFunc(v[i+1:], unicode.IsSpace) != Marker {
-		return v[:i] + ": " + Marker
+	if i := strings.IndexByte(v, ':'); i >= 0 && p.has(headers, v[:i]) &&
+		strings.TrimLeftFunc(v[i+1:], unicode.IsSpace) != marker {
+		return v[:i] + ": " + marker
 	}
 	return value(v)
 }
@@ -104,12 +104,12 @@ func (p *Policy) upstreamValue(s string) string {
 // everything else (later lines included) with the marker.
 func (p *Policy) upstreamHeaderLine(s string) string {
 	i := strings.IndexByte(s, ':')
-	if i < 0 || !p.Has(Headers, s[:i]) {
+	if i < 0 || !p.has(headers, s[:i]) {
 		return s
 	}
 	rest := s[i+1:]
 	ws := len(rest) - len(strings.TrimLeftFunc(rest, unicode.IsSpace))
-	return s[:i+1+ws] + Marker
+	return s[:i+1+ws] + marker
 }
 
 // authorityEnd returns the index in s where a URL authority starting at 0
@@ -143,9 +143,9 @@ func upstreamUserinfo(s string) string {
 		end := start + authorityEnd(s[start:])
 		auth := s[start:end]
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-			if colon := strings.IndexByte(auth[:at], ':'); colon >= 0 && auth[colon+1:at] != Marker {
+			if colon := strings.IndexByte(auth[:at], ':'); colon >= 0 && auth[colon+1:at] != marker {
 				b = append(b, s[done:start+colon]...)
-				b = append(b, ":"+Marker+"@"...)
+				b = append(b, ":"+marker+"@"...)
 				done = start + at + 1
 			}
 		}
@@ -192,9 +192,9 @@ func (p *Policy) upstreamQuery(s string) string {
 			}
 			// A value that is already the marker is left as it is: the
 			// result is the same, without a copy.
-			if eq := strings.IndexByte(s[seg:k], '='); eq >= 0 && s[seg+eq+1:k] != Marker && p.Has(QueryKeys, s[seg:seg+eq]) {
+			if eq := strings.IndexByte(s[seg:k], '='); eq >= 0 && s[seg+eq+1:k] != marker && p.has(queryKeys, s[seg:seg+eq]) {
 				b = append(b, s[done:seg+eq+1]...)
-				b = append(b, Marker...)
+				b = append(b, marker...)
 				done = k
 			}
 			seg = k + 1
@@ -209,8 +209,8 @@ func (p *Policy) upstreamQuery(s string) string {
 
 // upstreamEnvName hides a sensitive environment variable's name itself.
 func (p *Policy) upstreamEnvName(name string) string {
-	if p.Has(EnvVars, name) {
-		return Marker
+	if p.has(envVars, name) {
+		return marker
 	}
 	return name
 }
@@ -218,8 +218,8 @@ func (p *Policy) upstreamEnvName(name string) string {
 // upstreamEnvValue hides the value of a sensitive variable and scrubs any
 // other value as a value.
 func (p *Policy) upstreamEnvValue(name, value string) string {
-	if p.Has(EnvVars, name) {
-		return Marker
+	if p.has(envVars, name) {
+		return marker
 	}
 	return p.upstreamValue(value)
 }

@@ -115,7 +115,7 @@ func TestUpstreamValueMatchesSingleArgv(t *testing.T) {
 			continue
 		}
 		p := c.policy(t)
-		if got := p.ScrubValue(Upstream, c.Argv[0]); got != c.Expect[0] {
+		if got := p.scrubValue(Upstream, c.Argv[0]); got != c.Expect[0] {
 			t.Errorf("%s: ScrubValue %q = %q, want %q", c.ID, c.Argv[0], got, c.Expect[0])
 		}
 	}
@@ -149,7 +149,7 @@ func TestUpstreamValueExamples(t *testing.T) {
 		{"?\u017fecret=x", "?\u017fecret=x"},
 		{"", ""},
 	} {
-		if got := p.ScrubValue(Upstream, tc.in); got != tc.want {
+		if got := p.scrubValue(Upstream, tc.in); got != tc.want {
 			t.Errorf("ScrubValue(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
@@ -157,26 +157,26 @@ func TestUpstreamValueExamples(t *testing.T) {
 
 func TestUpstreamEnvAndHeaderHelpers(t *testing.T) {
 	p := DefaultPolicy()
-	if got := p.ScrubEnvName(Upstream, "openai_api_key"); got != Marker {
+	if got := p.scrubEnvName(Upstream, "openai_api_key"); got != marker {
 		t.Errorf("env name: %q", got)
 	}
-	if got := p.ScrubEnvName(Upstream, "PATH"); got != "PATH" {
+	if got := p.scrubEnvName(Upstream, "PATH"); got != "PATH" {
 		t.Errorf("env name PATH: %q", got)
 	}
-	got := p.ScrubEnvValue(Upstream, "DB_URL", "postgres://u:p@h/db?password=x")
+	got := p.scrubEnvValue(Upstream, "DB_URL", "postgres://u:p@h/db?password=x")
 	if want := "postgres://u:[REDACTED]@h/db?password=[REDACTED]"; got != want {
 		t.Errorf("env value: %q, want %q", got, want)
 	}
-	if got := p.ScrubEnvValue(Upstream, "MY_TOKEN", "abc"); got != "abc" {
+	if got := p.scrubEnvValue(Upstream, "MY_TOKEN", "abc"); got != "abc" {
 		t.Errorf("upstream env value MY_TOKEN: %q", got)
 	}
-	if got := p.ScrubHeader(Upstream, " Cookie ", "a=b"); got != Marker {
+	if got := p.scrubHeader(Upstream, " Cookie ", "a=b"); got != marker {
 		t.Errorf("header: %q", got)
 	}
-	if got := p.ScrubHeader(Upstream, "Accept", "https://u:p@h"); got != "https://u:p@h" {
+	if got := p.scrubHeader(Upstream, "Accept", "https://u:p@h"); got != "https://u:p@h" {
 		t.Errorf("upstream header leaves other values: %q", got)
 	}
-	if got := p.ScrubHeaderLine(Upstream, "Authorization:Bearer x"); got != "Authorization: [REDACTED]" {
+	if got := p.scrubHeaderLine(Upstream, "Authorization:Bearer x"); got != "Authorization: [REDACTED]" {
 		t.Errorf("header line: %q", got)
 	}
 }

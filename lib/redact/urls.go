@@ -40,16 +40,16 @@ func (p *Policy) urlAuthorities(s string) string {
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
 			hostStart = start + at + 1
 			user, _, hasPass := strings.Cut(auth[:at], ":")
-			if user != "" && user != Marker && looksLikeToken(user) {
-				e.replace(start, start+len(user), Marker)
+			if user != "" && user != marker && looksLikeToken(user) {
+				e.replace(start, start+len(user), marker)
 			}
 			_ = hasPass
 		} else if pe := passwordWithDelimiters(s, start); pe > 0 {
 			// user:pa/ss@host: the authority upstream saw ended inside
 			// the password.
 			colon := start + strings.IndexByte(s[start:], ':')
-			if s[colon+1:pe] != Marker {
-				e.replace(colon+1, pe, Marker)
+			if s[colon+1:pe] != marker {
+				e.replace(colon+1, pe, marker)
 			}
 			end = pe + 1
 			hostStart = end
@@ -148,8 +148,8 @@ func (p *Policy) webhookPath(e *scanner, s string, hostStart, pathStart, pathEnd
 	}
 	seg := func(k int) string { return s[segs[k][0]:segs[k][1]] }
 	redact := func(k int) {
-		if k < n && segs[k][1] > segs[k][0] && seg(k) != Marker && segs[k][0] >= e.done {
-			e.replace(segs[k][0], segs[k][1], Marker)
+		if k < n && segs[k][1] > segs[k][0] && seg(k) != marker && segs[k][0] >= e.done {
+			e.replace(segs[k][0], segs[k][1], marker)
 		}
 	}
 	switch {
@@ -170,8 +170,8 @@ func (p *Policy) webhookPath(e *scanner, s string, hostStart, pathStart, pathEnd
 	case host == "api.telegram.org":
 		for k := 0; k < n; k++ {
 			if v := seg(k); strings.HasPrefix(v, "bot") {
-				if c := strings.IndexByte(v, ':'); c > 3 && v[c+1:] != Marker && c+1 < len(v) {
-					e.replace(segs[k][0]+c+1, segs[k][1], Marker)
+				if c := strings.IndexByte(v, ':'); c > 3 && v[c+1:] != marker && c+1 < len(v) {
+					e.replace(segs[k][0]+c+1, segs[k][1], marker)
 				}
 				return
 			}
@@ -302,7 +302,7 @@ func (p *Policy) pairs(e *scanner, s string, from, to int) {
 				}
 			}
 			if v := s[vs:ve]; !nothingToHide(v) && vs >= e.done {
-				e.replace(vs, ve, Marker)
+				e.replace(vs, ve, marker)
 			}
 			if ve > k {
 				k = ve
