@@ -33,6 +33,13 @@ type Witnessed struct {
 	Held       uint64 // the size the receiver held before
 }
 
+// ErrNoWitness is a receiver that does not witness ledgers (nono-collect
+// without --witness-key, or another receiver of the protocol).
+var ErrNoWitness = errors.New("the receiver does not witness ledger checkpoints")
+
+// ErrNoCheckpoint is a ledger without a checkpoint to witness.
+var ErrNoCheckpoint = errors.New("no checkpoint of the ledger")
+
 // WitnessRefusedError is the receiver's refusal of the checkpoint: it
 // holds one that the ledger no longer extends (the ledger was rewritten
 // or cut since). It is a verdict (exit status 1).
@@ -52,7 +59,7 @@ func (c *Client) WitnessLedger(ctx context.Context, auditRoot string, key *check
 	cpPath := filepath.Join(auditRoot, checkpoint.FileName)
 	cpNote, err := checkpoint.ReadFile(cpPath)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no checkpoint of the ledger at %s (sign one with `nono audit checkpoint`)", cpPath)
+		return nil, fmt.Errorf("%w at %s (sign one with `nono audit checkpoint`)", ErrNoCheckpoint, cpPath)
 	}
 	if err != nil {
 		return nil, err
@@ -92,8 +99,11 @@ func (c *Client) WitnessLedger(ctx context.Context, auditRoot string, key *check
 			continue
 		}
 		msg := fmt.Sprintf("the receiver refused %s: %s", cp.Describe(), refusal(status, answer))
-		if code, _ := delivery.ParseErrorBody(answer); code == "ledger_rewritten" {
+		switch code, _ := delivery.ParseErrorBody(answer); {
+		case code == "ledger_rewritten":
 			return nil, &WitnessRefusedError{Message: msg}
+		case status == http.StatusNotFound:
+			return nil, fmt.Errorf("%w: %s", ErrNoWitness, msg)
 		}
 		return nil, errors.New(msg)
 	}

@@ -76,7 +76,13 @@ func (c *syncCmd) Run(ui *cli.UI) error {
 		ui.Printf("Audit sync: %d delivered, %d failed, %d left for later, %d not shippable\n",
 			rep.Count(ship.Delivered), rep.Count(ship.Failed), rep.Count(ship.Deferred), rep.Count(ship.NotShippable))
 	}
+	w, werr := witnessAfterSync(ctx, ui, client, root)
+	if w != nil {
+		fmt.Fprintf(ui.Messages(), "%s: %s witnessed by %s; kept in %s\n", ui.Name, w.Checkpoint.Describe(), w.Witness, w.Path)
+	}
 	switch {
+	case werr != nil:
+		return werr
 	case rep.Invalid():
 		return cli.Verdict(errors.New("a session does not verify and was not shipped (see above); check it with `nono audit verify ID`"))
 	case rep.Count(ship.Failed) > 0:
@@ -115,6 +121,13 @@ func (c *syncCmd) afterRun(ui *cli.UI, p platform.Paths, opts ship.SyncOptions) 
 		warn("session %s not shipped: %v", opts.Session, err)
 		return nil
 	}
+	defer func() {
+		ctx, cancel := context.WithDeadline(context.Background(), opts.Deadline.Add(2*time.Second))
+		defer cancel()
+		if _, err := witnessAfterSync(ctx, ui, client, opts.AuditRoot); err != nil {
+			warn("the ledger's checkpoint was not witnessed: %v", err)
+		}
+	}()
 	for _, o := range rep.Outcomes {
 		if o.SessionID != opts.Session {
 			continue

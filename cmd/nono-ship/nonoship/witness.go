@@ -2,6 +2,7 @@ package nonoship
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -47,6 +48,22 @@ func (c *witnessCmd) Run(ui *cli.UI) error {
 	}
 	fmt.Fprintf(ui.Messages(), "%s: %s witnessed by %s; kept in %s\n", ui.Name, w.Checkpoint.Describe(), w.Witness, w.Path)
 	return ui.Printf("%s", w.Cosigned)
+}
+
+// witnessAfterSync has the receiver witness the ledger's checkpoint at
+// the end of a sync, when a note key is configured and the ledger has a
+// checkpoint; a receiver that does not witness is no failure. It returns
+// what was witnessed (nil when nothing was to be).
+func witnessAfterSync(ctx context.Context, ui *cli.UI, client *ship.Client, root string) (*ship.Witnessed, error) {
+	key, err := ledgerKey(ui, "")
+	if key == nil {
+		return nil, err
+	}
+	w, err := client.WitnessLedger(ctx, root, key, 5*time.Second)
+	if errors.Is(err, ship.ErrNoWitness) || errors.Is(err, ship.ErrNoCheckpoint) {
+		return nil, nil
+	}
+	return w, err
 }
 
 // ledgerKey loads the ledger's note key from ref, else from the
