@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -13,6 +14,7 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/checkpoint"
 	"github.com/nono-audit/nono/lib/delivery"
+	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/objstore"
 	"github.com/nono-audit/nono/lib/witness"
 )
@@ -227,4 +229,86 @@ func (c *Collector) serveWitness(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		w.Write(sigs)
 	}
+}
+
+// WitnessedLog is what the collector holds of one ledger: its pinned
+// key, the latest checkpoint it co-signed and the evidence of every
+// refusal.
+type WitnessedLog struct {
+	Tenant      string
+	Origin      string
+	VerifierKey string
+	Latest      *checkpoint.Checkpoint // nil when none was accepted
+	Refusals    []string               // keys of the evidence objects, oldest first
+}
+
+// Value is the log as `nono-collect witness list` prints it.
+func (l *WitnessedLog) Value() canon.Value {
+	size, root := canon.NullValue(), canon.NullValue()
+	if l.Latest != nil {
+		size, root = canon.UintValue(l.Latest.Size), canon.StringValue(merkle.Hex(l.Latest.Root))
+	}
+	refusals := make([]canon.Value, len(l.Refusals))
+	for i, r := range l.Refusals {
+		refusals[i] = canon.StringValue(r)
+	}
+	return canon.ObjectValue(
+		canon.Member{Key: "tenant_id", Value: canon.StringValue(l.Tenant)},
+		canon.Member{Key: "origin", Value: canon.StringValue(l.Origin)},
+		canon.Member{Key: "verifier_key", Value: canon.StringValue(l.VerifierKey)},
+		canon.Member{Key: "size", Value: size},
+		canon.Member{Key: "root", Value: root},
+		canon.Member{Key: "refusals", Value: canon.ArrayValue(refusals...)},
+	)
+}
+
+// ListWitnessed reads the witness state of the bucket, under prefix
+// (WitnessPrefix of a tenant, or of all).
+func ListWitnessed(ctx context.Context, b Bucket, prefix string) ([]*WitnessedLog, error) {
+	var out []*WitnessedLog
+	byDir := map[string]*WitnessedLog{}
+	var ferr error
+	err := b.List(ctx, prefix, false, func(e objstore.Entry) bool {
+		rest := strings.TrimPrefix(e.Key, WitnessPrefix(""))
+		parts := strings.SplitN(rest, "/", 3)
+		if len(parts) != 3 {
+			return true
+		}
+		dir := parts[0] + "/" + parts[1]
+		l := byDir[dir]
+		if l == nil {
+			l = &WitnessedLog{Tenant: parts[0], Origin: parts[1]}
+			byDir[dir] = l
+			out = append(out, l)
+		}
+		switch name := parts[2]; {
+		case strings.HasPrefix(name, "refused/"):
+			l.Refusals = append(l.Refusals, e.Key)
+		case name == "log.json" || name == "checkpoint":
+			o, err := b.Get(ctx, e.Key, "", maxWitnessObject)
+			if err != nil {
+				ferr = err
+				return false
+			}
+			if name == "checkpoint" {
+				l.Latest, err = checkpoint.ParseUnverified(o.Data)
+			} else {
+				var v canon.Value
+				if v, err = canon.Parse(o.Data); err == nil {
+					origin, _ := v.Get("origin")
+					key, _ := v.Get("verifier_key")
+					l.Origin, l.VerifierKey = origin.Str, key.Str
+				}
+			}
+			if err != nil {
+				ferr = fmt.Errorf("%s: %w", e.Key, err)
+				return false
+			}
+		}
+		return true
+	})
+	if err == nil {
+		err = ferr
+	}
+	return out, err
 }

@@ -118,6 +118,13 @@ func TestWitnessInTheBucket(t *testing.T) {
 	if o, err := f.b.Get(context.Background(), evidence[0], "", 1<<20); err != nil || o.RetainMode != "COMPLIANCE" {
 		t.Fatalf("evidence not locked: %v", err)
 	}
+	logs, err := ListWitnessed(context.Background(), f.b, WitnessPrefix(""))
+	if err != nil || len(logs) != 1 {
+		t.Fatalf("%v %v", logs, err)
+	}
+	if l := logs[0]; l.Tenant != "acme" || l.Origin != "nono-ledger/h" || l.VerifierKey != key.VKey || l.Latest.Size != 5 || len(l.Refusals) != 1 {
+		t.Fatalf("%+v", l)
+	}
 }
 
 // The held checkpoint moves by compare-and-swap: a write over a version

@@ -32,6 +32,7 @@ type CLI struct {
 	Token   tokenCmd   `cmd:"" help:"Enrollment tokens."`
 	Subject subjectCmd `cmd:"" help:"Enrolled subjects (devices, workloads)."`
 	Bucket  bucketCmd  `cmd:"" help:"Create a bucket for nono-collect (with Object Lock)."`
+	Witness witnessCmd `cmd:"" help:"The ledgers this collector witnesses."`
 }
 
 const description = `Receive audit sessions (audit-delivery v1) into an S3 bucket.
@@ -248,6 +249,37 @@ func (c *subjectRevokeCmd) Run(ui *cli.UI) error {
 	}
 	ui.Printf("revoked subject %s of tenant %s at %s\n", s.ID, s.TenantID, s.RevokedAt)
 	return nil
+}
+
+type witnessCmd struct {
+	List witnessListCmd `cmd:"" help:"List the ledgers witnessed: the pinned key, the latest checkpoint co-signed, and the evidence of every refusal."`
+}
+
+type witnessListCmd struct {
+	bucketFlags
+	Tenant string `placeholder:"TENANT" help:"Only this tenant's ledgers."`
+}
+
+func (c *witnessListCmd) Run(ui *cli.UI) error {
+	if c.Tenant != "" {
+		if err := collect.ValidTenant(c.Tenant); err != nil {
+			return cli.Usage("--tenant: %v", err)
+		}
+	}
+	ctx := context.Background()
+	store, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	logs, err := collect.ListWitnessed(ctx, store, collect.WitnessPrefix(c.Tenant))
+	if err != nil {
+		return cli.Unusable(err)
+	}
+	vals := make([]canon.Value, len(logs))
+	for i, l := range logs {
+		vals[i] = l.Value()
+	}
+	return ui.Line(canon.Pretty(canon.ArrayValue(vals...)))
 }
 
 type bucketCmd struct {
