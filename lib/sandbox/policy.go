@@ -174,6 +174,25 @@ func (p *Policy) covers(path string, a Access) bool {
 	return false
 }
 
+// Covers reports whether a rule of p gives access a to path (canonical).
+func (p *Policy) Covers(path string, a Access) bool { return p.covers(path, a) }
+
+// Unreachable returns a check of single paths against the deny groups
+// and protected stores, as they stand now: for a path equal to or inside
+// one, what it is. A supervisor that grants files one by one asks it
+// before each grant.
+func (s *Spec) Unreachable() func(path string) (what string, unreachable bool) {
+	fs := s.fences()
+	return func(p string) (string, bool) {
+		for _, f := range fs {
+			if Within(p, f.path) {
+				return f.what, true
+			}
+		}
+		return "", false
+	}
+}
+
 // fence is a path no rule may equal, contain or enter.
 type fence struct {
 	path string // canonical where it exists, else as named

@@ -134,7 +134,8 @@ func (l *launcher) writePolicy() <-chan error {
 	if sb.Spec == nil {
 		abi = 0
 	}
-	v := sandbox.Value(l.policy, abi, sb.Reason, canon.Member{Key: "executable", Value: l.executableValue()})
+	extra := append([]canon.Member{{Key: "executable", Value: l.executableValue()}}, sb.Record...)
+	v := sandbox.Value(l.policy, abi, sb.Reason, extra...)
 	go func() {
 		err := atomicfile.Replace(filepath.Join(dir, sandbox.PolicyFileName), canon.Pretty(v), 0o600)
 		if err != nil {

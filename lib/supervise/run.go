@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/netrule"
 	"github.com/nono-audit/nono/lib/proxy"
@@ -62,13 +63,17 @@ type Sandbox struct {
 	ABI     int    // the Landlock ABI to use (sandbox.ABI)
 	Reason  string // why the command is unsandboxed
 	TmpBase string // where its private TMPDIR is made (sandbox.TmpBase)
+	// Record is what policy.json adds at its end (what a helper serving
+	// the command, such as capability requests, enforces).
+	Record []canon.Member
 }
 
 // Running is the command while it runs, for Config.WhileRunning.
 type Running struct {
 	Pid       int
-	Emitter   *Emitter   // safe to use from any goroutine
-	Listeners []*os.File // seccomp user-notification descriptors of sandbox.Spec.Filters
+	Emitter   *Emitter        // safe to use from any goroutine
+	Listeners []*os.File      // seccomp user-notification descriptors of sandbox.Spec.Filters
+	Policy    *sandbox.Policy // the rules the command got; nil when unsandboxed
 }
 
 // Outcome is how a session ended.
@@ -166,7 +171,7 @@ func Run(cfg Config) (*Outcome, error) {
 		child.Release()
 		stop := func() {}
 		if cfg.WhileRunning != nil {
-			stop = cfg.WhileRunning(&Running{Pid: child.Pid, Emitter: emitter, Listeners: child.Listeners})
+			stop = cfg.WhileRunning(&Running{Pid: child.Pid, Emitter: emitter, Listeners: child.Listeners, Policy: l.policy})
 		}
 		if n := cfg.Hooks.Events; n > 0 {
 			g := NewSynthetic(filepath.Base(cfg.SessionDir), uint32(child.Pid), now())

@@ -11,6 +11,7 @@ import (
 type planCLI struct {
 	grantFlags
 	networkFlags
+	approveFlags
 
 	NoAudit          bool    `help:"Record nothing for this session (no session directory, log or ledger entry): the command runs sandboxed in place of nono."`
 	NoAuditIntegrity bool    `help:"Write the event log without an integrity summary (audit_integrity null)."`
@@ -37,7 +38,12 @@ func (c *planCLI) Run() error {
 	if err != nil {
 		return err
 	}
+	expansion, err := c.expansion(c.NoAudit)
+	if err != nil {
+		return err
+	}
 	opts := &plan.Options{
+		SupervisorArgs:   c.approveFlags.args(expansion),
 		Grants:           c.flags(),
 		BlockNet:         c.BlockNet,
 		AllowUnsandboxed: c.AllowUnsandboxed,

@@ -16,6 +16,7 @@ import (
 type runCLI struct {
 	grantFlags
 	networkFlags
+	approveFlags
 	Rollback       bool     `help:"Track writable grants only, as a rollback session does (nono-run itself takes no snapshots)."`
 	AuditIntegrity bool     `help:"Track writable grants only, as --audit-integrity does."`
 	NoAudit        bool     `help:"Record nothing: confine this process and exec the command in its place (no supervisor, no events, no session.json)."`
@@ -63,6 +64,10 @@ func (c *runCLI) Run() error {
 	if err != nil {
 		return err
 	}
+	expansion, err := c.expansion(c.NoAudit)
+	if err != nil {
+		return err
+	}
 	// The wrapper's name for this process is not the command's.
 	env := scrubEnv(os.Environ(), append(c.ScrubEnv, cli.ProgramEnv))
 	if c.NoAudit {
@@ -80,7 +85,7 @@ func (c *runCLI) Run() error {
 	if err != nil {
 		return err
 	}
-	out, err := supervise.Run(supervise.Config{
+	cfg := supervise.Config{
 		Argv:         argv,
 		Env:          env,
 		Dir:          cwd,
@@ -94,7 +99,12 @@ func (c *runCLI) Run() error {
 		Hooks:        hooks,
 		Sandbox:      sb,
 		Network:      network,
-	})
+	}
+	if expansion != nil {
+		expansion.Apply(sb)
+		cfg.WhileRunning = expansion.WhileRunning(c.SessionDir)
+	}
+	out, err := supervise.Run(cfg)
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,10 @@ type Options struct {
 
 	Network Network // proxy mode (docs/NETWORK.md)
 
+	// SupervisorArgs are flags for nono-run's supervise mode that the
+	// caller has checked (--approve, ...), passed on as they are.
+	SupervisorArgs []string
+
 	Silent  bool
 	NoSync  bool // --no-sync: do not ship the session after the run
 	Command []string
@@ -309,6 +313,7 @@ func runArgs(o *Options, grants []sandbox.Grant, fsTracking bool, protect, scrub
 	for _, v := range scrub {
 		args = append(args, "--scrub-env="+v)
 	}
+	args = append(args, o.SupervisorArgs...)
 	if o.Silent {
 		args = append(args, "--silent")
 	}
