@@ -9,17 +9,14 @@ import (
 	"time"
 
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/internal/vectors"
 	"github.com/nono-audit/nono/lib/sandbox"
 )
 
 // The event is upstream's test event byte for byte (audit-format.md §2.5,
-// copied into testdata), and already canonical.
+// testdata/vectors), and already canonical.
 func TestEventGolden(t *testing.T) {
-	want, err := os.ReadFile("testdata/capability_decision.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = bytes.TrimSpace(want)
+	want := bytes.TrimSpace(vectors.Read(t, "capability_decision.json"))
 	reason := "need scratch space"
 	r := &Request{ID: "req-1", Path: "/tmp/example", Access: sandbox.ReadWrite, Reason: &reason, Pid: 42, Session: "sess-1"}
 	got := Event(time.Unix(5, 0), r, Decision{Verdict: Denied, Reason: "outside policy"}, "terminal", 12*time.Millisecond)

@@ -1,12 +1,18 @@
 package nonorun
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nono-audit/nono/lib/capability"
 	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/sandbox"
+	"github.com/nono-audit/nono/lib/supervise"
+	"github.com/nono-audit/nono/lib/urlopen"
 )
 
 // approveFlags are capability requests: what the command may ask for
@@ -58,4 +64,107 @@ func (f *approveFlags) args(e *capability.Expansion) []string {
 		args = append(args, "--approve-timeout="+f.ApproveTimeout.String())
 	}
 	return args
+}
+
+// urlFlags are URL opens: what the command may ask the supervisor to
+// open (docs/CAPABILITY.md).
+type urlFlags struct {
+	AllowOpenURL []string `sep:"none" placeholder:"SCHEME:|HOST" help:"What the command may ask nono to open through $BROWSER: a scheme besides http and https (\"mailto:\"), or a host (\"example.com\", \"*.example.com\"), which limits URLs to the hosts so named (repeatable)."`
+}
+
+func (f *urlFlags) policy() (*urlopen.Policy, error) {
+	p, err := urlopen.ParsePolicy(f.AllowOpenURL)
+	if err != nil {
+		return nil, cli.Usage("%v", err)
+	}
+	return p, nil
+}
+
+func (f *urlFlags) args() []string {
+	var args []string
+	for _, v := range f.AllowOpenURL {
+		args = append(args, "--allow-open-url="+v)
+	}
+	return args
+}
+
+// urlOpens listens for the command's URL-open requests: its BROWSER is
+// this program's open-url client, which the sandbox lets it run.
+func (f *urlFlags) urlOpens(sb *supervise.Sandbox, env []string) (*urlopen.Server, []string, error) {
+	policy, err := f.policy()
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := selfPath()
+	if err != nil {
+		return nil, nil, err
+	}
+	srv, err := urlopen.Listen(sb.TmpBase)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv.Policy = policy
+	if sb.Spec != nil {
+		sb.Spec.Grants = append(sb.Spec.Grants, sandbox.Grant{Path: client, Access: sandbox.Read, File: true, Source: "open-url client"})
+	}
+	env = supervise.SetEnv(env, urlopen.SocketEnv, srv.Path())
+	env = supervise.SetEnv(env, "BROWSER", client+" open-url")
+	return srv, env, nil
+}
+
+// selfPath is this program's path as it was run (not resolved: the
+// name it was run by may matter to it).
+func selfPath() (string, error) {
+	p := os.Args[0]
+	if !strings.Contains(p, "/") {
+		lp, err := exec.LookPath(p)
+		if err != nil {
+			return "", fmt.Errorf("cannot find %s for the open-url client: %w", p, err)
+		}
+		p = lp
+	}
+	return filepath.Abs(p)
+}
+
+// openURLCLI is `nono-run open-url URL`, the command's $BROWSER.
+type openURLCLI struct {
+	URL string `arg:"" help:"The URL to open."`
+}
+
+func (c *openURLCLI) Run() error {
+	socket := os.Getenv(urlopen.SocketEnv)
+	if socket == "" {
+		return cli.Usage("open-url works inside nono run only (%s is not set)", urlopen.SocketEnv)
+	}
+	if err := urlopen.Request(socket, c.URL); err != nil {
+		return cli.Verdict(err)
+	}
+	return nil
+}
+
+// whileRunning runs every helper's WhileRunning; the stops run in
+// reverse order.
+func whileRunning(fs ...func(*supervise.Running) func()) func(*supervise.Running) func() {
+	return func(r *supervise.Running) func() {
+		var stops []func()
+		for _, f := range fs {
+			if f != nil {
+				stops = append(stops, f(r))
+			}
+		}
+		return func() {
+			for i := len(stops) - 1; i >= 0; i-- {
+				stops[i]()
+			}
+		}
+	}
+}
+
+// sessionID is the session_id requests carry: the session directory's
+// name ("" without one).
+func sessionID(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Base(dir)
 }

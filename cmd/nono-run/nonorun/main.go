@@ -27,6 +27,9 @@ func Main() {
 		case "plan":
 			os.Args = append(os.Args[:1:1], os.Args[2:]...)
 			cli.Main("nono run", "Run COMMAND in the sandbox under the trusted supervisor and record the session: nono run [FLAGS] -- COMMAND [ARG...]. (nono-run plan checks these flags, creates the session and prints the plan as bash assignments; see docs/RUN.md.)", &planCLI{})
+		case "open-url":
+			os.Args = append(os.Args[:1:1], os.Args[2:]...)
+			cli.Main("nono-run open-url", "Ask the supervisor of this sandboxed session to open URL (the command's $BROWSER). See docs/CAPABILITY.md.", &openURLCLI{})
 		case "wrap":
 			os.Args = append(os.Args[:1:1], os.Args[2:]...)
 			cli.Main("nono wrap", "Run COMMAND in the sandbox in place of this process, with no supervisor and no record: nono wrap [FLAGS] -- COMMAND [ARG...]. See docs/SANDBOX.md.", &wrapCLI{})

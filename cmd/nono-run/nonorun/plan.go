@@ -12,6 +12,7 @@ type planCLI struct {
 	grantFlags
 	networkFlags
 	approveFlags
+	urlFlags
 
 	NoAudit          bool    `help:"Record nothing for this session (no session directory, log or ledger entry): the command runs sandboxed in place of nono."`
 	NoAuditIntegrity bool    `help:"Write the event log without an integrity summary (audit_integrity null)."`
@@ -42,8 +43,11 @@ func (c *planCLI) Run() error {
 	if err != nil {
 		return err
 	}
+	if _, err := c.urlFlags.policy(); err != nil {
+		return err
+	}
 	opts := &plan.Options{
-		SupervisorArgs:   c.approveFlags.args(expansion),
+		SupervisorArgs:   append(c.approveFlags.args(expansion), c.urlFlags.args()...),
 		Grants:           c.flags(),
 		BlockNet:         c.BlockNet,
 		AllowUnsandboxed: c.AllowUnsandboxed,

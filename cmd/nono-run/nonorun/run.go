@@ -17,6 +17,7 @@ type runCLI struct {
 	grantFlags
 	networkFlags
 	approveFlags
+	urlFlags
 	Rollback       bool     `help:"Track writable grants only, as a rollback session does (nono-run itself takes no snapshots)."`
 	AuditIntegrity bool     `help:"Track writable grants only, as --audit-integrity does."`
 	NoAudit        bool     `help:"Record nothing: confine this process and exec the command in its place (no supervisor, no events, no session.json)."`
@@ -100,10 +101,23 @@ func (c *runCLI) Run() error {
 		Sandbox:      sb,
 		Network:      network,
 	}
+	var helpers []func(*supervise.Running) func()
 	if expansion != nil {
 		expansion.Apply(sb)
-		cfg.WhileRunning = expansion.WhileRunning(c.SessionDir)
+		helpers = append(helpers, expansion.WhileRunning(c.SessionDir))
 	}
+	urls, env, err := c.urlOpens(sb, cfg.Env)
+	if err != nil {
+		return err
+	}
+	defer urls.Close()
+	cfg.Env = env
+	urls.Session = sessionID(c.SessionDir)
+	helpers = append(helpers, func(r *supervise.Running) func() {
+		urls.Emit = r.Emitter.Emit
+		return urls.Start()
+	})
+	cfg.WhileRunning = whileRunning(helpers...)
 	out, err := supervise.Run(cfg)
 	if err != nil {
 		return err
