@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -102,14 +101,7 @@ func readBundle(path string, flags int) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, dsse.MaxBundleSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > dsse.MaxBundleSize {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, dsse.MaxBundleSize)
-	}
-	return data, nil
+	return canon.ReadAll(f, dsse.MaxBundleSize, path)
 }
 
 // sessionVerifier holds what the checks of one session attestation

@@ -4,10 +4,11 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/nono-audit/nono/lib/canon"
 )
 
 // maxKeyFile bounds what is read from a key file: a base64 P-256 key is
@@ -159,12 +160,9 @@ func readKeyFile(path string) ([]byte, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s is a directory", path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	data, err := canon.ReadAll(f, maxKeyFile, path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > maxKeyFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes: not a key file", path, maxKeyFile)
+		return nil, fmt.Errorf("%w: not a key file", err)
 	}
 	return data, nil
 }

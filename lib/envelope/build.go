@@ -3,12 +3,12 @@ package envelope
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/nono-audit/nono/lib/audit"
+	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/dsse"
 	"github.com/nono-audit/nono/lib/ledger"
 	"github.com/nono-audit/nono/lib/merkle"
@@ -130,14 +130,7 @@ func readBounded(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	return data, nil
+	return canon.ReadAll(f, int(max), path)
 }
 
 // ReadFile reads an envelope from path ("-" for stdin), at most max
@@ -146,16 +139,13 @@ func ReadFile(path string, max int64) (*Envelope, []byte, error) {
 	var data []byte
 	var err error
 	if path == "-" || path == "" {
-		data, err = io.ReadAll(io.LimitReader(os.Stdin, max+1))
 		path = "<stdin>"
+		data, err = canon.ReadAll(os.Stdin, int(max), path)
 	} else {
 		data, err = readBounded(path, max)
 	}
 	if err != nil {
 		return nil, nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, nil, fmt.Errorf("%s is larger than %d bytes", path, max)
 	}
 	env, err := Parse(data)
 	if err != nil {

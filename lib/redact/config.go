@@ -3,7 +3,6 @@ package redact
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/nono-audit/nono/lib/canon"
 )
 
 // Config is the [redaction] table of the user configuration file.
@@ -102,14 +103,7 @@ func readConfigFile(path string) ([]byte, error) {
 	if fi.Size() > maxConfigSize {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigSize)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxConfigSize {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigSize)
-	}
-	return data, nil
+	return canon.ReadAll(f, maxConfigSize, path)
 }
 
 // fileKind names the type of a file that is not a regular one.

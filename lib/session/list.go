@@ -3,7 +3,6 @@ package session
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
 )
 
@@ -371,12 +371,9 @@ func readRecord(dir string) (*Session, error) {
 		return nil, fmt.Errorf("read session record: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRecordSize+1))
+	data, err := canon.ReadAll(f, maxRecordSize, p)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	if len(data) > maxRecordSize {
-		return nil, fmt.Errorf("read %s: larger than %d bytes", p, maxRecordSize)
+		return nil, err
 	}
 	s, err := Decode(data)
 	if err != nil {

@@ -212,21 +212,10 @@ func Begin(o Options) (_ *Result, err error) {
 	if err := o.writeManifest(m); err != nil {
 		return nil, err
 	}
-	err = session.Update(o.SessionDir, func(s *session.Session) error {
-		s.MerkleRoots = []string{fstree.Hex(m.MerkleRoot)}
-		s.SnapshotCount = 0
-		if o.StoreDir != "" {
-			s.SnapshotCount = 1
-		}
-		return nil
-	})
-	if err != nil {
+	if err := o.recordRoots(m.MerkleRoot); err != nil {
 		return nil, err
 	}
 	if o.StoreDir != "" {
-		if err := copySession(o.SessionDir, o.StoreDir); err != nil {
-			return nil, err
-		}
 		o.registerStore()
 	}
 	res.Manifest, res.Tree = m, tree
@@ -283,23 +272,31 @@ func End(o Options) (*Result, error) {
 	if err := WriteChanges(o.SessionDir, 1, res.Changes); err != nil {
 		return nil, err
 	}
-	err = session.Update(o.SessionDir, func(s *session.Session) error {
-		s.MerkleRoots = []string{fstree.Hex(base.MerkleRoot), fstree.Hex(final.MerkleRoot)}
+	if err := o.recordRoots(base.MerkleRoot, final.MerkleRoot); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// recordRoots sets session.json's merkle_roots to the snapshots' roots
+// and snapshot_count to how many the store keeps (none for an
+// integrity-only session), then copies session.json into the store.
+func (o *Options) recordRoots(roots ...fstree.Hash) error {
+	err := session.Update(o.SessionDir, func(s *session.Session) error {
+		s.MerkleRoots = make([]string, 0, len(roots))
+		for _, r := range roots {
+			s.MerkleRoots = append(s.MerkleRoots, fstree.Hex(r))
+		}
 		s.SnapshotCount = 0
 		if o.StoreDir != "" {
-			s.SnapshotCount = 2
+			s.SnapshotCount = uint32(len(roots))
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || o.StoreDir == "" {
+		return err
 	}
-	if o.StoreDir != "" {
-		if err := copySession(o.SessionDir, o.StoreDir); err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return copySession(o.SessionDir, o.StoreDir)
 }
 
 func (o *Options) finalSnapshot(base *Manifest) (*Manifest, *Result, error) {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -105,12 +104,9 @@ func appendRestore(p, id string, r RestoreRecord) error {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
 		return err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxRestores+1))
+	data, err := canon.ReadAll(f, maxRestores, p)
 	if err != nil {
 		return err
-	}
-	if len(data) > maxRestores {
-		return fmt.Errorf("%s: larger than %d bytes", p, maxRestores)
 	}
 	prev := chainStart(id)
 	if last := lastLine(data); last != nil {
@@ -165,12 +161,9 @@ func readRestoreHistory(dir string) (*restoreHistory, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRestores+1))
+	data, err := canon.ReadAll(f, maxRestores, p)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	if len(data) > maxRestores {
-		return nil, fmt.Errorf("%s: larger than %d bytes", p, maxRestores)
+		return nil, err
 	}
 	h := &restoreHistory{Raw: data}
 	for n, line := range bytes.SplitAfter(data, []byte{'\n'}) {
