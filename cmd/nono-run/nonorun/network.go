@@ -12,7 +12,7 @@ type networkFlags struct {
 	AllowDomain []string `sep:"none" placeholder:"HOST" help:"Send the command's HTTP(S) traffic through a filtering proxy that allows HOST (repeatable): host, *.domain, host:port, an address, or https://host/path/** for paths over plain HTTP. The sandbox then lets the command connect to the proxy only."`
 	DenyDomain  []string `sep:"none" placeholder:"HOST" help:"Refuse HOST through the filtering proxy, before any --allow-domain (repeatable; same forms)."`
 	AllowPort   []uint16 `sep:"none" placeholder:"PORT" help:"In proxy mode, also let the command connect to TCP port PORT directly (repeatable)."`
-	AllowBind   []uint16 `sep:"none" placeholder:"PORT" help:"In proxy mode, let the command listen on TCP port PORT (repeatable)."`
+	AllowBind   []uint16 `sep:"none" placeholder:"PORT" help:"In proxy mode, let the command listen on TCP port PORT (repeatable; 0: a port the kernel picks)."`
 }
 
 func (f *networkFlags) options() plan.Network {

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -80,6 +81,11 @@ func (n *Network) Check(blockNet, noAudit bool) error {
 		}
 		if _, err := n.Policy(); err != nil {
 			return &UsageError{Msg: err.Error()}
+		}
+		// A connect rule for port 0 allows nothing (--allow-bind 0 is
+		// Landlock's "an ephemeral port").
+		if slices.Contains(n.AllowPort, 0) {
+			return &UsageError{Msg: "--allow-port: port 0: want 1-65535"}
 		}
 		return nil
 	}

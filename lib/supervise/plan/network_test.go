@@ -32,6 +32,7 @@ func TestNetworkFlags(t *testing.T) {
 		{Options{Command: cmd, NoAudit: true, Network: Network{AllowDomain: []string{"a.test"}}}, "'--no-audit' cannot be used with '--allow-domain'"},
 		{Options{Command: cmd, BlockNet: true, Network: Network{DenyDomain: []string{"a.test"}}}, "'--block-net' cannot be used with '--deny-domain'"},
 		{Options{Command: cmd, Network: Network{AllowPort: []uint16{22}}}, "'--allow-port' requires '--allow-domain' or '--deny-domain'"},
+		{Options{Command: cmd, Network: Network{AllowDomain: []string{"a.test"}, AllowPort: []uint16{443, 0}}}, "--allow-port: port 0: want 1-65535"},
 		{Options{Command: cmd, Network: Network{AllowBind: []uint16{80}}}, "'--allow-bind' requires"},
 	} {
 		err := tt.o.Check()
