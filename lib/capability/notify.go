@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,48 +49,55 @@ func (s *Server) Start() (stop func()) {
 		s.Timeout = DefaultTimeout
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		p = [2]int{-1, -1}
-	}
+	tid := make(chan int, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.serve(ctx, p[0])
+		// One thread waits in SECCOMP_IOCTL_NOTIF_RECV for the command's
+		// opens, so each wakes it directly; stop interrupts the wait
+		// with a signal.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tid <- unix.Gettid()
+		s.serve(ctx)
 	}()
+	serving := <-tid
 	return func() {
-		if p[1] >= 0 {
-			unix.Close(p[1]) // wakes the poll
-		}
 		cancel()
-		<-done
-		s.pending.Wait()
-		if p[0] >= 0 {
-			unix.Close(p[0])
+		for stopped := false; !stopped; {
+			// SIGURG (Go's preemption signal, harmless) ends the wait
+			// with EINTR; again, in case it arrived just before.
+			unix.Tgkill(unix.Getpid(), serving, unix.SIGURG)
+			select {
+			case <-done:
+				stopped = true
+			case <-time.After(10 * time.Millisecond):
+			}
 		}
+		s.pending.Wait()
 		s.Listener.Close()
 	}
 }
 
-func (s *Server) serve(ctx context.Context, stopFD int) {
+func (s *Server) serve(ctx context.Context) {
 	fd := int(s.Listener.Fd())
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(stopFD), Events: unix.POLLIN}}
-	for {
-		fds[0].Revents, fds[1].Revents = 0, 0
-		if _, err := unix.Poll(fds, -1); err != nil && !errors.Is(err, unix.EINTR) {
-			return
+	// The caller hands the CPU straight to this thread and back (Linux
+	// 6.6 and later; without it the same happens, with two scheduler
+	// wake-ups more per open).
+	syncWakeUp := uint64(userNotifFDSyncWakeUp)
+	ioctl(fd, iocSetFlags, unsafe.Pointer(&syncWakeUp))
+	for ctx.Err() == nil {
+		n := new(notif)
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), iocRecv, uintptr(unsafe.Pointer(n)))
+		switch errno {
+		case 0:
+			s.handle(ctx, fd, n)
+		case unix.EINTR, unix.ENOENT:
+			// Interrupted (stop, or Go's preemption), or the caller
+			// died before its notification was read.
+		default:
+			return // the listener is unusable
 		}
-		if ctx.Err() != nil || fds[1].Revents != 0 {
-			return
-		}
-		if fds[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 && fds[0].Revents&unix.POLLIN == 0 {
-			return // no task uses the filter any more
-		}
-		var n notif
-		if err := ioctl(fd, iocRecv, unsafe.Pointer(&n)); err != nil {
-			continue // ENOENT: the caller died or was interrupted; EINTR
-		}
-		s.handle(ctx, fd, &n)
 	}
 }
 

@@ -40,13 +40,15 @@ type addfd struct {
 
 // ioctl requests: _IOWR('!', 0, struct seccomp_notif) and the rest.
 const (
-	iocRecv    = 0xc0502100
-	iocSend    = 0xc0182101
-	iocIDValid = 0x40082102
-	iocAddfd   = 0x40182103
+	iocRecv     = 0xc0502100
+	iocSend     = 0xc0182101
+	iocIDValid  = 0x40082102
+	iocAddfd    = 0x40182103
+	iocSetFlags = 0x40082104
 
 	userNotifFlagContinue = 1
 	addfdFlagSend         = 1 << 1
+	userNotifFDSyncWakeUp = 1
 )
 
 func ioctl(fd int, req uintptr, arg unsafe.Pointer) error {
