@@ -17,11 +17,16 @@ type CLI struct {
 // auditLedger is the ledger alone, as `nono audit ledger`.
 type auditLedger struct {
 	Ledger ledgerCmd `cmd:"" help:"The ledger of finished sessions: append one, verify it, repair a damaged tail."`
+
+	// `nono audit checkpoint|prove|consistency`, as the wrapper offers them.
+	Checkpoint  ledgerCheckpointCmd  `cmd:"" help:"Sign a checkpoint of the ledger (C2SP tlog-checkpoint) and keep it beside the ledger as the latest."`
+	Prove       ledgerProveCmd       `cmd:"" help:"Print the proof that a session's ledger record is in a checkpoint."`
+	Consistency ledgerConsistencyCmd `cmd:"" help:"Print the proof that the ledger's first N records are a prefix of a checkpoint's tree."`
 }
 
 // Main runs nono-chain with os.Args and exits. Run by the nono wrapper for
-// `nono audit ledger` (cli.ProgramEnv "nono audit"), it is that command
-// alone, named so.
+// `nono audit ledger|checkpoint|prove|consistency` (cli.ProgramEnv "nono
+// audit"), it is those commands alone, named so.
 func Main() {
 	if os.Getenv(cli.ProgramEnv) == "nono audit" {
 		cli.Main("nono audit", "The global ledger of finished sessions.", &auditLedger{})

@@ -26,7 +26,7 @@ func Main() {
 		switch os.Args[1] {
 		case "plan":
 			os.Args = append(os.Args[:1:1], os.Args[2:]...)
-			cli.Main("nono run", "Run COMMAND in the sandbox under the trusted supervisor and record the session: nono run [FLAGS] -- COMMAND [ARG...]. (nono-run plan checks these flags, creates the session and prints the plan as bash assignments; see docs/RUN.md.)", &planCLI{})
+			cli.Main("nono run", "Run COMMAND in the sandbox under the trusted supervisor and record the session: nono run [FLAGS] -- COMMAND [ARG...]. See docs/RUN.md.", &planCLI{})
 		case "open-url":
 			os.Args = append(os.Args[:1:1], os.Args[2:]...)
 			cli.Main("nono-run open-url", "Ask the supervisor of this sandboxed session to open URL (the command's $BROWSER). See docs/CAPABILITY.md.", &openURLCLI{})
