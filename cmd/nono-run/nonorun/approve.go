@@ -2,6 +2,7 @@ package nonorun
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,4 +168,33 @@ func sessionID(dir string) string {
 		return ""
 	}
 	return filepath.Base(dir)
+}
+
+// describeRequests is --dry-run's account of what the command may ask
+// the supervisor for while it runs.
+func describeRequests(w io.Writer, e *capability.Expansion, allowURL []string, noAudit bool) error {
+	var b strings.Builder
+	switch {
+	case noAudit:
+		b.WriteString("Requests: none (--no-audit: no supervisor to ask)\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	case e == nil:
+		b.WriteString("Capability requests: off (--approve turns them on)\n")
+	case e.Unavailable != "":
+		fmt.Fprintf(&b, "Capability requests: off: %s\n", e.Unavailable)
+	default:
+		fmt.Fprintf(&b, "Capability requests: opens outside the grants go to %s (timeout %v); protected stores and deny groups are never granted\n", e.Backend, e.Timeout)
+	}
+	p, err := urlopen.ParsePolicy(allowURL)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(&b, "URL opens ($BROWSER): schemes %s", strings.Join(p.Schemes, ", "))
+	if len(p.Hosts) > 0 {
+		fmt.Fprintf(&b, "; hosts %s", strings.Join(p.Hosts, ", "))
+	}
+	b.WriteString("\n")
+	_, err = io.WriteString(w, b.String())
+	return err
 }

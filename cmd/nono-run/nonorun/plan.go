@@ -77,7 +77,10 @@ func (c *planCLI) Run() error {
 		if err := p.Sandbox.Describe(os.Stdout, p.ABI); err != nil {
 			return err
 		}
-		return opts.Network.Describe(os.Stdout)
+		if err := opts.Network.Describe(os.Stdout); err != nil {
+			return err
+		}
+		return describeRequests(os.Stdout, expansion, c.AllowOpenURL, c.NoAudit)
 	}
 	if _, err := os.Stdout.Write(p.Shell()); err != nil {
 		return err
