@@ -81,7 +81,7 @@ func write(path string, perm os.FileMode, fill func(io.Writer) error, syncDir bo
 		}
 		return nil
 	}
-	return Commit(tmp, path)
+	return commit(tmp, path)
 }
 
 // CreateTemp creates a new temporary file in dir with mode perm (exactly,
@@ -110,9 +110,9 @@ func CreateTemp(dir string, perm os.FileMode) (*os.File, string, error) {
 	return nil, "", fmt.Errorf("create temporary file in %s: too many collisions", dir)
 }
 
-// Commit renames a finished, synced temporary file over path and syncs the
+// commit renames a finished, synced temporary file over path and syncs the
 // directory so the rename itself survives a crash.
-func Commit(tmp, path string) error {
+func commit(tmp, path string) error {
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("rename %s to %s: %w", tmp, path, err)

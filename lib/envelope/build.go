@@ -48,7 +48,7 @@ func Build(e *session.Entry, auditRoot string, id Identity) (*Envelope, error) {
 		return nil, notShippable(e.ID, err.Error())
 	}
 	metadata := string(payload)
-	digest := merkle.Hex(Digest(payload))
+	digest := merkle.Hex(digest(payload))
 	head := strings.ToLower(s.AuditIntegrity.ChainHead)
 	env := &Envelope{
 		IngestID:      id.IngestID,

@@ -69,9 +69,9 @@ type Envelope struct {
 	Extra []canon.Member
 }
 
-// Legacy reports whether e is the early v1 form, without the session
+// legacy reports whether e is the early v1 form, without the session
 // metadata and its digest.
-func (e *Envelope) Legacy() bool { return e.Metadata == nil }
+func (e *Envelope) legacy() bool { return e.Metadata == nil }
 
 // Encode returns the wire bytes: compact JSON, keys in order (the legacy
 // pair only when present, the bundle after the events, unknown keys

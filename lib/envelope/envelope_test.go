@@ -313,7 +313,7 @@ func TestUpstreamMetadataFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := merkle.Hex(Digest(payload)); got != "02022c14ce57dca6b392adfaaa922e4335d57ae6ce3d8ad962ec203cfd31dd0b" {
+	if got := merkle.Hex(digest(payload)); got != "02022c14ce57dca6b392adfaaa922e4335d57ae6ce3d8ad962ec203cfd31dd0b" {
 		t.Errorf("digest %s", got)
 	}
 }

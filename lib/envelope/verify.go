@@ -17,10 +17,10 @@ import (
 	"github.com/nono-audit/nono/lib/session"
 )
 
-// Digest is the session digest of metadata bytes as given:
+// digest is the session digest of metadata bytes as given:
 // SHA-256("nono.audit.session-digest.alpha\n" ‖ metadata). A verifier
 // never re-serialises the metadata before hashing it.
-func Digest(metadata []byte) merkle.Hash {
+func digest(metadata []byte) merkle.Hash {
 	h := sha256.New()
 	h.Write([]byte(chain.SessionDigestDomain))
 	h.Write(metadata)
@@ -136,7 +136,7 @@ func (r *Result) verifyEvents(e *Envelope) {
 // metadata says against the events and the envelope. It returns the
 // parsed metadata (the zero Value when absent or unreadable).
 func (r *Result) verifyMetadata(e *Envelope) canon.Value {
-	if e.Legacy() {
+	if e.legacy() {
 		r.Metadata = MetadataUnverifiable
 		r.note("legacy envelope without session_metadata_json: the events verify, the session metadata is unverifiable")
 		return canon.Value{}
@@ -146,7 +146,7 @@ func (r *Result) verifyMetadata(e *Envelope) canon.Value {
 		r.Metadata = MetadataMismatch
 		r.problem(format, args...)
 	}
-	computed := Digest([]byte(*e.Metadata))
+	computed := digest([]byte(*e.Metadata))
 	r.ComputedDigest = merkle.Hex(computed)
 	given, err := merkle.ParseHash(*e.SessionDigest)
 	r.DigestMatches = err == nil && given == computed && *e.SessionDigest == strings.ToLower(*e.SessionDigest)

@@ -96,7 +96,7 @@ func (p *Progress) loop() {
 	t := time.NewTicker(p.opts.Interval)
 	defer t.Stop()
 	for {
-		fmt.Fprint(p.w, "\r"+p.Line(time.Now())+"\x1b[K")
+		fmt.Fprint(p.w, "\r"+p.line(time.Now())+"\x1b[K")
 		p.drawn = true
 		select {
 		case <-t.C:
@@ -106,9 +106,9 @@ func (p *Progress) loop() {
 	}
 }
 
-// Line is the status line at now: "LABEL 1200/5000 files, 1.2 GB/3.0 GB,
+// line is the status line at now: "LABEL 1200/5000 files, 1.2 GB/3.0 GB,
 // 80.0 MB/s, 0:25 left".
-func (p *Progress) Line(now time.Time) string {
+func (p *Progress) line(now time.Time) string {
 	files, bytes := p.files.Load(), p.bytes.Load()
 	elapsed := now.Sub(p.start).Seconds()
 	var parts []string

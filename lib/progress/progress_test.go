@@ -11,17 +11,17 @@ import (
 func TestLine(t *testing.T) {
 	p := &Progress{opts: Options{Label: "snapshot", Files: 5000, Bytes: 3 << 30}, start: time.Unix(100, 0)}
 	p.Add(1200, 1<<30)
-	got := p.Line(time.Unix(110, 0))
+	got := p.line(time.Unix(110, 0))
 	want := "snapshot 1200/5000 files, 1.0 GB/3.0 GB, 102.4 MB/s, 0:20 left"
 	if got != want {
 		t.Errorf("Line = %q, want %q", got, want)
 	}
 	q := &Progress{opts: Options{Label: "verify"}, start: time.Unix(100, 0)}
-	if got, want := q.Line(time.Unix(100, 0)), "verify 0 B"; got != want {
+	if got, want := q.line(time.Unix(100, 0)), "verify 0 B"; got != want {
 		t.Errorf("nothing done, no totals: %q, want %q", got, want)
 	}
 	q.Add(3, 2048)
-	if got, want := q.Line(time.Unix(102, 0)), "verify 3 files, 2.0 KB, 1.0 KB/s"; got != want {
+	if got, want := q.line(time.Unix(102, 0)), "verify 3 files, 2.0 KB, 1.0 KB/s"; got != want {
 		t.Errorf("no totals: %q, want %q", got, want)
 	}
 	if got := clock(3*time.Hour + 2*time.Minute + 1*time.Second); got != "3:02:01" {

@@ -92,7 +92,7 @@ func WriteAuditList(w io.Writer, entries []*session.Entry, now time.Time, home s
 		widths[i] = len(header[i])
 	}
 	for _, e := range entries {
-		row := []string{e.ID, age(e, now), durationText(e, now), Outcome(e), summary(e)}
+		row := []string{e.ID, age(e, now), durationText(e, now), outcome(e), summary(e)}
 		for i := range widths {
 			widths[i] = max(widths[i], utf8.RuneCountInString(row[i]))
 		}
@@ -168,7 +168,7 @@ func entryValue(e *session.Entry, now time.Time) canon.Value {
 	d, dOK := t.duration(e, now)
 	ours := []canon.Member{
 		m("status", canon.StringValue(string(e.Status))),
-		m("outcome", canon.StringValue(Outcome(e))),
+		m("outcome", canon.StringValue(outcome(e))),
 		m("started_utc", utcValue(t.started, t.startedOK)),
 		m("ended_utc", utcValue(t.ended, t.endedOK)),
 		m("duration_ms", durationValue(d, dOK)),

@@ -318,7 +318,7 @@ func WriteAuditShowJSON(w io.Writer, d *AuditShow) error {
 	jw.member("sandbox_policy", policyValue(d))
 	t := timesOf(d.Entry)
 	dur, durOK := t.duration(d.Entry, d.Now)
-	jw.member("outcome", canon.StringValue(Outcome(d.Entry)))
+	jw.member("outcome", canon.StringValue(outcome(d.Entry)))
 	jw.member("started_utc", utcValue(t.started, t.startedOK))
 	jw.member("ended_utc", utcValue(t.ended, t.endedOK))
 	jw.member("duration_ms", durationValue(dur, durOK))

@@ -11,12 +11,12 @@ import (
 	"github.com/nono-audit/nono/lib/session"
 )
 
-// Outcome is how a session turned out, in one word or two: "ok", "exit
+// outcome is how a session turned out, in one word or two: "ok", "exit
 // N", "signal NAME" for a command a signal ended (exit status 128+N, the
 // shell's convention and the supervisor's), else the status: "running",
 // "incomplete", "damaged" (or "ended" for an upstream record without an
 // exit code).
-func Outcome(e *session.Entry) string {
+func outcome(e *session.Entry) string {
 	if e.Status != session.Completed {
 		return string(e.Status)
 	}

@@ -117,9 +117,9 @@ func pathForms(p string) []string {
 	return []string{p}
 }
 
-// Match reports whether one entry passes the filters (--recent aside).
+// match reports whether one entry passes the filters (--recent aside).
 // Damaged entries hold nothing to match, so any filter excludes them.
-func (f *Filter) Match(e *Entry) bool {
+func (f *Filter) match(e *Entry) bool {
 	dated := !f.from.IsZero() || !f.to.IsZero()
 	if e.Session == nil {
 		return !dated && f.command == "" && f.paths == nil && f.Where == nil
@@ -164,7 +164,7 @@ func (f *Filter) tracks(tracked []string) bool {
 func (f *Filter) Apply(entries []*Entry) []*Entry {
 	var out []*Entry
 	for _, e := range entries {
-		if f.Match(e) {
+		if f.match(e) {
 			out = append(out, e)
 			if f.recent > 0 && len(out) == f.recent {
 				break

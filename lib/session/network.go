@@ -109,8 +109,8 @@ func (n *NetworkEvents) Each(fn func(ev []byte) error) error {
 	return nil
 }
 
-// Values returns the events as parsed values: for tests and small lists.
-func (n *NetworkEvents) Values() ([]canon.Value, error) {
+// values returns the events as parsed values: for tests and small lists.
+func (n *NetworkEvents) values() ([]canon.Value, error) {
 	var out []canon.Value
 	err := n.Each(func(ev []byte) error {
 		v, err := canon.Parse(ev)

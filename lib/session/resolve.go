@@ -11,9 +11,9 @@ import (
 	"github.com/nono-audit/nono/lib/human"
 )
 
-// Latest names the newest session on the command line; "-1" does too,
+// latest names the newest session on the command line; "-1" does too,
 // and "-N" or "latest~N" the N-th newest.
-const Latest = "latest"
+const latest = "latest"
 
 // maxCandidates bounds the candidates an ambiguous prefix lists.
 const maxCandidates = 10
@@ -30,7 +30,7 @@ const maxCandidates = 10
 // session (wrapping ErrNotFound), or a prefix shared by several (an
 // *AmbiguousError listing them).
 func (st *Store) Resolve(side Side, arg string) (*Entry, error) {
-	if n, ok := strings.CutPrefix(arg, Latest+"~"); ok {
+	if n, ok := strings.CutPrefix(arg, latest+"~"); ok {
 		if n, ok := count(n); ok {
 			return st.nth(side, n)
 		}
@@ -42,7 +42,7 @@ func (st *Store) Resolve(side Side, arg string) (*Entry, error) {
 	if !errors.Is(err, ErrNotFound) {
 		return e, err
 	}
-	if arg == Latest {
+	if arg == latest {
 		return st.nth(side, 1)
 	}
 	if n, ok := strings.CutPrefix(arg, "-"); ok {
@@ -107,7 +107,7 @@ func NewestArgs(args []string) []string {
 		}
 		if n, ok := strings.CutPrefix(a, "-"); ok && !strings.HasPrefix(out[i-1], "-") {
 			if _, ok := count(n); ok {
-				out[i] = Latest + "~" + n
+				out[i] = latest + "~" + n
 			}
 		}
 	}

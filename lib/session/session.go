@@ -97,10 +97,10 @@ type Extra struct {
 	Member canon.Member
 }
 
-// Merge returns known (an object's known members, in order) with the
+// merge returns known (an object's known members, in order) with the
 // extras put back after the keys they followed; those whose key is gone
 // come last.
-func (x Extras) Merge(known []canon.Member) []canon.Member {
+func (x Extras) merge(known []canon.Member) []canon.Member {
 	if len(x) == 0 {
 		return known
 	}
@@ -179,14 +179,14 @@ func (s *Session) Value() canon.Value {
 	if s.CommandPolicySummary != nil {
 		m = append(m, canon.Member{Key: "command_policy_summary", Value: s.CommandPolicySummary.Value()})
 	}
-	return canon.ObjectValue(s.extra.Merge(m)...)
+	return canon.ObjectValue(s.extra.merge(m)...)
 }
 
 func (e *ExecutableIdentity) value() canon.Value {
 	if e == nil {
 		return canon.NullValue()
 	}
-	return canon.ObjectValue(e.extra.Merge([]canon.Member{
+	return canon.ObjectValue(e.extra.merge([]canon.Member{
 		{Key: "resolved_path", Value: canon.StringValue(e.ResolvedPath)},
 		{Key: "sha256", Value: canon.StringValue(e.SHA256)},
 	})...)
@@ -197,7 +197,7 @@ func (i *Integrity) Value() canon.Value {
 	if i == nil {
 		return canon.NullValue()
 	}
-	return canon.ObjectValue(i.extra.Merge([]canon.Member{
+	return canon.ObjectValue(i.extra.merge([]canon.Member{
 		{Key: "hash_algorithm", Value: canon.StringValue(i.HashAlgorithm)},
 		{Key: "event_count", Value: canon.UintValue(i.EventCount)},
 		{Key: "chain_head", Value: canon.StringValue(i.ChainHead)},
@@ -210,7 +210,7 @@ func (a *Attestation) Value() canon.Value {
 	if a == nil {
 		return canon.NullValue()
 	}
-	return canon.ObjectValue(a.extra.Merge([]canon.Member{
+	return canon.ObjectValue(a.extra.merge([]canon.Member{
 		{Key: "predicate_type", Value: canon.StringValue(a.PredicateType)},
 		{Key: "key_id", Value: canon.StringValue(a.KeyID)},
 		{Key: "public_key", Value: canon.StringValue(a.PublicKey)},
@@ -226,14 +226,14 @@ func (c *CommandPolicySummary) Value() canon.Value {
 	}
 	cmds := make([]canon.Value, len(c.Commands))
 	for i, cc := range c.Commands {
-		cmds[i] = canon.ObjectValue(cc.extra.Merge([]canon.Member{
+		cmds[i] = canon.ObjectValue(cc.extra.merge([]canon.Member{
 			{Key: "command", Value: canon.StringValue(cc.Command)},
 			{Key: "allowed", Value: canon.UintValue(cc.Allowed)},
 			{Key: "denied", Value: canon.UintValue(cc.Denied)},
 			{Key: "other", Value: canon.UintValue(cc.Other)},
 		})...)
 	}
-	return canon.ObjectValue(c.extra.Merge([]canon.Member{
+	return canon.ObjectValue(c.extra.merge([]canon.Member{
 		{Key: "mediation_active", Value: canon.BoolValue(c.MediationActive)},
 		{Key: "event_count", Value: canon.UintValue(c.EventCount)},
 		{Key: "invocation_count", Value: canon.UintValue(c.InvocationCount)},

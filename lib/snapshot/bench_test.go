@@ -63,7 +63,7 @@ func BenchmarkManifestEncodeParse(b *testing.B) {
 	m := &Manifest{Timestamp: "1", Files: files, MerkleRoot: fstree.Root(files), Rules: &fstree.Rules{}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		data := m.Encode()
+		data := m.encode()
 		if _, err := parseManifest(data); err != nil {
 			b.Fatal(err)
 		}

@@ -18,7 +18,7 @@ type ChangeType string
 const (
 	Created            ChangeType = "Created"
 	Modified           ChangeType = "Modified"
-	Deleted            ChangeType = "Deleted"
+	deleted            ChangeType = "Deleted"
 	PermissionsChanged ChangeType = "PermissionsChanged"
 )
 
@@ -29,7 +29,7 @@ func (t ChangeType) Symbol() string {
 		return "+"
 	case Modified:
 		return "~"
-	case Deleted:
+	case deleted:
 		return "-"
 	case PermissionsChanged:
 		return "p"
@@ -44,7 +44,7 @@ func (t ChangeType) Word() string {
 		return "created"
 	case Modified:
 		return "modified"
-	case Deleted:
+	case deleted:
 		return "deleted"
 	case PermissionsChanged:
 		return "permissions"
@@ -117,7 +117,7 @@ func change(a, b *fstree.File) Change {
 	case a == nil:
 		c.Type, c.SizeDelta = Created, b.Size
 	case b == nil:
-		c.Type, c.SizeDelta = Deleted, -a.Size
+		c.Type, c.SizeDelta = deleted, -a.Size
 	case a.Hash != b.Hash || a.Type != b.Type || a.Target != b.Target || a.TargetOnly != b.TargetOnly:
 		c.Type, c.SizeDelta = Modified, b.Size-a.Size
 	default:
@@ -228,7 +228,7 @@ func parseChanges(data []byte) ([]Change, error) {
 				s, err = r.str()
 				c.Type = ChangeType(s)
 				switch c.Type {
-				case Created, Modified, Deleted, PermissionsChanged:
+				case Created, Modified, deleted, PermissionsChanged:
 				default:
 					if err == nil {
 						err = r.errorf("unknown change_type %q", s)
@@ -307,7 +307,7 @@ func Count(changes []Change) Counts {
 			c.Created++
 		case Modified:
 			c.Modified++
-		case Deleted:
+		case deleted:
 			c.Deleted++
 		case PermissionsChanged:
 			c.Permissions++

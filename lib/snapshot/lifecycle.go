@@ -181,7 +181,7 @@ func Begin(o Options) (_ *Result, err error) {
 			return nil, err
 		}
 		// Until the manifest names them, nothing must sweep the objects.
-		unlock, err := store.Lock(false)
+		unlock, err := store.lock(false)
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +204,7 @@ func Begin(o Options) (_ *Result, err error) {
 		return nil, o.walkError(err)
 	}
 	if store != nil && !o.NoSync {
-		if err := store.Sync(); err != nil {
+		if err := store.sync(); err != nil {
 			return nil, err
 		}
 	}
@@ -310,7 +310,7 @@ func (o *Options) finalSnapshot(base *Manifest) (*Manifest, *Result, error) {
 		if store, err = OpenStore(o.StoreDir); err != nil {
 			return nil, nil, err
 		}
-		unlock, err := store.Lock(false)
+		unlock, err := store.lock(false)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -322,7 +322,7 @@ func (o *Options) finalSnapshot(base *Manifest) (*Manifest, *Result, error) {
 		return nil, nil, o.walkError(err)
 	}
 	if store != nil && !o.NoSync {
-		if err := store.Sync(); err != nil {
+		if err := store.sync(); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -365,7 +365,7 @@ func (o *Options) walkError(err error) error {
 func manifestOf(n uint32, parent *uint32, now time.Time, roots []string, tree *fstree.Tree, rules fstree.Rules) *Manifest {
 	return &Manifest{
 		Number:     n,
-		Timestamp:  Timestamp(now.Unix()),
+		Timestamp:  timestamp(now.Unix()),
 		Parent:     parent,
 		Files:      tree.Files,
 		MerkleRoot: tree.Root(),

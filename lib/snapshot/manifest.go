@@ -85,7 +85,7 @@ func WriteManifest(dir string, m *Manifest) error {
 	if err := mkdirPrivate(sub); err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(ManifestPath(dir, int(m.Number)), m.Encode(), 0o600)
+	return atomicfile.WriteFile(ManifestPath(dir, int(m.Number)), m.encode(), 0o600)
 }
 
 func readDocument(p string) ([]byte, error) {
@@ -117,10 +117,10 @@ func mkdirPrivate(dir string) error {
 	return nil
 }
 
-// Encode returns the manifest in serde's pretty form (no trailing
+// encode returns the manifest in serde's pretty form (no trailing
 // newline). Files are written in tree order, so equal snapshots give
 // equal bytes.
-func (m *Manifest) Encode() []byte {
+func (m *Manifest) encode() []byte {
 	w := &objectWriter{buf: make([]byte, 0, 256+len(m.Files)*320)}
 	w.begin()
 	w.value("number", canon.UintValue(uint64(m.Number)))
@@ -598,5 +598,5 @@ func parseRules(r *reader) (*fstree.Rules, error) {
 	return rules, err
 }
 
-// Timestamp is the manifest form of a time: epoch seconds in decimal.
-func Timestamp(unix int64) string { return strconv.FormatInt(unix, 10) }
+// timestamp is the manifest form of a time: epoch seconds in decimal.
+func timestamp(unix int64) string { return strconv.FormatInt(unix, 10) }

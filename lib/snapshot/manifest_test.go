@@ -40,7 +40,7 @@ func sampleManifest() *Manifest {
 
 func TestManifestRoundTrip(t *testing.T) {
 	m := sampleManifest()
-	data := m.Encode()
+	data := m.encode()
 	got, err := parseManifest(data)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)
@@ -48,7 +48,7 @@ func TestManifestRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, m) {
 		t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, m)
 	}
-	if !bytes.Equal(got.Encode(), data) {
+	if !bytes.Equal(got.encode(), data) {
 		t.Fatal("re-encoding differs")
 	}
 	// The streaming writer gives exactly serde's pretty form: parse it
@@ -106,7 +106,7 @@ func TestUpstreamManifestParses(t *testing.T) {
 }
 
 func TestParseManifestRejects(t *testing.T) {
-	base := string(sampleManifest().Encode())
+	base := string(sampleManifest().encode())
 	cases := map[string]string{
 		"duplicate key":   strings.Replace(base, `"number": 1,`, `"number": 1, "number": 2,`, 1),
 		"missing root":    strings.Replace(base, `"merkle_root"`, `"merkle_rooX"`, 1),
@@ -203,7 +203,7 @@ func TestChangesRoundTripAndDiff(t *testing.T) {
 }
 
 func FuzzParseManifest(f *testing.F) {
-	f.Add(sampleManifest().Encode())
+	f.Add(sampleManifest().encode())
 	f.Add([]byte(`{"number":0,"timestamp":"1","parent":null,"files":{},"merkle_root":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := parseManifest(data)
@@ -211,7 +211,7 @@ func FuzzParseManifest(f *testing.F) {
 			return
 		}
 		// Whatever parses re-encodes to something that parses to the same.
-		again, err := parseManifest(m.Encode())
+		again, err := parseManifest(m.encode())
 		if err != nil {
 			t.Fatalf("re-encoded manifest does not parse: %v", err)
 		}
@@ -320,7 +320,7 @@ func TestAppendFileMatchesPretty(t *testing.T) {
 }
 
 func TestSymlinksSetIsWrittenWhereUpstreamHasIt(t *testing.T) {
-	data := string(sampleManifest().Encode())
+	data := string(sampleManifest().encode())
 	files, sym, root := strings.Index(data, `"files"`), strings.Index(data, `"symlinks"`), strings.Index(data, `"merkle_root"`)
 	if !(files >= 0 && files < sym && sym < root) {
 		t.Fatalf("symlinks not between files and merkle_root:\n%s", data)
@@ -335,8 +335,8 @@ func TestSymlinksSetIsWrittenWhereUpstreamHasIt(t *testing.T) {
 	}
 	// Always written, as upstream's serde does, even when empty.
 	m := &Manifest{Timestamp: "1", MerkleRoot: fstree.EmptyRoot}
-	if !strings.Contains(string(m.Encode()), `"symlinks": [],`) {
-		t.Fatalf("no empty set:\n%s", m.Encode())
+	if !strings.Contains(string(m.encode()), `"symlinks": [],`) {
+		t.Fatalf("no empty set:\n%s", m.encode())
 	}
 }
 
@@ -368,13 +368,13 @@ func TestUpstreamSymlinksSetIsRead(t *testing.T) {
 	if !reflect.DeepEqual(m.Symlinks, []string{"/p/a-link", "/p/z-link"}) || fstree.Root(m.Files) != m.MerkleRoot {
 		t.Fatalf("parsed %+v", m)
 	}
-	again, err := parseManifest(m.Encode())
+	again, err := parseManifest(m.encode())
 	if err != nil || !reflect.DeepEqual(again.Symlinks, m.Symlinks) {
 		t.Fatalf("re-encoded: %v %+v", err, again)
 	}
 	// Our own manifest read back keeps no duplicates of what Files and
 	// Links describe.
-	ours, err := parseManifest(sampleManifest().Encode())
+	ours, err := parseManifest(sampleManifest().encode())
 	if err != nil || ours.Symlinks != nil {
 		t.Fatalf("%v %q", err, ours.Symlinks)
 	}

@@ -491,7 +491,7 @@ func Restore(o RestoreOptions) (*Plan, *Applied, error) {
 	if err != nil {
 		return p, nil, err
 	}
-	unlock, err := store.Lock(false)
+	unlock, err := store.lock(false)
 	if err != nil {
 		return p, nil, err
 	}

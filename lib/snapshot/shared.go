@@ -23,7 +23,7 @@ type storedCache struct {
 
 func (c *storedCache) Lookup(path string) (fstree.File, bool) {
 	f, ok := c.index.Lookup(path)
-	return f, ok && c.store.Has(f.Hash)
+	return f, ok && c.store.has(f.Hash)
 }
 
 // previousSnapshot is the last snapshot of the newest other session in
@@ -129,7 +129,7 @@ func sweepObjects(root string, except []string, dryRun bool) (SweepResult, error
 		return res, nil // no shared store in this root
 	}
 	store := &Store{dir: dir, shared: true}
-	unlock, err := store.Lock(true)
+	unlock, err := store.lock(true)
 	if err != nil {
 		return res, err
 	}

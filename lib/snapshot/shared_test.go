@@ -120,7 +120,7 @@ func TestSweepWaitsForASessionAddingObjects(t *testing.T) {
 	e := ended(t)
 	store, err := OpenStore(e.store)
 	must(t, err)
-	unlock, err := store.Lock(false)
+	unlock, err := store.lock(false)
 	must(t, err)
 	done := make(chan error)
 	go func() {

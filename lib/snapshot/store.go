@@ -78,11 +78,11 @@ func OpenStore(dir string) (*Store, error) {
 // Dir is the objects directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Lock holds the shared store's lock until unlock is called: shared by
+// lock holds the shared store's lock until unlock is called: shared by
 // the sessions that add or read objects, exclusive for the sweep, which
 // therefore never removes an object a session is about to name in a
 // manifest or to restore from. A session's own store needs no lock.
-func (s *Store) Lock(exclusive bool) (unlock func(), err error) {
+func (s *Store) lock(exclusive bool) (unlock func(), err error) {
 	if !s.shared {
 		return func() {}, nil
 	}
@@ -135,7 +135,7 @@ func (s *Store) File(src *os.File, buf []byte, read func(n int64)) (fstree.Hash,
 // Bytes stores a small in-memory content.
 func (s *Store) Bytes(b []byte) (fstree.Hash, error) {
 	h := fstree.Hash(sha256.Sum256(b))
-	if s.Has(h) {
+	if s.has(h) {
 		return h, nil
 	}
 	tmp, name, err := s.createTemp()
@@ -314,8 +314,8 @@ func (s *Store) commit(tmp string, h fstree.Hash) error {
 	return nil
 }
 
-// Has reports whether object h exists.
-func (s *Store) Has(h fstree.Hash) bool {
+// has reports whether object h exists.
+func (s *Store) has(h fstree.Hash) bool {
 	fi, err := os.Lstat(s.ObjectPath(h))
 	return err == nil && fi.Mode().IsRegular()
 }
@@ -338,9 +338,9 @@ func (s *Store) Open(h fstree.Hash) (*os.File, error) {
 	return f, nil
 }
 
-// Check re-hashes object h, streaming, and returns the bytes read; read,
+// check re-hashes object h, streaming, and returns the bytes read; read,
 // when not nil, is told of them as they are.
-func (s *Store) Check(h fstree.Hash, buf []byte, read func(n int64)) (int64, error) {
+func (s *Store) check(h fstree.Hash, buf []byte, read func(n int64)) (int64, error) {
 	f, err := s.Open(h)
 	if err != nil {
 		return 0, err
@@ -362,9 +362,9 @@ func (s *Store) Check(h fstree.Hash, buf []byte, read func(n int64)) (int64, err
 // unrelated dirty data of the filesystem).
 const syncEachLimit = 16
 
-// Sync makes every object written since the last Sync durable, before a
+// sync makes every object written since the last sync durable, before a
 // manifest that refers to them is committed.
-func (s *Store) Sync() error {
+func (s *Store) sync() error {
 	s.newMu.Lock()
 	created := s.created
 	s.created = nil

@@ -350,7 +350,7 @@ func hashObjects(store *Store, refs map[fstree.Hash]int, add func(files int, byt
 				h := hashes[next]
 				next++
 				mu.Unlock()
-				_, err := store.Check(h, buf, func(n int64) { add(0, n) })
+				_, err := store.check(h, buf, func(n int64) { add(0, n) })
 				if err != nil {
 					mu.Lock()
 					bad = append(bad, err.Error())
