@@ -86,8 +86,9 @@ func (s *Server) serve(ctx context.Context) {
 	// wake-ups more per open).
 	syncWakeUp := uint64(userNotifFDSyncWakeUp)
 	ioctl(fd, iocSetFlags, unsafe.Pointer(&syncWakeUp))
+	n := new(notif) // reused: handle keeps nothing of it
 	for ctx.Err() == nil {
-		n := new(notif)
+		*n = notif{} // the kernel wants it zeroed
 		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), iocRecv, uintptr(unsafe.Pointer(n)))
 		switch errno {
 		case 0:
@@ -149,10 +150,11 @@ func (s *Server) handle(ctx context.Context, fd int, n *notif) {
 		Pid:     n.pid,
 		Session: s.Session,
 	}
+	id := n.id
 	s.pending.Add(1)
 	go func() {
 		defer s.pending.Done()
-		s.decide(ctx, fd, n.id, call, req)
+		s.decide(ctx, fd, id, call, req)
 	}()
 }
 
