@@ -64,6 +64,12 @@ func writeSandboxSummary(w *bufio.Writer, d *AuditShow) {
 		return
 	}
 	v := *d.Policy
+	if why := member(v, "launch_error"); why != "" {
+		p("  Failed:   the command never ran: %s\n", human.Sanitize(why))
+		if _, ok := v.Get("rules"); !ok {
+			return // no sandbox was made for it
+		}
+	}
 	if exe, ok := v.Get("executable"); ok && exe.Kind == canon.Object {
 		p("  Hashed:   %s %s\n", human.Sanitize(member(exe, "kind")), human.Sanitize(member(exe, "hashed")))
 		if in, ok := exe.Get("interpreter"); ok && in.Kind == canon.Object {

@@ -116,3 +116,18 @@ func lastLine(r io.ReaderAt, size int64, max int) ([]byte, error) {
 		}
 	}
 }
+
+// Recorded reports whether the session s in dir was recorded to the end:
+// session.json says it ended and the event log ends with session_ended.
+// The error says what is missing. A session that fails it is not added
+// to the ledger automatically: its recording failed (a stage killed, a
+// disk full), and only a user who knows that adds it by hand.
+func Recorded(dir string, s *Session) error {
+	if s.Ended == nil {
+		return errors.New("session.json has no end (ended is null): the supervisor stopped before the command's end was recorded")
+	}
+	if status, err := recordingStatus(dir); status != Completed {
+		return err
+	}
+	return nil
+}

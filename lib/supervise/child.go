@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -21,12 +22,15 @@ var forwarded = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT
 // SIGCONT for job control. Call it before anything else can take time, so
 // a signal that arrives while the session is being set up is forwarded to
 // the child once it runs rather than killing the supervisor. A signal the
-// supervisor was started with ignored stays ignored, for the child too.
-func Signals() (sigs <-chan os.Signal, stop func()) {
+// supervisor was started with ignored stays ignored, for the child too,
+// except those in catch: a shell that starts the supervisor as a
+// background job ignores SIGINT and SIGQUIT for it, though its own
+// caller did not.
+func Signals(catch ...os.Signal) (sigs <-chan os.Signal, stop func()) {
 	ch := make(chan os.Signal, 32)
 	var set []os.Signal
 	for _, s := range forwarded {
-		if !signal.Ignored(s) {
+		if !signal.Ignored(s) || slices.Contains(catch, s) {
 			set = append(set, s)
 		}
 	}

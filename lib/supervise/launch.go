@@ -123,7 +123,7 @@ func (l *launcher) identity() *session.ExecutableIdentity {
 
 // writePolicy writes the session's policy.json in the background (the
 // command need not wait for it); the channel delivers the outcome.
-func (l *launcher) writePolicy() <-chan error {
+func (l *launcher) writePolicy(launchErr error) <-chan error {
 	done := make(chan error, 1)
 	sb, dir := l.cfg.Sandbox, l.cfg.SessionDir
 	if sb == nil || dir == "" {
@@ -135,6 +135,11 @@ func (l *launcher) writePolicy() <-chan error {
 		abi = 0
 	}
 	extra := append([]canon.Member{{Key: "executable", Value: l.executableValue()}}, sb.Record...)
+	if launchErr != nil {
+		// Why the command never ran (the log says only exit 126 or 127).
+		msg := strings.ToValidUTF8(launchErr.Error(), "\uFFFD")
+		extra = append(extra, canon.Member{Key: "launch_error", Value: canon.StringValue(msg)})
+	}
 	v := sandbox.Value(l.policy, abi, sb.Reason, extra...)
 	go func() {
 		err := atomicfile.Replace(filepath.Join(dir, sandbox.PolicyFileName), canon.Pretty(v), 0o600)

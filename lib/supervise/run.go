@@ -165,7 +165,7 @@ func Run(cfg Config) (*Outcome, error) {
 		}
 		emitter.Emit(event.SandboxRuntime(event.FormatTime(now().UTC()), abi, false))
 	}
-	policyDone := l.writePolicy()
+	policyDone := l.writePolicy(out.Launch)
 
 	if child != nil {
 		child.Release()

@@ -33,6 +33,9 @@ type ledgerAppendCmd struct {
 	Session string        `arg:"" placeholder:"ID|DIR" help:"The session: its ID in the audit root, or its directory (a path with a /), whose parent is the audit root."`
 	Wait    time.Duration `default:"30s" help:"Longest wait for another process's hold on the ledger lock."`
 	JSON    bool          `name:"json" help:"Print the ledger record (one JSON line) on stdout."`
+	// nono run's own append: a session whose recording failed gets no
+	// entry unless the user adds it knowingly, by hand.
+	IfRecorded bool `name:"if-recorded" help:"Refuse (exit 1) a session whose recording did not finish: session.json without an end, or an event log that does not end with session_ended."`
 }
 
 func (c *ledgerAppendCmd) Run(ui *cli.UI) error {
@@ -47,6 +50,11 @@ func (c *ledgerAppendCmd) Run(ui *cli.UI) error {
 	// An invalid id is refused by the ledger itself, with its own message.
 	if name := filepath.Base(dir); session.ValidateID(s.SessionID) == nil && name != s.SessionID {
 		return cli.Verdictf("%s: session_id %q does not match the directory name %q", filepath.Join(dir, session.FileName), s.SessionID, name)
+	}
+	if c.IfRecorded {
+		if err := session.Recorded(dir, s); err != nil {
+			return cli.Verdictf("session %s: its recording failed, so it is not added to the ledger: %v\n`nono audit verify %s` shows what is missing; to add it as it is, knowingly: nono audit ledger append %s", s.SessionID, err, s.SessionID, s.SessionID)
+		}
 	}
 	// The ledger commits to session.json as it is now: make it durable first.
 	if err := session.Sync(dir); err != nil {

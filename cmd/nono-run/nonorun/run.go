@@ -26,6 +26,8 @@ type runCLI struct {
 	Protect        []string `sep:"none" placeholder:"PATH" help:"Refuse any grant that is, contains or lies inside PATH (repeatable; the audit and rollback roots and nono's configuration always are)."`
 	ScrubEnv       []string `sep:"none" placeholder:"NAME" help:"Keep the variable NAME out of the command's environment (repeatable)."`
 	Silent         bool     `short:"s" help:"No hints after a failed command."`
+	WithParent     bool     `hidden:"" help:"Die with the process that started this one (the nono wrapper), so that killing it leaves the session incomplete rather than silently finished."`
+	CatchSignal    []string `hidden:"" enum:"INT,QUIT" help:"Forward this signal though it was ignored at start (the nono wrapper starts this process as a background job, which the shell makes ignore INT and QUIT)."`
 	Command        []string `arg:"" passthrough:"partial" help:"The command and its arguments."`
 }
 
@@ -33,8 +35,15 @@ func (c *runCLI) Run() error {
 	// Non-dumpable: a command running as this user cannot open
 	// /proc/<this>/fd, mem or environ, and so not the event descriptor.
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	if c.WithParent {
+		withParent()
+	}
 	// Catch forwarded signals before anything can take time.
-	sigs, stop := supervise.Signals()
+	var catch []os.Signal
+	for _, name := range c.CatchSignal {
+		catch = append(catch, unix.SignalNum("SIG"+name))
+	}
+	sigs, stop := supervise.Signals(catch...)
 	defer stop()
 	if err := supervise.CloseOnExec(); err != nil {
 		return err
@@ -143,6 +152,8 @@ func deniedHint(out *supervise.Outcome) string {
 	switch code := out.ExitCode; {
 	case out.Launch != nil && strings.Contains(out.Launch.Error(), "permission denied"):
 		return self + ": hint: the sandbox may not let it execute that file; grant its directory with --read DIR (--dry-run shows the policy)"
+	case out.Launch != nil:
+		return ""
 	case code == 0 || code > 128:
 		return ""
 	case code == 126:
@@ -178,4 +189,15 @@ func absolutePath(p, cwd string) string {
 		return p
 	}
 	return cwd + "/" + p
+}
+
+// withParent makes this process die with its parent: the nono wrapper
+// finishes the session after the supervisor, so a killed wrapper must
+// not leave a session that looks finished but never was.
+func withParent() {
+	parent := os.Getppid()
+	unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	if os.Getppid() != parent {
+		os.Exit(1)
+	}
 }

@@ -192,7 +192,10 @@ func Make(o *Options, env Env) (*Plan, error) {
 	if abi == 0 && !o.AllowUnsandboxed {
 		return nil, ErrNoLandlock
 	}
-	if _, err := supervise.LookPath(o.Command[0], getenv("PATH"), env.Cwd); err != nil {
+	// A command that cannot be found is recorded as attempted (the
+	// supervisor ends the session with 127 and says why in policy.json);
+	// only with nothing to record is it an error here.
+	if _, err := supervise.LookPath(o.Command[0], getenv("PATH"), env.Cwd); err != nil && o.NoAudit {
 		return nil, err
 	}
 
