@@ -473,3 +473,39 @@ func TestProofEveryByte(t *testing.T) {
 		}
 	}
 }
+
+// A proof scans the ledger rather than verifying it, so what the scan
+// skips must still be caught: a record whose fields no longer give its
+// chain hash, and a line that does not parse.
+func TestProveScanCatchesDamage(t *testing.T) {
+	root := t.TempDir()
+	k := testKey(t, "nono-ledger/h")
+	appendSessions(t, root, 0, 5)
+	note := update(t, root, k, Options{}).Note
+	path := filepath.Join(root, ledger.FileName)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another completion time for session 2, chain hash kept: the root is
+	// unchanged, the record is not.
+	lines := bytes.SplitAfter(orig, []byte("\n"))
+	lines[2] = bytes.Replace(lines[2], []byte(`"completed_at":"2`), []byte(`"completed_at":"3`), 1)
+	edited := bytes.Join(lines, nil)
+	if bytes.Equal(edited, orig) {
+		t.Fatal("no edit")
+	}
+	os.WriteFile(path, edited, 0o600)
+	if _, err := Prove(root, sessionID(2), note, 0); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "session s002") {
+		t.Fatalf("edited record: %v", err)
+	}
+	// The other sessions' proofs still hold: their leaves are unchanged.
+	if _, err := Prove(root, sessionID(3), note, 0); err != nil {
+		t.Fatal(err)
+	}
+	lines[2] = []byte("{\"sequence\":2,\n")
+	os.WriteFile(path, bytes.Join(lines, nil), 0o600)
+	if _, err := Prove(root, sessionID(4), note, 0); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("broken line: %v", err)
+	}
+}

@@ -102,9 +102,10 @@ func (p *Proof) Verify(log note.Verifier, others ...note.Verifier) (*Checkpoint,
 
 // Prove returns the proof that the ledger record of session id is in the
 // tree of the signed checkpoint cpNote (whose signature it does not
-// check). It reads the ledger of auditRoot once, under the shared lock,
-// in O(log n) memory. The ledger's first Size records must have the
-// checkpoint's root (ErrInvalid otherwise: the ledger changed since).
+// check). It scans the first Size records of the ledger of auditRoot
+// once, under the shared lock, in O(log n) memory (readLeaves). They must
+// have the checkpoint's root (ErrInvalid otherwise: the ledger changed
+// since).
 func Prove(auditRoot, id string, cpNote []byte, wait time.Duration) (*Proof, error) {
 	if err := session.ValidateID(id); err != nil {
 		return nil, err
@@ -117,17 +118,21 @@ func Prove(auditRoot, id string, cpNote []byte, wait time.Duration) (*Proof, err
 		all    merkle.Builder
 		prover *merkle.InclusionProver
 		rec    *ledger.Record
+		recErr error
 	)
-	err = readLedger(auditRoot, wait, func(r *ledger.Record) {
-		if all.Size() >= cp.Size {
-			return
+	err = readLeaves(auditRoot, cp.Size, wait, id, func(leaf merkle.Hash, line []byte) {
+		if line != nil { // the last record of a session counts, as in verification
+			prover = merkle.NewInclusionProverFrom(&all)
+			rec, recErr = ledger.ParseRecord(line)
+			if recErr == nil && (rec.Sequence != all.Size() || rec.ChainHash != leaf) {
+				recErr = fmt.Errorf("it is record %d of the ledger but says sequence %d", all.Size(), rec.Sequence)
+			} else if recErr == nil {
+				recErr = rec.Check()
+			}
 		}
-		if r.SessionID == id { // the last record of a session counts, as in verification
-			prover, rec = merkle.NewInclusionProverFrom(&all), r
-		}
-		all.Append(r.ChainHash)
+		all.Append(leaf)
 		if prover != nil {
-			prover.Append(r.ChainHash)
+			prover.Append(leaf)
 		}
 	})
 	if err != nil {
@@ -138,6 +143,9 @@ func Prove(auditRoot, id string, cpNote []byte, wait time.Duration) (*Proof, err
 	}
 	if rec == nil {
 		return nil, &NotFoundError{ID: id, Checkpoint: cp}
+	}
+	if recErr != nil {
+		return nil, invalid("the ledger record of session %s: %v", id, recErr)
 	}
 	in, err := prover.Proof()
 	if err != nil {
@@ -171,13 +179,17 @@ func Consistency(auditRoot string, from uint64, to *Checkpoint, wait time.Durati
 	}
 	var all merkle.Builder
 	p := merkle.NewConsistencyProver(from)
-	err := readLedger(auditRoot, wait, func(r *ledger.Record) {
-		if to != nil && all.Size() >= to.Size {
-			return
-		}
-		all.Append(r.ChainHash)
-		p.Append(r.ChainHash)
-	})
+	add := func(leaf merkle.Hash) {
+		all.Append(leaf)
+		p.Append(leaf)
+	}
+	var err error
+	if to != nil {
+		// The leaves must give the checkpoint's root: a scan will do.
+		err = readLeaves(auditRoot, to.Size, wait, "", func(leaf merkle.Hash, _ []byte) { add(leaf) })
+	} else {
+		err = readLedger(auditRoot, wait, func(r *ledger.Record) { add(r.ChainHash) })
+	}
 	if err != nil {
 		return nil, err
 	}
