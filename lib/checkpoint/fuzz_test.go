@@ -2,9 +2,12 @@ package checkpoint
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/ledger"
 	"github.com/nono-audit/nono/lib/merkle"
 )
 
@@ -114,6 +117,25 @@ func FuzzConfig(f *testing.F) {
 		c, err := parseConfig("config.toml", data)
 		if err == nil && c.KeyRef != "" && c.From != "config.toml" {
 			t.Fatalf("%+v", c)
+		}
+	})
+}
+
+// FuzzScanLeaf: the scan a proof reads the ledger with agrees with the
+// full parse on every record the full parse accepts, and never panics.
+func FuzzScanLeaf(f *testing.F) {
+	f.Add([]byte(`{"sequence":0,"prev_chain":null,"session_id":"s000","session_digest":"` + strings.Repeat("ab", 32) + `","completed_at":"2026-04-21T20:00:01Z","chain_hash":"` + strings.Repeat("cd", 32) + `"}`))
+	f.Add([]byte(`{"chain_hash":"` + strings.Repeat("00", 32) + `","chain_hash":"x"}`))
+	f.Add([]byte(`{"session_id":"s000"}`))
+	var s canon.Scanner
+	f.Fuzz(func(t *testing.T, line []byte) {
+		leaf, mine, err := scanLeaf(&s, line, "s000")
+		r, perr := ledger.ParseRecord(line)
+		if perr != nil {
+			return
+		}
+		if err != nil || leaf != r.ChainHash || mine != (r.SessionID == "s000") {
+			t.Fatalf("%q: scan %x %v %v, parse %x %s", line, leaf, mine, err, r.ChainHash, r.SessionID)
 		}
 	})
 }
