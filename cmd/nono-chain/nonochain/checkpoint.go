@@ -54,24 +54,7 @@ func (c *ledgerCheckpointCmd) Run(ui *cli.UI) error {
 // append when a note key is configured; it reports, and never fails the
 // append.
 func autoCheckpoint(ui *cli.UI, root string, wait time.Duration) {
-	cfg, err := loadCheckpointConfig()
-	if err != nil {
-		ui.Warnf("the ledger's checkpoint was not updated: %v", err)
-		return
-	}
-	ui.Warn(cfg.Warnings...)
-	if cfg.KeyRef == "" {
-		return
-	}
-	key, err := checkpoint.LoadKey(cfg.KeyRef, os.Getenv)
-	if err == nil {
-		var res *checkpoint.Result
-		if res, err = checkpoint.Update(root, key, checkpoint.Options{Wait: wait}); err == nil {
-			ui.Warn(res.Warnings...)
-			return
-		}
-	}
-	ui.Warnf("the ledger's checkpoint was not updated (note key from %s): %v", cfg.From, err)
+	ui.Warn(checkpoint.Auto(root, wait, redact.ConfigPath(os.Getenv), os.Getenv)...)
 }
 
 func loadCheckpointConfig() (*checkpoint.Config, error) {

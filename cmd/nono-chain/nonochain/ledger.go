@@ -43,27 +43,10 @@ func (c *ledgerAppendCmd) Run(ui *cli.UI) error {
 	if err != nil {
 		return err
 	}
-	s, err := session.Read(dir)
-	if err != nil {
-		return err
-	}
-	// An invalid id is refused by the ledger itself, with its own message.
-	if name := filepath.Base(dir); session.ValidateID(s.SessionID) == nil && name != s.SessionID {
-		return cli.Verdictf("%s: session_id %q does not match the directory name %q", filepath.Join(dir, session.FileName), s.SessionID, name)
-	}
-	if c.IfRecorded {
-		if err := session.Recorded(dir, s); err != nil {
-			return cli.Verdictf("session %s: its recording failed, so it is not added to the ledger: %v\n`nono audit verify %s` shows what is missing; to add it as it is, knowingly: nono audit ledger append %s", s.SessionID, err, s.SessionID, s.SessionID)
-		}
-	}
-	// The ledger commits to session.json as it is now: make it durable first.
-	if err := session.Sync(dir); err != nil {
-		return err
-	}
-	rec, err := ledger.Append(filepath.Dir(dir), s, c.Wait)
+	rec, s, err := ledger.AppendDir(dir, c.Wait, c.IfRecorded)
 	if errors.Is(err, ledger.ErrDamaged) {
 		// The session itself is recorded; only its ledger entry waits.
-		return cli.Exit(3, fmt.Errorf("%w\nsession %s is recorded in %s but not yet in the ledger; after the repair, add it with `nono audit ledger append %s`", err, s.SessionID, dir, dir))
+		return cli.Exit(3, ledger.DamagedHint(err, s.SessionID, dir))
 	}
 	if err != nil {
 		return err

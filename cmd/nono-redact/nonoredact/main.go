@@ -4,17 +4,22 @@
 package nonoredact
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/redact"
+	"github.com/nono-audit/nono/lib/streamhead"
 )
 
 type CLI struct {
 	Rules  string `placeholder:"upstream|default" help:"Rule set: upstream (byte-for-byte upstream nono) or default (upstream plus this tool's extra rules). Default: the config file's rules key, else default."`
 	Config string `placeholder:"FILE" help:"Configuration file holding the [redaction] table. Default: $XDG_CONFIG_HOME/nono/config.toml (~/.config/nono/config.toml); a missing default file means the secure default policy."`
 	Argv   bool   `help:"Read one JSON array of strings a line (an argv) and write it scrubbed, instead of audit events."`
+	// nono run's stages start before the session exists (lib/streamhead).
+	SessionHeader bool `name:"session-header" help:"The first line names the session (nono-run record writes it): check it and pass it on unchanged. An empty stream is no error."`
 }
 
 func (c *CLI) Run(ui *cli.UI) error {
@@ -52,7 +57,19 @@ func (c *CLI) Run(ui *cli.UI) error {
 	if c.Argv {
 		line = events.ArgvLine
 	}
-	if err := redact.Stream(os.Stdin, ui.Stdout, line); err != nil {
+	var in io.Reader = os.Stdin
+	if c.SessionHeader {
+		rest, err := streamhead.Copy(ui.Stdout, os.Stdin)
+		if errors.Is(err, streamhead.ErrNoHeader) {
+			return nil
+		}
+		if err != nil {
+			io.Copy(io.Discard, rest) // never block the supervisor
+			return cli.Unusable(fmt.Errorf("stdin: %w", err))
+		}
+		in = rest
+	}
+	if err := redact.Stream(in, ui.Stdout, line); err != nil {
 		return fmt.Errorf("stdin: %w", err)
 	}
 	return nil

@@ -30,6 +30,12 @@ func Main() {
 		case "open-url":
 			os.Args = append(os.Args[:1:1], os.Args[2:]...)
 			cli.Main("nono-run open-url", "Ask the supervisor of this sandboxed session to open URL (the command's $BROWSER). See docs/CAPABILITY.md.", &openURLCLI{})
+		case "record":
+			os.Args = append(os.Args[:1:1], os.Args[2:]...)
+			if os.Getenv(cli.ProgramEnv) == "nono run" {
+				self = "nono run"
+			}
+			cli.Main("nono run", "Run COMMAND in the sandbox under the trusted supervisor and record the session: nono run [FLAGS] -- COMMAND [ARG...]. See docs/RUN.md.", &recordCLI{})
 		case "wrap":
 			os.Args = append(os.Args[:1:1], os.Args[2:]...)
 			cli.Main("nono wrap", "Run COMMAND in the sandbox in place of this process, with no supervisor and no record: nono wrap [FLAGS] -- COMMAND [ARG...]. See docs/SANDBOX.md.", &wrapCLI{})

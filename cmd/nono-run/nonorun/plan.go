@@ -35,16 +35,29 @@ type planCLI struct {
 }
 
 func (c *planCLI) Run() error {
+	p, err := c.plan()
+	if err != nil || p.DryRun {
+		return err
+	}
+	if _, err := os.Stdout.Write(p.Shell()); err != nil {
+		return err
+	}
+	return nil
+}
+
+// plan checks the flags and makes the plan; with --dry-run it prints
+// the policy instead (and the plan says DryRun).
+func (c *planCLI) plan() (*plan.Plan, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	expansion, err := c.expansion(c.NoAudit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := c.urlFlags.policy(); err != nil {
-		return err
+		return nil, err
 	}
 	opts := &plan.Options{
 		SupervisorArgs:   append(c.approveFlags.args(expansion), c.urlFlags.args()...),
@@ -71,21 +84,18 @@ func (c *planCLI) Run() error {
 	}
 	p, err := plan.Make(opts, plan.Env{Getenv: os.Getenv, Cwd: cwd, Now: time.Now(), Warn: os.Stderr})
 	if err != nil {
-		return cli.Exit(plan.ExitStatus(err), err)
+		return nil, cli.Exit(plan.ExitStatus(err), err)
 	}
 	if p.DryRun {
 		if err := p.Sandbox.Describe(os.Stdout, p.ABI); err != nil {
-			return err
+			return nil, err
 		}
 		if err := opts.Network.Describe(os.Stdout); err != nil {
-			return err
+			return nil, err
 		}
-		return describeRequests(os.Stdout, expansion, c.AllowOpenURL, c.NoAudit)
+		return p, describeRequests(os.Stdout, expansion, c.AllowOpenURL, c.NoAudit)
 	}
-	if _, err := os.Stdout.Write(p.Shell()); err != nil {
-		return err
-	}
-	return nil
+	return p, nil
 }
 
 // printPolicy is `nono wrap --dry-run`.

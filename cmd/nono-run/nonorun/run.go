@@ -32,32 +32,53 @@ type runCLI struct {
 }
 
 func (c *runCLI) Run() error {
-	// Non-dumpable: a command running as this user cannot open
-	// /proc/<this>/fd, mem or environ, and so not the event descriptor.
-	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	if c.WithParent {
 		withParent()
 	}
-	// Catch forwarded signals before anything can take time.
 	var catch []os.Signal
 	for _, name := range c.CatchSignal {
 		catch = append(catch, unix.SignalNum("SIG"+name))
 	}
-	sigs, stop := supervise.Signals(catch...)
-	defer stop()
-	if err := supervise.CloseOnExec(); err != nil {
+	sigs, stop, err := prologue(catch...)
+	if err != nil {
 		return err
 	}
+	defer stop()
 	argv := command(c.Command)
 	if len(argv) == 0 {
 		return cli.Usage("missing command: nono-run [FLAGS] -- COMMAND [ARG...]")
 	}
+	out, err := c.supervise(argv, sigs)
+	if err != nil {
+		return err
+	}
+	return cli.Exit(out.Status(), nil)
+}
+
+// prologue is what the supervisor does first. Non-dumpable: a command
+// running as this user cannot open /proc/<this>/fd, mem or environ, and
+// so not the event descriptor. Forwarded signals are caught before
+// anything can take time, and no descriptor is inherited by the command.
+func prologue(catch ...os.Signal) (sigs <-chan os.Signal, stop func(), err error) {
+	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+	sigs, stop = supervise.Signals(catch...)
+	if err := supervise.CloseOnExec(); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return sigs, stop, nil
+}
+
+// supervise runs argv as the flags say: confined in place of this
+// process with --no-audit (it returns only on failure), else under the
+// supervisor, reporting what went wrong on stderr.
+func (c *runCLI) supervise(argv []string, sigs <-chan os.Signal) (*supervise.Outcome, error) {
 	if c.NoAudit && c.SessionDir != "" {
-		return cli.Usage("--no-audit and --session-dir cannot be used together")
+		return nil, cli.Usage("--no-audit and --session-dir cannot be used together")
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var extra []sandbox.Store
 	for _, p := range c.Protect {
@@ -68,32 +89,32 @@ func (c *runCLI) Run() error {
 	}
 	sb, grants, err := c.sandbox(cwd, extra)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	network, err := c.networkFlags.apply(sb, c.BlockNet, c.NoAudit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	expansion, err := c.expansion(c.NoAudit)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The wrapper's name for this process is not the command's.
 	env := scrubEnv(os.Environ(), append(c.ScrubEnv, cli.ProgramEnv))
 	if c.NoAudit {
-		return launchFailed(self, supervise.ExecInPlace(argv, env, cwd, sb))
+		return nil, launchFailed(self, supervise.ExecInPlace(argv, env, cwd, sb))
 	}
 	tracked, err := supervise.TrackedPaths(grants, cwd, c.Rollback || c.AuditIntegrity)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	policy, rules, err := redact.LoadConfig(redact.ConfigPath(os.Getenv))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	hooks, err := supervise.HooksFromEnv(os.Getenv)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg := supervise.Config{
 		Argv:         argv,
@@ -117,7 +138,7 @@ func (c *runCLI) Run() error {
 	}
 	urls, env, err := c.urlOpens(sb, cfg.Env)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer urls.Close()
 	cfg.Env = env
@@ -129,7 +150,7 @@ func (c *runCLI) Run() error {
 	cfg.WhileRunning = whileRunning(helpers...)
 	out, err := supervise.Run(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if out.Launch != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", self, out.Launch)
@@ -142,7 +163,7 @@ func (c *runCLI) Run() error {
 			fmt.Fprintln(os.Stderr, hint)
 		}
 	}
-	return cli.Exit(out.Status(), nil)
+	return out, nil
 }
 
 // deniedHint is the one line that helps after a command failed inside the
