@@ -3,8 +3,8 @@
 #
 #  1. Per session: the median wall time of `nono run -- /bin/true` against
 #     a bare /bin/true, and of each stage of the default pipeline on its
-#     own (plan, the supervisor, nono-redact, nono-chain, the finalisation
-#     stages), so the overhead can be attributed.
+#     own (plan, the supervisor, nono-run record, nono-redact, nono-chain,
+#     the finalisation stages), so the overhead can be attributed.
 #  2. Throughput: the whole default pipeline on a session whose supervisor
 #     emits 100,000 synthetic events (the nonorun_testhooks build of
 #     nono-run, see docs/RUN.md), and each stage alone on those events.
@@ -133,6 +133,7 @@ fi
 echo
 echo "  its stages alone:"
 row "nono-run --no-audit -- /bin/true" "$bin/nono-run" --no-audit -- /bin/true
+row "nono-run record --no-audit -- /bin/true (plans itself)" "$bin/nono-run" record --silent --no-audit -- /bin/true
 row "nono-run -- /bin/true (events on fd 3)" "$bin/nono-run" -- /bin/true
 row "nono-run --session-dir D -- /bin/true" "$bin/nono-run" --session-dir "$(stage_dir)" -- /bin/true
 row "  the same, nono-run built without cgo" "$static/nono-run" --session-dir "$(stage_dir)" -- /bin/true
