@@ -200,6 +200,34 @@ func (rs *Ruleset) addPath(r Rule) error {
 	return nil
 }
 
+// addOwnProc lets the calling process read its own /proc/PID, which is
+// what /proc/self names in it and in the program it execs: status, maps,
+// fd, stat, cgroup, mountinfo, which many runtimes read. A Landlock rule
+// is bound to the inode it names when it is added, and each process's
+// /proc/PID is an inode of its own, so the rule names this process and no
+// other: not its parent, not its own children (which get a PID, and a
+// /proc entry, of their own).
+func (rs *Ruleset) addOwnProc() error {
+	return rs.addPath(Rule{Path: "/proc/" + strconv.Itoa(unix.Getpid()), Access: Read, Source: OwnProcSource})
+}
+
+// OwnProcSource is the source of the rule for the command's own /proc
+// entry, as --dry-run and policy.json name it.
+const OwnProcSource = "own /proc/PID"
+
+// File returns a duplicate of the ruleset's descriptor, for a process
+// that enforces it itself (ExecWithRuleset); the caller closes it.
+func (rs *Ruleset) File() (*os.File, error) {
+	fd, err := unix.FcntlInt(uintptr(rs.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate the landlock ruleset: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "landlock-ruleset"), nil
+}
+
+// ABI is the Landlock ABI the ruleset was made for.
+func (rs *Ruleset) ABI() int { return rs.abi }
+
 func (rs *Ruleset) addPort(port uint16, access uint64) error {
 	attr := netPortAttr{allowed: access, port: uint64(port)}
 	_, _, errno := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, uintptr(rs.fd), ruleNetPort, uintptr(unsafe.Pointer(&attr)), 0, 0, 0)

@@ -29,7 +29,7 @@ func Value(p *Policy, abi int, reason string, extra ...canon.Member) canon.Value
 			canon.Member{Key: "landlock_abi", Value: canon.IntValue(int64(abi))})
 	}
 	if p != nil {
-		rules := make([]canon.Value, len(p.Rules))
+		rules := make([]canon.Value, len(p.Rules), len(p.Rules)+1)
 		for i, r := range p.Rules {
 			kind := "directory"
 			if r.File {
@@ -40,6 +40,13 @@ func Value(p *Policy, abi int, reason string, extra ...canon.Member) canon.Value
 				canon.Member{Key: "access", Value: canon.StringValue(r.Access.String())},
 				canon.Member{Key: "kind", Value: canon.StringValue(kind)},
 				canon.Member{Key: "source", Value: canon.StringValue(r.Source)})
+		}
+		if abi > 0 {
+			rules = append(rules, canon.ObjectValue(
+				canon.Member{Key: "path", Value: canon.StringValue(ownProcPath)},
+				canon.Member{Key: "access", Value: canon.StringValue(Read.String())},
+				canon.Member{Key: "kind", Value: canon.StringValue("directory")},
+				canon.Member{Key: "source", Value: canon.StringValue(OwnProcSource)}))
 		}
 		protected := make([]canon.Value, len(p.Protected))
 		for i, st := range p.Protected {
@@ -86,6 +93,10 @@ func scopeNames(abi int) []string {
 	return []string{}
 }
 
+// ownProcPath is how the record names the rule for the command's own
+// /proc/PID, whose number is not known before the command starts.
+const ownProcPath = "/proc/self"
+
 // Describe writes the policy for a person (--dry-run): every rule with
 // where it came from, the network, what is never reachable.
 func (p *Policy) Describe(w io.Writer, abi int) error {
@@ -110,6 +121,9 @@ func (p *Policy) Describe(w io.Writer, abi int) error {
 			src += ", file"
 		}
 		fmt.Fprintf(&b, "  %-*s  %-10s  %s\n", width, r.Path, r.Access, src)
+	}
+	if abi > 0 {
+		fmt.Fprintf(&b, "  %-*s  %-10s  %s (the command's own entry, not its children's)\n", width, ownProcPath, Read, OwnProcSource)
 	}
 	if p.TmpDir == "" {
 		b.WriteString("  (TMPDIR: a private directory, read+write, made for the session and removed at its end)\n")

@@ -201,10 +201,27 @@ func TestEnforcedFilesystem(t *testing.T) {
 		"read:" + root + "/file":    "ok", "append:" + root + "/file": "ok", "write:" + root + "/sibling": "EACCES",
 		"read:" + root + "/outside/f": "EACCES", "write:" + root + "/outside/new": "EACCES", "list:" + root: "EACCES",
 		"write:" + root + "/tmp/x": "ok",
-		"read:/etc/hosts":          "ok", "read:/etc/passwd": "ok", "read:/proc/self/status": "EACCES",
+		"read:/etc/hosts":          "ok", "read:/etc/passwd": "ok", "read:/proc/self/status": "ok",
 		"read:/etc/shadow":  "EACCES",
 		"append:/dev/null":  "ok",
 		"open:/dev/urandom": "ok", "open:/dev/random": "ok", "append:/dev/urandom": "EACCES",
+	})
+}
+
+// TestEnforcedOwnProc: the command reads its own /proc/PID, through
+// /proc/self and by number, and no other process's: not its parent's,
+// not init's.
+func TestEnforcedOwnProc(t *testing.T) {
+	parent := "/proc/" + strconv.Itoa(os.Getpid())
+	got := confined(t, nil, "read:/proc/self/status", "read:/proc/self/maps", "list:/proc/self/fd",
+		"read:/proc/self/cgroup", "read:/proc/self/mountinfo", "list:/proc/self/task",
+		"read:"+parent+"/status", "read:"+parent+"/environ", "list:"+parent+"/fd",
+		"read:/proc/1/status", "read:/proc/1/environ", "list:/proc", "read:/proc/meminfo")
+	expect(t, got, map[string]string{
+		"read:/proc/self/status": "ok", "read:/proc/self/maps": "ok", "list:/proc/self/fd": "ok",
+		"read:/proc/self/cgroup": "ok", "read:/proc/self/mountinfo": "ok", "list:/proc/self/task": "ok",
+		"read:" + parent + "/status": "EACCES", "read:" + parent + "/environ": "EACCES", "list:" + parent + "/fd": "EACCES",
+		"read:/proc/1/status": "EACCES", "read:/proc/1/environ": "EACCES", "list:/proc": "EACCES", "read:/proc/meminfo": "EACCES",
 	})
 }
 

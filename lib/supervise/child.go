@@ -9,6 +9,7 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/nono-audit/nono/lib/sandbox"
 	"golang.org/x/sys/unix"
 )
 
@@ -63,9 +64,15 @@ type Launch struct {
 	Env   []string
 	Stdio Stdio
 	// Confine, when set, runs on the thread that forks the command, just
-	// before the fork (sandbox.Policy.ConfineThread, whose rules that
-	// thread then keeps); it returns user-notification descriptors.
+	// before the fork (sandbox.Policy.GuardThread or ConfineThread, whose
+	// filters and rules that thread then keeps); it returns
+	// user-notification descriptors.
 	Confine func() (listeners []int, err error)
+	// Ruleset, when set, is the Landlock ruleset the command enforces
+	// itself before its exec, with the rule for its own /proc/PID added
+	// (see confine.go); Confine then only guards the thread
+	// (sandbox.Policy.GuardThread).
+	Ruleset *sandbox.Ruleset
 }
 
 // Start starts the command in a new process group and leaves it stopped at
@@ -169,13 +176,11 @@ func (c *Child) launch(l Launch, sys *syscall.SysProcAttr, started chan<- error)
 			c.Listeners = append(c.Listeners, os.NewFile(uintptr(fd), "seccomp-listener"))
 		}
 	}
-	files := []*os.File{l.Stdio.In, l.Stdio.Out, l.Stdio.Err}
-	p, err := os.StartProcess(l.Path, l.Argv, &os.ProcAttr{Dir: l.Dir, Env: l.Env, Files: files, Sys: sys})
+	p, err := c.fork(l, sys)
 	if err != nil {
 		started <- err
 		return
 	}
-	c.Pid = p.Pid
 	defer p.Release()
 	pending, ws, ok := c.toExec()
 	if !ok {
@@ -201,6 +206,46 @@ func (c *Child) launch(l Launch, sys *syscall.SysProcAttr, started chan<- error)
 			return
 		}
 	}
+}
+
+// fork starts the command: directly, or through the confining copy of
+// this program when it enforces its ruleset itself, in which case fork
+// returns once that copy executed the command (or reaped it and says why
+// it could not).
+func (c *Child) fork(l Launch, sys *syscall.SysProcAttr) (*os.Process, error) {
+	files := []*os.File{l.Stdio.In, l.Stdio.Out, l.Stdio.Err}
+	attr := &os.ProcAttr{Dir: l.Dir, Env: l.Env, Files: files, Sys: sys}
+	if l.Ruleset == nil {
+		p, err := os.StartProcess(l.Path, l.Argv, attr)
+		if err == nil {
+			c.Pid = p.Pid
+		}
+		return p, err
+	}
+	rs, err := l.Ruleset.File()
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	defer rs.Close()
+	status, report, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer status.Close()
+	attr.Files = append(files, rs, report)
+	sys.Ptrace = false // the copy asks for it just before the command's exec
+	p, err := os.StartProcess("/proc/self/exe", confineArgv(l.Ruleset.ABI(), l.Path, l.Argv), attr)
+	report.Close()
+	if err != nil {
+		return nil, err
+	}
+	c.Pid = p.Pid
+	if err := launchStatus(status, l.Path); err != nil {
+		c.reap(0)
+		p.Release()
+		return nil, err
+	}
+	return p, nil
 }
 
 // toExec waits for the traced child's stop at its exec (the SIGTRAP the

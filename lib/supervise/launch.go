@@ -20,11 +20,12 @@ import (
 // what it runs, starting again (at most maxAttempts times) if that is not
 // the file it resolved.
 type launcher struct {
-	cfg    *Config
-	exe    *Executable
-	policy *sandbox.Policy
-	tmpDir string // the command's private TMPDIR, removed by close
-	env    []string
+	cfg     *Config
+	exe     *Executable
+	policy  *sandbox.Policy
+	tmpDir  string           // the command's private TMPDIR, removed by close
+	ruleset *sandbox.Ruleset // the attempt's, until its Start returns
+	env     []string
 }
 
 // launch returns the child stopped at its exec, identified.
@@ -48,7 +49,8 @@ func (l *launcher) launch() (*Child, error) {
 		if err != nil {
 			return nil, &LaunchError{Name: cfg.Argv[0], Code: StatusCannotExecute, Err: err}
 		}
-		child, err := Start(Launch{Path: exe.ExecPath, Dir: cfg.Dir, Argv: cfg.Argv, Env: l.env, Stdio: cfg.Stdio, Confine: confine})
+		child, err := Start(Launch{Path: exe.ExecPath, Dir: cfg.Dir, Argv: cfg.Argv, Env: l.env, Stdio: cfg.Stdio, Confine: confine, Ruleset: l.ruleset})
+		l.closeRuleset()
 		if err != nil {
 			return nil, startError(cfg.Argv[0], exe, err)
 		}
@@ -106,10 +108,16 @@ func (l *launcher) confinement() (func() ([]int, error), error) {
 		return nil, err
 	}
 	l.policy = p
-	return func() ([]int, error) {
-		defer rs.Close()
-		return p.ConfineThread(rs)
-	}, nil
+	l.closeRuleset()
+	l.ruleset = rs // the command enforces it, with its own /proc/PID
+	return p.GuardThread, nil
+}
+
+func (l *launcher) closeRuleset() {
+	if l.ruleset != nil {
+		l.ruleset.Close()
+		l.ruleset = nil
+	}
 }
 
 // identity is what session.json records: the executable's canonical path
@@ -179,6 +187,7 @@ func (l *launcher) executableValue() canon.Value {
 
 // close releases the executable and removes the private TMPDIR.
 func (l *launcher) close() {
+	l.closeRuleset()
 	if l.exe != nil {
 		l.exe.Close()
 	}

@@ -16,7 +16,8 @@ import (
 )
 
 // helperAttacker is a sandboxed command that goes after its supervisor:
-// it writes where it was granted and where it was not, and tries every
+// it writes where it was granted and where it was not, reads its own
+// /proc entry and its parent's, and tries every
 // thread of its parent (it cannot list them: /proc is not granted, so it
 // tries the IDs after the parent's) with a signal, a pidfd, resource
 // limits and the parent's descriptors through /proc. It prints what
@@ -26,6 +27,10 @@ func helperAttacker(args []string) int {
 	fmt.Println("write-inside", os.WriteFile(inside, []byte("x"), 0o644) == nil)
 	fmt.Println("write-outside", os.WriteFile(outside, []byte("x"), 0o644) == nil)
 	ppid := os.Getppid()
+	_, err := os.ReadFile("/proc/self/status")
+	fmt.Println("own-proc", err == nil)
+	_, err = os.ReadFile(fmt.Sprintf("/proc/%d/status", ppid))
+	fmt.Println("parent-proc", err == nil)
 	var hits []string
 	for tid := ppid; tid < ppid+400; tid++ {
 		switch err := unix.Tgkill(ppid, tid, 0); err {
@@ -116,7 +121,7 @@ func TestRunSandboxed(t *testing.T) {
 		t.Errorf("the supervisor is confined after the session: %v", err)
 	}
 	stdout, _ := os.ReadFile(filepath.Join(h.dir, "stdout"))
-	for _, want := range []string{"write-inside true\n", "write-outside false\n", "reached \n"} {
+	for _, want := range []string{"write-inside true\n", "write-outside false\n", "own-proc true\n", "parent-proc false\n", "reached \n"} {
 		if !strings.Contains(string(stdout), want) {
 			t.Errorf("the sandboxed command said:\n%s\nwant %q", stdout, want)
 		}
