@@ -176,13 +176,24 @@ func (c *Child) launch(l Launch, sys *syscall.SysProcAttr, started chan<- error)
 			c.Listeners = append(c.Listeners, os.NewFile(uintptr(fd), "seccomp-listener"))
 		}
 	}
-	p, err := c.fork(l, sys)
+	p, status, err := c.fork(l, sys)
 	if err != nil {
 		started <- err
 		return
 	}
 	defer p.Release()
 	pending, ws, ok := c.toExec()
+	if status != nil {
+		// Read only now: the confining copy may stop for a signal once
+		// traced, and only toExec lets it go on. It has executed the
+		// command (the pipe closed) or exited having said why not.
+		err := launchStatus(status, l.Path)
+		status.Close()
+		if err != nil {
+			started <- err
+			return
+		}
+	}
 	if !ok {
 		started <- &LaunchError{Name: l.Argv[0], Code: ExitStatus(ws), Err: errors.New("killed before it started")}
 		return
@@ -209,10 +220,10 @@ func (c *Child) launch(l Launch, sys *syscall.SysProcAttr, started chan<- error)
 }
 
 // fork starts the command: directly, or through the confining copy of
-// this program when it enforces its ruleset itself, in which case fork
-// returns once that copy executed the command (or reaped it and says why
-// it could not).
-func (c *Child) fork(l Launch, sys *syscall.SysProcAttr) (*os.Process, error) {
+// this program when it enforces its ruleset itself; status is then the
+// read end of the copy's report (see launchStatus), for the caller to
+// read once the child stopped at its exec or ended.
+func (c *Child) fork(l Launch, sys *syscall.SysProcAttr) (p *os.Process, status *os.File, err error) {
 	files := []*os.File{l.Stdio.In, l.Stdio.Out, l.Stdio.Err}
 	attr := &os.ProcAttr{Dir: l.Dir, Env: l.Env, Files: files, Sys: sys}
 	if l.Ruleset == nil {
@@ -220,32 +231,27 @@ func (c *Child) fork(l Launch, sys *syscall.SysProcAttr) (*os.Process, error) {
 		if err == nil {
 			c.Pid = p.Pid
 		}
-		return p, err
+		return p, nil, err
 	}
 	rs, err := l.Ruleset.File()
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
+		return nil, nil, fmt.Errorf("sandbox: %w", err)
 	}
 	defer rs.Close()
 	status, report, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer status.Close()
 	attr.Files = append(files, rs, report)
 	sys.Ptrace = false // the copy asks for it just before the command's exec
-	p, err := os.StartProcess("/proc/self/exe", confineArgv(l.Ruleset.ABI(), l.Path, l.Argv), attr)
+	p, err = os.StartProcess("/proc/self/exe", confineArgv(l.Ruleset.ABI(), l.Path, l.Argv), attr)
 	report.Close()
 	if err != nil {
-		return nil, err
+		status.Close()
+		return nil, nil, err
 	}
 	c.Pid = p.Pid
-	if err := launchStatus(status, l.Path); err != nil {
-		c.reap(0)
-		p.Release()
-		return nil, err
-	}
-	return p, nil
+	return p, status, nil
 }
 
 // toExec waits for the traced child's stop at its exec (the SIGTRAP the
