@@ -109,6 +109,19 @@ func (l *launcher) confinement() (func() ([]int, error), error) {
 	}
 	l.policy = p
 	l.closeRuleset()
+	for _, f := range p.Filters {
+		if f.NewListener {
+			// The supervisor answers the filter's notifications only once
+			// the command runs, so the confining copy, whose own opens
+			// the filter would hold, cannot run before it: the launch
+			// thread enforces the ruleset, without the command's own
+			// /proc/PID.
+			return func() ([]int, error) {
+				defer rs.Close()
+				return p.ConfineThread(rs)
+			}, nil
+		}
+	}
 	l.ruleset = rs // the command enforces it, with its own /proc/PID
 	return p.GuardThread, nil
 }
