@@ -32,7 +32,7 @@ func (p *Policy) ConfineThread(rs *Ruleset) (listeners []int, err error) {
 
 // GuardThread is ConfineThread without the Landlock ruleset, for a launch
 // whose command enforces the ruleset itself before its exec
-// (ExecWithRuleset), so that its rules can name its own /proc/PID: the
+// (lib/confine), so that its rules can name its own /proc/PID: the
 // thread gets no_new_privs (which the command inherits, and needs to
 // enforce a ruleset), the guards and p's filters.
 func (p *Policy) GuardThread() (listeners []int, err error) {
@@ -134,30 +134,6 @@ func (p *Policy) Exec(rs *Ruleset, path string, argv, env []string) error {
 	}
 	if _, err := p.confine(rs, filterSpec{unixOnly: p.Network.UnixOnly, tcpOnly: p.Network.RestrictTCP}, false); err != nil {
 		return err
-	}
-	return syscall.Exec(path, argv, env)
-}
-
-// ExecWithRuleset is the command's half of a supervised launch: the
-// process forked from a guarded launch thread (GuardThread) adds the rule
-// for its own /proc/PID to the ruleset at fd (made by Policy.Ruleset for
-// ABI abi and inherited), enforces it on the calling thread, closes fd,
-// runs beforeExec (the supervisor's PTRACE_TRACEME) and execs path from
-// that thread, so the program starts inside the domain. It returns only
-// on failure: an error from the sandbox says so ("sandbox: ..."), a
-// failed exec is the bare syscall.Errno.
-func ExecWithRuleset(fd, abi int, path string, argv, env []string, beforeExec func() error) error {
-	runtime.LockOSThread() // never unlocked: the thread is confined below
-	rs := &Ruleset{fd: fd, abi: abi}
-	if err := rs.addOwnProc(); err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-	if err := rs.restrictSelf(); err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-	rs.Close()
-	if err := beforeExec(); err != nil {
-		return fmt.Errorf("sandbox: %w", err)
 	}
 	return syscall.Exec(path, argv, env)
 }

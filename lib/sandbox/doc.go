@@ -11,7 +11,7 @@
 // main one, never unlocked again; GuardThread documents what that thread
 // must then do and avoid) and forks from it a copy of its own program,
 // which adds the rule for its own /proc/PID to the inherited ruleset,
-// enforces it and execs the command (ExecWithRuleset): a Landlock rule is
+// enforces it and execs the command (lib/confine): a Landlock rule is
 // bound to an inode when it is added, and the command's /proc/PID does
 // not exist before the fork. Every other thread of the supervisor stays
 // unconfined.

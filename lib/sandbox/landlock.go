@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nono-audit/nono/lib/confine"
 )
 
 // ABI returns the Landlock ABI version the kernel offers, 0 when it has
@@ -32,13 +34,6 @@ func ABIName(abi int) string { return "V" + strconv.Itoa(abi) }
 // is zero.
 type rulesetAttr struct {
 	handledFS, handledNet, scoped uint64
-}
-
-// pathBeneathAttr is the packed struct landlock_path_beneath_attr.
-type pathBeneathAttr struct {
-	allowed uint64
-	fd      int32
-	_       [4]byte // not read: the kernel copies the packed 12 bytes
 }
 
 type netPortAttr struct {
@@ -189,13 +184,12 @@ func (rs *Ruleset) addPath(r Rule) error {
 		return fmt.Errorf("landlock rule for %s (%s): the path changed kind while the sandbox was being built", r.Path, r.Source)
 	}
 	device := mode == unix.S_IFCHR || mode == unix.S_IFBLK || mode == unix.S_IFDIR && Within(r.Path, "/dev")
-	attr := pathBeneathAttr{allowed: r.rights(rs.abi, device), fd: int32(fd)}
-	if attr.allowed == 0 {
+	rights := r.rights(rs.abi, device)
+	if rights == 0 {
 		return nil
 	}
-	_, _, errno := unix.Syscall6(unix.SYS_LANDLOCK_ADD_RULE, uintptr(rs.fd), unix.LANDLOCK_RULE_PATH_BENEATH, uintptr(unsafe.Pointer(&attr)), 0, 0, 0)
-	if errno != 0 {
-		return fmt.Errorf("landlock rule for %s (%s): %w", r.Path, r.Source, errno)
+	if err := confine.AddPathRule(rs.fd, fd, rights); err != nil {
+		return fmt.Errorf("landlock rule for %s (%s): %w", r.Path, r.Source, err)
 	}
 	return nil
 }
@@ -215,8 +209,14 @@ func (rs *Ruleset) addOwnProc() error {
 // entry, as --dry-run and policy.json name it.
 const OwnProcSource = "own /proc/PID"
 
-// File returns a duplicate of the ruleset's descriptor, for a process
-// that enforces it itself (ExecWithRuleset); the caller closes it.
+// OwnProcRights are the rights of the rule for a process's own /proc/PID
+// (see addOwnProc), for a confining copy (lib/confine) that adds it.
+func (rs *Ruleset) OwnProcRights() uint64 {
+	return Rule{Access: Read}.rights(rs.abi, false)
+}
+
+// File returns a duplicate of the ruleset's descriptor, for a confining
+// copy (lib/confine) that enforces it itself; the caller closes it.
 func (rs *Ruleset) File() (*os.File, error) {
 	fd, err := unix.FcntlInt(uintptr(rs.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
@@ -240,9 +240,8 @@ func (rs *Ruleset) addPort(port uint16, access uint64) error {
 // restrictSelf enforces the ruleset on the calling thread (no_new_privs
 // must already be set).
 func (rs *Ruleset) restrictSelf() error {
-	_, _, errno := unix.Syscall(unix.SYS_LANDLOCK_RESTRICT_SELF, uintptr(rs.fd), 0, 0)
-	if errno != 0 {
-		return fmt.Errorf("landlock_restrict_self: %w", errno)
+	if err := confine.RestrictSelf(rs.fd); err != nil {
+		return fmt.Errorf("landlock_restrict_self: %w", err)
 	}
 	return nil
 }

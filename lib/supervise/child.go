@@ -9,6 +9,7 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/nono-audit/nono/lib/confine"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"golang.org/x/sys/unix"
 )
@@ -244,7 +245,7 @@ func (c *Child) fork(l Launch, sys *syscall.SysProcAttr) (p *os.Process, status 
 	}
 	attr.Files = append(files, rs, report)
 	sys.Ptrace = false // the copy asks for it just before the command's exec
-	p, err = os.StartProcess("/proc/self/exe", confineArgv(l.Ruleset.ABI(), l.Path, l.Argv), attr)
+	p, err = os.StartProcess("/proc/self/exe", confine.Argv(l.Ruleset.OwnProcRights(), l.Path, l.Argv), attr)
 	report.Close()
 	if err != nil {
 		status.Close()
