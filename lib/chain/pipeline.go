@@ -23,6 +23,13 @@ import (
 // ordinary lines.
 const blockSize = 128 << 10
 
+// firstRead is what a fresh batch's first read asks for. A batch's buffer
+// starts this small and doubles up to blockSize as the input keeps it
+// full, so a short stream (a session of a few events) touches a page or
+// two, not whole blocks: each fresh page costs a page fault, which is much
+// of the start of a short-lived stage.
+const firstRead = 4 << 10
+
 // lineRef locates one non-blank line inside a batch.
 type lineRef struct {
 	start, end int // offsets in batch.data, newline excluded
@@ -144,8 +151,8 @@ func (p *pipeline[R]) read(r io.Reader) {
 		scanned := 0 // bytes of b.data known to hold no newline
 		lineStart := 0
 		for {
-			if cap(b.data)-len(b.data) < blockSize/2 {
-				b.data = slices.Grow(b.data, blockSize)
+			if room := min(max(2*cap(b.data), firstRead), blockSize); cap(b.data)-len(b.data) < room/2 {
+				b.data = slices.Grow(b.data, room)
 			}
 			n, err := r.Read(b.data[len(b.data):cap(b.data)])
 			b.data = b.data[:len(b.data)+n]
