@@ -125,7 +125,7 @@ func (c *Canonicalizer) run(dst []byte, s *canon.Scanner, open bool) ([]byte, er
 	if k != canon.Object {
 		return dst, c.errorf("event must be a JSON object, found %s", c.describe(k))
 	}
-	if err := c.tagged(&tables.events, true); err != nil {
+	if err := c.tagged(&schemaTables().events, true); err != nil {
 		return dst, err
 	}
 	return c.out, nil
@@ -542,7 +542,7 @@ func (c *Canonicalizer) value(fd *field, k canon.Kind) error {
 		if k != canon.Object {
 			return c.typeError("object", k)
 		}
-		return c.tagged(&tables.request, false)
+		return c.tagged(&schemaTables().request, false)
 	case kDecision:
 		return c.decision(k)
 	}
@@ -665,7 +665,7 @@ func (c *Canonicalizer) decision(k canon.Kind) error {
 		if vk != canon.Object {
 			return c.typeError("object", vk)
 		}
-		if err := c.object(tables.denied); err != nil {
+		if err := c.object(schemaTables().denied); err != nil {
 			return err
 		}
 		c.path = c.path[:len(c.path)-1]

@@ -1,5 +1,7 @@
 package event
 
+import "sync"
+
 // The payload schemas of upstream nono's audit events, as one table. The
 // canonicalizer walks it: field order here is the canonical key order, and
 // each field's presence rule says what happens when it is missing or null.
@@ -136,7 +138,8 @@ var (
 	pathIDs   = map[string]pathElem{}
 )
 
-// nameID registers name for paths (at init: the tables are built once).
+// nameID registers name for paths (at init, and while the tables are
+// built, once).
 func nameID(name string) pathElem {
 	id, ok := pathIDs[name]
 	if !ok {
@@ -176,7 +179,10 @@ type schemas struct {
 	policy  *schema
 }
 
-var tables = newSchemas()
+// schemaTables builds the tables on first use: a program that never
+// checks an event (nono-run, most of the time) does not pay for them at
+// start, where each fresh page costs a page fault.
+var schemaTables = sync.OnceValue(newSchemas)
 
 func newSchemas() *schemas {
 	s := &schemas{}
@@ -392,6 +398,6 @@ func types() []string {
 
 // known reports whether typ is an event type with an upstream schema.
 func known(typ string) bool {
-	_, ok := tables.events.variants[typ]
+	_, ok := schemaTables().events.variants[typ]
 	return ok
 }
