@@ -73,6 +73,15 @@ type urlFlags struct {
 	AllowOpenURL []string `sep:"none" placeholder:"SCHEME:|HOST" help:"What the command may ask nono to open through $BROWSER: a scheme besides http and https (\"mailto:\"), or a host (\"example.com\", \"*.example.com\"), which limits URLs to the hosts so named (repeatable)."`
 }
 
+// check refuses --allow-open-url where nobody would serve the requests.
+func (f *urlFlags) check(noAudit bool) error {
+	if noAudit && len(f.AllowOpenURL) > 0 {
+		return cli.Usage("--allow-open-url needs the supervisor: it cannot be used with --no-audit")
+	}
+	_, err := f.policy()
+	return err
+}
+
 func (f *urlFlags) policy() (*urlopen.Policy, error) {
 	p, err := urlopen.ParsePolicy(f.AllowOpenURL)
 	if err != nil {

@@ -56,7 +56,7 @@ func (c *planCLI) plan() (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.urlFlags.policy(); err != nil {
+	if err := c.urlFlags.check(c.NoAudit); err != nil {
 		return nil, err
 	}
 	opts := &plan.Options{

@@ -99,6 +99,9 @@ func (c *runCLI) supervise(argv []string, sigs <-chan os.Signal) (*supervise.Out
 	if err != nil {
 		return nil, err
 	}
+	if err := c.urlFlags.check(c.NoAudit); err != nil {
+		return nil, err
+	}
 	// The wrapper's name for this process is not the command's.
 	env := scrubEnv(os.Environ(), append(c.ScrubEnv, cli.ProgramEnv))
 	if c.NoAudit {
