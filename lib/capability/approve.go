@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/canon"
 )
@@ -22,6 +25,18 @@ type Approver interface {
 // DefaultTimeout is how long a backend may take when --approve-timeout
 // does not say.
 const DefaultTimeout = 60 * time.Second
+
+// DefaultBackend is the backend of --capability-elevation, upstream's
+// flag: "terminal" when there is a terminal to ask (/dev/tty opens),
+// "deny" without one, so an unattended run refuses rather than waits.
+func DefaultBackend() string {
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return "deny"
+	}
+	f.Close()
+	return "terminal"
+}
 
 // ParseBackend returns the approver --approve names: "deny", "terminal",
 // "policy:FILE" (loaded and checked now) or "exec:PROGRAM" (looked up in

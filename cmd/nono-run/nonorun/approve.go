@@ -19,12 +19,17 @@ import (
 // approveFlags are capability requests: what the command may ask for
 // beyond its grants, and who answers (docs/CAPABILITY.md).
 type approveFlags struct {
-	Approve        string        `placeholder:"BACKEND" help:"Let the command ask for files outside its grants, each answered by BACKEND: deny, terminal, policy:FILE or exec:PROGRAM (see docs/CAPABILITY.md). Every request is recorded."`
-	ApproveTimeout time.Duration `placeholder:"DURATION" help:"How long BACKEND may take to answer a request (default 60s); no answer in time is Timeout (denied)."`
+	Approve             string        `placeholder:"BACKEND" help:"Let the command ask for files outside its grants, each answered by BACKEND: deny, terminal, policy:FILE or exec:PROGRAM (see docs/CAPABILITY.md). Every request is recorded."`
+	CapabilityElevation bool          `help:"Let the command ask for files outside its grants, answered at the terminal, or denied when there is none (upstream's flag: --approve terminal or --approve deny; --approve names another backend)."`
+	ApproveTimeout      time.Duration `placeholder:"DURATION" help:"How long BACKEND may take to answer a request (default 60s); no answer in time is Timeout (denied)."`
 }
 
 // expansion checks the flags: nil when no --approve was given.
 func (f *approveFlags) expansion(noAudit bool) (*capability.Expansion, error) {
+	flag := "--approve"
+	if f.Approve == "" && f.CapabilityElevation {
+		flag, f.Approve = "--capability-elevation", capability.DefaultBackend()
+	}
 	if f.Approve == "" {
 		if f.ApproveTimeout != 0 {
 			return nil, cli.Usage("--approve-timeout needs --approve")
@@ -32,7 +37,7 @@ func (f *approveFlags) expansion(noAudit bool) (*capability.Expansion, error) {
 		return nil, nil
 	}
 	if noAudit {
-		return nil, cli.Usage("--approve needs the supervisor: it cannot be used with --no-audit")
+		return nil, cli.Usage("%s needs the supervisor: it cannot be used with --no-audit", flag)
 	}
 	if f.ApproveTimeout < 0 {
 		return nil, cli.Usage("--approve-timeout %s: must be positive", f.ApproveTimeout)
