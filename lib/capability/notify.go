@@ -81,12 +81,8 @@ func (s *Server) Start() (stop func()) {
 
 func (s *Server) serve(ctx context.Context) {
 	fd := int(s.Listener.Fd())
-	// The caller hands the CPU straight to this thread and back (Linux
-	// 6.6 and later; without it the same happens, with two scheduler
-	// wake-ups more per open).
-	syncWakeUp := uint64(userNotifFDSyncWakeUp)
-	ioctl(fd, iocSetFlags, unsafe.Pointer(&syncWakeUp))
-	n := new(notif) // reused: handle keeps nothing of it
+	setSyncWakeUp(fd) // before Linux 6.6 the same happens, only slower
+	n := new(notif)   // reused: handle keeps nothing of it
 	for ctx.Err() == nil {
 		*n = notif{} // the kernel wants it zeroed
 		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), iocRecv, uintptr(unsafe.Pointer(n)))
