@@ -21,10 +21,12 @@ func IsTerminal(f *os.File) bool {
 // recorder, and nothing the supervisor reported is lost. Typed at by a
 // user on a terminal, it stays interruptible. It also makes the process
 // non-dumpable, so a command running as the same user cannot open its
-// /proc/PID/fd (and so the pipes of the recording).
+// /proc/PID/fd (and so the pipes of the recording). SIGTTOU is ignored
+// too: nono-run starts the stages in a process group of their own, which
+// a terminal with tostop would otherwise stop when they write to stderr.
 func RecorderStage() {
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	if !IsTerminal(os.Stdin) {
-		signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGTTOU)
 	}
 }

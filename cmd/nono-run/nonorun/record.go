@@ -13,54 +13,79 @@ import (
 
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/fstree"
+	"github.com/nono-audit/nono/lib/recorder"
 	"github.com/nono-audit/nono/lib/snapshot"
 	"github.com/nono-audit/nono/lib/streamhead"
 	"github.com/nono-audit/nono/lib/supervise/plan"
 )
 
 // recordCLI is `nono run` in one process: nono-run plans the run itself
-// and supervises it, while the recorder stages, started beside it by the
-// wrapper, read its event stream (lib/streamhead names the session in the
-// stream's first line) and the last of them signs the session and
-// appends it to the ledger when the stream ends. See docs/RUN.md.
+// and supervises it, while the recorder stages read its event stream
+// (lib/streamhead names the session in the stream's first line) and the
+// last of them signs the session and appends it to the ledger when the
+// stream ends. nono-run starts the stages itself from --recorder (the
+// pipeline the wrapper composes), or writes to --event-fd for stages
+// started beside it (--recorder-pid). See docs/RUN.md.
 type recordCLI struct {
 	planCLI
-	EventFD     int `default:"3" placeholder:"N" help:"Write the session header and the raw audit events to this descriptor, for nono-redact --session-header | nono-chain --session-header | nono-merkle session --session-header."`
-	RecorderPID int `name:"recorder-pid" placeholder:"PID" help:"The recorder stages' process (a child of this one, as the wrapper's exec makes it): wait for it after the session, so that nono exits only once the session is in the ledger, and fail if it did."`
+	Recorder    *string `placeholder:"PIPELINE" xor:"recorder" help:"Start the recorder stages as this pipeline, PROGRAM [ARG...] | ... (no quoting; a program without / is found beside nono-run, else on PATH), and write the session header and the raw audit events to the first one's stdin instead of --event-fd."`
+	EventFD     int     `default:"3" placeholder:"N" help:"Write the session header and the raw audit events to this descriptor, for nono-redact --session-header | nono-chain --session-header | nono-merkle session --session-header."`
+	RecorderPID int     `name:"recorder-pid" xor:"recorder" placeholder:"PID" help:"The recorder stages' process (a child of this one, as the wrapper's exec makes it): wait for it after the session, so that nono exits only once the session is in the ledger, and fail if it did."`
 }
 
-// eventFD is the descriptor the wrapper gives the stages (its fd 3).
-const eventFD = 3
-
 func (c *recordCLI) Run() error {
+	var stages []recorder.Stage
+	if c.Recorder != nil {
+		var err error
+		if stages, err = recorder.Parse(*c.Recorder, recorder.ExecutableDir()); err != nil {
+			return cli.Usage("--recorder: %v", err)
+		}
+	}
 	sigs, stop, err := prologue()
 	if err != nil {
 		return err
 	}
 	defer stop()
+	rec := &recording{fd: c.EventFD, pid: c.RecorderPID}
+	if stages != nil {
+		// The stages start now, beside the planning: they learn the
+		// session from the stream's first line.
+		env := scrubEnv(os.Environ(), []string{cli.ProgramEnv})
+		if rec.pipeline, err = recorder.Start(stages, env, os.Stdout, os.Stderr); err != nil {
+			return err
+		}
+		rec.fd = int(rec.pipeline.Stream().Fd())
+		c.EventFD = rec.fd
+	}
 	p, err := c.plan()
 	if err != nil {
+		rec.finish()
 		return err
 	}
 	switch {
 	case p.DryRun:
+		rec.finish()
 		return nil
 	case p.Rollback:
+		rec.finish()
 		os.RemoveAll(p.SessionDir)
 		return cli.Usage("--rollback needs the nono wrapper, which takes the snapshots around nono-run")
 	}
 	run, err := c.supervisor(p)
 	if err != nil {
+		rec.finish()
 		if p.Audit {
 			os.RemoveAll(p.SessionDir)
 		}
 		return err
 	}
 	if !p.Audit {
+		// Nothing to record: no stage outlives the exec.
+		rec.finish()
 		_, err := run.supervise(p.Command, sigs) // returns only on failure
 		return err
 	}
-	return c.record(p, run, sigs)
+	return c.record(p, run, rec, sigs)
 }
 
 // supervisor is the supervise mode the plan describes (its RunArgs, the
@@ -84,7 +109,7 @@ func (c *recordCLI) supervisor(p *plan.Plan) (*runCLI, error) {
 // record runs the audited session: the baseline of --audit-integrity,
 // the header, the supervised command, the end hashes; then it closes the
 // stream, waits for the stages to finish the session, and reports.
-func (c *recordCLI) record(p *plan.Plan, run *runCLI, sigs <-chan os.Signal) error {
+func (c *recordCLI) record(p *plan.Plan, run *runCLI, rec *recording, sigs <-chan os.Signal) error {
 	snap := snapshot.Options{
 		SessionDir: p.SessionDir,
 		Flags:      fstree.Flags{Exclude: c.RollbackExclude, Include: c.RollbackInclude, All: c.RollbackAll},
@@ -101,13 +126,13 @@ func (c *recordCLI) record(p *plan.Plan, run *runCLI, sigs <-chan os.Signal) err
 		}
 	}
 	head := &streamhead.Header{SessionDir: p.SessionDir, Integrity: p.Integrity, SignKey: p.SignKey, Ledger: true}
-	if err := writeFull(c.EventFD, head.Encode()); err != nil {
-		return fmt.Errorf("write the session header to fd %d: %w", c.EventFD, err)
+	if err := writeFull(rec.fd, head.Encode()); err != nil {
+		rec.finish()
+		return fmt.Errorf("write the session header to fd %d: %w", rec.fd, err)
 	}
 	out, err := run.supervise(p.Command, sigs)
 	if err != nil {
-		unix.Close(c.EventFD)
-		c.waitRecorder()
+		rec.finish()
 		return err
 	}
 	failed := out.Record != nil
@@ -119,8 +144,7 @@ func (c *recordCLI) record(p *plan.Plan, run *runCLI, sigs <-chan os.Signal) err
 	}
 	// End of stream: the stages finish the session (and the last appends
 	// it to the ledger, fsynced) before nono returns.
-	unix.Close(c.EventFD)
-	if !c.waitRecorder() {
+	if !rec.finish() {
 		failed = true
 	}
 	status := out.ExitCode
@@ -136,20 +160,37 @@ func (c *recordCLI) record(p *plan.Plan, run *runCLI, sigs <-chan os.Signal) err
 	return cli.Exit(status, nil)
 }
 
-// waitRecorder waits for the stages (when their PID was given) and
-// reports whether they all succeeded.
-func (c *recordCLI) waitRecorder() bool {
-	if c.RecorderPID <= 0 {
+// recording is where the events go and who records them: the stages
+// nono-run started (--recorder), or a process started beside it that it
+// waits for (--recorder-pid), or whatever reads --event-fd.
+type recording struct {
+	fd       int
+	pipeline *recorder.Running
+	pid      int
+}
+
+// finish ends the stream and waits for the stages, reporting whether
+// they all succeeded (and on stderr which did not).
+func (r *recording) finish() bool {
+	if r.pipeline != nil {
+		if _, err := r.pipeline.Wait(); err != nil {
+			fmt.Fprintf(os.Stderr, "nono: %v\n", err)
+			return false
+		}
+		return true
+	}
+	unix.Close(r.fd)
+	if r.pid <= 0 {
 		return true
 	}
 	var ws unix.WaitStatus
 	for {
-		_, err := unix.Wait4(c.RecorderPID, &ws, 0, nil)
+		_, err := unix.Wait4(r.pid, &ws, 0, nil)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: wait for the recorder (pid %d): %v\n", self, c.RecorderPID, err)
+			fmt.Fprintf(os.Stderr, "%s: wait for the recorder (pid %d): %v\n", self, r.pid, err)
 			return false
 		}
 		return ws.Exited() && ws.ExitStatus() == 0
