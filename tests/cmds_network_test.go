@@ -26,6 +26,7 @@ func init() {
 	commands["maxrss"] = cmdMaxRSS
 	commands["rssflat"] = cmdRSSFlat
 	tools["netclient"] = netclientMain
+	tools["peakrss"] = peakRSSMain
 }
 
 // httpserve: start an HTTP and an HTTPS origin on 127.0.0.1 for the rest
@@ -114,11 +115,18 @@ func netclientMain() {
 // the script's stdout and stderr; a failure fails the script) and set VAR
 // to the peak resident set size, in KiB, of the largest process of its
 // tree (the kernel's ru_maxrss over every descendant it waited for).
+//
+// COMMAND is started by peakrss, a fresh small process, not by this one:
+// Go starts children with vfork, and at its exec a vforked child takes
+// its parent's peak RSS as its own starting ru_maxrss, so a child of this
+// test process would report this process's peak (tens of MiB, growing
+// from one script line to the next) rather than its own tree's.
 func cmdMaxRSS(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
 		ts.Fatalf("usage: maxrss VAR COMMAND [ARG...]")
 	}
-	cmd := exec.Command(args[1], args[2:]...)
+	report := filepath.Join(ts.Getenv("WORK"), ".peakrss")
+	cmd := exec.Command(toolPath(ts, "peakrss"), append([]string{report}, args[1:]...)...)
 	cmd.Dir = ts.Getenv("WORK")
 	cmd.Env = scriptEnv(ts)
 	var out, errb strings.Builder
@@ -126,8 +134,34 @@ func cmdMaxRSS(ts *testscript.TestScript, neg bool, args []string) {
 	err := cmd.Run()
 	ts.Logf("[stdout]\n%s[stderr]\n%s", out.String(), errb.String())
 	ts.Check(err)
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	ts.Setenv(args[0], strconv.FormatInt(ru.Maxrss, 10))
+	kib, err := os.ReadFile(report)
+	ts.Check(err)
+	ts.Setenv(args[0], strings.TrimSpace(string(kib)))
+}
+
+// peakrss REPORT COMMAND [ARG...]: run COMMAND, write to REPORT the peak
+// RSS in KiB of the largest process of its tree (this process's children
+// only, not itself) and exit with COMMAND's status.
+func peakRSSMain() {
+	cmd := exec.Command(os.Args[2], os.Args[3:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := cmd.Run()
+	var ru syscall.Rusage
+	if e := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); e != nil {
+		fmt.Fprintln(os.Stderr, "peakrss:", e)
+		os.Exit(2)
+	}
+	if e := os.WriteFile(os.Args[1], []byte(strconv.FormatInt(ru.Maxrss, 10)+"\n"), 0o600); e != nil {
+		fmt.Fprintln(os.Stderr, "peakrss:", e)
+		os.Exit(2)
+	}
+	if err != nil {
+		if cmd.ProcessState != nil {
+			os.Exit(cmd.ProcessState.ExitCode())
+		}
+		fmt.Fprintln(os.Stderr, "peakrss:", err)
+		os.Exit(127)
+	}
 }
 
 // rssflat BEFORE AFTER: fail unless AFTER (KiB) exceeds BEFORE by less
