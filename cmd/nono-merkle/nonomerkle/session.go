@@ -80,7 +80,10 @@ const ledgerWait = 30 * time.Second
 // session) but fails nothing: the session itself is recorded.
 func finish(ui *cli.UI, h *streamhead.Header) error {
 	dir := h.SessionDir
-	if h.Ledger {
+	// Nothing unrecorded is signed; the ledger append checks the same
+	// itself, so without a key session.json is read once, not twice (it
+	// holds every network event: a proxied session's can be megabytes).
+	if h.Ledger && h.SignKey != "" {
 		s, err := session.Read(dir)
 		if err != nil {
 			return err
