@@ -154,6 +154,10 @@ func splitNetworkEvents(data []byte) ([]byte, NetworkEvents, error) {
 		if err := sc.Array(); err != nil {
 			return data, n, err
 		}
+		// The compact events take at most what the rest of the record
+		// does: one buffer, instead of the copies a growing one leaves
+		// behind (megabytes for a proxied session's thousands).
+		n.buf = make([]byte, 0, len(data)-start)
 		for {
 			more, err := sc.NextElement()
 			if err != nil {
