@@ -78,6 +78,16 @@ type urlFlags struct {
 	AllowOpenURL []string `sep:"none" placeholder:"SCHEME:|HOST" help:"What the command may ask nono to open through $BROWSER: a scheme besides http and https (\"mailto:\"), or a host (\"example.com\", \"*.example.com\"), which limits URLs to the hosts so named (repeatable)."`
 }
 
+// requests checks what the command may ask the supervisor for: files
+// beyond its grants (nil when not asked for) and URL opens.
+func requests(a *approveFlags, u *urlFlags, noAudit bool) (*capability.Expansion, error) {
+	e, err := a.expansion(noAudit)
+	if err != nil {
+		return nil, err
+	}
+	return e, u.check(noAudit)
+}
+
 // check refuses --allow-open-url where nobody would serve the requests.
 func (f *urlFlags) check(noAudit bool) error {
 	if noAudit && len(f.AllowOpenURL) > 0 {

@@ -52,11 +52,8 @@ func (c *planCLI) plan() (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	expansion, err := c.expansion(c.NoAudit)
+	expansion, err := requests(&c.approveFlags, &c.urlFlags, c.NoAudit)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.urlFlags.check(c.NoAudit); err != nil {
 		return nil, err
 	}
 	opts := &plan.Options{

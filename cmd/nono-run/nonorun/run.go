@@ -95,11 +95,8 @@ func (c *runCLI) supervise(argv []string, sigs <-chan os.Signal) (*supervise.Out
 	if err != nil {
 		return nil, err
 	}
-	expansion, err := c.expansion(c.NoAudit)
+	expansion, err := requests(&c.approveFlags, &c.urlFlags, c.NoAudit)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.urlFlags.check(c.NoAudit); err != nil {
 		return nil, err
 	}
 	// The wrapper's name for this process is not the command's.
