@@ -24,12 +24,14 @@ man: build
 	mkdir -p $(BINDIR)/man/man1
 	for t in $(CMDS); do $(BINDIR)/$$t __man > $(BINDIR)/man/man1/$$t.1 || exit 1; done
 
-# The nono wrapper is bash: shellcheck it (Debian's package; .ci/run
-# installs it, and so does this target where apt-get can).
+# The nono wrapper is a POSIX sh prologue, then bash: shellcheck both
+# (Debian's package; .ci/run installs it, and so does this target where
+# apt-get can).
 shellcheck:
 	@command -v shellcheck >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
 		{ apt-get update -qq && apt-get install -y -qq shellcheck; } >/dev/null 2>&1; } || true
-	@if command -v shellcheck >/dev/null 2>&1; then shellcheck cmd/nono/nono; \
+	@if command -v shellcheck >/dev/null 2>&1; then shellcheck cmd/nono/nono && \
+		sed '/^# shellcheck shell=bash/d; /^# Bash from here on/q' cmd/nono/nono | shellcheck -s sh -; \
 	else echo "make test: shellcheck is not installed and could not be; the wrapper was not checked"; fi
 
 fmt-check:

@@ -58,7 +58,7 @@ done | awk -v runs="$runs" -v bin="$bin/" '
 	# was (a shell fork, say) and are labelled so.
 	BEGIN {
 		forks = "shell forks before their exec"
-		n = split("nono (the bash wrapper)|" forks "|nono-run|nono-redact|nono-chain|nono-merkle|confining copy (nono-run)|the command (/bin/true)|watchdog (/bin/sh)", known, "|")
+		n = split("nono (the wrapper, sh)|" forks "|nono-run|nono-redact|nono-chain|nono-merkle|confining copy (nono-run)|the command (/bin/true)|watchdog (/bin/sh)", known, "|")
 		for (i = 1; i <= n; i++) order[known[i]] = i
 	}
 	function label(file) {
@@ -66,7 +66,7 @@ done | awk -v runs="$runs" -v bin="$bin/" '
 		if (file == "/bin/true") return "the command (/bin/true)"
 		if (file == "/bin/sh") return "watchdog (/bin/sh)"
 		sub(".*/", "", file)
-		if (file == "nono") return "nono (the bash wrapper)"
+		if (file == "nono") return "nono (the wrapper, sh)"
 		return file
 	}
 	$3 == "sched:sched_process_exec" {
