@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -33,19 +32,6 @@ type Config struct {
 // refusal is upstream's message when a default would be removed without
 // the explicit override.
 const refusal = "Configuration parse error: [redaction].allow_unredacted_defaults requires unsafe_redaction_overrides = true"
-
-// ConfigPath is the user configuration file: $XDG_CONFIG_HOME/nono/config.toml
-// when XDG_CONFIG_HOME is an absolute path, else ~/.config/nono/config.toml.
-// It returns "" when neither variable gives a usable directory.
-func ConfigPath(getenv func(string) string) string {
-	if x := getenv("XDG_CONFIG_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "nono", "config.toml")
-	}
-	if home := getenv("HOME"); home != "" {
-		return filepath.Join(home, ".config", "nono", "config.toml")
-	}
-	return ""
-}
 
 // LoadConfig reads the configuration file at path and builds the policy
 // and rule set it asks for. A missing file (or an empty path) gives the

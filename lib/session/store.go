@@ -39,6 +39,20 @@ func RollbackRoot(getenv Env) (string, error) {
 	return stateRoot(getenv, "NONO_ROLLBACK_DIR", "rollbacks")
 }
 
+// ConfigPath is the user configuration file (the [redaction] and
+// [checkpoint] tables): $XDG_CONFIG_HOME/nono/config.toml when
+// XDG_CONFIG_HOME is an absolute path, else ~/.config/nono/config.toml.
+// It returns "" when neither variable gives a usable directory.
+func ConfigPath(getenv Env) string {
+	if x := getenv("XDG_CONFIG_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "nono", "config.toml")
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".config", "nono", "config.toml")
+	}
+	return ""
+}
+
 func stateRoot(getenv Env, override, leaf string) (string, error) {
 	if getenv == nil {
 		getenv = os.Getenv

@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/session"
 )
@@ -50,7 +49,7 @@ func ProtectedStores(getenv func(string) string) []sandbox.Store {
 	if root, err := session.RollbackRoot(getenv); err == nil {
 		stores = append(stores, sandbox.Store{Path: root, Name: "rollback root"})
 	}
-	if cfg := redact.ConfigPath(getenv); cfg != "" {
+	if cfg := session.ConfigPath(getenv); cfg != "" {
 		stores = append(stores, sandbox.Store{Path: filepath.Dir(cfg), Name: "configuration directory"})
 	}
 	return stores

@@ -15,7 +15,6 @@ import (
 	"github.com/nono-audit/nono/lib/dsse"
 	"github.com/nono-audit/nono/lib/integrity"
 	"github.com/nono-audit/nono/lib/ledger"
-	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/streamhead"
 )
@@ -116,6 +115,6 @@ func finish(ui *cli.UI, h *streamhead.Header) error {
 	if err != nil {
 		return errors.Join(signErr, err)
 	}
-	ui.Warn(checkpoint.Auto(filepath.Dir(dir), ledgerWait, redact.ConfigPath(os.Getenv), os.Getenv)...)
+	ui.Warn(checkpoint.Auto(filepath.Dir(dir), ledgerWait, session.ConfigPath(os.Getenv), os.Getenv)...)
 	return signErr
 }

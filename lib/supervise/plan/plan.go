@@ -155,7 +155,7 @@ func Make(o *Options, env Env) (*Plan, error) {
 		return nil, err
 	}
 	getenv := env.Getenv
-	policy, rules, err := redact.LoadConfig(redact.ConfigPath(getenv))
+	policy, rules, err := redact.LoadConfig(session.ConfigPath(getenv))
 	if err != nil {
 		return nil, err
 	}
