@@ -35,25 +35,43 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // directory several times (a directory fsync costs milliseconds) call
 // SyncDir once when the last version must be durable.
 func Replace(path string, data []byte, perm os.FileMode) error {
-	return write(path, perm, func(w io.Writer) error {
+	return ReplaceWith(path, perm, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
-	}, false)
+	})
 }
 
 // ReplaceWith is Replace with the content written by fill, which may
 // stream it.
 func ReplaceWith(path string, perm os.FileMode, fill func(io.Writer) error) error {
-	return write(path, perm, fill, false)
+	return write(path, perm, fill, syncFile)
+}
+
+// Draft is ReplaceWith without any fsync: readers still see the old bytes
+// or the new, never a mix, but after a power loss the file may be missing
+// or empty. It is for a first version that a synced replacement follows
+// before anything depends on it being on disk (each fsync costs
+// milliseconds).
+func Draft(path string, perm os.FileMode, fill func(io.Writer) error) error {
+	return write(path, perm, fill, syncNothing)
 }
 
 // Write atomically replaces path with what fill writes. If fill fails,
 // the target is left untouched and the temporary file removed.
 func Write(path string, perm os.FileMode, fill func(io.Writer) error) error {
-	return write(path, perm, fill, true)
+	return write(path, perm, fill, syncFileAndDir)
 }
 
-func write(path string, perm os.FileMode, fill func(io.Writer) error, syncDir bool) (err error) {
+// How much of a write is made durable before write returns.
+type durability int
+
+const (
+	syncNothing    durability = iota
+	syncFile                  // the new bytes, before the rename
+	syncFileAndDir            // and the rename
+)
+
+func write(path string, perm os.FileMode, fill func(io.Writer) error, sync durability) (err error) {
 	dir := filepath.Dir(path)
 	f, tmp, err := CreateTemp(dir, perm)
 	if err != nil {
@@ -68,13 +86,15 @@ func write(path string, perm os.FileMode, fill func(io.Writer) error, syncDir bo
 	if err = fill(f); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", tmp, err)
+	if sync >= syncFile {
+		if err = f.Sync(); err != nil {
+			return fmt.Errorf("sync %s: %w", tmp, err)
+		}
 	}
 	if err = f.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", tmp, err)
 	}
-	if !syncDir {
+	if sync < syncFileAndDir {
 		if err := os.Rename(tmp, path); err != nil {
 			os.Remove(tmp)
 			return fmt.Errorf("rename %s to %s: %w", tmp, path, err)

@@ -161,13 +161,23 @@ func Read(dir string) (*Session, error) {
 // a session's record is rewritten by several stages, and one directory
 // fsync at the end (before the ledger commits to it) serves them all.
 func Write(dir string, s *Session) error {
-	return atomicfile.ReplaceWith(filepath.Join(dir, FileName), 0o600, func(w io.Writer) error {
-		bw := bufio.NewWriterSize(w, 64<<10)
-		if err := s.encodeTo(bw); err != nil {
-			return err
-		}
-		return bw.Flush()
-	})
+	return atomicfile.ReplaceWith(filepath.Join(dir, FileName), 0o600, s.fill)
+}
+
+// WriteDraft is Write without the fsync before the rename, so after a
+// power loss the file may be empty: for the first session.json of a
+// session, which a Write (the supervisor's, with the executable's
+// identity) replaces before the command runs.
+func WriteDraft(dir string, s *Session) error {
+	return atomicfile.Draft(filepath.Join(dir, FileName), 0o600, s.fill)
+}
+
+func (s *Session) fill(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := s.encodeTo(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // Sync makes every earlier Write in dir durable.

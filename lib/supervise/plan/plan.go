@@ -279,7 +279,9 @@ func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.R
 		TrackedPaths: tracked,
 		MerkleRoots:  []string{},
 	}
-	if err := session.Write(dir, s); err != nil {
+	// A draft: the supervisor rewrites it, synced, before the command
+	// runs, so this one need not wait for the disk.
+	if err := session.WriteDraft(dir, s); err != nil {
 		os.RemoveAll(dir)
 		return err
 	}
