@@ -118,13 +118,21 @@ func run(name, description string, grammar any, args []string, stdout, stderr io
 		kong.Embed(&standardFlags{}),
 		kong.Vars{"version": versionText(name)},
 	}, opts...)
-	parser, err := kong.New(grammar, opts...)
+	hidden := len(args) > 0 && (args[0] == completeCommand || args[0] == manCommand)
+	var prune kong.Option
+	pruned := opts
+	if !hidden {
+		if prune = pruneOption(grammar, args); prune != nil {
+			pruned = append(opts[:len(opts):len(opts)], prune)
+		}
+	}
+	parser, err := kong.New(grammar, pruned...)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: internal error: %v\n", name, err)
 		return 2
 	}
-	if len(args) > 0 {
-		switch args[0] { // hidden: for shell completion and `make man`
+	if hidden {
+		switch args[0] { // for shell completion and `make man`
 		case completeCommand:
 			return complete(parser.Model, args[1:], stdout)
 		case manCommand:
@@ -134,6 +142,16 @@ func run(name, description string, grammar any, args []string, stdout, stderr io
 	var ctx *kong.Context
 	if code, exited := catchExit(func() { ctx, err = parser.Parse(args) }); exited {
 		return code(exitCode) // --help and friends
+	}
+	if err != nil && prune != nil {
+		// Parse again with the whole model: its error is the one to show.
+		if parser, err = kong.New(grammar, opts...); err != nil {
+			fmt.Fprintf(stderr, "%s: internal error: %v\n", name, err)
+			return 2
+		}
+		if code, exited := catchExit(func() { ctx, err = parser.Parse(args) }); exited {
+			return code(exitCode)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
