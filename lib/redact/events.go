@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/nono-audit/nono/lib/canon"
 )
@@ -88,44 +89,47 @@ var (
 	value = field{kind: fieldValue}
 	argv  = field{kind: fieldArgv}
 
-	eventFields = map[string]fields{
-		"session_started": newFields(map[string]field{"command": argv}),
-		"url_open": newFields(map[string]field{
-			"request": {kind: fieldObject, sub: newFields(map[string]field{"url": value})},
-			"error":   value,
-		}),
-		"capability_decision": newFields(map[string]field{"entry": {kind: fieldObject, sub: newFields(map[string]field{
-			"request": {kind: fieldObject, sub: newFields(map[string]field{
-				"reason":   value,
-				"args":     {kind: fieldArgs, program: "command"},
-				"command":  value,
-				"upstream": value,
-				"path":     {kind: fieldEndpointPath},
-			})},
-			"decision": {kind: fieldObject, sub: newFields(map[string]field{
-				"Denied": {kind: fieldObject, sub: newFields(map[string]field{"reason": value})},
-			})},
-		})}}),
-		"network": newFields(map[string]field{"event": {kind: fieldObject, sub: newFields(map[string]field{
-			"target":                     value,
-			"upstream":                   value,
-			"path":                       value,
-			"reason":                     value,
-			"endpoint_policy_rule":       value,
-			"credential_capture_command": value,
-			"credential_capture_argv":    {kind: fieldArgs, program: "credential_capture_command"},
-			"credential_capture_stderr":  value,
-		})}}),
-		"command_policy": newFields(map[string]field{"event": {kind: fieldObject, sub: newFields(map[string]field{
-			"command":           value,
-			"caller_command":    value,
-			"reason":            value,
-			"argv_display":      argv,
-			"env_names_display": {kind: fieldEnvNames},
-			"env_display":       {kind: fieldEnvDisplay},
-			"cwd_display":       value,
-		})}}),
-	}
+	// eventFields is built on first use (see tools).
+	eventFields = sync.OnceValue(func() map[string]fields {
+		return map[string]fields{
+			"session_started": newFields(map[string]field{"command": argv}),
+			"url_open": newFields(map[string]field{
+				"request": {kind: fieldObject, sub: newFields(map[string]field{"url": value})},
+				"error":   value,
+			}),
+			"capability_decision": newFields(map[string]field{"entry": {kind: fieldObject, sub: newFields(map[string]field{
+				"request": {kind: fieldObject, sub: newFields(map[string]field{
+					"reason":   value,
+					"args":     {kind: fieldArgs, program: "command"},
+					"command":  value,
+					"upstream": value,
+					"path":     {kind: fieldEndpointPath},
+				})},
+				"decision": {kind: fieldObject, sub: newFields(map[string]field{
+					"Denied": {kind: fieldObject, sub: newFields(map[string]field{"reason": value})},
+				})},
+			})}}),
+			"network": newFields(map[string]field{"event": {kind: fieldObject, sub: newFields(map[string]field{
+				"target":                     value,
+				"upstream":                   value,
+				"path":                       value,
+				"reason":                     value,
+				"endpoint_policy_rule":       value,
+				"credential_capture_command": value,
+				"credential_capture_argv":    {kind: fieldArgs, program: "credential_capture_command"},
+				"credential_capture_stderr":  value,
+			})}}),
+			"command_policy": newFields(map[string]field{"event": {kind: fieldObject, sub: newFields(map[string]field{
+				"command":           value,
+				"caller_command":    value,
+				"reason":            value,
+				"argv_display":      argv,
+				"env_names_display": {kind: fieldEnvNames},
+				"env_display":       {kind: fieldEnvDisplay},
+				"cwd_display":       value,
+			})}}),
+		}
+	})
 )
 
 // errInvalidJSON is the error for a line that is not JSON.
@@ -155,7 +159,7 @@ func (e *Events) Line(dst, line []byte) ([]byte, error) {
 		return dst, errors.New("not a JSON object")
 	}
 	typ, isString := e.memberString(line, s.Offset(), "type")
-	plan, ok := eventFields[string(typ)]
+	plan, ok := eventFields()[string(typ)]
 	var edits []edit
 	if !ok || !isString {
 		err = s.Skip()

@@ -1,6 +1,9 @@
 package redact
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // What well-known tools take secrets in: short flags (where -p means
 // password for this tool and a port for that one), flags of their own,
@@ -116,7 +119,9 @@ var (
 	loginOnly  = []string{"login"}
 )
 
-var tools = func() map[string]*toolSpec {
+// tools is built on first use: a program that never scrubs an argv
+// (nono-merkle unless it signs) need not pay for it at every start.
+var tools = sync.OnceValue(func() map[string]*toolSpec {
 	m := map[string]*toolSpec{}
 	add := func(spec *toolSpec, names ...string) {
 		for _, n := range names {
@@ -273,7 +278,7 @@ var tools = func() map[string]*toolSpec {
 		}
 	}
 	return m
-}()
+})
 
 // plainTool is the rules of commands without rules of their own.
 var plainTool = &toolSpec{}
@@ -284,7 +289,7 @@ func lookupTool(word string) (*toolSpec, bool) {
 		return nil, false
 	}
 	base := word[strings.LastIndexByte(word, '/')+1:]
-	t, ok := tools[base]
+	t, ok := tools()[base]
 	return t, ok
 }
 
