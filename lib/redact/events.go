@@ -272,8 +272,13 @@ func (e *Events) memoized(kind byte, prefix, v []byte, scrub func(string) string
 		return m.out, m.changed
 	}
 	out := scrub(string(key[1:]))
-	if e.memo == nil || len(e.memo) >= memoEntries {
-		e.memo = make(map[string]memoEntry, memoEntries)
+	switch {
+	case e.memo == nil:
+		// Grown as needed: a short session scrubs a handful of values,
+		// and a table sized for memoEntries is 450 KB to zero.
+		e.memo = make(map[string]memoEntry)
+	case len(e.memo) >= memoEntries:
+		clear(e.memo) // keeps the table it has grown
 	}
 	m := memoEntry{changed: out != string(v)}
 	if m.changed {
