@@ -146,7 +146,8 @@ const (
 
 // Make checks o and everything that must work before the command runs,
 // then (unless --no-audit) creates the session directory with its initial
-// session.json (ended and exit_code null, so a crash stays visible). Any
+// session.json (ended and exit_code null; synced by the time the command
+// runs, so a crash during it stays visible). Any
 // error leaves nothing behind: a *UsageError for bad flags, a
 // *supervise.LaunchError when the command cannot be found, other errors
 // for configuration, key and path problems.
@@ -279,9 +280,15 @@ func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.R
 		TrackedPaths: tracked,
 		MerkleRoots:  []string{},
 	}
-	// A draft: the supervisor rewrites it, synced, before the command
-	// runs, so this one need not wait for the disk.
-	if err := session.WriteDraft(dir, s); err != nil {
+	// Without snapshots, the supervisor rewrites it, synced, right away
+	// and before the command runs: this first version is a draft that
+	// need not wait for the disk. A snapshot taken first may take long,
+	// and a crash then should find the record whole.
+	write := session.WriteDraft
+	if p.Rollback || p.FSIntegrity {
+		write = session.Write
+	}
+	if err := write(dir, s); err != nil {
 		os.RemoveAll(dir)
 		return err
 	}
