@@ -3,6 +3,7 @@ package cli
 import (
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -83,7 +84,7 @@ func unselected(t reflect.Type, args []string) []string {
 	keep := -1
 	if len(args) > 0 {
 		for i, c := range cmds {
-			if c.names[0] != "" && containsString(c.names, args[0]) {
+			if c.names[0] != "" && slices.Contains(c.names, args[0]) {
 				keep = i
 			}
 		}
@@ -97,7 +98,7 @@ func unselected(t reflect.Type, args []string) []string {
 				break
 			}
 			for _, c := range cmds {
-				if containsString(c.names, a) {
+				if slices.Contains(c.names, a) {
 					return nil // a command named later, after flags
 				}
 			}
@@ -148,13 +149,4 @@ func commandName(f reflect.StructField) (string, bool) {
 		}
 	}
 	return b.String(), true
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
