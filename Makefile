@@ -6,6 +6,8 @@ export CGO_ENABLED ?= 0
 PREFIX  ?= /usr/local
 BINDIR  := bin
 CMDS    := $(notdir $(wildcard cmd/nono-*))
+# Programs the tools start, installed beside them (no manual page).
+HELPERS := nono-run-confine
 
 .PHONY: all build man shellcheck test vet fmt-check bench demo install uninstall interop fuzz clean minio
 
@@ -75,11 +77,11 @@ demo: build
 install: build man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0644 $(BINDIR)/man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0755 $(addprefix $(BINDIR)/,$(CMDS)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(addprefix $(BINDIR)/,$(CMDS) $(HELPERS)) $(DESTDIR)$(PREFIX)/bin/
 	@if [ -f $(BINDIR)/nono ]; then install -m 0755 $(BINDIR)/nono $(DESTDIR)$(PREFIX)/bin/nono; fi
 
 uninstall:
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(CMDS) nono)
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(CMDS) $(HELPERS) nono)
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(addsuffix .1,$(CMDS)))
 
 # Short coverage-guided runs of every fuzz target (not part of `make test`).

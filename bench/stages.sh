@@ -58,11 +58,11 @@ done | awk -v runs="$runs" -v bin="$bin/" '
 	# was (a shell fork, say) and are labelled so.
 	BEGIN {
 		forks = "shell forks before their exec"
-		n = split("nono (the wrapper, sh)|" forks "|nono-run|nono-redact|nono-chain|nono-merkle|confining copy (nono-run)|the command (/bin/true)|watchdog (/bin/sh)", known, "|")
+		n = split("nono (the wrapper, sh)|" forks "|nono-run|nono-redact|nono-chain|nono-merkle|confining copy (nono-run-confine)|the command (/bin/true)|watchdog (/bin/sh)", known, "|")
 		for (i = 1; i <= n; i++) order[known[i]] = i
 	}
 	function label(file) {
-		if (file == "/proc/self/exe") return "confining copy (nono-run)"
+		if (file == "/proc/self/exe" || file ~ /\/nono-run-confine$/) return "confining copy (nono-run-confine)"
 		if (file == "/bin/true") return "the command (/bin/true)"
 		if (file == "/bin/sh") return "watchdog (/bin/sh)"
 		sub(".*/", "", file)

@@ -26,6 +26,7 @@ import (
 	"github.com/nono-audit/nono/cmd/nono-sign/nonosign"
 	"github.com/nono-audit/nono/cmd/nono-snapshot/nonosnapshot"
 	"github.com/nono-audit/nono/cmd/nono-verify/nonoverify"
+	"github.com/nono-audit/nono/lib/confine"
 )
 
 // tools are the commands of cmd/, by binary name.
@@ -40,6 +41,10 @@ var tools = map[string]func(){
 	"nono-sign":     nonosign.Main,
 	"nono-snapshot": nonosnapshot.Main,
 	"nono-verify":   nonoverify.Main,
+	// nono-run's confining copy, found beside nono-run (a copy of this
+	// test binary, whose lib/confine init does the work as the small
+	// program's does).
+	confine.Program: confine.Main,
 }
 
 // commands are the custom script commands; files beside this one add to it

@@ -1,8 +1,10 @@
 // Package confine is the confining copy of nono-run: the process a
 // supervised launch forks to enforce the command's Landlock ruleset, with
 // a rule for the copy's own /proc/PID, and exec the command in its place
-// (lib/sandbox explains why a copy is needed). It also holds the two
-// Landlock system calls that lib/sandbox shares with it.
+// (lib/sandbox explains why a copy is needed). The copy is Program, a
+// small program that is nothing but this package, or nono-run itself
+// where Program is not installed beside it. This package also holds the
+// two Landlock system calls that lib/sandbox shares with it.
 //
 // The copy is on the critical path of every sandboxed session, and on a
 // machine where each page a process touches costs a page fault, starting
@@ -29,6 +31,11 @@ import (
 // Arg0 is the copy's argv[0]: it is what tells the copy from nono-run.
 const Arg0 = "nono-run: sandbox"
 
+// Program is the file name of the small program that is nothing but this
+// package (cmd/nono-run/nono-run-confine), installed beside nono-run:
+// the copy runs it when it is there, else nono-run itself.
+const Program = "nono-run-confine"
+
 // The copy's descriptors: the ruleset to enforce, and a close-on-exec
 // pipe on which a failure is reported (a successful exec closes it
 // without a word; see Report).
@@ -47,6 +54,19 @@ func init() {
 	if len(os.Args) >= 4 && os.Args[0] == Arg0 {
 		os.Exit(execConfined(os.Args[1:]))
 	}
+}
+
+// Main is Program's main. The copy's work is done in init, so reaching
+// Main means the program was not started as the copy: by hand, or by a
+// nono-run whose request it does not understand (from another version),
+// which it then tells why on ReportFD.
+func Main() {
+	msg := Program + " confines a command for nono-run, which starts it; it is not a command of its own"
+	if len(os.Args) > 0 && os.Args[0] == Arg0 {
+		report("error sandbox: " + msg + " (and cannot read this request: is it from another version of nono-run?)")
+	}
+	os.Stderr.WriteString(msg + "\n")
+	os.Exit(2)
 }
 
 // Argv is the copy's argv: the rights of the rule for its own /proc/PID,

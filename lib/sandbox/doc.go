@@ -9,12 +9,12 @@
 // no_new_privs belong to a thread, and a forked child inherits its
 // forking thread's, so the supervisor guards one locked thread (never the
 // main one, never unlocked again; GuardThread documents what that thread
-// must then do and avoid) and forks from it a copy of its own program,
-// which adds the rule for its own /proc/PID to the inherited ruleset,
-// enforces it and execs the command (lib/confine): a Landlock rule is
-// bound to an inode when it is added, and the command's /proc/PID does
-// not exist before the fork. Every other thread of the supervisor stays
-// unconfined.
+// must then do and avoid) and forks from it a confining copy (a small
+// program of lib/confine's, or its own program), which adds the rule for
+// its own /proc/PID to the inherited ruleset, enforces it and execs the
+// command (lib/confine): a Landlock rule is bound to an inode when it is
+// added, and the command's /proc/PID does not exist before the fork.
+// Every other thread of the supervisor stays unconfined.
 //
 // The pieces: grant.go (flags, resolution), profile.go (the default
 // profile, deny groups), policy.go (Spec → Policy, the refusals),

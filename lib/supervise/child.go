@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"sync"
 	"syscall"
 
 	"github.com/nono-audit/nono/lib/confine"
@@ -245,7 +247,7 @@ func (c *Child) fork(l Launch, sys *syscall.SysProcAttr) (p *os.Process, status 
 	}
 	attr.Files = append(files, rs, report)
 	sys.Ptrace = false // the copy asks for it just before the command's exec
-	p, err = os.StartProcess("/proc/self/exe", confine.Argv(l.Ruleset.OwnProcRights(), l.Path, l.Argv), attr)
+	p, err = os.StartProcess(confineProgram(), confine.Argv(l.Ruleset.OwnProcRights(), l.Path, l.Argv), attr)
 	report.Close()
 	if err != nil {
 		status.Close()
@@ -254,6 +256,26 @@ func (c *Child) fork(l Launch, sys *syscall.SysProcAttr) (p *os.Process, status 
 	c.Pid = p.Pid
 	return p, status, nil
 }
+
+// confineProgram is what the confining copy runs: nono-run-confine from
+// beside this program, which holds nothing but lib/confine and so starts
+// in about two thirds of the time (each page of a binary's runtime and
+// initialisation a process touches is a page fault), else this program
+// itself, whose lib/confine does the same from its init. Whoever can
+// replace a file beside nono-run can replace nono-run too: the helper
+// adds no one to trust.
+var confineProgram = sync.OnceValue(func() string {
+	if exe, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		p := filepath.Join(filepath.Dir(exe), confine.Program)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0 {
+			return p
+		}
+	}
+	return "/proc/self/exe"
+})
 
 // toExec waits for the traced child's stop at its exec (the SIGTRAP the
 // kernel sends a PTRACE_TRACEME process after execve). A signal that

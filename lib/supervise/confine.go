@@ -13,10 +13,10 @@ import (
 // A sandboxed command enforces its Landlock ruleset itself, between fork
 // and exec, so that the ruleset can grant it its own /proc/PID: its PID
 // is not known before the fork, and Go runs no code of ours in a forked
-// child. So the launch thread forks a copy of this very program
-// (/proc/self/exe) with lib/confine's argv, which adds the rule, enforces
-// the ruleset, asks to be traced and execs the command, in the same
-// process, before the rest of the program initialises.
+// child. So the launch thread forks a copy, nono-run-confine or this
+// very program (confineProgram), with lib/confine's argv, which adds the
+// rule, enforces the ruleset, asks to be traced and execs the command, in
+// the same process, before the rest of the program initialises.
 
 // launchStatus reads what the confining copy reported: nil once it
 // executed the command (the pipe closed without a word), else why it
