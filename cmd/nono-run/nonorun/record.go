@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/alecthomas/kong"
 	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/cli"
@@ -91,17 +90,12 @@ func (c *recordCLI) Run() error {
 // supervisor is the supervise mode the plan describes (its RunArgs, the
 // flags the wrapper would give nono-run), so both ways run alike.
 func (c *recordCLI) supervisor(p *plan.Plan) (*runCLI, error) {
-	run := &runCLI{}
-	parser, err := kong.New(run, kong.Name(self))
-	if err != nil {
-		return nil, err
-	}
-	args := append(append([]string{}, p.RunArgs...), "--event-fd="+fmt.Sprint(c.EventFD))
-	if p.Audit {
-		args = append(args, "--session-dir="+p.SessionDir)
-	}
-	if _, err := parser.Parse(append(args, "--", "command")); err != nil {
+	run := &runCLI{EventFD: c.EventFD}
+	if err := run.decode(p.RunArgs); err != nil {
 		return nil, fmt.Errorf("internal error: the plan's flags: %w", err)
+	}
+	if p.Audit {
+		run.SessionDir = p.SessionDir
 	}
 	return run, nil
 }
