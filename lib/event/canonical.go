@@ -125,7 +125,7 @@ func (c *Canonicalizer) run(dst []byte, s *canon.Scanner, open bool) ([]byte, er
 	if k != canon.Object {
 		return dst, c.errorf("event must be a JSON object, found %s", c.describe(k))
 	}
-	if err := c.tagged(&schemaTables().events, true); err != nil {
+	if err := c.tagged(&eventTypes, true); err != nil {
 		return dst, err
 	}
 	return c.out, nil
@@ -171,7 +171,7 @@ func (c *Canonicalizer) tagged(t *tagged, event bool) error {
 	c.out = canon.AppendString(c.out, t.tag)
 	c.out = append(c.out, ':')
 	c.out = canon.AppendStringBytes(c.out, name)
-	s := t.variants[string(name)]
+	s := t.variant(name)
 	if s == nil {
 		switch {
 		case event && !c.open: // a user's own type: written as it came
@@ -542,7 +542,7 @@ func (c *Canonicalizer) value(fd *field, k canon.Kind) error {
 		if k != canon.Object {
 			return c.typeError("object", k)
 		}
-		return c.tagged(&schemaTables().request, false)
+		return c.tagged(&requestTypes, false)
 	case kDecision:
 		return c.decision(k)
 	}
@@ -665,7 +665,7 @@ func (c *Canonicalizer) decision(k canon.Kind) error {
 		if vk != canon.Object {
 			return c.typeError("object", vk)
 		}
-		if err := c.object(schemaTables().denied); err != nil {
+		if err := c.object(deniedSchema()); err != nil {
 			return err
 		}
 		c.path = c.path[:len(c.path)-1]
@@ -737,7 +737,7 @@ func (c *Canonicalizer) pathString() string {
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(pathNames[p])
+		b.WriteString(pathName(p))
 	}
 	return b.String()
 }

@@ -71,7 +71,7 @@ func CanonicalizeNetworkEvent(v canon.Value) (canon.Value, error) {
 func (c *Canonicalizer) AppendCanonicalNetworkEvent(dst, raw []byte) ([]byte, error) {
 	c.sc.Reset(raw)
 	c.s, c.out, c.open, c.unknown = &c.sc, dst, true, ""
-	c.members, c.path = c.members[:0], append(c.path[:0], schemaTables().network.id)
+	c.members, c.path = c.members[:0], append(c.path[:0], networkSchema().id)
 	defer func() { c.s, c.out = nil, nil }()
 	k, err := c.sc.Peek()
 	if err != nil {
@@ -80,7 +80,7 @@ func (c *Canonicalizer) AppendCanonicalNetworkEvent(dst, raw []byte) ([]byte, er
 	if k != canon.Object {
 		return dst, c.errorf("expected object, found %s", c.describe(k))
 	}
-	if err := c.object(schemaTables().network); err != nil {
+	if err := c.object(networkSchema()); err != nil {
 		return dst, err
 	}
 	if err := c.sc.End(); err != nil {

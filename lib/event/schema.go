@@ -94,16 +94,14 @@ type schema struct {
 	need   uint64 // fields that must be seen for the object to be written in one pass
 	name   string
 	fields []field
-	index  map[string]int
 }
 
 func newSchema(name string, fields ...field) *schema {
 	if len(fields) > 64 {
 		panic("event: schema " + name + " has more fields than a presence mask holds")
 	}
-	s := &schema{id: nameID(name), name: name, fields: fields, index: make(map[string]int, len(fields))}
+	s := &schema{id: nameID(name), name: name, fields: fields}
 	for i, f := range fields {
-		s.index[f.name] = i
 		s.fields[i].id = nameID(f.name)
 		s.fields[i].key = []byte(`"` + f.name + `":`)
 		if f.pres == required || f.pres == nullable {
@@ -114,15 +112,18 @@ func newSchema(name string, fields ...field) *schema {
 }
 
 // lookup returns the declared index of key, trying the fields after last
-// first (canonical input names them in order), or -1.
+// first (canonical input names them in order), or -1. A schema has at
+// most 64 fields, so a scan costs less than building a map for each.
 func (s *schema) lookup(key []byte, last int) int {
 	for i := last + 1; i < len(s.fields); i++ {
 		if string(key) == s.fields[i].name {
 			return i
 		}
 	}
-	if i, ok := s.index[string(key)]; ok {
-		return i
+	for i := range min(last+1, len(s.fields)) {
+		if string(key) == s.fields[i].name {
+			return i
+		}
 	}
 	return -1
 }
@@ -134,13 +135,16 @@ func (s *schema) lookup(key []byte, last int) int {
 type pathElem int32
 
 var (
+	pathMu    sync.Mutex // the tables are built lazily, maybe by several goroutines at once
 	pathNames []string
 	pathIDs   = map[string]pathElem{}
 )
 
-// nameID registers name for paths (at init, and while the tables are
-// built, once).
+// nameID registers name for paths (at init, and while a table is built,
+// once).
 func nameID(name string) pathElem {
+	pathMu.Lock()
+	defer pathMu.Unlock()
 	id, ok := pathIDs[name]
 	if !ok {
 		id = pathElem(len(pathNames))
@@ -150,13 +154,28 @@ func nameID(name string) pathElem {
 	return id
 }
 
+// pathName is the name registered as id.
+func pathName(id pathElem) string {
+	pathMu.Lock()
+	defer pathMu.Unlock()
+	return pathNames[id]
+}
+
 var deniedID = nameID("Denied")
 
 // tagged is an internally tagged enum: the tag key comes first, then the
 // fields of the variant it names.
 type tagged struct {
 	tag      string
-	variants map[string]*schema
+	variants map[string]func() *schema
+}
+
+// variant returns the schema of the variant called name, or nil.
+func (t *tagged) variant(name []byte) *schema {
+	if build := t.variants[string(name)]; build != nil {
+		return build()
+	}
+	return nil
 }
 
 func f(name string, k kind, p presence) field { return field{name: name, kind: k, pres: p} }
@@ -169,225 +188,254 @@ func objField(name string, k kind, p presence, s *schema) field {
 	return field{name: name, kind: k, pres: p, obj: s}
 }
 
-// schemas holds every table. It is built once by newSchemas and never
-// modified afterwards, so canonicalizers share it.
-type schemas struct {
-	events  tagged // by "type"
-	request tagged // ApprovalRequest, by "capability_type"
-	denied  *schema
-	network *schema
-	policy  *schema
-}
+// Each table is built on first use, and only the tables an event needs:
+// a program that never checks an event (nono-run, most of the time) does
+// not pay for them at start, and a short session of a few event types
+// builds a few of them, where each fresh page costs a page fault. A
+// table is never modified once built, so canonicalizers share it.
+var (
+	eventTypes = tagged{tag: "type", variants: map[string]func() *schema{
+		"session_started": sync.OnceValue(func() *schema {
+			return newSchema("session_started",
+				f("started", kString, required),
+				f("command", kStrings, required),
+				objField("redaction_policy", kObject, omitNone, policySchema()),
+			)
+		}),
+		"session_ended": sync.OnceValue(func() *schema {
+			return newSchema("session_ended",
+				f("ended", kString, required),
+				f("exit_code", kI32, required),
+			)
+		}),
+		"capability_decision": sync.OnceValue(func() *schema {
+			return newSchema("capability_decision",
+				objField("entry", kObject, required, auditEntrySchema()),
+			)
+		}),
+		"url_open": sync.OnceValue(func() *schema {
+			return newSchema("url_open",
+				objField("request", kObject, required, urlOpenSchema()),
+				f("success", kBool, required),
+				f("error", kString, nullable),
+			)
+		}),
+		"network": sync.OnceValue(func() *schema {
+			return newSchema("network",
+				objField("event", kObject, required, networkSchema()),
+			)
+		}),
+		"sandbox_runtime": sync.OnceValue(func() *schema {
+			return newSchema("sandbox_runtime",
+				objField("event", kObject, required, sandboxSchema()),
+			)
+		}),
+		"command_policy": sync.OnceValue(func() *schema {
+			return newSchema("command_policy",
+				objField("event", kObject, required, commandPolicySchema()),
+			)
+		}),
+	}}
 
-// schemaTables builds the tables on first use: a program that never
-// checks an event (nono-run, most of the time) does not pay for them at
-// start, where each fresh page costs a page fault.
-var schemaTables = sync.OnceValue(newSchemas)
+	// requestTypes is ApprovalRequest, tagged by capability_type.
+	requestTypes = tagged{tag: "capability_type", variants: map[string]func() *schema{
+		"capability": sync.OnceValue(func() *schema {
+			return newSchema("capability request", requestFields(
+				f("request_id", kString, required),
+				f("path", kString, required),
+				enumField("access", required, "Read", "Write", "ReadWrite"),
+			)...)
+		}),
+		"network": sync.OnceValue(func() *schema {
+			return newSchema("network request", requestFields(
+				f("request_id", kString, required),
+				f("host", kString, required),
+				f("port", kU16, required),
+				f("protocol", kString, required), // "tcp" or "udp", a plain string upstream
+				f("resolved_ips", kStrings, required),
+			)...)
+		}),
+		"endpoint": sync.OnceValue(func() *schema {
+			return newSchema("endpoint request", requestFields(
+				f("request_id", kString, required),
+				f("route_id", kString, required),
+				f("upstream", kString, required),
+				f("method", kString, required),
+				f("path", kString, required),
+				f("rule_label", kString, required),
+			)...)
+		}),
+		"command": sync.OnceValue(func() *schema {
+			return newSchema("command request", requestFields(
+				f("request_id", kString, required),
+				f("command", kString, required),
+				f("args", kStrings, required),
+				f("caller", kString, required),
+				f("intercept_rule", kString, required),
+			)...)
+		}),
+	}}
 
-func newSchemas() *schemas {
-	s := &schemas{}
+	policySchema = sync.OnceValue(func() *schema {
+		return newSchema("ScrubPolicyDiff",
+			f("added_flags", kStrings, omitEmpty),
+			f("removed_flags", kStrings, omitEmpty),
+			f("added_headers", kStrings, omitEmpty),
+			f("removed_headers", kStrings, omitEmpty),
+			f("added_query_keys", kStrings, omitEmpty),
+			f("removed_query_keys", kStrings, omitEmpty),
+			f("added_env_vars", kStrings, omitEmpty),
+			f("removed_env_vars", kStrings, omitEmpty),
+		)
+	})
 
-	s.policy = newSchema("ScrubPolicyDiff",
-		f("added_flags", kStrings, omitEmpty),
-		f("removed_flags", kStrings, omitEmpty),
-		f("added_headers", kStrings, omitEmpty),
-		f("removed_headers", kStrings, omitEmpty),
-		f("added_query_keys", kStrings, omitEmpty),
-		f("removed_query_keys", kStrings, omitEmpty),
-		f("added_env_vars", kStrings, omitEmpty),
-		f("removed_env_vars", kStrings, omitEmpty),
-	)
+	deniedSchema = sync.OnceValue(func() *schema {
+		return newSchema("Denied", f("reason", kString, required))
+	})
 
-	timestamp := newSchema("SystemTime",
-		f("secs_since_epoch", kU64, required),
-		f("nanos_since_epoch", kNanos, required),
-	)
-	common := func(fields ...field) []field {
-		return append(fields,
-			f("reason", kString, nullable),
+	auditEntrySchema = sync.OnceValue(func() *schema {
+		timestamp := newSchema("SystemTime",
+			f("secs_since_epoch", kU64, required),
+			f("nanos_since_epoch", kNanos, required),
+		)
+		return newSchema("AuditEntry",
+			objField("timestamp", kObject, required, timestamp),
+			f("request", kRequest, required),
+			f("decision", kDecision, required),
+			f("backend", kString, required),
+			f("duration_ms", kU64, required),
+		)
+	})
+
+	urlOpenSchema = sync.OnceValue(func() *schema {
+		return newSchema("UrlOpenRequest",
+			f("request_id", kString, required),
+			f("url", kString, required),
 			f("child_pid", kU32, required),
 			f("session_id", kString, required),
 		)
-	}
-	s.request = tagged{tag: "capability_type", variants: map[string]*schema{
-		"capability": newSchema("capability request", common(
-			f("request_id", kString, required),
-			f("path", kString, required),
-			enumField("access", required, "Read", "Write", "ReadWrite"),
-		)...),
-		"network": newSchema("network request", common(
-			f("request_id", kString, required),
-			f("host", kString, required),
-			f("port", kU16, required),
-			f("protocol", kString, required), // "tcp" or "udp", a plain string upstream
-			f("resolved_ips", kStrings, required),
-		)...),
-		"endpoint": newSchema("endpoint request", common(
-			f("request_id", kString, required),
-			f("route_id", kString, required),
-			f("upstream", kString, required),
-			f("method", kString, required),
-			f("path", kString, required),
-			f("rule_label", kString, required),
-		)...),
-		"command": newSchema("command request", common(
-			f("request_id", kString, required),
-			f("command", kString, required),
-			f("args", kStrings, required),
-			f("caller", kString, required),
-			f("intercept_rule", kString, required),
-		)...),
-	}}
-	s.denied = newSchema("Denied", f("reason", kString, required))
-	entry := newSchema("AuditEntry",
-		objField("timestamp", kObject, required, timestamp),
-		f("request", kRequest, required),
-		f("decision", kDecision, required),
-		f("backend", kString, required),
-		f("duration_ms", kU64, required),
-	)
+	})
 
-	urlOpen := newSchema("UrlOpenRequest",
-		f("request_id", kString, required),
-		f("url", kString, required),
+	networkSchema = sync.OnceValue(func() *schema {
+		delegation := newSchema("SpiffeDelegationContext",
+			f("authorized_by", kString, required),
+			f("on_behalf_of", kString, omitNone),
+			f("chain_depth", kU32, required),
+		)
+		spiffe := newSchema("SpiffeAuditContext",
+			f("workload_spiffe_id", kString, required),
+			f("trust_domain", kString, required),
+			f("svid_type", kString, required),
+			f("source", kString, required),
+			f("upstream_spiffe_id", kString, omitNone),
+			objField("delegation", kObject, omitNone, delegation),
+		)
+		return newSchema("NetworkAuditEvent",
+			f("timestamp_unix_ms", kU64, required),
+			enumField("mode", required, "connect", "connect_intercept", "reverse", "external"),
+			enumField("decision", required, "allow", "deny", "approve_requested", "approve_granted",
+				"approve_denied", "approve_timeout", "approve_error"),
+			f("route_id", kString, omitNone),
+			enumField("auth_mechanism", omitNone, "proxy_authorization", "phantom_header",
+				"phantom_path", "phantom_query", "spiffe_jwt_bearer", "spiffe_o_auth_assertion"),
+			enumField("auth_outcome", omitNone, "succeeded", "failed"),
+			f("managed_credential_active", kBool, omitNone),
+			enumField("injection_mode", omitNone, "header", "url_path", "query_param", "basic_auth", "o_auth2",
+				"spiffe_jwt"),
+			enumField("denial_category", omitNone, "authentication_failed", "endpoint_policy",
+				"managed_credential_unavailable", "host_denied", "intercept_handshake_failed",
+				"upstream_connect_failed", "connect_bypasses_l7", "external_proxy_rejected",
+				"unsupported_upgrade"),
+			f("endpoint_policy_action", kString, omitNone),
+			f("endpoint_policy_rule", kString, omitNone),
+			f("approval_backend", kString, omitNone),
+			f("credential_capture_action", kString, omitNone),
+			f("credential_capture_name", kString, omitNone),
+			f("credential_capture_command", kString, omitNone),
+			f("credential_capture_argv", kStrings, omitNone),
+			f("credential_capture_exit_status", kI32, omitNone),
+			f("credential_capture_duration_ms", kU64, omitNone),
+			f("credential_capture_stdout_bytes", kU64, omitNone),
+			f("credential_capture_stderr", kString, omitNone),
+			f("credential_capture_cache_scope", kString, omitNone),
+			f("credential_capture_output_format", kString, omitNone),
+			f("credential_capture_header_names", kStrings, omitNone),
+			f("credential_capture_stdin_mode", kString, omitNone),
+			f("credential_capture_interactive", kBool, omitNone),
+			objField("spiffe_context", kObject, omitNone, spiffe),
+			f("target", kString, required),
+			f("upstream", kString, omitNone),
+			f("port", kU16, nullable),
+			f("method", kString, nullable),
+			f("path", kString, nullable),
+			f("status", kU16, nullable),
+			f("reason", kString, nullable),
+		)
+	})
+
+	sandboxSchema = sync.OnceValue(func() *schema {
+		return newSchema("SandboxRuntimeAuditEvent",
+			f("timestamp", kString, required),
+			f("platform", kString, required),
+			f("landlock_abi", kString, omitNone),
+			f("landlock_execute_enforced", kBool, omitNone),
+			f("tool_sandbox_active", kBool, required),
+		)
+	})
+
+	commandPolicySchema = sync.OnceValue(func() *schema {
+		stream := newSchema("CommandPolicyStdioStreamAudit",
+			f("total_bytes", kU64, required),
+			f("forwarded_bytes", kU64, required),
+			f("max_bytes", kU64, omitNone),
+			f("limit_exceeded", kBool, required),
+			f("on_limit", kString, omitNone),
+		)
+		stdio := newSchema("CommandPolicyStdioAudit",
+			objField("stdout", kObject, omitNone, stream),
+			objField("stderr", kObject, omitNone, stream),
+		)
+		envEntry := newSchema("CommandPolicyEnvAuditEntry",
+			f("name", kString, required),
+			f("value_display", kString, required),
+		)
+		// caller_kind and stdio_mode are plain strings upstream (the values
+		// seen are session/command/untrusted and pty/direct_fds), so any
+		// string parses; decision is free text as well.
+		return newSchema("CommandPolicyAuditEvent",
+			f("timestamp", kString, required),
+			f("session_id", kString, omitNone),
+			f("command", kString, required),
+			f("caller", kString, required),
+			f("caller_kind", kString, omitNone),
+			f("caller_command", kString, omitNone),
+			f("caller_pid", kU32, omitNone),
+			f("shim_pid", kU32, omitNone),
+			f("session_root_pid", kU32, omitNone),
+			f("decision", kString, required),
+			f("reason", kString, nullable),
+			f("stdio_mode", kString, required),
+			f("argv_hash", kString, required),
+			f("env_name_hash", kString, required),
+			f("cwd_hash", kString, required),
+			f("argv_display", kStrings, required),
+			f("env_names_display", kStrings, required),
+			objField("env_display", kObjects, omitEmpty, envEntry),
+			f("cwd_display", kString, required),
+			f("exit_code", kI32, nullable),
+			objField("stdio", kObject, omitNone, stdio),
+		)
+	})
+)
+
+// requestFields are a request variant's fields followed by those every
+// variant ends with.
+func requestFields(fields ...field) []field {
+	return append(fields,
+		f("reason", kString, nullable),
 		f("child_pid", kU32, required),
 		f("session_id", kString, required),
 	)
-
-	delegation := newSchema("SpiffeDelegationContext",
-		f("authorized_by", kString, required),
-		f("on_behalf_of", kString, omitNone),
-		f("chain_depth", kU32, required),
-	)
-	spiffe := newSchema("SpiffeAuditContext",
-		f("workload_spiffe_id", kString, required),
-		f("trust_domain", kString, required),
-		f("svid_type", kString, required),
-		f("source", kString, required),
-		f("upstream_spiffe_id", kString, omitNone),
-		objField("delegation", kObject, omitNone, delegation),
-	)
-	s.network = newSchema("NetworkAuditEvent",
-		f("timestamp_unix_ms", kU64, required),
-		enumField("mode", required, "connect", "connect_intercept", "reverse", "external"),
-		enumField("decision", required, "allow", "deny", "approve_requested", "approve_granted",
-			"approve_denied", "approve_timeout", "approve_error"),
-		f("route_id", kString, omitNone),
-		enumField("auth_mechanism", omitNone, "proxy_authorization", "phantom_header",
-			"phantom_path", "phantom_query", "spiffe_jwt_bearer", "spiffe_o_auth_assertion"),
-		enumField("auth_outcome", omitNone, "succeeded", "failed"),
-		f("managed_credential_active", kBool, omitNone),
-		enumField("injection_mode", omitNone, "header", "url_path", "query_param", "basic_auth", "o_auth2",
-			"spiffe_jwt"),
-		enumField("denial_category", omitNone, "authentication_failed", "endpoint_policy",
-			"managed_credential_unavailable", "host_denied", "intercept_handshake_failed",
-			"upstream_connect_failed", "connect_bypasses_l7", "external_proxy_rejected",
-			"unsupported_upgrade"),
-		f("endpoint_policy_action", kString, omitNone),
-		f("endpoint_policy_rule", kString, omitNone),
-		f("approval_backend", kString, omitNone),
-		f("credential_capture_action", kString, omitNone),
-		f("credential_capture_name", kString, omitNone),
-		f("credential_capture_command", kString, omitNone),
-		f("credential_capture_argv", kStrings, omitNone),
-		f("credential_capture_exit_status", kI32, omitNone),
-		f("credential_capture_duration_ms", kU64, omitNone),
-		f("credential_capture_stdout_bytes", kU64, omitNone),
-		f("credential_capture_stderr", kString, omitNone),
-		f("credential_capture_cache_scope", kString, omitNone),
-		f("credential_capture_output_format", kString, omitNone),
-		f("credential_capture_header_names", kStrings, omitNone),
-		f("credential_capture_stdin_mode", kString, omitNone),
-		f("credential_capture_interactive", kBool, omitNone),
-		objField("spiffe_context", kObject, omitNone, spiffe),
-		f("target", kString, required),
-		f("upstream", kString, omitNone),
-		f("port", kU16, nullable),
-		f("method", kString, nullable),
-		f("path", kString, nullable),
-		f("status", kU16, nullable),
-		f("reason", kString, nullable),
-	)
-
-	sandbox := newSchema("SandboxRuntimeAuditEvent",
-		f("timestamp", kString, required),
-		f("platform", kString, required),
-		f("landlock_abi", kString, omitNone),
-		f("landlock_execute_enforced", kBool, omitNone),
-		f("tool_sandbox_active", kBool, required),
-	)
-
-	stream := newSchema("CommandPolicyStdioStreamAudit",
-		f("total_bytes", kU64, required),
-		f("forwarded_bytes", kU64, required),
-		f("max_bytes", kU64, omitNone),
-		f("limit_exceeded", kBool, required),
-		f("on_limit", kString, omitNone),
-	)
-	stdio := newSchema("CommandPolicyStdioAudit",
-		objField("stdout", kObject, omitNone, stream),
-		objField("stderr", kObject, omitNone, stream),
-	)
-	envEntry := newSchema("CommandPolicyEnvAuditEntry",
-		f("name", kString, required),
-		f("value_display", kString, required),
-	)
-	// caller_kind and stdio_mode are plain strings upstream (the values
-	// seen are session/command/untrusted and pty/direct_fds), so any
-	// string parses; decision is free text as well.
-	commandPolicy := newSchema("CommandPolicyAuditEvent",
-		f("timestamp", kString, required),
-		f("session_id", kString, omitNone),
-		f("command", kString, required),
-		f("caller", kString, required),
-		f("caller_kind", kString, omitNone),
-		f("caller_command", kString, omitNone),
-		f("caller_pid", kU32, omitNone),
-		f("shim_pid", kU32, omitNone),
-		f("session_root_pid", kU32, omitNone),
-		f("decision", kString, required),
-		f("reason", kString, nullable),
-		f("stdio_mode", kString, required),
-		f("argv_hash", kString, required),
-		f("env_name_hash", kString, required),
-		f("cwd_hash", kString, required),
-		f("argv_display", kStrings, required),
-		f("env_names_display", kStrings, required),
-		objField("env_display", kObjects, omitEmpty, envEntry),
-		f("cwd_display", kString, required),
-		f("exit_code", kI32, nullable),
-		objField("stdio", kObject, omitNone, stdio),
-	)
-
-	s.events = tagged{tag: "type", variants: map[string]*schema{
-		"session_started": newSchema("session_started",
-			f("started", kString, required),
-			f("command", kStrings, required),
-			objField("redaction_policy", kObject, omitNone, s.policy),
-		),
-		"session_ended": newSchema("session_ended",
-			f("ended", kString, required),
-			f("exit_code", kI32, required),
-		),
-		"capability_decision": newSchema("capability_decision",
-			objField("entry", kObject, required, entry),
-		),
-		"url_open": newSchema("url_open",
-			objField("request", kObject, required, urlOpen),
-			f("success", kBool, required),
-			f("error", kString, nullable),
-		),
-		"network": newSchema("network",
-			objField("event", kObject, required, s.network),
-		),
-		"sandbox_runtime": newSchema("sandbox_runtime",
-			objField("event", kObject, required, sandbox),
-		),
-		"command_policy": newSchema("command_policy",
-			objField("event", kObject, required, commandPolicy),
-		),
-	}}
-	return s
 }
 
 // types lists the event types with an upstream schema.
@@ -398,6 +446,6 @@ func types() []string {
 
 // known reports whether typ is an event type with an upstream schema.
 func known(typ string) bool {
-	_, ok := schemaTables().events.variants[typ]
+	_, ok := eventTypes.variants[typ]
 	return ok
 }
