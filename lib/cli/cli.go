@@ -116,7 +116,6 @@ func run(name, description string, grammar any, args []string, stdout, stderr io
 		kong.Bind(ui),
 		kong.Exit(func(code int) { exitCode = code; panic(exitSignal{}) }),
 		kong.Embed(&standardFlags{}),
-		kong.Vars{"version": versionText(name)},
 	}, opts...)
 	hidden := len(args) > 0 && (args[0] == completeCommand || args[0] == manCommand)
 	var prune kong.Option

@@ -15,7 +15,19 @@ var version string
 
 // standardFlags are the flags every tool has besides --help.
 type standardFlags struct {
-	Version kong.VersionFlag `help:"Print the version, commit and Go version, and exit."`
+	Version versionFlag `help:"Print the version, commit and Go version, and exit."`
+}
+
+// versionFlag is kong.VersionFlag with the text made only when asked
+// for: reading the build information costs every start a few page
+// faults.
+type versionFlag bool
+
+// BeforeReset prints the version and exits 0.
+func (versionFlag) BeforeReset(app *kong.Kong) error {
+	fmt.Fprintln(app.Stdout, versionText(app.Model.Name))
+	app.Exit(0)
+	return nil
 }
 
 // versionText is what `name --version` prints: the version, the commit it was
