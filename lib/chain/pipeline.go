@@ -58,6 +58,14 @@ type pipeline[R any] struct {
 	work    chan *batch[R]
 	stop    chan struct{}
 	maxLine int
+	// Workers start as the reader finds them needed, up to maxWorkers:
+	// one for the first batch, another whenever a batch finds them all
+	// busy. A short session's stream, a few lines now and then, keeps
+	// one worker (each costs a goroutine stack that parsing grows, and
+	// its scratch space: page faults in a short-lived stage).
+	startWorker func()
+	started     int // by the reader only
+	maxWorkers  int
 }
 
 // newPipeline starts reading r. process runs on worker goroutines, each
@@ -66,16 +74,17 @@ func newPipeline[R any, W any](r io.Reader, maxLine int, newWorker func() W, pro
 	workers := max(1, runtime.GOMAXPROCS(0))
 	slots := 2*workers + 2
 	p := &pipeline[R]{
-		ordered: make(chan *batch[R], slots),
-		free:    make(chan *batch[R], slots),
-		work:    make(chan *batch[R], slots),
-		stop:    make(chan struct{}),
-		maxLine: maxLine,
+		ordered:    make(chan *batch[R], slots),
+		free:       make(chan *batch[R], slots),
+		work:       make(chan *batch[R], slots),
+		stop:       make(chan struct{}),
+		maxLine:    maxLine,
+		maxWorkers: workers,
 	}
 	for range slots {
 		p.free <- &batch[R]{ready: make(chan struct{}, 1)}
 	}
-	for range workers {
+	p.startWorker = func() {
 		go func() {
 			w := newWorker()
 			for b := range p.work {
@@ -202,6 +211,13 @@ func (p *pipeline[R]) read(r io.Reader) {
 		case p.work <- b:
 		case <-p.stop:
 			return
+		}
+		// An idle worker takes the batch at once; one left queued means
+		// every worker is busy (a batch of no lines, such as the end of
+		// the input, is no work).
+		if p.started == 0 || p.started < p.maxWorkers && len(b.lines) > 0 && len(p.work) > 0 {
+			p.started++
+			p.startWorker()
 		}
 		p.ordered <- b // never blocks: it has room for every batch
 		if b.end != nil {
