@@ -88,19 +88,6 @@ func resolve(name, dir string) (string, error) {
 	return p, nil
 }
 
-// ExecutableDir is the directory of the running executable, symlinks
-// resolved, where a stage's tool is looked for first ("" if unknown).
-func ExecutableDir() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return ""
-	}
-	if r, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = r
-	}
-	return filepath.Dir(exe)
-}
-
 // Running is a started pipeline.
 type Running struct {
 	stream *os.File // the write end of the first stage's stdin

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
 	"syscall"
 
+	"github.com/nono-audit/nono/lib/beside"
 	"github.com/nono-audit/nono/lib/confine"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"golang.org/x/sys/unix"
@@ -261,18 +261,10 @@ func (c *Child) fork(l Launch, sys *syscall.SysProcAttr) (p *os.Process, status 
 // beside this program, which holds nothing but lib/confine and so starts
 // in about two thirds of the time (each page of a binary's runtime and
 // initialisation a process touches is a page fault), else this program
-// itself, whose lib/confine does the same from its init. Whoever can
-// replace a file beside nono-run can replace nono-run too: the helper
-// adds no one to trust.
+// itself, whose lib/confine does the same from its init.
 var confineProgram = sync.OnceValue(func() string {
-	if exe, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
-		}
-		p := filepath.Join(filepath.Dir(exe), confine.Program)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0 {
-			return p
-		}
+	if p, ok := beside.Program(confine.Program); ok {
+		return p
 	}
 	return "/proc/self/exe"
 })

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nono-audit/nono/lib/beside"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/recorder"
@@ -36,7 +37,7 @@ func (c *recordCLI) Run() error {
 	var stages []recorder.Stage
 	if c.Recorder != nil {
 		var err error
-		if stages, err = recorder.Parse(*c.Recorder, recorder.ExecutableDir()); err != nil {
+		if stages, err = recorder.Parse(*c.Recorder, beside.Dir()); err != nil {
 			return cli.Usage("--recorder: %v", err)
 		}
 	}
