@@ -27,6 +27,8 @@ import (
 	"github.com/nono-audit/nono/cmd/nono-snapshot/nonosnapshot"
 	"github.com/nono-audit/nono/cmd/nono-verify/nonoverify"
 	"github.com/nono-audit/nono/lib/confine"
+	"github.com/nono-audit/nono/lib/proxy"
+	"github.com/nono-audit/nono/lib/proxyproc"
 )
 
 // tools are the commands of cmd/, by binary name.
@@ -45,6 +47,8 @@ var tools = map[string]func(){
 	// test binary, whose lib/confine init does the work as the small
 	// program's does).
 	confine.Program: confine.Main,
+	// nono-run's filtering proxy in proxy mode, found beside nono-run.
+	proxyproc.Program: proxy.Main,
 }
 
 // commands are the custom script commands; files beside this one add to it

@@ -5,8 +5,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nono-audit/nono/lib/beside"
 	"github.com/nono-audit/nono/lib/netrule"
-	"github.com/nono-audit/nono/lib/proxy"
+	"github.com/nono-audit/nono/lib/proxyproc"
 )
 
 // proxyVars are the variables that point a command's HTTP clients at the
@@ -16,10 +17,15 @@ var (
 	noProxyVars = []string{"NO_PROXY", "no_proxy"}
 )
 
-// startProxy starts the filtering proxy of a session in proxy mode; each
-// request's network event goes to emit as it happens.
-func startProxy(policy *netrule.Policy, emit func([]byte)) (*proxy.Server, error) {
-	p, err := proxy.Start(proxy.Config{Policy: policy, Record: emit})
+// startProxy starts the filtering proxy of a session in proxy mode,
+// nono-run-proxy from beside this program, with env; each request's
+// network event goes to emit as it happens.
+func startProxy(policy *netrule.Policy, env []string, emit func([]byte)) (*proxyproc.Process, error) {
+	program, ok := beside.Program(proxyproc.Program)
+	if !ok {
+		return nil, fmt.Errorf("start the network proxy: %s is not installed beside %s", proxyproc.Program, beside.Dir())
+	}
+	p, err := proxyproc.Start(program, policy, env, emit)
 	if err != nil {
 		return nil, fmt.Errorf("start the network proxy: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/netrule"
-	"github.com/nono-audit/nono/lib/proxy"
+	"github.com/nono-audit/nono/lib/proxyproc"
 	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/session"
@@ -120,9 +120,9 @@ func Run(cfg Config) (*Outcome, error) {
 	// The proxy listens before the command is started (its port goes into
 	// the command's environment and sandbox); it records nothing until
 	// the command, released after session_started, connects to it.
-	var prox *proxy.Server
+	var prox *proxyproc.Process
 	if cfg.Network != nil {
-		p, err := startProxy(cfg.Network, emitter.Emit)
+		p, err := startProxy(cfg.Network, os.Environ(), emitter.Emit)
 		if err != nil {
 			return nil, err
 		}
@@ -189,14 +189,15 @@ func Run(cfg Config) (*Outcome, error) {
 		}
 	}
 
+	var proxyErr error
 	if prox != nil {
 		// Requests still open (a child's orphan) end here: no network
 		// event comes after session_ended.
-		prox.Close()
+		proxyErr = prox.Close()
 	}
 	ended := event.FormatTime(now())
 	emitter.Emit(event.SessionEnded(ended, int32(out.ExitCode)))
-	out.Record = errors.Join(emitter.Err(), <-policyDone)
+	out.Record = errors.Join(emitter.Err(), <-policyDone, proxyErr)
 	if dir := cfg.SessionDir; dir != "" {
 		code := int32(out.ExitCode)
 		err := updateSession(dir, func(s *session.Session) {

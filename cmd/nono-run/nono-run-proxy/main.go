@@ -1,0 +1,8 @@
+// Command nono-run-proxy is the filtering proxy of `nono run` in proxy
+// mode, which nono-run starts from beside itself; it is not a command of
+// its own. See lib/proxyproc and docs/NETWORK.md.
+package main
+
+import "github.com/nono-audit/nono/lib/proxy"
+
+func main() { proxy.Main() }
