@@ -61,13 +61,7 @@ func (e *RunningError) Error() string {
 // rewritten is unusable input.
 func Summarize(dir string, opts Options) (*Summary, error) {
 	path := filepath.Join(dir, session.EventsFileName)
-	spool, err := newNetworkSpool(dir, opts.Chain.MaxLine)
-	if err != nil {
-		if opts.Stream != nil {
-			io.Copy(io.Discard, opts.Stream) // never block the writer upstream
-		}
-		return nil, err
-	}
+	spool := newNetworkSpool(dir, opts.Chain.MaxLine)
 	defer spool.remove()
 	res, err := verifyLog(dir, path, spool, opts)
 	if _, running := err.(*RunningError); err != nil && !running {

@@ -21,7 +21,8 @@ import (
 // the verifier reads (an io.Writer behind a TeeReader); the verifier
 // decides whether the log is good, the spool only what it holds.
 type networkSpool struct {
-	f       *os.File
+	dir     string   // where the spool file is made, at the first event
+	f       *os.File // nil until then
 	path    string
 	w       *bufio.Writer
 	partial []byte // the start of a line not yet complete
@@ -38,15 +39,11 @@ type networkSpool struct {
 // string, the quotes are escaped).
 var networkMarker = []byte(`"type":"network"`)
 
-func newNetworkSpool(dir string, maxLine int) (*networkSpool, error) {
+func newNetworkSpool(dir string, maxLine int) *networkSpool {
 	if maxLine <= 0 {
 		maxLine = ndjson.DefaultMaxLine
 	}
-	f, path, err := atomicfile.CreateTemp(dir, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("network events spool: %w", err)
-	}
-	return &networkSpool{f: f, path: path, w: bufio.NewWriterSize(f, 64<<10), maxLine: maxLine}, nil
+	return &networkSpool{dir: dir, maxLine: maxLine}
 }
 
 // Write takes the next bytes of the stream. It never fails: a spool that
@@ -92,6 +89,15 @@ func (n *networkSpool) line(rec []byte) {
 	ev, ok := n.networkEvent(rec)
 	if !ok {
 		return
+	}
+	if n.f == nil {
+		// Most sessions have no network event, and no spool file.
+		f, path, err := atomicfile.CreateTemp(n.dir, 0o600)
+		if err != nil {
+			n.err = err
+			return
+		}
+		n.f, n.path, n.w = f, path, bufio.NewWriterSize(f, 64<<10)
 	}
 	n.count++
 	if _, err := n.w.Write(append(ev, '\n')); err != nil {
@@ -158,13 +164,17 @@ func enter(sc *canon.Scanner, key string) bool {
 // finish flushes the spool: the events, ready for session.json, or the
 // error that kept them from being spooled.
 func (n *networkSpool) finish() (session.NetworkEvents, error) {
+	if n.f == nil { // no event, or no spool file
+		if n.err != nil {
+			return session.NetworkEvents{}, fmt.Errorf("network events spool: %w", n.err)
+		}
+		return session.NetworkEvents{}, nil
+	}
 	if n.err == nil {
 		n.err = n.w.Flush()
 	}
-	if n.err == nil {
-		n.err = n.f.Close()
-	} else {
-		n.f.Close()
+	if err := n.f.Close(); n.err == nil {
+		n.err = err
 	}
 	if n.err != nil {
 		return session.NetworkEvents{}, fmt.Errorf("network events spool %s: %w", n.path, n.err)
@@ -174,6 +184,8 @@ func (n *networkSpool) finish() (session.NetworkEvents, error) {
 
 // remove deletes the spool.
 func (n *networkSpool) remove() {
-	n.f.Close()
-	os.Remove(n.path)
+	if n.f != nil {
+		n.f.Close()
+		os.Remove(n.path)
+	}
 }

@@ -53,10 +53,7 @@ func TestSummarizeSetsNetworkEvents(t *testing.T) {
 
 // A spool line longer than the limit is skipped, not held.
 func TestNetworkSpoolSkipsLongLines(t *testing.T) {
-	sp, err := newNetworkSpool(t.TempDir(), 64)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := newNetworkSpool(t.TempDir(), 64)
 	defer sp.remove()
 	ok := `{"event":{"type":"network","event":{"a":1}}}`
 	long := `{"event":{"type":"network","event":{"a":"` + strings.Repeat("x", 100) + `"}}}`
@@ -64,5 +61,20 @@ func TestNetworkSpoolSkipsLongLines(t *testing.T) {
 	sp.Write([]byte(long[50:] + "\n" + ok + "\n"))
 	if sp.count != 1 || len(sp.partial) != 0 {
 		t.Fatalf("count %d, partial %q", sp.count, sp.partial)
+	}
+}
+
+// A session without network events makes no spool file.
+func TestNetworkSpoolNoEvents(t *testing.T) {
+	dir := t.TempDir()
+	sp := newNetworkSpool(dir, 0)
+	sp.Write([]byte(`{"event":{"type":"session_started"}}` + "\n"))
+	events, err := sp.finish()
+	if err != nil || events.Len() != 0 {
+		t.Fatalf("finish: %d events, %v", events.Len(), err)
+	}
+	sp.remove()
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left in the session directory: %v", entries)
 	}
 }
