@@ -165,9 +165,10 @@ func Write(dir string, s *Session) error {
 }
 
 // WriteDraft is Write without the fsync before the rename, so after a
-// power loss the file may be empty: for the first session.json of a
-// session, which a Write (the supervisor's, with the executable's
-// identity) replaces before the command runs.
+// power loss the file may be empty: for a session.json that a Write
+// replaces before anything depends on it (the plan's first, which the
+// supervisor's replaces before the command runs; the supervisor's last,
+// which nono run's last recorder stage replaces when the stream ends).
 func WriteDraft(dir string, s *Session) error {
 	return atomicfile.Draft(filepath.Join(dir, FileName), 0o600, s.fill)
 }
@@ -186,6 +187,16 @@ func Sync(dir string) error { return atomicfile.SyncDir(dir) }
 // Update reads dir/session.json, lets change modify it, and writes it back
 // atomically. Each finalisation stage owns its own fields and uses this.
 func Update(dir string, change func(*Session) error) error {
+	return update(dir, change, Write)
+}
+
+// UpdateDraft is Update with WriteDraft: for a version that a later stage
+// rewrites with Update before anything depends on it being on disk.
+func UpdateDraft(dir string, change func(*Session) error) error {
+	return update(dir, change, WriteDraft)
+}
+
+func update(dir string, change func(*Session) error, write func(string, *Session) error) error {
 	s, err := Read(dir)
 	if err != nil {
 		return err
@@ -193,7 +204,7 @@ func Update(dir string, change func(*Session) error) error {
 	if err := change(s); err != nil {
 		return err
 	}
-	return Write(dir, s)
+	return write(dir, s)
 }
 
 // HoldRunning marks dir's session as running until release is called or

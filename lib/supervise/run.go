@@ -26,12 +26,17 @@ type Config struct {
 	TrackedPaths []string // from TrackedPaths
 	EventFD      int      // raw audit events go here; negative: no events
 	SessionDir   string   // the session whose session.json to keep; "" for none
-	Policy       *redact.Policy
-	Rules        redact.Rules
-	Stdio        Stdio
-	Signals      <-chan os.Signal // from Signals, set up as early as possible
-	Hooks        Hooks
-	Now          func() time.Time // nil: time.Now
+	// StageFinishes says that a stage reading the event stream rewrites
+	// session.json durably when the stream ends (nono run's last
+	// recorder stage), so the supervisor's last write of it, after the
+	// command, skips the fsync.
+	StageFinishes bool
+	Policy        *redact.Policy
+	Rules         redact.Rules
+	Stdio         Stdio
+	Signals       <-chan os.Signal // from Signals, set up as early as possible
+	Hooks         Hooks
+	Now           func() time.Time // nil: time.Now
 
 	// Sandbox confines the command and is recorded (sandbox_runtime, and
 	// policy.json with a session directory). nil runs the command
@@ -142,7 +147,7 @@ func Run(cfg Config) (*Outcome, error) {
 		release, err := session.HoldRunning(dir)
 		if err == nil {
 			defer release()
-			err = updateSession(dir, func(s *session.Session) {
+			err = updateSession(dir, session.Update, func(s *session.Session) {
 				s.Started = started
 				s.Command = command
 				s.ExecutableIdentity = l.identity()
@@ -200,7 +205,11 @@ func Run(cfg Config) (*Outcome, error) {
 	out.Record = errors.Join(emitter.Err(), <-policyDone, proxyErr)
 	if dir := cfg.SessionDir; dir != "" {
 		code := int32(out.ExitCode)
-		err := updateSession(dir, func(s *session.Session) {
+		update := session.Update
+		if cfg.StageFinishes {
+			update = session.UpdateDraft
+		}
+		err := updateSession(dir, update, func(s *session.Session) {
 			s.Ended, s.ExitCode = &ended, &code
 		})
 		if err != nil {
@@ -221,10 +230,11 @@ func RecordedCommand(p *redact.Policy, rules redact.Rules, argv []string) []stri
 	return p.ScrubArgv(rules, valid)
 }
 
-// updateSession changes the supervisor's fields of dir/session.json,
-// creating the record (named after the directory) if there is none yet.
-func updateSession(dir string, change func(*session.Session)) error {
-	err := session.Update(dir, func(s *session.Session) error { change(s); return nil })
+// updateSession changes the supervisor's fields of dir/session.json with
+// update, creating the record (named after the directory) if there is
+// none yet.
+func updateSession(dir string, update func(string, func(*session.Session) error) error, change func(*session.Session)) error {
+	err := update(dir, func(s *session.Session) error { change(s); return nil })
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

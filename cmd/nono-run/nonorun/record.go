@@ -125,6 +125,8 @@ func (c *recordCLI) record(p *plan.Plan, run *runCLI, rec *recording, sigs <-cha
 		rec.finish()
 		return fmt.Errorf("write the session header to fd %d: %w", rec.fd, err)
 	}
+	// The header's Ledger promises the last stage's durable session.json.
+	run.stageFinishes = true
 	out, err := run.supervise(p.Command, sigs)
 	if err != nil {
 		rec.finish()

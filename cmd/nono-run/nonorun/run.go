@@ -30,6 +30,10 @@ type runCLI struct {
 	WithParent     bool     `hidden:"" help:"Die with the process that started this one (the nono wrapper), so that killing it leaves the session incomplete rather than silently finished."`
 	CatchSignal    []string `hidden:"" enum:"INT,QUIT" help:"Forward this signal though it was ignored at start (the nono wrapper starts this process as a background job, which the shell makes ignore INT and QUIT)."`
 	Command        []string `arg:"" passthrough:"partial" help:"The command and its arguments."`
+
+	// stageFinishes: nono run's last recorder stage rewrites
+	// session.json durably when the stream ends (supervise.Config).
+	stageFinishes bool
 }
 
 func (c *runCLI) Run() error {
@@ -118,19 +122,20 @@ func (c *runCLI) supervise(argv []string, sigs <-chan os.Signal) (*supervise.Out
 		return nil, err
 	}
 	cfg := supervise.Config{
-		Argv:         argv,
-		Env:          env,
-		Dir:          cwd,
-		TrackedPaths: tracked,
-		EventFD:      c.EventFD,
-		SessionDir:   c.SessionDir,
-		Policy:       policy,
-		Rules:        rules,
-		Stdio:        supervise.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
-		Signals:      sigs,
-		Hooks:        hooks,
-		Sandbox:      sb,
-		Network:      network,
+		Argv:          argv,
+		Env:           env,
+		Dir:           cwd,
+		TrackedPaths:  tracked,
+		EventFD:       c.EventFD,
+		SessionDir:    c.SessionDir,
+		StageFinishes: c.stageFinishes,
+		Policy:        policy,
+		Rules:         rules,
+		Stdio:         supervise.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
+		Signals:       sigs,
+		Hooks:         hooks,
+		Sandbox:       sb,
+		Network:       network,
 	}
 	var helpers []func(*supervise.Running) func()
 	if expansion != nil {
