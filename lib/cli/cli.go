@@ -109,15 +109,14 @@ func Main(name, description string, grammar any, opts ...kong.Option) {
 func run(name, description string, grammar any, args []string, stdout, stderr io.Writer, opts ...kong.Option) int {
 	exitCode := -1
 	ui, out := newUI(name, stdout, stderr, os.Getenv)
-	opts = append([]kong.Option{
-		kong.Name(name),
-		kong.Description(description),
-		kong.Writers(stdout, stderr),
-		kong.Bind(ui),
-		kong.Exit(func(code int) { exitCode = code; panic(exitSignal{}) }),
-		kong.Embed(&standardFlags{}),
-	}, opts...)
 	hidden := len(args) > 0 && (args[0] == completeCommand || args[0] == manCommand)
+	if !hidden && len(opts) == 0 {
+		if _, run, ok := quickParse(grammar, args); ok {
+			return finish(name, run(ui), out, stderr)
+		}
+		// grammar may be half-parsed: kong resets every value it has.
+	}
+	opts = append(kongOptions(name, description, stdout, stderr, ui, func(code int) { exitCode = code; panic(exitSignal{}) }), opts...)
 	var prune kong.Option
 	pruned := opts
 	if !hidden {
@@ -160,8 +159,27 @@ func run(name, description string, grammar any, args []string, stdout, stderr io
 	if code, exited := catchExit(func() { err = ctx.Run() }); exited {
 		return code(exitCode)
 	}
+	return finish(name, err, out, stderr)
+}
+
+// kongOptions are the options of every tool's parser: exit is kong's
+// exit callback (for --help and --version).
+func kongOptions(name, description string, stdout, stderr io.Writer, ui *UI, exit func(int)) []kong.Option {
+	return []kong.Option{
+		kong.Name(name),
+		kong.Description(description),
+		kong.Writers(stdout, stderr),
+		kong.Bind(ui),
+		kong.Exit(exit),
+		kong.Embed(&standardFlags{}),
+	}
+}
+
+// finish returns the exit status of a command that returned err, after
+// reporting it; a result that could not be written fails the command.
+func finish(name string, err error, out *stickyWriter, stderr io.Writer) int {
 	if err == nil && out.err != nil {
-		err = out.err // a result that could not be written
+		err = out.err
 	}
 	if err == nil {
 		return 0

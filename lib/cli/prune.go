@@ -20,8 +20,8 @@ import (
 
 // pruneOption returns the option that leaves out of grammar's model the
 // top-level commands args cannot select, or nil to build all of it: when
-// args may ask for help (which lists the commands) or name a command
-// whose name is not certain here, or when nothing would be left out.
+// args may ask for help (which lists the commands), or when nothing would
+// be left out.
 //
 // A command is kept when args[0] is its name or an alias; failing that,
 // the default command is kept, alone, when no argument names any
@@ -62,17 +62,12 @@ func unselected(t reflect.Type, args []string) []string {
 		def   bool
 	}
 	var cmds []command
-	certain := true
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if _, ok := f.Tag.Lookup("cmd"); !ok {
 			continue
 		}
-		name, ok := commandName(f)
-		if !ok {
-			certain = false
-		}
-		c := command{field: f.Name, names: []string{name}, def: f.Tag.Get("default") != ""}
+		c := command{field: f.Name, names: []string{commandName(f)}, def: f.Tag.Get("default") != ""}
 		if a := f.Tag.Get("aliases"); a != "" {
 			c.names = append(c.names, strings.Split(a, ",")...)
 		}
@@ -90,9 +85,6 @@ func unselected(t reflect.Type, args []string) []string {
 		}
 	}
 	if keep < 0 {
-		if !certain {
-			return nil
-		}
 		for _, a := range args {
 			if a == "--" {
 				break
@@ -122,31 +114,10 @@ func unselected(t reflect.Type, args []string) []string {
 }
 
 // commandName is the name kong gives a command field: its name tag, or
-// the field's name dashed and lower-cased. Only names made of plain words
-// (a capital, then lower-case letters) are certain to come out as kong's.
-func commandName(f reflect.StructField) (string, bool) {
+// the field's name in kong's kebab case.
+func commandName(f reflect.StructField) string {
 	if n := f.Tag.Get("name"); n != "" {
-		return n, true
+		return n
 	}
-	var b strings.Builder
-	prevUpper := false
-	for i, r := range f.Name {
-		switch {
-		case r >= 'A' && r <= 'Z':
-			if prevUpper {
-				return "", false // an acronym: kong splits those its own way
-			}
-			if i > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r - 'A' + 'a')
-			prevUpper = true
-		case r >= 'a' && r <= 'z':
-			b.WriteRune(r)
-			prevUpper = false
-		default:
-			return "", false
-		}
-	}
-	return b.String(), true
+	return kebab(f.Name)
 }

@@ -25,9 +25,9 @@ func (c *pruneCommand) Run(ui *UI) error {
 	return nil
 }
 
-type uncertainGrammar struct {
+type acronymGrammar struct {
 	Alpha pruneCommand `cmd:"" default:"withargs"`
-	S3    pruneCommand `cmd:""` // kong names it its own way
+	S3    pruneCommand `cmd:""` // "s-3", as kong splits it
 }
 
 func TestUnselected(t *testing.T) {
@@ -47,12 +47,13 @@ func TestUnselected(t *testing.T) {
 		{pruneGrammar{}, []string{"--opt=x", "y"}, but("Alpha")},
 		{pruneGrammar{}, []string{}, but("Alpha")},
 		{pruneGrammar{}, []string{"x", "--", "beta"}, but("Alpha")},
-		// A command named after flags, help, and no certain default: all.
+		// A command named after flags, or help: all.
 		{pruneGrammar{}, []string{"--flag", "beta"}, nil},
 		{pruneGrammar{}, []string{"--help"}, nil},
 		{pruneGrammar{}, []string{"beta", "-h"}, nil},
-		{uncertainGrammar{}, []string{"x"}, nil},
-		{uncertainGrammar{}, []string{"alpha", "x"}, []string{"S3"}},
+		{acronymGrammar{}, []string{"x"}, []string{"S3"}},
+		{acronymGrammar{}, []string{"s-3"}, []string{"Alpha"}},
+		{acronymGrammar{}, []string{"alpha", "x"}, []string{"S3"}},
 	} {
 		got := unselected(reflect.TypeOf(tc.grammar), tc.args)
 		if !slices.Equal(got, tc.want) {
