@@ -99,9 +99,10 @@ type quickNode struct {
 }
 
 type quickCommand struct {
-	names    []string
-	v        reflect.Value
-	withArgs bool // default:"withargs"
+	names       []string
+	v           reflect.Value
+	withArgs    bool // default:"withargs"
+	passthrough bool // its arguments are not parsed at all
 }
 
 // quickParser holds the flags of every command on the path so far (a
@@ -154,6 +155,7 @@ func (p *quickParser) scanInto(n *quickNode, v reflect.Value) bool {
 			if d := tag["default"]; d != "" && !c.withArgs {
 				return false
 			}
+			_, c.passthrough = tag["passthrough"]
 			if a := tag["aliases"]; a != "" {
 				c.names = append(c.names, strings.Split(a, ",")...)
 			}
@@ -226,12 +228,12 @@ func (n *quickNode) selectCommand(args []string) (reflect.Value, []string, bool)
 	if len(args) > 0 {
 		for _, c := range n.commands {
 			if named(c, args[0]) {
-				return c.v, args[1:], true
+				return c.v, args[1:], !c.passthrough
 			}
 		}
 	}
 	for _, c := range n.commands {
-		if !c.withArgs {
+		if !c.withArgs || c.passthrough {
 			continue
 		}
 		// A command named after the default command's flags, even

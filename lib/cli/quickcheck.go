@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -52,6 +53,20 @@ func CheckQuick(newGrammar func() any, args []string) (accepted bool, err error)
 		}
 	}
 	return true, nil
+}
+
+// CheckQuickAccepts is CheckQuick over each of lists: an error names
+// every list the quick way leaves to kong or reads otherwise than kong.
+func CheckQuickAccepts(newGrammar func() any, lists ...[]string) error {
+	var errs []error
+	for _, args := range lists {
+		accepted, err := CheckQuick(newGrammar, args)
+		if err == nil && !accepted {
+			err = fmt.Errorf("%q: left to kong", args)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // commandFlags is a copy of command struct v without its subcommands,
