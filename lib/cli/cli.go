@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 
 	"github.com/alecthomas/kong"
 )
@@ -172,8 +173,25 @@ func kongOptions(name, description string, stdout, stderr io.Writer, ui *UI, exi
 		kong.Bind(ui),
 		kong.Exit(exit),
 		kong.Embed(&standardFlags{}),
+		kong.KindMapper(reflect.String, exactString),
 	}
 }
+
+// exactString is kong's string mapper without its JSON round trip, which
+// turns each byte that is not UTF-8 into U+FFFD: a path given on the
+// command line must reach the tool as the same bytes.
+var exactString = kong.MapperFunc(func(ctx *kong.DecodeContext, target reflect.Value) error {
+	t, err := ctx.Scan.PopValue("string")
+	if err != nil {
+		return err
+	}
+	s, ok := t.Value.(string)
+	if !ok {
+		return fmt.Errorf("expected a string but got %v (%T)", t.Value, t.Value)
+	}
+	target.SetString(s)
+	return nil
+})
 
 // finish returns the exit status of a command that returned err, after
 // reporting it; a result that could not be written fails the command.

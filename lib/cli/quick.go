@@ -47,11 +47,6 @@ func quickSelect(grammar any, args []string) ([]reflect.Value, bool) {
 	if root.Kind() != reflect.Pointer || root.Elem().Kind() != reflect.Struct {
 		return nil, false
 	}
-	for _, a := range args {
-		if !utf8.ValidString(a) {
-			return nil, false // kong's strings have U+FFFD for bad bytes
-		}
-	}
 	p := &quickParser{long: map[string]*quickValue{}, short: map[rune]*quickValue{}}
 	// kong.Embed(&standardFlags{}) and the help flag: both decline.
 	p.long["help"], p.short['h'], p.long["version"] = unsupported, unsupported, unsupported

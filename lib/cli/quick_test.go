@@ -2,6 +2,8 @@ package cli
 
 import (
 	"errors"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,4 +214,27 @@ func FuzzQuick(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// Bytes that are not UTF-8 reach the command as given, whichever way the
+// arguments are parsed: kong's own string mapper would make them U+FFFD.
+func TestArgumentsKeepTheirBytes(t *testing.T) {
+	bad := "x\x9cy"
+	for i, args := range [][]string{
+		{"alpha", "--name", bad, "-r", bad, "--ptr=" + bad, bad, bad},
+		{"alpha", "-fn", bad, "-r", bad, "--ptr=" + bad, bad, bad}, // combined flags: kong's parse
+	} {
+		if accepted, err := CheckQuick(newQuickGrammar, args); err != nil || accepted != (i == 0) {
+			t.Fatalf("%q: accepted %v, err %v", args, accepted, err)
+		}
+		g := &quickGrammar{}
+		var stderr strings.Builder
+		if code := run("tool", "test", g, args, io.Discard, &stderr); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, stderr.String())
+		}
+		a := g.Alpha
+		if a.Name != bad || !slices.Equal(a.Raw, []string{bad}) || a.Ptr == nil || *a.Ptr != bad || a.File != bad || !slices.Equal(a.Rest, []string{bad}) {
+			t.Errorf("%q: got %+q", args, []any{a.Name, a.Raw, a.Ptr, a.File, a.Rest})
+		}
+	}
 }
