@@ -19,6 +19,9 @@ import (
 	"reflect"
 
 	"github.com/alecthomas/kong"
+
+	// Every tool starts faster on a heap of huge pages (see the package).
+	_ "github.com/nono-audit/nono/lib/hugeheap"
 )
 
 // exitError ends the program with Code. A nil Err prints nothing: the
