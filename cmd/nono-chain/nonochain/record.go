@@ -34,7 +34,7 @@ func (c *recordCmd) Run(ui *cli.UI) error {
 		if c.Log != "" || c.Resume != "" {
 			return cli.Usage("--session-header names the log: no --log or --resume with it")
 		}
-		h, rest, err := streamhead.Read(os.Stdin)
+		h, rest, err := streamhead.Read(cli.RecorderInput())
 		if errors.Is(err, streamhead.ErrNoHeader) {
 			return nil
 		}

@@ -42,7 +42,7 @@ func (c *sessionCmd) Run(ui *cli.UI) error {
 			return cli.Usage("--session-header names the session: no DIR with it")
 		}
 		cli.RecorderStage()
-		h, rest, err := streamhead.Read(os.Stdin)
+		h, rest, err := streamhead.Read(cli.RecorderInput())
 		if errors.Is(err, streamhead.ErrNoHeader) {
 			return nil
 		}

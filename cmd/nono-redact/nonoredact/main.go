@@ -60,7 +60,7 @@ func (c *CLI) Run(ui *cli.UI) error {
 	}
 	var in io.Reader = os.Stdin
 	if c.SessionHeader {
-		rest, err := streamhead.Copy(ui.Stdout, os.Stdin)
+		rest, err := streamhead.Copy(ui.Stdout, cli.RecorderInput())
 		if errors.Is(err, streamhead.ErrNoHeader) {
 			return nil
 		}
