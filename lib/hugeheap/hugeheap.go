@@ -17,7 +17,8 @@
 // policy is "never", nothing changes. GODEBUG=disablethp=1, the runtime's
 // own switch against huge pages for its heap, turns this off too.
 //
-// The package imports nothing but syscall and unsafe, so it initialises
-// as soon as syscall has, before the packages that allocate the most at
-// start; import it for its side effect.
+// The package imports little (syscall, and lib/confine so that the
+// confining copy execs before this init runs), so it initialises as soon
+// as those have, before the packages that allocate the most at start;
+// import it for its side effect.
 package hugeheap

@@ -5,6 +5,11 @@ package hugeheap
 import (
 	"syscall"
 	"unsafe"
+
+	// The confining copy of nono-run execs the command from lib/confine's
+	// init; importing it makes that init run before this one, so that a
+	// copy never pays for the collapse.
+	_ "github.com/nono-audit/nono/lib/confine"
 )
 
 const (
@@ -42,7 +47,7 @@ func Advise(arena, size, region uintptr) {
 
 // disabled reports whether GODEBUG sets disablethp=1 (the last setting
 // wins, as in the runtime). It parses by hand to keep this package's
-// imports to syscall.
+// imports few: it initialises as early as they allow.
 func disabled() bool {
 	v, _ := syscall.Getenv("GODEBUG")
 	off := false
