@@ -53,10 +53,10 @@ type Child struct {
 
 	term       *terminal // nil without a controlling terminal
 	status     chan unix.WaitStatus
-	release    chan bool      // true: detach and supervise; false: kill
-	stopped    bool           // the child is stopped and the supervisor knows it
-	childModes *unix.Termios  // the child's terminal modes when it stopped
-	watchdog   chan *watchdog // delivers the watchdog (nil if it could not start)
+	release    chan bool     // true: detach and supervise; false: kill
+	stopped    bool          // the child is stopped and the supervisor knows it
+	childModes *unix.Termios // the child's terminal modes when it stopped
+	watchdog   *watchdog     // armed once released (nil if it could not be)
 }
 
 // Launch is what Start needs to start a command.
@@ -107,19 +107,15 @@ func Start(l Launch) (*Child, error) {
 
 // Release lets the stopped child run, and starts supervising it.
 func (c *Child) Release() {
+	// Armed before the child runs: a few system calls, and nothing the
+	// child starts can be missed.
+	c.watchdog, _ = startWatchdog(c.Pid)
 	c.release <- true
 	if c.term != nil {
 		// Taking the terminal back from the background raises SIGTTOU.
 		// Ignored only now: the child must not inherit the disposition.
 		signal.Ignore(unix.SIGTTOU)
 	}
-	// The watchdog starts while the child already runs: nothing waits
-	// for it but finish.
-	c.watchdog = make(chan *watchdog, 1)
-	go func() {
-		w, _ := startWatchdog(c.Pid)
-		c.watchdog <- w
-	}()
 }
 
 // Abort kills the stopped child (it ran nothing of its own) and reaps it.
@@ -393,8 +389,8 @@ func (c *Child) finish(ws unix.WaitStatus) {
 		}
 		t.close()
 	}
-	if w := <-c.watchdog; w != nil {
-		w.stop()
+	if c.watchdog != nil {
+		c.watchdog.stop()
 	}
 }
 

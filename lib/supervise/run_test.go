@@ -22,7 +22,7 @@ import (
 )
 
 // The test binary doubles as the helper processes of the terminal tests
-// (terminal_test.go).
+// (terminal_test.go) and of the watchdog's (watchdog_test.go).
 const helperEnv = "SUPERVISE_TEST_HELPER"
 
 func TestMain(m *testing.M) {
@@ -33,6 +33,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperChild())
 	case "attacker":
 		os.Exit(helperAttacker(os.Args[1:]))
+	case "watchdog":
+		os.Exit(helperWatchdog(os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }
