@@ -21,7 +21,7 @@ type recordCmd struct {
 	Log     string `placeholder:"FILE" help:"Also append every record to FILE (created 0600, fsynced at the end), before passing it on to stdout; FILE keeps every record even if stdout's reader goes away. For a summariser downstream: nono-chain --log log | nono-merkle session DIR --stdin."`
 	MaxLine int    `name:"max-line" default:"16777216" placeholder:"BYTES" help:"Longest input event accepted, in bytes."`
 	// nono run's stages start before the session exists (lib/streamhead).
-	SessionHeader bool `name:"session-header" help:"The first line names the session (nono-run record writes it): log to its audit-events.ndjson, as --log would, and pass the line on first. An empty stream is no error."`
+	SessionHeader bool `name:"session-header" help:"The first line names the session (nono-run record writes it): log to its audit-events.ndjson, as --log would, and pass the line on first. An empty stream is no error. A pipe on stdin is read non-blocking: it must be this stage's alone, as nono-run makes it."`
 }
 
 func (c *recordCmd) Run(ui *cli.UI) error {

@@ -27,7 +27,7 @@ type sessionCmd struct {
 	StrictSchema     bool   `name:"strict-schema" help:"Fail on an event that uses a type, field or value this version does not know, instead of summarising it with a warning."`
 	Stdin            bool   `help:"Summarise the records streamed on stdin as they are written to DIR's log by nono-chain --log (the end of the nono run pipeline), then check the log holds exactly those bytes; the log is not read again."`
 	// The last stage of nono run (lib/streamhead).
-	SessionHeader bool `name:"session-header" help:"Implies --stdin. The first line names the session and says what to do when the stream ends: compute audit_integrity or not, then, once the session is recorded to the end, sign it and append it to the ledger (fsynced) as nono run does. An empty stream is no error."`
+	SessionHeader bool `name:"session-header" help:"Implies --stdin. The first line names the session and says what to do when the stream ends: compute audit_integrity or not, then, once the session is recorded to the end, sign it and append it to the ledger (fsynced) as nono run does. An empty stream is no error. A pipe on stdin is read non-blocking: it must be this stage's alone, as nono-run makes it."`
 }
 
 func (c *sessionCmd) Run(ui *cli.UI) error {

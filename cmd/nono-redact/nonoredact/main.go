@@ -20,7 +20,7 @@ type CLI struct {
 	Config string `placeholder:"FILE" help:"Configuration file holding the [redaction] table. Default: $XDG_CONFIG_HOME/nono/config.toml (~/.config/nono/config.toml); a missing default file means the secure default policy."`
 	Argv   bool   `help:"Read one JSON array of strings a line (an argv) and write it scrubbed, instead of audit events."`
 	// nono run's stages start before the session exists (lib/streamhead).
-	SessionHeader bool `name:"session-header" help:"The first line names the session (nono-run record writes it): check it and pass it on unchanged. An empty stream is no error."`
+	SessionHeader bool `name:"session-header" help:"The first line names the session (nono-run record writes it): check it and pass it on unchanged. An empty stream is no error. A pipe on stdin is read non-blocking: it must be this stage's alone, as nono-run makes it."`
 }
 
 func (c *CLI) Run(ui *cli.UI) error {
