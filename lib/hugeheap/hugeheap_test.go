@@ -48,6 +48,31 @@ func TestDisabled(t *testing.T) {
 	}
 }
 
+// FuzzDisabled holds the hand-written GODEBUG parse to a plain one.
+func FuzzDisabled(f *testing.F) {
+	for _, s := range []string{"", "disablethp=1", "a=b,disablethp=1", "disablethp=1,disablethp=0", ",,disablethp=1,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, godebug string) {
+		if strings.IndexByte(godebug, 0) >= 0 {
+			t.Skip("an environment variable cannot hold NUL")
+		}
+		want := false
+		for _, kv := range strings.Split(godebug, ",") {
+			switch kv {
+			case "disablethp=1":
+				want = true
+			case "disablethp=0":
+				want = false
+			}
+		}
+		t.Setenv("GODEBUG", godebug)
+		if got := disabled(); got != want {
+			t.Fatalf("GODEBUG=%q: disabled() = %v, want %v", godebug, got, want)
+		}
+	})
+}
+
 func thpAvailable(t *testing.T) bool {
 	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err != nil {
