@@ -45,7 +45,9 @@ for ((i = 0; i < sessions; i++)); do
 done
 
 export NONO_AUDIT_DIR=$root NONO_ROLLBACK_DIR=$work/rollbacks HOME=$work
-"$work/nono-audit" list | grep -q ' ok ' || { echo "audit.sh: list shows no finished session" >&2; exit 1; }
+# grep reads the whole listing: with -q it would stop at the first match,
+# and under pipefail the listing's SIGPIPE would fail the check.
+"$work/nono-audit" list | grep ' ok ' >/dev/null || { echo "audit.sh: list shows no finished session" >&2; exit 1; }
 
 x() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "inf" }'; }
 ms() { awk -v us="$1" 'BEGIN {printf "%8.2f", us / 1000}'; }
