@@ -51,10 +51,24 @@ median_us() { bench_median_us "$runs" "$@"; }
 # cpu_us CMD...: the mean CPU time (user + system, every process) of one
 # run of CMD, in microseconds. Unlike wall time it hardly moves with the
 # machine's load.
-cpu_us() {
-	"$work/measure" -- bash -c 'for ((i = 0; i < $0; i++)); do "$@" </dev/null >/dev/null 3>/dev/null; done' "$runs" "$@" 2>&1 >/dev/null |
+cpu_us() { cpu_total_us "$runs" "$@"; }
+
+# cpu_total_us N CMD...: the mean CPU time of N runs of CMD.
+cpu_total_us() {
+	"$work/measure" -- bash -c 'for ((i = 0; i < $0; i++)); do "$@" </dev/null >/dev/null 3>/dev/null; done' "$1" "${@:2}" 2>&1 >/dev/null |
 		tail -n 1 | sed 's/.*user_s=\([0-9.]*\) sys_s=\([0-9.]*\).*/\1 \2/' |
-		awk -v n="$runs" '{printf "%d", ($1 + $2) * 1e6 / n}'
+		awk -v n="$1" '{printf "%d", ($1 + $2) * 1e6 / n}'
+}
+
+# cpu_paired_us CMD...: the mean CPU time of the reference and of CMD,
+# measured by turns in four batches each: "REF CMD".
+cpu_paired_us() {
+	local i ref=0 cmd=0 batch=$(((runs + 3) / 4))
+	for ((i = 0; i < 4; i++)); do
+		ref=$((ref + $(cpu_total_us "$batch" "$work/gostart")))
+		cmd=$((cmd + $(cpu_total_us "$batch" "$@")))
+	done
+	echo "$((ref / 4)) $((cmd / 4))"
 }
 
 ms() { awk -v us="$1" 'BEGIN {printf "%7.2f", us / 1000}'; }
@@ -104,31 +118,35 @@ echo "As ratios to a trivial static Go binary's start:"
 go_wall=$(median_us "$work/gostart")
 go_cpu=$(cpu_us "$work/gostart")
 printf '  %-50s %s ms            cpu %s ms\n' "trivial static Go binary (the reference)" "$(ms "$go_wall")" "$(ms "$go_cpu")"
+echo "  (each row's ratios are to the reference timed by turns with it, in brackets)"
 # x A B: A/B to two places.
 x() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
+# minus A B: A-B to two places.
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 # against LABEL TARGET_WALL TARGET_CPU CMD...: wall and CPU of CMD over
-# the reference's, printed and added to the table; sets last_wall and
-# last_cpu.
+# the reference's, timed by turns, printed and added to the table; sets
+# last_wall_x and last_cpu_x, the two ratios.
 against() {
-	local label=$1 tw=$2 tc=$3
+	local label=$1 tw=$2 tc=$3 ref_wall wall ref_cpu cpu
 	shift 3
-	last_wall=$(median_us "$@")
-	last_cpu=$(cpu_us "$@")
-	printf '  %-50s %s ms = %5sx   cpu %s ms = %5sx\n' "$label" "$(ms "$last_wall")" "$(x "$last_wall" "$go_wall")" "$(ms "$last_cpu")" "$(x "$last_cpu" "$go_cpu")"
-	bench_ratio run "$label, wall" "$(x "$last_wall" "$go_wall")" "trivial static Go binary start" "$tw"
-	bench_ratio run "$label, CPU" "$(x "$last_cpu" "$go_cpu")" "trivial static Go binary start (CPU)" "$tc"
+	read -r ref_wall wall < <(bench_paired_us "$runs" "$work/gostart" "$@")
+	read -r ref_cpu cpu < <(cpu_paired_us "$@")
+	last_wall_x=$(x "$wall" "$ref_wall") last_cpu_x=$(x "$cpu" "$ref_cpu")
+	printf '  %-50s %s ms = %5sx   cpu %s ms = %5sx   (%s, %s ms)\n' "$label" "$(ms "$wall")" "$last_wall_x" "$(ms "$cpu")" "$last_cpu_x" "$(ms "$ref_wall" | tr -d ' ')" "$(ms "$ref_cpu" | tr -d ' ')"
+	bench_ratio run "$label, wall" "$last_wall_x" "trivial static Go binary start" "$tw"
+	bench_ratio run "$label, CPU" "$last_cpu_x" "trivial static Go binary start (CPU)" "$tc"
 }
 against "/bin/true (bare)" "" "" /bin/true
 if ((wrapper)); then
 	against "nono run -- /bin/true" "<= 6" "<= 8" "$bin/nono" run --silent -- /bin/true
-	def_wall=$last_wall def_cpu=$last_cpu
+	def_wall_x=$last_wall_x
 	against "nono run --no-audit -- /bin/true" "<= 2" "" "$bin/nono" run --silent --no-audit -- /bin/true
 	"$bin/nono-sign" keygen --keyref "file://$work/sign.key" >/dev/null 2>&1
 	against "nono run --audit-sign-key -- /bin/true" "" "" "$bin/nono" run --silent --audit-sign-key "file://$work/sign.key" -- /bin/true
-	bench_ratio run "--audit-sign-key adds, wall" "$(x $((last_wall - def_wall)) "$go_wall")" "trivial static Go binary start" "<= 1"
+	bench_ratio run "--audit-sign-key adds, wall" "$(minus "$last_wall_x" "$def_wall_x")" "trivial static Go binary start" "<= 1"
 	mkdir -p "$work/empty"
 	against "nono run --audit-integrity (empty dir) -- /bin/true" "" "" "$bin/nono" run --silent --allow "$work/empty" --audit-integrity -- /bin/true
-	bench_ratio run "--audit-integrity (empty dir) adds, wall" "$(x $((last_wall - def_wall)) "$go_wall")" "trivial static Go binary start" "<= 1"
+	bench_ratio run "--audit-integrity (empty dir) adds, wall" "$(minus "$last_wall_x" "$def_wall_x")" "trivial static Go binary start" "<= 1"
 fi
 echo
 echo "  its stages alone:"
