@@ -78,8 +78,10 @@ func (e *RefusedError) Error() string { return e.Msg }
 // contains or lies inside an existing deny path or a protected store:
 // Landlock can only allow, so a deny path inside a granted directory
 // cannot be carved out of it. It returns the grants' canonical paths.
-func (s *Spec) Check() ([]string, error) {
-	fences := s.fences()
+func (s *Spec) Check() ([]string, error) { return s.check(s.fences()) }
+
+// check is Check against fences already found.
+func (s *Spec) check(fences fences) ([]string, error) {
 	paths := make([]string, len(s.Grants))
 	for i, g := range s.Grants {
 		p, err := g.Resolve(s.Cwd)
@@ -100,11 +102,12 @@ func (s *Spec) Check() ([]string, error) {
 // interpreter, read-only; the private temporary directory tmpDir
 // (read-write; "" for none); and the default profile's system groups.
 func (s *Spec) Policy(exe Executable, tmpDir string) (*Policy, error) {
-	paths, err := s.Check()
+	// One look at the deny paths and stores for the grants and the rest.
+	fences := s.fences()
+	paths, err := s.check(fences)
 	if err != nil {
 		return nil, err
 	}
-	fences := s.fences()
 	p := &Policy{Network: s.Network, TmpDir: tmpDir, Protected: s.Protected, Filters: s.Filters}
 	index := map[string]int{}
 	add := func(r Rule) {
