@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,8 +32,7 @@ func RecorderStage() {
 	}
 }
 
-// recorderInput holds the stage's pollable standard input for the life of
-// the process: an *os.File closes its descriptor when it is collected.
+// recorderInput is the stage's pollable standard input, made once.
 var recorderInput *os.File
 
 // RecorderInput is the standard input of a recording stage that nono-run
@@ -51,16 +51,29 @@ func RecorderInput() *os.File {
 }
 
 // pollablePipe returns fd as a non-blocking, pollable file if it is a
-// pipe, else fallback.
+// pipe, else fallback. The file holds a duplicate of fd, so that neither
+// its closing nor its collection ever closes fd itself.
 func pollablePipe(fd int, fallback *os.File) *os.File {
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		return fallback
 	}
-	if unix.SetNonblock(fd, true) != nil {
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return fallback
+	}
+	if unix.SetNonblock(dup, true) != nil {
+		unix.Close(dup)
 		return fallback
 	}
 	// os.NewFile sees the descriptor non-blocking and registers it with
-	// the runtime's poller.
-	return os.NewFile(uintptr(fd), fallback.Name())
+	// the runtime's poller. Should that fail (only a file the poller
+	// holds takes a deadline), reads would fail with EAGAIN: undo.
+	f := os.NewFile(uintptr(dup), fallback.Name())
+	if f.SetReadDeadline(time.Time{}) != nil {
+		f.Close()
+		unix.SetNonblock(fd, false)
+		return fallback
+	}
+	return f
 }

@@ -18,6 +18,7 @@ func TestPollablePipe(t *testing.T) {
 	}
 	w := os.NewFile(uintptr(fds[1]), "w")
 	defer w.Close()
+	defer syscall.Close(fds[0])
 	f := pollablePipe(fds[0], os.Stdin)
 	if f == os.Stdin {
 		t.Fatal("a pipe was returned as it was")
