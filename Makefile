@@ -17,8 +17,14 @@ all: build
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X github.com/nono-audit/nono/lib/cli.version=$(VERSION)
 
+# nono-run-confine, on linux/amd64, starts at lib/confine's assembly entry,
+# which execs the command before the Go runtime starts (docs/SANDBOX.md);
+# elsewhere, or built without this flag, its Go init does the same.
+CONFINE_ENTRY := $(if $(filter linux/amd64,$(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)),-E=github.com/nono-audit/nono/lib/confine.entry)
+
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINDIR)/ ./cmd/...
+	$(GO) build -trimpath -ldflags "$(LDFLAGS) $(CONFINE_ENTRY)" -o $(BINDIR)/ ./cmd/nono-run/nono-run-confine
 	@if [ -f cmd/nono/nono ]; then install -m 0755 cmd/nono/nono $(BINDIR)/nono; fi
 
 # Manual pages, generated from each tool's flags (its hidden __man command).

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -86,8 +87,33 @@ var binDir = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return dir, os.WriteFile(filepath.Join(dir, "nono"), wrapper, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "nono"), wrapper, 0o755); err != nil {
+		return "", err
+	}
+	return dir, buildConfine(dir)
 })
+
+// buildConfine puts the real nono-run-confine in dir, built as the
+// Makefile builds it (on linux/amd64 it starts at lib/confine's assembly
+// entry, which the test binary cannot), so that every sandboxed run of the
+// scripts goes through it. Elsewhere the test binary's copy stays.
+func buildConfine(dir string) error {
+	if runtime.GOARCH != "amd64" {
+		return nil
+	}
+	prog := filepath.Join(dir, confine.Program)
+	// It may be a hard link to the test binary: unlink, never overwrite.
+	if err := os.Remove(prog); err != nil {
+		return err
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-E="+confine.EntrySymbol,
+		"-o", prog, "./cmd/nono-run/nono-run-confine")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v\n%s", confine.Program, err, out)
+	}
+	return nil
+}
 
 // toolPath is the path of a tool for commands that start it themselves.
 func toolPath(ts *testscript.TestScript, name string) string {

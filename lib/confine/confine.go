@@ -18,6 +18,14 @@
 // stacks of lib/proxy), so it initialises as soon as os does, and they
 // never do in the copy. tests/testdata/confine-early.txtar checks it. Do
 // not import anything else here.
+//
+// Cheaper still, on linux/amd64 Program is linked with its entry point at
+// this package's assembly (entry_amd64.s, EntrySymbol), which does the
+// same with bare system calls before the Go runtime starts: a few page
+// faults where a Go program's start takes a hundred and more. It starts
+// the runtime, and so this init, whenever anything fails before the exec,
+// so that failures are worded in one place. nono-run as its own copy, and
+// Program built without the flag (go install), take the init's path.
 package confine
 
 import (
@@ -35,6 +43,12 @@ const Arg0 = "nono-run: sandbox"
 // package (cmd/nono-run/nono-run-confine), installed beside nono-run:
 // the copy runs it when it is there, else nono-run itself.
 const Program = "nono-run-confine"
+
+// EntrySymbol is the assembly entry point of the copy on linux/amd64
+// (entry_amd64.s): Program linked with -ldflags=-E=EntrySymbol, as the
+// Makefile builds it, confines the command and execs it before the Go
+// runtime starts.
+const EntrySymbol = "github.com/nono-audit/nono/lib/confine.entry"
 
 // The copy's descriptors: the ruleset to enforce, and a close-on-exec
 // pipe on which a failure is reported (a successful exec closes it
