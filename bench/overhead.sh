@@ -22,10 +22,10 @@ events=${EVENTS:-100000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/nono-overhead.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# The tools as `make build` makes them, the wrapper beside them, and a
+# The tools as `make build` makes them (the wrapper beside them), and a
 # second tree whose nono-run honours the test hooks.
 bin=$work/bin hooked=$work/hooked static=$work/static
-go build -trimpath -o "$bin/" ./cmd/...
+make -s build BINDIR="$bin" >/dev/null
 go build -o "$work/measure" ./bench/measure
 CGO_ENABLED=0 go build -trimpath -o "$work/gostart" ./bench/gostart
 mkdir -p "$hooked" "$static"
@@ -34,7 +34,6 @@ go build -trimpath -tags nonorun_testhooks -o "$hooked/nono-run" ./cmd/nono-run
 CGO_ENABLED=0 go build -trimpath -o "$static/nono-run" ./cmd/nono-run
 wrapper=0
 if [[ -f cmd/nono/nono ]]; then
-	install -m 0755 cmd/nono/nono "$bin/nono"
 	install -m 0755 cmd/nono/nono "$hooked/nono"
 	wrapper=1
 fi

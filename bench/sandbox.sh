@@ -18,7 +18,8 @@ cd "$(dirname "$0")/.."
 runs=${RUNS:-40}
 work=$(mktemp -d "${TMPDIR:-/tmp}/nono-sandbox-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-go build -trimpath -o "$work/nono-run" ./cmd/nono-run
+# As `make build` makes it, with its confining copy beside it.
+make -s build BINDIR="$work/bin" >/dev/null
 CGO_ENABLED=0 go build -trimpath -o "$work/gostart" ./bench/gostart
 # Before HOME moves: go test needs the module cache.
 share_ns=$(go test -run '^$' -bench '^BenchmarkConfine$' -benchtime "${runs}x" ./lib/sandbox | awk '/^BenchmarkConfine/ {print $3}')
@@ -36,8 +37,8 @@ x() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else pri
 
 echo "Sandbox cost: median wall time of $runs runs ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg))"
 go_wall=$(median_us "$work/gostart")
-with=$(median_us "$work/nono-run" -- /bin/true)
-without=$(median_us env NONO_TEST_NO_LANDLOCK=1 "$work/nono-run" --allow-unsandboxed -- /bin/true)
+with=$(median_us "$work/bin/nono-run" -- /bin/true)
+without=$(median_us env NONO_TEST_NO_LANDLOCK=1 "$work/bin/nono-run" --allow-unsandboxed -- /bin/true)
 env_wall=$(median_us env "$work/gostart")
 # The unsandboxed run goes through env(1): take env's own cost back out.
 without=$((without - (env_wall - go_wall)))

@@ -30,8 +30,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/nono-stages.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 bin=$work/bin
-go build -trimpath -o "$bin/" ./cmd/...
-install -m 0755 cmd/nono/nono "$bin/nono"
+make -s build BINDIR="$bin" >/dev/null
 CGO_ENABLED=0 go build -trimpath -o "$work/gostart" ./bench/gostart
 export HOME=$work/home XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config
 export NONO_AUDIT_DIR='' NONO_ROLLBACK_DIR=''
