@@ -41,7 +41,7 @@ func (c *recordCLI) Run() error {
 			return cli.Usage("--recorder: %v", err)
 		}
 	}
-	sigs, stop, err := prologue()
+	sigs, stop, err := prologue(c.NoAudit)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (c *runCLI) Run() error {
 	for _, name := range c.CatchSignal {
 		catch = append(catch, unix.SignalNum("SIG"+name))
 	}
-	sigs, stop, err := prologue(catch...)
+	sigs, stop, err := prologue(c.NoAudit, catch...)
 	if err != nil {
 		return err
 	}
@@ -64,9 +64,16 @@ func (c *runCLI) Run() error {
 // running as this user cannot open /proc/<this>/fd, mem or environ, and
 // so not the event descriptor. Forwarded signals are caught before
 // anything can take time, and no descriptor is inherited by the command.
-func prologue(catch ...os.Signal) (sigs <-chan os.Signal, stop func(), err error) {
+// In place (--no-audit) there is no supervisor to forward signals to the
+// command, which replaces this process: none is caught, so a Ctrl-C
+// before the exec ends it, where a caught one would be lost at the exec
+// and the command would start regardless.
+func prologue(inPlace bool, catch ...os.Signal) (sigs <-chan os.Signal, stop func(), err error) {
 	unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
-	sigs, stop = supervise.Signals(catch...)
+	stop = func() {}
+	if !inPlace {
+		sigs, stop = supervise.Signals(catch...)
+	}
 	if err := supervise.CloseOnExec(); err != nil {
 		stop()
 		return nil, nil, err
