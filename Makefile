@@ -20,7 +20,9 @@ LDFLAGS := -X github.com/nono-audit/nono/lib/cli.version=$(VERSION)
 # nono-run-confine, on linux/amd64, starts at lib/confine's assembly entry,
 # which execs the command before the Go runtime starts (docs/SANDBOX.md);
 # elsewhere, or built without this flag, its Go init does the same.
-CONFINE_ENTRY := $(if $(filter linux/amd64,$(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)),-E=github.com/nono-audit/nono/lib/confine.entry)
+ifeq ($(shell $(GO) env GOOS GOARCH),linux amd64)
+CONFINE_ENTRY := -E=github.com/nono-audit/nono/lib/confine.entry
+endif
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINDIR)/ ./cmd/...

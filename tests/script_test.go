@@ -98,7 +98,7 @@ var binDir = sync.OnceValues(func() (string, error) {
 // entry, which the test binary cannot), so that every sandboxed run of the
 // scripts goes through it. Elsewhere the test binary's copy stays.
 func buildConfine(dir string) error {
-	if runtime.GOARCH != "amd64" {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		return nil
 	}
 	prog := filepath.Join(dir, confine.Program)

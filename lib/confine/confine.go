@@ -20,7 +20,7 @@
 // not import anything else here.
 //
 // Cheaper still, on linux/amd64 Program is linked with its entry point at
-// this package's assembly (entry_amd64.s, EntrySymbol), which does the
+// this package's assembly (entry_linux_amd64.s, EntrySymbol), which does the
 // same with bare system calls before the Go runtime starts: a few page
 // faults where a Go program's start takes a hundred and more. It starts
 // the runtime, and so this init, whenever anything fails before the exec,
@@ -45,7 +45,7 @@ const Arg0 = "nono-run: sandbox"
 const Program = "nono-run-confine"
 
 // EntrySymbol is the assembly entry point of the copy on linux/amd64
-// (entry_amd64.s): Program linked with -ldflags=-E=EntrySymbol, as the
+// (entry_linux_amd64.s): Program linked with -ldflags=-E=EntrySymbol, as the
 // Makefile builds it, confines the command and execs it before the Go
 // runtime starts.
 const EntrySymbol = "github.com/nono-audit/nono/lib/confine.entry"
