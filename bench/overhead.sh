@@ -27,6 +27,7 @@ trap 'rm -rf "$work"' EXIT
 bin=$work/bin hooked=$work/hooked static=$work/static
 make -s build BINDIR="$bin" >/dev/null
 go build -o "$work/measure" ./bench/measure
+go build -o "$work/ledgergen" ./bench/ledgergen
 CGO_ENABLED=0 go build -trimpath -o "$work/gostart" ./bench/gostart
 mkdir -p "$hooked" "$static"
 cp "$bin"/nono-* "$hooked/"
@@ -146,6 +147,14 @@ if ((wrapper)); then
 	mkdir -p "$work/empty"
 	against "nono run --audit-integrity (empty dir) -- /bin/true" "" "" "$bin/nono" run --silent --allow "$work/empty" --audit-integrity -- /bin/true
 	bench_ratio run "--audit-integrity (empty dir) adds, wall" "$(minus "$last_wall_x" "$def_wall_x")" "trivial static Go binary start" "<= 1"
+	# The last stage's ledger append looks for the session in the whole
+	# ledger (to refuse a second record with another digest), so a long
+	# history costs every session: 100,000 sessions, a busy month or two.
+	mkdir -p -m 0700 "$work/long-history"
+	"$work/ledgergen" -n 100000 > "$work/long-history/ledger.ndjson"
+	chmod 0600 "$work/long-history/ledger.ndjson"
+	NONO_AUDIT_DIR=$work/long-history against "nono run, 100,000 sessions in the ledger" "" "" "$bin/nono" run --silent -- /bin/true
+	bench_ratio run "a 100,000-session ledger adds, wall" "$(minus "$last_wall_x" "$def_wall_x")" "trivial static Go binary start" ""
 fi
 echo
 echo "  its stages alone:"
