@@ -17,15 +17,19 @@ all: build
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X github.com/nono-audit/nono/lib/cli.version=$(VERSION)
 
-# nono-run-confine, on linux/amd64, starts at lib/confine's assembly entry,
-# which execs the command before the Go runtime starts (docs/SANDBOX.md);
-# elsewhere, or built without this flag, its Go init does the same.
+# On linux/amd64 the tools start at lib/prefault's assembly entry, which
+# maps each program's image in a few system calls before the Go runtime
+# starts, instead of a page fault at a time (docs/ARCHITECTURE.md); and
+# nono-run-confine at lib/confine's, which execs the command before the
+# runtime starts (docs/SANDBOX.md). Elsewhere, or built without these
+# flags, the tools do the same work without them.
 ifeq ($(shell $(GO) env GOOS GOARCH),linux amd64)
+PREFAULT_ENTRY := -E=github.com/nono-audit/nono/lib/prefault.entry
 CONFINE_ENTRY := -E=github.com/nono-audit/nono/lib/confine.entry
 endif
 
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINDIR)/ ./cmd/...
+	$(GO) build -trimpath -ldflags "$(LDFLAGS) $(PREFAULT_ENTRY)" -o $(BINDIR)/ ./cmd/...
 	$(GO) build -trimpath -ldflags "$(LDFLAGS) $(CONFINE_ENTRY)" -o $(BINDIR)/ ./cmd/nono-run/nono-run-confine
 	@if [ -f cmd/nono/nono ]; then install -m 0755 cmd/nono/nono $(BINDIR)/nono; fi
 

@@ -6,6 +6,12 @@
 // or I/O error.
 package main
 
-import "github.com/nono-audit/nono/cmd/nono-merkle/nonomerkle"
+import (
+	"github.com/nono-audit/nono/cmd/nono-merkle/nonomerkle"
+
+	// Linked at its entry by the Makefile: the image is mapped before the
+	// runtime starts.
+	_ "github.com/nono-audit/nono/lib/prefault"
+)
 
 func main() { nonomerkle.Main() }

@@ -6,6 +6,12 @@
 //	nono-run -- make test 3>&1 >&2 | nono-redact | nono-chain > audit-events.ndjson
 package main
 
-import "github.com/nono-audit/nono/cmd/nono-redact/nonoredact"
+import (
+	"github.com/nono-audit/nono/cmd/nono-redact/nonoredact"
+
+	// Linked at its entry by the Makefile: the image is mapped before the
+	// runtime starts.
+	_ "github.com/nono-audit/nono/lib/prefault"
+)
 
 func main() { nonoredact.Main() }

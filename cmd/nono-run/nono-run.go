@@ -11,6 +11,12 @@
 // See docs/RUN.md and docs/SANDBOX.md.
 package main
 
-import "github.com/nono-audit/nono/cmd/nono-run/nonorun"
+import (
+	"github.com/nono-audit/nono/cmd/nono-run/nonorun"
+
+	// Linked at its entry by the Makefile: the image is mapped before the
+	// runtime starts.
+	_ "github.com/nono-audit/nono/lib/prefault"
+)
 
 func main() { nonorun.Main() }

@@ -3,6 +3,12 @@
 // enroll|status|unenroll`.
 package main
 
-import "github.com/nono-audit/nono/cmd/nono-ship/nonoship"
+import (
+	"github.com/nono-audit/nono/cmd/nono-ship/nonoship"
+
+	// Linked at its entry by the Makefile: the image is mapped before the
+	// runtime starts.
+	_ "github.com/nono-audit/nono/lib/prefault"
+)
 
 func main() { nonoship.Main() }

@@ -3,6 +3,12 @@
 // sigstore bundle (upstream nono's audit-attestation.bundle).
 package main
 
-import "github.com/nono-audit/nono/cmd/nono-sign/nonosign"
+import (
+	"github.com/nono-audit/nono/cmd/nono-sign/nonosign"
+
+	// Linked at its entry by the Makefile: the image is mapped before the
+	// runtime starts.
+	_ "github.com/nono-audit/nono/lib/prefault"
+)
 
 func main() { nonosign.Main() }

@@ -10,6 +10,12 @@
 // It is not a command to run by hand.
 package main
 
-import "github.com/nono-audit/nono/lib/confine"
+import (
+	"github.com/nono-audit/nono/lib/confine"
+
+	// Linked at its entry by the Makefile: the image is mapped before the
+	// runtime starts.
+	_ "github.com/nono-audit/nono/lib/prefault"
+)
 
 func main() { confine.Main() }
