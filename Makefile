@@ -28,9 +28,18 @@ PREFAULT_ENTRY := -E=github.com/nono-audit/nono/lib/prefault.entry
 CONFINE_ENTRY := -E=github.com/nono-audit/nono/lib/confine.entry
 endif
 
+# Go 1.26 starts the heap at a random address, a hardening for programs
+# whose C code shares the address space with Go's. The tools are pure Go
+# (CGO_ENABLED=0), and the random start costs each of them time at every
+# start (docs/ARCHITECTURE.md), so they are built without it, where the
+# toolchain knows the switch and GOEXPERIMENT is not set already.
+ifeq ($(origin GOEXPERIMENT)$(CGO_ENABLED),undefined0)
+TOOLS_ENV := $(if $(shell GOEXPERIMENT=norandomizedheapbase64 $(GO) env GOEXPERIMENT 2>/dev/null),GOEXPERIMENT=norandomizedheapbase64)
+endif
+
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS) $(PREFAULT_ENTRY)" -o $(BINDIR)/ ./cmd/...
-	$(GO) build -trimpath -ldflags "$(LDFLAGS) $(CONFINE_ENTRY)" -o $(BINDIR)/ ./cmd/nono-run/nono-run-confine
+	$(TOOLS_ENV) $(GO) build -trimpath -ldflags "$(LDFLAGS) $(PREFAULT_ENTRY)" -o $(BINDIR)/ ./cmd/...
+	$(TOOLS_ENV) $(GO) build -trimpath -ldflags "$(LDFLAGS) $(CONFINE_ENTRY)" -o $(BINDIR)/ ./cmd/nono-run/nono-run-confine
 	@if [ -f cmd/nono/nono ]; then install -m 0755 cmd/nono/nono $(BINDIR)/nono; fi
 
 # Manual pages, generated from each tool's flags (its hidden __man command).

@@ -20,8 +20,10 @@ import (
 
 	"github.com/alecthomas/kong"
 
-	// Every tool starts faster on a heap of huge pages (see the package).
+	// Every tool starts faster on a heap of huge pages and with its main
+	// goroutine's stack grown once, early (see the packages).
 	_ "github.com/nono-audit/nono/lib/hugeheap"
+	_ "github.com/nono-audit/nono/lib/mainstack"
 )
 
 // exitError ends the program with Code. A nil Err prints nothing: the
