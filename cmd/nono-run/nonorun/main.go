@@ -70,9 +70,11 @@ func (g *grantFlags) flags() sandbox.GrantFlags {
 }
 
 // sandbox checks the grants against the deny groups and the protected
-// stores (a usage error) and returns how to confine the command: without
-// Landlock, unconfined if --allow-unsandboxed says so, else an error.
-func (g *grantFlags) sandbox(cwd string, extra []sandbox.Store) (*supervise.Sandbox, []sandbox.Grant, error) {
+// stores (a usage error), unless check is false because a plan has just
+// done so, and returns how to confine the command: without Landlock,
+// unconfined if --allow-unsandboxed says so, else an error. The launch
+// checks the grants again whatever check says, as it builds the policy.
+func (g *grantFlags) sandbox(cwd string, extra []sandbox.Store, check bool) (*supervise.Sandbox, []sandbox.Grant, error) {
 	grants := g.flags().Grants(os.Getenv, cwd)
 	spec := &sandbox.Spec{
 		Grants:    grants,
@@ -83,12 +85,14 @@ func (g *grantFlags) sandbox(cwd string, extra []sandbox.Store) (*supervise.Sand
 	if g.BlockNet {
 		spec.Network = sandbox.BlockNet()
 	}
-	if _, err := spec.Check(); err != nil {
-		var re *sandbox.RefusedError
-		if errors.As(err, &re) {
-			return nil, nil, cli.Usage("%v", err)
+	if check {
+		if _, err := spec.Check(); err != nil {
+			var re *sandbox.RefusedError
+			if errors.As(err, &re) {
+				return nil, nil, cli.Usage("%v", err)
+			}
+			return nil, nil, err
 		}
-		return nil, nil, err
 	}
 	sb := &supervise.Sandbox{ABI: sandbox.ABI(os.Getenv), TmpBase: sandbox.TmpBase(os.Getenv)}
 	switch {

@@ -91,7 +91,7 @@ func (c *recordCLI) Run() error {
 // supervisor is the supervise mode the plan describes (its RunArgs, the
 // flags the wrapper would give nono-run), so both ways run alike.
 func (c *recordCLI) supervisor(p *plan.Plan) (*runCLI, error) {
-	run := &runCLI{EventFD: c.EventFD}
+	run := &runCLI{EventFD: c.EventFD, planned: true}
 	if err := run.decode(p.RunArgs); err != nil {
 		return nil, fmt.Errorf("internal error: the plan's flags: %w", err)
 	}

@@ -34,6 +34,10 @@ type runCLI struct {
 	// stageFinishes: nono run's last recorder stage rewrites
 	// session.json durably when the stream ends (supervise.Config).
 	stageFinishes bool
+	// planned: nono-run planned this run itself (recordCLI), whose plan
+	// has checked the same grants against the same stores already; the
+	// launch checks them again as it builds the policy.
+	planned bool
 }
 
 func (c *runCLI) Run() error {
@@ -99,7 +103,7 @@ func (c *runCLI) supervise(argv []string, sigs <-chan os.Signal) (*supervise.Out
 	if c.SessionDir != "" {
 		extra = append(extra, sandbox.Store{Path: absolutePath(c.SessionDir, cwd), Name: "session directory"})
 	}
-	sb, grants, err := c.sandbox(cwd, extra)
+	sb, grants, err := c.sandbox(cwd, extra, !c.planned)
 	if err != nil {
 		return nil, err
 	}

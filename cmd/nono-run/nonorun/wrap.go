@@ -31,7 +31,7 @@ func (c *wrapCLI) Run() error {
 	if err := supervise.CloseOnExec(); err != nil {
 		return err
 	}
-	sb, _, err := c.sandbox(cwd, nil)
+	sb, _, err := c.sandbox(cwd, nil, true)
 	if err != nil {
 		return err
 	}
