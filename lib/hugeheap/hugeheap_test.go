@@ -11,6 +11,13 @@ import (
 	"unsafe"
 )
 
+// early is allocated as the package's variables are initialised, just
+// before its init runs: a heap allocation (a global's, so it cannot live
+// on a stack) from the region the init advises and collapses. Later ones
+// may come from a part of the heap the runtime maps afresh after the
+// advice.
+var early = new([8]byte)
+
 // The test binary imports this package, so its init has run: the heap
 // region of an early allocation must be one huge page wherever the kernel
 // can give one.
@@ -21,7 +28,7 @@ func TestHeapRegionIsHuge(t *testing.T) {
 	if disabled() {
 		t.Skip("GODEBUG=disablethp=1")
 	}
-	p := uintptr(unsafe.Pointer(new([8]byte)))
+	p := uintptr(unsafe.Pointer(early))
 	kb := anonHugeKB(t, p)
 	if kb < hugeBytes>>10 {
 		t.Fatalf("the heap mapping holding %#x has %d kB of huge pages; want at least %d", p, kb, hugeBytes>>10)
