@@ -10,10 +10,13 @@
 // system's policy is "madvise" (the common default) it gets none.
 //
 // So the init asks for them: MADV_HUGEPAGE over the heap arena that holds
-// the first allocation, so that every region touched later faults in
-// whole, and MADV_COLLAPSE of the region the runtime has already started
-// to use (its page table exists, so only a collapse turns it into one huge
-// page). Both are advice: on a kernel without them, or a system whose
+// the first allocation, so that every region of the heap's first mapping
+// touched later faults in whole, and MADV_COLLAPSE of the region the
+// runtime has already started to use (its page table exists, so only a
+// collapse turns it into one huge page). The runtime maps the heap 4 MiB
+// at a time, each with a fresh mmap that starts without the advice, so a
+// heap that outgrows its first mapping gets small pages beyond it: enough
+// for the short-lived tools, whose heap is smaller. Both are advice: on a kernel without them, or a system whose
 // policy is "never", nothing changes. GODEBUG=disablethp=1, the runtime's
 // own switch against huge pages for its heap, turns this off too.
 //
