@@ -19,6 +19,7 @@ import (
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/ledger"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 func init() {
@@ -36,7 +37,7 @@ func cmdMkLedger(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: mkledger N")
 	}
-	root, err := session.AuditRoot(ts.Getenv)
+	root, err := stores.AuditRoot(ts.Getenv)
 	ts.Check(err)
 	names, _ := filepath.Glob(filepath.Join(root, "fill-*"))
 	for i := range atoi(ts, args[0]) {
@@ -61,7 +62,7 @@ func cmdForgeLedger(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: forgeledger N")
 	}
-	root, err := session.AuditRoot(ts.Getenv)
+	root, err := stores.AuditRoot(ts.Getenv)
 	ts.Check(err)
 	path := filepath.Join(root, ledger.FileName)
 	data, err := os.ReadFile(path)

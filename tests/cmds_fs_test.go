@@ -19,6 +19,7 @@ import (
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/snapshot"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 // Commands for the filesystem and rollback scripts.
@@ -70,7 +71,7 @@ func cmdMkSession(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 1 {
 		ts.Fatalf("usage: mksession ID [TRACKED...]")
 	}
-	root, err := session.AuditRoot(ts.Getenv)
+	root, err := stores.AuditRoot(ts.Getenv)
 	ts.Check(err)
 	dir := filepath.Join(root, args[0])
 	ts.Check(os.MkdirAll(dir, 0o700))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 // Status is the state of a recorded session as found on disk.
@@ -69,11 +70,11 @@ type Store struct {
 // (unregistered --rollback-dest values). A root another user could change
 // is refused (CheckRoot).
 func Open(getenv Env, rollbackDirs ...string) (*Store, error) {
-	audit, err := AuditRoot(getenv)
+	audit, err := stores.AuditRoot(getenv)
 	if err != nil {
 		return nil, err
 	}
-	root, err := RollbackRoot(getenv)
+	root, err := stores.RollbackRoot(getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -123,31 +123,6 @@ func TestDecodeDefaultsAndErrors(t *testing.T) {
 	}
 }
 
-func TestRoots(t *testing.T) {
-	env := func(m map[string]string) Env { return func(k string) string { return m[k] } }
-	cases := []struct {
-		vars map[string]string
-		want string
-	}{
-		{map[string]string{"NONO_AUDIT_DIR": "/a/b", "XDG_STATE_HOME": "/s", "HOME": "/h"}, "/a/b"},
-		{map[string]string{"XDG_STATE_HOME": "/s", "HOME": "/h"}, "/s/nono/audit"},
-		{map[string]string{"XDG_STATE_HOME": "rel", "HOME": "/h"}, "/h/.nono/audit"},
-		{map[string]string{"HOME": "/h"}, "/h/.nono/audit"},
-	}
-	for _, c := range cases {
-		got, err := AuditRoot(env(c.vars))
-		if err != nil || got != c.want {
-			t.Errorf("AuditRoot(%v) = %q, %v; want %q", c.vars, got, err, c.want)
-		}
-	}
-	if _, err := AuditRoot(env(map[string]string{"NONO_AUDIT_DIR": "rel"})); err == nil {
-		t.Error("relative NONO_AUDIT_DIR accepted")
-	}
-	if got, _ := RollbackRoot(env(map[string]string{"XDG_STATE_HOME": "/s"})); got != "/s/nono/rollbacks" {
-		t.Errorf("RollbackRoot = %q", got)
-	}
-}
-
 func TestValidateID(t *testing.T) {
 	for _, ok := range []string{"3f9a0c1d2e4b5a69", "20260214-143022-12345", "a_b"} {
 		if err := ValidateID(ok); err != nil {

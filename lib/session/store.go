@@ -26,53 +26,6 @@ const (
 // Env is how the store reads the environment; tests substitute it.
 type Env func(string) string
 
-// AuditRoot is where sessions are recorded: $NONO_AUDIT_DIR, else
-// $XDG_STATE_HOME/nono/audit when XDG_STATE_HOME is absolute, else
-// ~/.nono/audit.
-func AuditRoot(getenv Env) (string, error) {
-	return stateRoot(getenv, "NONO_AUDIT_DIR", "audit")
-}
-
-// RollbackRoot is where rollback snapshots live: $NONO_ROLLBACK_DIR, else
-// beside the audit root under the same rules (…/nono/rollbacks).
-func RollbackRoot(getenv Env) (string, error) {
-	return stateRoot(getenv, "NONO_ROLLBACK_DIR", "rollbacks")
-}
-
-// ConfigPath is the user configuration file (the [redaction] and
-// [checkpoint] tables): $XDG_CONFIG_HOME/nono/config.toml when
-// XDG_CONFIG_HOME is an absolute path, else ~/.config/nono/config.toml.
-// It returns "" when neither variable gives a usable directory.
-func ConfigPath(getenv Env) string {
-	if x := getenv("XDG_CONFIG_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "nono", "config.toml")
-	}
-	if home := getenv("HOME"); home != "" {
-		return filepath.Join(home, ".config", "nono", "config.toml")
-	}
-	return ""
-}
-
-func stateRoot(getenv Env, override, leaf string) (string, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	if dir := getenv(override); dir != "" {
-		if !filepath.IsAbs(dir) {
-			return "", fmt.Errorf("%s must be an absolute path, got %q", override, dir)
-		}
-		return filepath.Clean(dir), nil
-	}
-	if state := getenv("XDG_STATE_HOME"); state != "" && filepath.IsAbs(state) {
-		return filepath.Join(state, "nono", leaf), nil
-	}
-	home := getenv("HOME")
-	if home == "" || !filepath.IsAbs(home) {
-		return "", fmt.Errorf("cannot find the %s root: set %s, XDG_STATE_HOME or HOME", leaf, override)
-	}
-	return filepath.Join(home, ".nono", leaf), nil
-}
-
 // ValidateID checks a session ID given by a user or found on disk: 1–64
 // bytes of [A-Za-z0-9_-], which also excludes `/`, `..` and NUL.
 func ValidateID(id string) error {

@@ -10,13 +10,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 // registerStore records the store's parent in the rollback root's dests
 // file when it is not the rollback root itself. Failing to record it only
 // costs discoverability, so it is a warning.
 func (o *Options) registerStore() {
-	root, err := session.RollbackRoot(o.Getenv)
+	root, err := stores.RollbackRoot(o.Getenv)
 	if err != nil {
 		return
 	}

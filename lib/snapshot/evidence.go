@@ -12,6 +12,7 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 // evidence is what the audit session directory says about a rollback
@@ -84,7 +85,7 @@ func gatherEvidence(dir string, getenv func(string) string) (*evidence, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	root, err := session.AuditRoot(getenv)
+	root, err := stores.AuditRoot(getenv)
 	if err != nil {
 		ev.Missing = append(ev.Missing, fmt.Sprintf("the audit record cannot be found (%v)", err))
 		return ev, nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 // ProtectedStores lists what no walk of the tracked roots may enter, for
@@ -26,10 +27,10 @@ func ProtectedStores(getenv func(string) string, roots []string, sessionDir, sto
 		}
 	}
 	var dests []string
-	if r, err := session.AuditRoot(getenv); err == nil {
+	if r, err := stores.AuditRoot(getenv); err == nil {
 		add(r)
 	}
-	if r, err := session.RollbackRoot(getenv); err == nil {
+	if r, err := stores.RollbackRoot(getenv); err == nil {
 		add(r)
 		dests, _ = session.ReadDests(r) // unreadable: nothing more is known to protect
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/progress"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 // RestoreOptions configure a restore.
@@ -467,7 +468,7 @@ func Restore(o RestoreOptions) (*Plan, *Applied, error) {
 		return p, &Applied{}, nil
 	}
 	auditDir := ""
-	if root, err := session.AuditRoot(o.Getenv); err == nil {
+	if root, err := stores.AuditRoot(o.Getenv); err == nil {
 		auditDir = filepath.Join(root, filepath.Base(o.Dir))
 	}
 	if !o.Force {

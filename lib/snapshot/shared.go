@@ -10,6 +10,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/fstree"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 // storedCache is a stat cache whose hashes must also name objects the
@@ -34,7 +35,7 @@ func (o *Options) previousSnapshot(store *Store) *Manifest {
 	if !store.shared {
 		return nil
 	}
-	auditRoot, err := session.AuditRoot(o.Getenv)
+	auditRoot, err := stores.AuditRoot(o.Getenv)
 	if err != nil {
 		return nil
 	}

@@ -1,11 +1,9 @@
 package supervise
 
 import (
-	"path/filepath"
 	"syscall"
 
 	"github.com/nono-audit/nono/lib/sandbox"
-	"github.com/nono-audit/nono/lib/session"
 )
 
 // ExecInPlace replaces the process with the command, confined by sb and
@@ -36,21 +34,4 @@ func ExecInPlace(argv, env []string, cwd string, sb *Sandbox) error {
 	}
 	defer rs.Close()
 	return startError(argv[0], exe, p.Exec(rs, exe.ExecPath, argv, SetEnv(env, "TMPDIR", tmp)))
-}
-
-// ProtectedStores are the places no grant may reach, as getenv names
-// them: the audit root (sessions and the ledger), the rollback root, and
-// nono's configuration directory (redaction config, signing keys).
-func ProtectedStores(getenv func(string) string) []sandbox.Store {
-	var stores []sandbox.Store
-	if root, err := session.AuditRoot(getenv); err == nil {
-		stores = append(stores, sandbox.Store{Path: root, Name: "audit root"})
-	}
-	if root, err := session.RollbackRoot(getenv); err == nil {
-		stores = append(stores, sandbox.Store{Path: root, Name: "rollback root"})
-	}
-	if cfg := session.ConfigPath(getenv); cfg != "" {
-		stores = append(stores, sandbox.Store{Path: filepath.Dir(cfg), Name: "configuration directory"})
-	}
-	return stores
 }

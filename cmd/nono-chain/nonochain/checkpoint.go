@@ -11,7 +11,7 @@ import (
 	"github.com/nono-audit/nono/lib/checkpoint"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/merkle"
-	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 type ledgerCheckpointCmd struct {
@@ -54,11 +54,11 @@ func (c *ledgerCheckpointCmd) Run(ui *cli.UI) error {
 // append when a note key is configured; it reports, and never fails the
 // append.
 func autoCheckpoint(ui *cli.UI, root string, wait time.Duration) {
-	ui.Warn(checkpoint.Auto(root, wait, session.ConfigPath(os.Getenv), os.Getenv)...)
+	ui.Warn(checkpoint.Auto(root, wait, stores.ConfigPath(os.Getenv), os.Getenv)...)
 }
 
 func loadCheckpointConfig() (*checkpoint.Config, error) {
-	return checkpoint.LoadConfig(session.ConfigPath(os.Getenv), os.Getenv)
+	return checkpoint.LoadConfig(stores.ConfigPath(os.Getenv), os.Getenv)
 }
 
 type ledgerProveCmd struct {

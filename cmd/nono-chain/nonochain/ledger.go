@@ -13,6 +13,7 @@ import (
 	"github.com/nono-audit/nono/lib/ledger"
 	"github.com/nono-audit/nono/lib/merkle"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 // ledgerCmd groups the ledger commands; `nono audit ledger …` maps here.
@@ -228,7 +229,7 @@ func auditRoot(flag string) (root string, err error) {
 	if flag != "" {
 		root, err = filepath.Abs(flag)
 	} else {
-		root, err = session.AuditRoot(os.Getenv)
+		root, err = stores.AuditRoot(os.Getenv)
 	}
 	if err != nil {
 		return "", err

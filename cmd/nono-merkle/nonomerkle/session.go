@@ -16,6 +16,7 @@ import (
 	"github.com/nono-audit/nono/lib/integrity"
 	"github.com/nono-audit/nono/lib/ledger"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 	"github.com/nono-audit/nono/lib/streamhead"
 )
 
@@ -115,6 +116,6 @@ func finish(ui *cli.UI, h *streamhead.Header) error {
 	if err != nil {
 		return errors.Join(signErr, err)
 	}
-	ui.Warn(checkpoint.Auto(filepath.Dir(dir), ledgerWait, session.ConfigPath(os.Getenv), os.Getenv)...)
+	ui.Warn(checkpoint.Auto(filepath.Dir(dir), ledgerWait, stores.ConfigPath(os.Getenv), os.Getenv)...)
 	return signErr
 }

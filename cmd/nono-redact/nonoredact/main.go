@@ -11,7 +11,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/redact"
-	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 	"github.com/nono-audit/nono/lib/streamhead"
 )
 
@@ -38,7 +38,7 @@ func (c *CLI) Run(ui *cli.UI) error {
 			return fmt.Errorf("--config: %w", err)
 		}
 	} else {
-		path = session.ConfigPath(os.Getenv)
+		path = stores.ConfigPath(os.Getenv)
 	}
 	cfg, err := redact.ReadConfig(path)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/sandbox"
+	"github.com/nono-audit/nono/lib/stores"
 	"github.com/nono-audit/nono/lib/supervise"
 	"github.com/nono-audit/nono/lib/supervise/plan"
 )
@@ -80,7 +81,7 @@ func (g *grantFlags) sandbox(cwd string, extra []sandbox.Store, check bool) (*su
 		Grants:    grants,
 		Cwd:       cwd,
 		Home:      os.Getenv("HOME"),
-		Protected: append(supervise.ProtectedStores(os.Getenv), extra...),
+		Protected: append(stores.Protected(os.Getenv), extra...),
 	}
 	if g.BlockNet {
 		spec.Network = sandbox.BlockNet()

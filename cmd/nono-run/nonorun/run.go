@@ -10,7 +10,7 @@ import (
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/sandbox"
-	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 	"github.com/nono-audit/nono/lib/supervise"
 )
 
@@ -124,7 +124,7 @@ func (c *runCLI) supervise(argv []string, sigs <-chan os.Signal) (*supervise.Out
 	if err != nil {
 		return nil, err
 	}
-	policy, rules, err := redact.LoadConfig(session.ConfigPath(os.Getenv))
+	policy, rules, err := redact.LoadConfig(stores.ConfigPath(os.Getenv))
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/platform"
-	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 type CLI struct {
@@ -76,7 +76,7 @@ func paths() (platform.Paths, error) {
 
 // auditRoot is where sessions are recorded.
 func auditRoot() (string, error) {
-	root, err := session.AuditRoot(os.Getenv)
+	root, err := stores.AuditRoot(os.Getenv)
 	if err != nil {
 		return "", cli.Unusable(err)
 	}

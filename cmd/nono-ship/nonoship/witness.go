@@ -11,8 +11,8 @@ import (
 
 	"github.com/nono-audit/nono/lib/checkpoint"
 	"github.com/nono-audit/nono/lib/cli"
-	"github.com/nono-audit/nono/lib/session"
 	"github.com/nono-audit/nono/lib/ship"
+	"github.com/nono-audit/nono/lib/stores"
 )
 
 type witnessCmd struct {
@@ -70,7 +70,7 @@ func witnessAfterSync(ctx context.Context, ui *cli.UI, client *ship.Client, root
 // configuration; nil when none is configured.
 func ledgerKey(ui *cli.UI, ref string) (*checkpoint.Key, error) {
 	if ref == "" {
-		cfg, err := checkpoint.LoadConfig(session.ConfigPath(os.Getenv), os.Getenv)
+		cfg, err := checkpoint.LoadConfig(stores.ConfigPath(os.Getenv), os.Getenv)
 		if err != nil {
 			return nil, cli.Unusable(err)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/session"
+	"github.com/nono-audit/nono/lib/stores"
 	"github.com/nono-audit/nono/lib/supervise"
 )
 
@@ -156,7 +157,7 @@ func Make(o *Options, env Env) (*Plan, error) {
 		return nil, err
 	}
 	getenv := env.Getenv
-	policy, rules, err := redact.LoadConfig(session.ConfigPath(getenv))
+	policy, rules, err := redact.LoadConfig(stores.ConfigPath(getenv))
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +255,7 @@ func syncArgs(o *Options, env Env, dir string) []string {
 // create makes the session directory and its initial record, and names
 // the rollback store. On failure it removes what it made.
 func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.Rules, tracked []string) error {
-	root, err := session.AuditRoot(env.Getenv)
+	root, err := stores.AuditRoot(env.Getenv)
 	if err != nil {
 		return err
 	}
@@ -262,7 +263,7 @@ func (p *Plan) create(o *Options, env Env, policy *redact.Policy, rules redact.R
 	if p.Rollback {
 		if o.RollbackDest != nil {
 			rollbackBase = absPath(*o.RollbackDest, env.Cwd)
-		} else if rollbackBase, err = session.RollbackRoot(env.Getenv); err != nil {
+		} else if rollbackBase, err = stores.RollbackRoot(env.Getenv); err != nil {
 			return err
 		}
 		if err := session.CheckRoot(rollbackBase); err != nil {
@@ -362,7 +363,7 @@ var ErrNoLandlock = errors.New("landlock is not available on this kernel (Linux 
 // protected too (their paths are returned for nono-run), and an env://
 // signing key's variable is kept from the command.
 func sandboxSpec(o *Options, grants []sandbox.Grant, env Env) (spec *sandbox.Spec, protect, scrub []string) {
-	stores := supervise.ProtectedStores(env.Getenv)
+	stores := stores.Protected(env.Getenv)
 	if o.RollbackDest != nil && *o.RollbackDest != "" {
 		dest := absPath(*o.RollbackDest, env.Cwd)
 		stores = append(stores, sandbox.Store{Path: dest, Name: "rollback store (--rollback-dest)"})
