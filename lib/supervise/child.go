@@ -12,6 +12,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/beside"
 	"github.com/nono-audit/nono/lib/confine"
+	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"golang.org/x/sys/unix"
 )
@@ -194,7 +195,7 @@ func (c *Child) launch(l Launch, sys *syscall.SysProcAttr, started chan<- error)
 		}
 	}
 	if !ok {
-		started <- &LaunchError{Name: l.Argv[0], Code: ExitStatus(ws), Err: errors.New("killed before it started")}
+		started <- &launch.Error{Name: l.Argv[0], Code: ExitStatus(ws), Err: errors.New("killed before it started")}
 		return
 	}
 	started <- nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nono-audit/nono/lib/launch"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,7 +18,7 @@ func TestLaunchStatus(t *testing.T) {
 	}
 	err := launchStatus(strings.NewReader("errno 2"), "./x")
 	var pe *os.PathError
-	if !errors.As(err, &pe) || pe.Path != "./x" || !errors.Is(err, unix.ENOENT) || launchError("x", err).Code != StatusNotFound {
+	if !errors.As(err, &pe) || pe.Path != "./x" || !errors.Is(err, unix.ENOENT) || launch.StartError("x", &launch.Executable{}, err).(*launch.Error).Code != launch.StatusNotFound {
 		t.Errorf("errno 2: %v", err)
 	}
 	if err := launchStatus(strings.NewReader("error sandbox: landlock_restrict_self: EPERM"), "x"); err == nil || err.Error() != "sandbox: landlock_restrict_self: EPERM" {

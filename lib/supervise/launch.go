@@ -10,9 +10,9 @@ import (
 
 	"github.com/nono-audit/nono/lib/atomicfile"
 	"github.com/nono-audit/nono/lib/canon"
+	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/session"
-	"golang.org/x/sys/unix"
 )
 
 // launcher starts one session's command: it resolves the executable,
@@ -21,7 +21,7 @@ import (
 // the file it resolved.
 type launcher struct {
 	cfg     *Config
-	exe     *Executable
+	exe     *launch.Executable
 	policy  *sandbox.Policy
 	tmpDir  string           // the command's private TMPDIR, removed by close
 	ruleset *sandbox.Ruleset // the attempt's, until its Start returns
@@ -32,55 +32,39 @@ type launcher struct {
 func (l *launcher) launch() (*Child, error) {
 	cfg := l.cfg
 	l.env = cfg.Env
-	for range maxAttempts {
+	for range launch.MaxAttempts {
 		if l.exe != nil {
 			l.exe.Close()
 		}
-		exe, err := OpenExecutable(cfg.Argv[0], lookupEnv(cfg.Env, "PATH"), cfg.Dir, cfg.Hooks.BeforeExec)
+		exe, err := launch.Open(cfg.Argv[0], launch.LookupEnv(cfg.Env, "PATH"), cfg.Dir, cfg.Hooks.BeforeExec)
 		l.exe = exe
 		if err != nil {
 			return nil, err
 		}
 		if cfg.SessionDir != "" && !utf8.ValidString(exe.Path) {
-			return nil, &LaunchError{Name: cfg.Argv[0], Code: StatusCannotExecute,
+			return nil, &launch.Error{Name: cfg.Argv[0], Code: launch.StatusCannotExecute,
 				Err: fmt.Errorf("resolves to %q, which is not valid UTF-8, so its identity cannot be recorded", exe.Path)}
 		}
 		confine, err := l.confinement()
 		if err != nil {
-			return nil, &LaunchError{Name: cfg.Argv[0], Code: StatusCannotExecute, Err: err}
+			return nil, &launch.Error{Name: cfg.Argv[0], Code: launch.StatusCannotExecute, Err: err}
 		}
 		child, err := Start(Launch{Path: exe.ExecPath, Dir: cfg.Dir, Argv: cfg.Argv, Env: l.env, Stdio: cfg.Stdio, Confine: confine, Ruleset: l.ruleset})
 		l.closeRuleset()
 		if err != nil {
-			return nil, startError(cfg.Argv[0], exe, err)
+			return nil, launch.StartError(cfg.Argv[0], exe, err)
 		}
 		same, err := exe.Identify(child.Pid)
 		if err != nil {
 			child.Abort()
-			return nil, &LaunchError{Name: cfg.Argv[0], Code: StatusCannotExecute, Err: err}
+			return nil, &launch.Error{Name: cfg.Argv[0], Code: launch.StatusCannotExecute, Err: err}
 		}
 		if same {
 			return child, nil
 		}
 		child.Abort()
 	}
-	return nil, &LaunchError{Name: cfg.Argv[0], Code: StatusCannotExecute, Err: errors.New("the file kept changing between hashing and execution")}
-}
-
-// startError explains why the command could not be started.
-func startError(name string, exe *Executable, err error) error {
-	var le *LaunchError
-	if errors.As(err, &le) {
-		return err
-	}
-	if interp := exe.ScriptInterpreter(); interp != "" && errors.Is(err, unix.ENOENT) {
-		// The script exists; its #! line names what does not.
-		return &LaunchError{Name: name, Code: StatusCannotExecute, Err: fmt.Errorf("%s: bad interpreter: %w", interp, unix.ENOENT)}
-	}
-	if strings.HasPrefix(err.Error(), "sandbox: ") {
-		return &LaunchError{Name: name, Code: StatusCannotExecute, Err: err}
-	}
-	return launchError(name, err)
+	return nil, &launch.Error{Name: cfg.Argv[0], Code: launch.StatusCannotExecute, Err: errors.New("the file kept changing between hashing and execution")}
 }
 
 // confinement builds the sandbox for the resolved executable and returns
@@ -97,7 +81,7 @@ func (l *launcher) confinement() (func() ([]int, error), error) {
 			return nil, err
 		}
 		l.tmpDir = dir
-		l.env = SetEnv(l.cfg.Env, "TMPDIR", dir)
+		l.env = launch.SetEnv(l.cfg.Env, "TMPDIR", dir)
 	}
 	p, err := sb.Spec.Policy(sandbox.Executable{Path: l.exe.Path, Interpreter: l.exe.ScriptInterpreter()}, l.tmpDir)
 	if err != nil {
@@ -207,16 +191,4 @@ func (l *launcher) close() {
 	if l.tmpDir != "" {
 		os.RemoveAll(l.tmpDir)
 	}
-}
-
-// SetEnv returns env with name set to value (replacing every earlier
-// setting), leaving env itself alone.
-func SetEnv(env []string, name, value string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, name+"=") {
-			out = append(out, kv)
-		}
-	}
-	return append(out, name+"="+value)
 }

@@ -2,37 +2,9 @@ package supervise
 
 import (
 	"bytes"
-	"fmt"
-	"math"
 	"os"
 	"strconv"
-
-	"golang.org/x/sys/unix"
 )
-
-// CloseOnExec marks every descriptor above 2 close-on-exec, so nothing the
-// supervisor inherited (the event descriptor, a shell's stray fds) or opens
-// reaches the child. Call it first thing in main.
-func CloseOnExec() error {
-	if err := unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC); err == nil {
-		return nil
-	}
-	// Kernels before 5.11: walk the descriptor table instead.
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return fmt.Errorf("mark descriptors close-on-exec: %w", err)
-	}
-	for _, e := range entries {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd < 3 {
-			continue
-		}
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil && err != unix.EBADF {
-			return fmt.Errorf("mark descriptor %d close-on-exec: %w", fd, err)
-		}
-	}
-	return nil
-}
 
 // procStat is the part of /proc/PID/stat job control cares about.
 type procStat struct{ ppid, pgrp, sid int }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/netrule"
 	"github.com/nono-audit/nono/lib/proxyproc"
 	"github.com/nono-audit/nono/lib/redact"
@@ -187,8 +188,8 @@ func Run(cfg Config) (*Outcome, error) {
 		out.ExitCode = ExitStatus(child.Wait(cfg.Signals))
 		stop()
 	} else {
-		var le *LaunchError
-		out.ExitCode = StatusCannotExecute
+		var le *launch.Error
+		out.ExitCode = launch.StatusCannotExecute
 		if errors.As(out.Launch, &le) {
 			out.ExitCode = le.Code
 		}
@@ -248,13 +249,4 @@ func updateSession(dir string, update func(string, func(*session.Session) error)
 	s := &session.Session{SessionID: id, Command: []string{}, TrackedPaths: []string{}, MerkleRoots: []string{}}
 	change(s)
 	return session.Write(dir, s)
-}
-
-func lookupEnv(env []string, name string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], name+"="); ok {
-			return v
-		}
-	}
-	return ""
 }

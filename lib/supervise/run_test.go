@@ -17,6 +17,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/session"
 )
@@ -154,7 +155,7 @@ func TestRunRecordsSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh, _ := LookPath("sh", lookupEnv(os.Environ(), "PATH"), "/")
+	sh, _ := launch.LookPath("sh", launch.LookupEnv(os.Environ(), "PATH"), "/")
 	shReal, _ := filepath.EvalSymlinks(sh)
 	content, _ := os.ReadFile(shReal)
 	if s.SessionID != "0123456789abcdef" || s.Started != testStarted || s.Ended == nil || *s.Ended != testEnded ||
@@ -409,7 +410,7 @@ func helperChild() int {
 func helperSupervisor(argv []string) int {
 	sigs, stop := Signals()
 	defer stop()
-	CloseOnExec()
+	launch.CloseOnExec()
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, helperEnv+"=") {
@@ -448,7 +449,7 @@ func TestRunBadInterpreter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out.ExitCode != StatusCannotExecute || out.Launch == nil || !strings.Contains(out.Launch.Error(), tt.msg) {
+		if out.ExitCode != launch.StatusCannotExecute || out.Launch == nil || !strings.Contains(out.Launch.Error(), tt.msg) {
 			t.Errorf("%s: outcome = %+v, want 126 saying %q", tt.prog, out, tt.msg)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/sandbox"
 )
 
@@ -80,7 +81,7 @@ func TestRunSandboxed(t *testing.T) {
 	work := filepath.Join(root, "work")
 	os.Mkdir(work, 0o755)
 	cfg, finish := h.config(os.Args[0], filepath.Join(work, "in"), filepath.Join(root, "out"))
-	cfg.Env = SetEnv(cfg.Env, helperEnv, "attacker")
+	cfg.Env = launch.SetEnv(cfg.Env, helperEnv, "attacker")
 	cfg.Sandbox = &Sandbox{
 		Spec: &sandbox.Spec{Grants: []sandbox.Grant{{Path: work, Access: sandbox.ReadWrite, Source: "--allow"}}, Cwd: root},
 		ABI:  abi, TmpBase: root,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/capability"
 	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/supervise"
 	"github.com/nono-audit/nono/lib/urlopen"
@@ -132,8 +133,8 @@ func (f *urlFlags) urlOpens(sb *supervise.Sandbox, env []string) (*urlopen.Serve
 	if sb.Spec != nil {
 		sb.Spec.Grants = append(sb.Spec.Grants, sandbox.Grant{Path: client, Access: sandbox.Read, File: true, Source: "open-url client"})
 	}
-	env = supervise.SetEnv(env, urlopen.SocketEnv, srv.Path())
-	env = supervise.SetEnv(env, "BROWSER", client+" open-url")
+	env = launch.SetEnv(env, urlopen.SocketEnv, srv.Path())
+	env = launch.SetEnv(env, "BROWSER", client+" open-url")
 	return srv, env, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/stores"
 	"github.com/nono-audit/nono/lib/supervise"
@@ -122,7 +123,7 @@ func command(parsed []string) []string {
 // launchFailed reports a command that could not be started, with the
 // shell's status for it.
 func launchFailed(tool string, err error) error {
-	var le *supervise.LaunchError
+	var le *launch.Error
 	if errors.As(err, &le) {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", tool, err)
 		return cli.Exit(le.Code, nil)

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nono-audit/nono/lib/cli"
+	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/sandbox"
 	"github.com/nono-audit/nono/lib/stores"
@@ -78,7 +79,7 @@ func prologue(inPlace bool, catch ...os.Signal) (sigs <-chan os.Signal, stop fun
 	if !inPlace {
 		sigs, stop = supervise.Signals(catch...)
 	}
-	if err := supervise.CloseOnExec(); err != nil {
+	if err := launch.CloseOnExec(); err != nil {
 		stop()
 		return nil, nil, err
 	}
@@ -118,7 +119,7 @@ func (c *runCLI) supervise(argv []string, sigs <-chan os.Signal) (*supervise.Out
 	// The wrapper's name for this process is not the command's.
 	env := scrubEnv(os.Environ(), append(c.ScrubEnv, cli.ProgramEnv))
 	if c.NoAudit {
-		return nil, launchFailed(self, supervise.ExecInPlace(argv, env, cwd, sb))
+		return nil, launchFailed(self, launch.ExecInPlace(argv, env, cwd, sb.Spec, sb.ABI, sb.TmpBase))
 	}
 	tracked, err := supervise.TrackedPaths(grants, cwd, c.Rollback || c.AuditIntegrity)
 	if err != nil {

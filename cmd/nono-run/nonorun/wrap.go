@@ -4,7 +4,7 @@ import (
 	"os"
 
 	"github.com/nono-audit/nono/lib/cli"
-	"github.com/nono-audit/nono/lib/supervise"
+	"github.com/nono-audit/nono/lib/launch"
 )
 
 type wrapCLI struct {
@@ -28,12 +28,12 @@ func (c *wrapCLI) Run() error {
 	if c.DryRun {
 		return printPolicy(&c.grantFlags, argv, cwd)
 	}
-	if err := supervise.CloseOnExec(); err != nil {
+	if err := launch.CloseOnExec(); err != nil {
 		return err
 	}
 	sb, _, err := c.sandbox(cwd, nil, true)
 	if err != nil {
 		return err
 	}
-	return launchFailed("nono wrap", supervise.ExecInPlace(argv, os.Environ(), cwd, sb))
+	return launchFailed("nono wrap", launch.ExecInPlace(argv, os.Environ(), cwd, sb.Spec, sb.ABI, sb.TmpBase))
 }

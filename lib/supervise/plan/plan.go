@@ -17,6 +17,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/dsse"
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/platform"
 	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/sandbox"
@@ -150,7 +151,7 @@ const (
 // session.json (ended and exit_code null; synced by the time the command
 // runs, so a crash during it stays visible). Any
 // error leaves nothing behind: a *UsageError for bad flags, a
-// *supervise.LaunchError when the command cannot be found, other errors
+// *launch.Error when the command cannot be found, other errors
 // for configuration, key and path problems.
 func Make(o *Options, env Env) (*Plan, error) {
 	if err := o.Check(); err != nil {
@@ -197,7 +198,7 @@ func Make(o *Options, env Env) (*Plan, error) {
 	// A command that cannot be found is recorded as attempted (the
 	// supervisor ends the session with 127 and says why in policy.json);
 	// only with nothing to record is it an error here.
-	if _, err := supervise.LookPath(o.Command[0], getenv("PATH"), env.Cwd); err != nil && o.NoAudit {
+	if _, err := launch.LookPath(o.Command[0], getenv("PATH"), env.Cwd); err != nil && o.NoAudit {
 		return nil, err
 	}
 
@@ -417,7 +418,7 @@ func DryRun(o *Options, env Env) (*Plan, error) {
 // dryRun completes the policy for the command as it resolves now (its
 // private TMPDIR is not made) and returns it without creating anything.
 func dryRun(o *Options, spec *sandbox.Spec, abi int, env Env) (*Plan, error) {
-	exe, err := supervise.OpenExecutable(o.Command[0], env.Getenv("PATH"), env.Cwd, nil)
+	exe, err := launch.Open(o.Command[0], env.Getenv("PATH"), env.Cwd, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -462,7 +463,7 @@ func (p *Plan) Shell() []byte {
 // a command that cannot run, else 2 (a bad flag, a grant or key that is
 // not there, a malformed config: nothing ran, nothing was judged).
 func ExitStatus(err error) int {
-	var le *supervise.LaunchError
+	var le *launch.Error
 	if errors.As(err, &le) {
 		return le.Code
 	}

@@ -1,4 +1,4 @@
-package supervise
+package launch
 
 import (
 	"crypto/sha256"
@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {
@@ -30,7 +28,7 @@ func sha(content string) string {
 }
 
 func launchCode(err error) int {
-	var le *LaunchError
+	var le *Error
 	if errors.As(err, &le) {
 		return le.Code
 	}
@@ -93,7 +91,7 @@ func TestLookPathDefault(t *testing.T) {
 	}
 }
 
-func TestOpenExecutable(t *testing.T) {
+func TestOpen(t *testing.T) {
 	dir := t.TempDir()
 	script := "#!/bin/sh\necho hi\n"
 	writeFile(t, dir+"/real/prog", script, 0o755)
@@ -108,7 +106,7 @@ func TestOpenExecutable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var hooked []string
-	e, err := OpenExecutable("alias", dir+"/link", "/", func(p string) error { hooked = append(hooked, p); return nil })
+	e, err := Open("alias", dir+"/link", "/", func(p string) error { hooked = append(hooked, p); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,8 +128,8 @@ func TestOpenExecutable(t *testing.T) {
 	}
 }
 
-func TestOpenExecutableNative(t *testing.T) {
-	e, err := OpenExecutable("true", "/usr/bin:/bin", "/", nil)
+func TestOpenNative(t *testing.T) {
+	e, err := Open("true", "/usr/bin:/bin", "/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,122 +139,17 @@ func TestOpenExecutableNative(t *testing.T) {
 	}
 }
 
-// startStopped starts argv stopped at its exec, unconfined.
-func startStopped(t *testing.T, e *Executable, dir string, argv ...string) *Child {
-	t.Helper()
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { null.Close() })
-	c, err := Start(Launch{Path: e.ExecPath, Dir: dir, Argv: argv, Env: os.Environ(), Stdio: Stdio{In: null, Out: null, Err: null}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func TestIdentifyBinary(t *testing.T) {
-	dir := t.TempDir()
-	content, err := os.ReadFile("/bin/true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, dir+"/prog", string(content), 0o755)
-	e, err := OpenExecutable("./prog", "", dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	c := startStopped(t, e, dir, "prog")
-	// The kernel keeps a running executable from being written: what
-	// Identify hashes is what runs.
-	if _, err := os.OpenFile(dir+"/prog", os.O_WRONLY, 0); !errors.Is(err, unix.ETXTBSY) {
-		t.Errorf("opening the running executable for writing: %v, want ETXTBSY", err)
-	}
-	same, err := e.Identify(c.Pid)
-	c.Release()
-	if ws := c.Wait(nil); !ws.Exited() || ws.ExitStatus() != 0 {
-		t.Errorf("the released child ended with %#x", uint32(ws))
-	}
-	if err != nil || !same || e.SHA256 != sha(string(content)) {
-		t.Errorf("Identify = %v, %v, SHA256 %s; want the hash of what ran", same, err, e.SHA256)
-	}
-
-	// Replaced at the path before the exec: another file ran, and Identify
-	// says so (the caller starts again).
-	e2, err := OpenExecutable("./prog", "", dir, func(string) error {
-		false, err := os.ReadFile("/bin/false")
-		if err == nil {
-			writeFile(t, dir+"/new", string(false), 0o755)
-			err = os.Rename(dir+"/new", dir+"/prog")
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
-	c = startStopped(t, e2, dir, "prog")
-	same, err = e2.Identify(c.Pid)
-	c.Abort()
-	if err != nil || same {
-		t.Errorf("Identify of a replaced binary = %v, %v; want a mismatch", same, err)
-	}
-}
-
-func TestIdentifyScript(t *testing.T) {
-	dir := t.TempDir()
-	script := "#!/bin/sh\nexit 0\n"
-	writeFile(t, dir+"/s", script, 0o755)
-	e, err := OpenExecutable("./s", "", dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	c := startStopped(t, e, dir, "s")
-	same, err := e.Identify(c.Pid)
-	c.Release()
-	c.Wait(nil)
-	sh, _ := filepath.EvalSymlinks("/bin/sh")
-	shContent, _ := os.ReadFile(sh)
-	if err != nil || !same || e.SHA256 != sha(script) || e.Interpreter == nil ||
-		e.Interpreter.Path != sh || e.Interpreter.SHA256 != sha(string(shContent)) {
-		t.Errorf("Identify = %v, %v; script %s, interpreter %+v", same, err, e.SHA256, e.Interpreter)
-	}
-
-	// Written in place after hashing: a mismatch.
-	e2, err := OpenExecutable("./s", "", dir, func(p string) error {
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
-		if err == nil {
-			_, err = f.WriteString("echo appended\n")
-			f.Close()
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e2.Close()
-	c = startStopped(t, e2, dir, "s")
-	same, err = e2.Identify(c.Pid)
-	c.Abort()
-	if err != nil || same {
-		t.Errorf("Identify of a script changed after hashing = %v, %v; want a mismatch", same, err)
-	}
-}
-
-func TestOpenExecutableErrors(t *testing.T) {
+func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir+"/fails", "#!/bin/sh\n", 0o755)
 	hookErr := errors.New("hook failed")
-	if _, err := OpenExecutable("./fails", "", dir, func(string) error { return hookErr }); !errors.Is(err, hookErr) || launchCode(err) != StatusCannotExecute {
+	if _, err := Open("./fails", "", dir, func(string) error { return hookErr }); !errors.Is(err, hookErr) || launchCode(err) != StatusCannotExecute {
 		t.Errorf("a failing hook gave %v", err)
 	}
 	if err := os.Symlink("nowhere", dir+"/dangling"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenExecutable("./dangling", "", dir, nil); launchCode(err) != StatusNotFound {
+	if _, err := Open("./dangling", "", dir, nil); launchCode(err) != StatusNotFound {
 		t.Errorf("a dangling link gave %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package supervise
+package launch
 
 import (
 	"bytes"
@@ -15,17 +15,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// LaunchError is why a command could not be started. Code is the status a
+// Error is why a command could not be started. Code is the status a
 // shell gives the same failure: 127 when the command does not exist, 126
 // when it exists but cannot be executed.
-type LaunchError struct {
+type Error struct {
 	Name string
 	Code int
 	Err  error
 }
 
-func (e *LaunchError) Error() string { return fmt.Sprintf("%s: %v", e.Name, e.Err) }
-func (e *LaunchError) Unwrap() error { return e.Err }
+func (e *Error) Error() string { return fmt.Sprintf("%s: %v", e.Name, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Statuses of a command that could not be started.
 const (
@@ -50,12 +50,12 @@ func LookPath(name, pathEnv, cwd string) (string, error) {
 // is what a script sees as $0 and what names the process.
 func lookPath(name, pathEnv, cwd string) (execPath, abs string, err error) {
 	if name == "" {
-		return "", "", &LaunchError{Name: `""`, Code: StatusNotFound, Err: errors.New("empty command name")}
+		return "", "", &Error{Name: `""`, Code: StatusNotFound, Err: errors.New("empty command name")}
 	}
 	if strings.Contains(name, "/") {
 		p := absolute(name, cwd)
 		if err := executable(p); err != nil {
-			return "", "", launchError(name, err)
+			return "", "", errorFor(name, err)
 		}
 		return name, p, nil
 	}
@@ -77,9 +77,9 @@ func lookPath(name, pathEnv, cwd string) (execPath, abs string, err error) {
 		}
 	}
 	if denied != nil {
-		return "", "", launchError(name, denied)
+		return "", "", errorFor(name, denied)
 	}
-	return "", "", &LaunchError{Name: name, Code: StatusNotFound, Err: errors.New("command not found")}
+	return "", "", &Error{Name: name, Code: StatusNotFound, Err: errors.New("command not found")}
 }
 
 // absolute joins a relative p to cwd without cleaning: ".." must be
@@ -107,7 +107,7 @@ func executable(p string) error {
 	return unix.Faccessat(unix.AT_FDCWD, p, unix.X_OK, unix.AT_EACCESS)
 }
 
-func launchError(name string, err error) *LaunchError {
+func errorFor(name string, err error) *Error {
 	code := StatusCannotExecute
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 		code = StatusNotFound
@@ -116,7 +116,7 @@ func launchError(name string, err error) *LaunchError {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return &LaunchError{Name: name, Code: code, Err: err}
+	return &Error{Name: name, Code: code, Err: err}
 }
 
 // Executable is a command resolved for launch: the file its path named
@@ -172,55 +172,56 @@ func fstamp(f *os.File) (stamp, error) {
 	return stamp{size: st.Size, mtime: st.Mtim, ctime: st.Ctim, mode: st.Mode}, nil
 }
 
-// maxAttempts bounds the retries when the file changes under us.
-const maxAttempts = 3
+// MaxAttempts bounds the retries when the file changes under us (here,
+// and between a launch and its identification at the exec).
+const MaxAttempts = 3
 
-// OpenExecutable resolves name (LookPath with pathEnv and cwd),
+// Open resolves name (LookPath with pathEnv and cwd),
 // canonicalises the result, opens it, tells a binary from a script, and
 // hashes a script. beforeExec, when set, runs last (a test hook).
-func OpenExecutable(name, pathEnv, cwd string, beforeExec func(path string) error) (*Executable, error) {
+func Open(name, pathEnv, cwd string, beforeExec func(path string) error) (*Executable, error) {
 	execPath, p, err := lookPath(name, pathEnv, cwd)
 	if err != nil {
 		return nil, err
 	}
-	for range maxAttempts {
+	for range MaxAttempts {
 		canonical, err := filepath.EvalSymlinks(p)
 		if err != nil {
-			return nil, launchError(name, err)
+			return nil, errorFor(name, err)
 		}
 		f, err := os.OpenFile(canonical, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 		if err != nil {
-			return nil, launchError(name, err)
+			return nil, errorFor(name, err)
 		}
 		// The path must still name this very file: a symbolic link swapped
 		// into it since EvalSymlinks would make the recorded path a lie.
 		if at, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(int(f.Fd()))); err != nil || at != canonical {
 			f.Close()
 			if err != nil {
-				return nil, launchError(name, fmt.Errorf("cannot check the opened file (is /proc mounted?): %w", err))
+				return nil, errorFor(name, fmt.Errorf("cannot check the opened file (is /proc mounted?): %w", err))
 			}
 			continue
 		}
 		e := &Executable{Path: canonical, ExecPath: execPath, absPath: p, file: f, beforeExec: beforeExec}
 		if err := e.inspect(); err != nil {
 			f.Close()
-			return nil, launchError(name, err)
+			return nil, errorFor(name, err)
 		}
 		if e.Script {
 			if e.SHA256, e.stamp, err = hashFile(f, canonical); err != nil {
 				f.Close()
-				return nil, &LaunchError{Name: name, Code: StatusCannotExecute, Err: err}
+				return nil, &Error{Name: name, Code: StatusCannotExecute, Err: err}
 			}
 		}
 		if beforeExec != nil {
 			if err := beforeExec(canonical); err != nil {
 				f.Close()
-				return nil, &LaunchError{Name: name, Code: StatusCannotExecute, Err: fmt.Errorf("test hook before exec: %w", err)}
+				return nil, &Error{Name: name, Code: StatusCannotExecute, Err: fmt.Errorf("test hook before exec: %w", err)}
 			}
 		}
 		return e, nil
 	}
-	return nil, &LaunchError{Name: name, Code: StatusCannotExecute, Err: errors.New("the path kept changing while it was being resolved")}
+	return nil, &Error{Name: name, Code: StatusCannotExecute, Err: errors.New("the path kept changing while it was being resolved")}
 }
 
 // inspect refuses what exec would refuse anyway, with a clearer message,
@@ -254,7 +255,7 @@ func (e *Executable) ScriptInterpreter() string { return e.interp }
 // the state it hashed, retrying while the file changes during hashing.
 func hashFile(f *os.File, name string) (string, stamp, error) {
 	buf := make([]byte, 64<<10)
-	for range maxAttempts {
+	for range MaxAttempts {
 		before, err := fstamp(f)
 		if err != nil {
 			return "", stamp{}, fmt.Errorf("stat %s: %w", name, err)
