@@ -135,12 +135,13 @@ func (s *Spec) Policy(exe Executable, tmpDir string) (*Policy, error) {
 			add(Rule{Path: exe.Path, Access: Read, File: true, Source: "executable"})
 		}
 	}
+	system := resolver{}
 	if exe.Interpreter != "" {
-		if ip, ok := canonical(exe.Interpreter); ok && !p.covers(ip, Read) {
-			if err := fences.check(ip, "the interpreter "+ip); err != nil {
+		if ip := system.resolve(exe.Interpreter); ip.ok && !p.covers(ip.path, Read) {
+			if err := fences.check(ip.path, "the interpreter "+ip.path); err != nil {
 				return nil, err
 			}
-			add(Rule{Path: ip, Access: Read, File: !isDir(ip), Source: "interpreter"})
+			add(Rule{Path: ip.path, Access: Read, File: !ip.dir, Source: "interpreter"})
 		}
 	}
 	if tmpDir != "" {
@@ -154,14 +155,14 @@ func (s *Spec) Policy(exe Executable, tmpDir string) (*Policy, error) {
 		access Access
 	}{{systemRead, Read}, {systemReadExtra, Read}, {systemWrite, ReadWrite}} {
 		for _, sp := range grp.paths {
-			cp, ok := canonical(sp)
-			if !ok || Within(cp, "/proc") {
+			cp := system.resolve(sp)
+			if !cp.ok || Within(cp.path, "/proc") {
 				continue
 			}
-			if err := fences.check(cp, "the default profile's "+sp); err != nil {
+			if err := fences.check(cp.path, "the default profile's "+sp); err != nil {
 				return nil, err
 			}
-			add(Rule{Path: cp, Access: grp.access, File: !isDir(cp), Source: grp.name})
+			add(Rule{Path: cp.path, Access: grp.access, File: !cp.dir, Source: grp.name})
 		}
 	}
 	return p, nil
