@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nono-audit/nono/lib/inplace"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -19,6 +21,38 @@ func init() {
 	commands["waitfile"] = cmdWaitFile
 	commands["waitgone"] = cmdWaitGone
 	commands["listen"] = cmdListen
+	commands["samerun"] = cmdSameRun
+}
+
+// samerun ARGS...: run `nono-run-inplace ARGS` and `nono-run record ARGS`
+// (as the wrapper runs either for `nono run ARGS`) and fail unless both
+// print the same on stdout and stderr and exit with the same status;
+// leave the first's output for stdout and stderr, and its status in
+// $status.
+func cmdSameRun(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: samerun ARGS...")
+	}
+	type result struct{ stdout, stderr, status string }
+	run := func(argv ...string) result {
+		status := "0"
+		if err := ts.Exec(argv[0], argv[1:]...); err != nil {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				ts.Fatalf("%s: %v", argv[0], err)
+			}
+			status = strconv.Itoa(ee.ExitCode())
+		}
+		return result{ts.ReadFile("stdout"), ts.ReadFile("stderr"), status}
+	}
+	small := run(append([]string{toolPath(ts, inplace.Program)}, args...)...)
+	full := run(append([]string{toolPath(ts, "nono-run"), "record"}, args...)...)
+	if small != full {
+		ts.Fatalf("nono-run-inplace and nono-run record differ:\n  inplace: status %s\nstdout:\n%s\nstderr:\n%s\n  nono-run: status %s\nstdout:\n%s\nstderr:\n%s",
+			small.status, small.stdout, small.stderr, full.status, full.stdout, full.stderr)
+	}
+	ts.Setenv("status", small.status)
+	// stdout and stderr are the last run's: the same.
 }
 
 // listen PORTFILE: accept TCP connections on 127.0.0.1 (closing each at

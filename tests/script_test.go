@@ -28,6 +28,7 @@ import (
 	"github.com/nono-audit/nono/cmd/nono-snapshot/nonosnapshot"
 	"github.com/nono-audit/nono/cmd/nono-verify/nonoverify"
 	"github.com/nono-audit/nono/lib/confine"
+	"github.com/nono-audit/nono/lib/inplace"
 	"github.com/nono-audit/nono/lib/proxy"
 	"github.com/nono-audit/nono/lib/proxyproc"
 )
@@ -48,6 +49,9 @@ var tools = map[string]func(){
 	// test binary, whose lib/confine init does the work as the small
 	// program's does).
 	confine.Program: confine.Main,
+	// nono run --no-audit's small program, which the wrapper finds
+	// beside itself.
+	inplace.Program: func() { os.Exit(inplace.Main(os.Args[1:])) },
 	// nono-run's filtering proxy in proxy mode, found beside nono-run.
 	proxyproc.Program: proxy.Main,
 }

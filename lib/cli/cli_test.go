@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nono-audit/nono/lib/inplace"
 	"github.com/nono-audit/nono/lib/progress"
 )
 
@@ -168,5 +169,13 @@ func TestVersionCompleteAndMan(t *testing.T) {
 	if code := run("tool", "A test tool.", &grammar{}, []string{"__man"}, &out, &errs); code != 0 ||
 		!strings.HasPrefix(out.String(), ".TH TOOL 1 ") || !strings.Contains(out.String(), ".SH EXIT STATUS") || !strings.Contains(out.String(), `\-\-fail`) {
 		t.Errorf("__man: code %d, page %q", code, out.String())
+	}
+}
+
+// TestProgramEnvShared: nono-run-inplace, which does not link this
+// package, reads the same variable.
+func TestProgramEnvShared(t *testing.T) {
+	if inplace.ProgramEnv != ProgramEnv {
+		t.Errorf("inplace.ProgramEnv = %q, ProgramEnv = %q", inplace.ProgramEnv, ProgramEnv)
 	}
 }

@@ -60,6 +60,9 @@ func (c *InPlace) Exec() error {
 	return StartError(c.name, c.exe, c.policy.Exec(c.ruleset, c.exe.ExecPath, c.argv, c.env))
 }
 
+// Env is the environment the command gets.
+func (c *InPlace) Env() []string { return c.env }
+
 // Close releases the ruleset of a command that will not be executed.
 func (c *InPlace) Close() {
 	if c.ruleset != nil {

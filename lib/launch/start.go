@@ -41,6 +41,28 @@ func SetEnv(env []string, name, value string) []string {
 	return append(out, name+"="+value)
 }
 
+// ScrubEnv returns env without the variables named, leaving env itself
+// alone.
+func ScrubEnv(env, names []string) []string {
+	if len(names) == 0 {
+		return env
+	}
+	out := env[:0:0]
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		keep := true
+		for _, n := range names {
+			if name == n {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // LookupEnv is the value of the last setting of name in env ("" when
 // none), as getenv in the program that gets env would see it.
 func LookupEnv(env []string, name string) string {

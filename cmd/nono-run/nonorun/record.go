@@ -13,6 +13,7 @@ import (
 	"github.com/nono-audit/nono/lib/beside"
 	"github.com/nono-audit/nono/lib/cli"
 	"github.com/nono-audit/nono/lib/fstree"
+	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/recorder"
 	"github.com/nono-audit/nono/lib/snapshot"
 	"github.com/nono-audit/nono/lib/streamhead"
@@ -50,7 +51,7 @@ func (c *recordCLI) Run() error {
 	if stages != nil {
 		// The stages start now, beside the planning: they learn the
 		// session from the stream's first line.
-		env := scrubEnv(os.Environ(), []string{cli.ProgramEnv})
+		env := launch.ScrubEnv(os.Environ(), []string{cli.ProgramEnv})
 		if rec.pipeline, err = recorder.Start(stages, env, os.Stdout, os.Stderr); err != nil {
 			return err
 		}

@@ -117,7 +117,7 @@ func (c *runCLI) supervise(argv []string, sigs <-chan os.Signal) (*supervise.Out
 		return nil, err
 	}
 	// The wrapper's name for this process is not the command's.
-	env := scrubEnv(os.Environ(), append(c.ScrubEnv, cli.ProgramEnv))
+	env := launch.ScrubEnv(os.Environ(), append(c.ScrubEnv, cli.ProgramEnv))
 	if c.NoAudit {
 		return nil, launchFailed(self, launch.ExecInPlace(argv, env, cwd, sb.Spec, sb.ABI, sb.TmpBase))
 	}
@@ -200,27 +200,6 @@ func deniedHint(out *supervise.Outcome) string {
 	default:
 		return fmt.Sprintf("%s: hint: the command exited with status %d in the sandbox; if it was refused a path, grant it with --read, --write or --allow (or the -file forms); --dry-run shows the policy", self, code)
 	}
-}
-
-// scrubEnv drops the named variables.
-func scrubEnv(env, names []string) []string {
-	if len(names) == 0 {
-		return env
-	}
-	out := env[:0:0]
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		keep := true
-		for _, n := range names {
-			if name == n {
-				keep = false
-			}
-		}
-		if keep {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 func absolutePath(p, cwd string) string {

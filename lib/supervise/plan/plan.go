@@ -17,6 +17,7 @@ import (
 
 	"github.com/nono-audit/nono/lib/dsse"
 	"github.com/nono-audit/nono/lib/event"
+	"github.com/nono-audit/nono/lib/inplace"
 	"github.com/nono-audit/nono/lib/launch"
 	"github.com/nono-audit/nono/lib/platform"
 	"github.com/nono-audit/nono/lib/redact"
@@ -138,7 +139,7 @@ type Plan struct {
 
 // Upstream's warnings.
 const (
-	warnNoAudit     = "  [nono] Warning: --no-audit disables session and command-policy audit events."
+	warnNoAudit     = inplace.Warning // nono-run-inplace prints it too
 	warnNoIntegrity = "  [nono] Warning: --no-audit-integrity disables Merkle audit integrity; audit events are written without an integrity summary."
 	warnNoRollback  = "  [nono] Warning: --no-rollback is active; rollback customization flags have no effect."
 	// warnNothingWritable: --rollback or --audit-integrity without a
