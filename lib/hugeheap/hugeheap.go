@@ -20,8 +20,12 @@
 // policy is "never", nothing changes. GODEBUG=disablethp=1, the runtime's
 // own switch against huge pages for its heap, turns this off too.
 //
-// The package imports little (syscall, and lib/confine so that the
-// confining copy execs before this init runs), so it initialises as soon
-// as those have, before the packages that allocate the most at start;
-// import it for its side effect.
+// The package imports nothing (its system calls are a few lines of
+// assembly; it reads GODEBUG and argv[0] from /proc/self into buffers on
+// its stack), so its init runs first of all the program's, before the
+// packages that allocate at start (internal/godebug, a TOML decoder's
+// time zones...) touch the heap's first pages one fault at a time. In
+// nono-run's confining copy, which execs the command from lib/confine's
+// init (when nono-run-confine is not installed), argv[0] says so and it
+// does nothing. Import it for its side effect.
 package hugeheap

@@ -4,11 +4,16 @@ package hugeheap
 
 import (
 	"bufio"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/nono-audit/nono/lib/confine"
 )
 
 // early is allocated as the package's variables are initialised, just
@@ -25,7 +30,7 @@ func TestHeapRegionIsHuge(t *testing.T) {
 	if !thpAvailable(t) {
 		t.Skip("transparent huge pages are off on this system")
 	}
-	if disabled() {
+	if environ, _ := os.ReadFile("/proc/self/environ"); plainDisabled(environ) {
 		t.Skip("GODEBUG=disablethp=1")
 	}
 	p := uintptr(unsafe.Pointer(early))
@@ -35,49 +40,139 @@ func TestHeapRegionIsHuge(t *testing.T) {
 	}
 }
 
-func TestDisabled(t *testing.T) {
+// plainDisabled is what the scan must find, the plain way: the first
+// GODEBUG entry, and in it the last disablethp setting.
+func plainDisabled(environ []byte) bool {
+	off := false
+	for _, entry := range strings.Split(strings.TrimSuffix(string(environ), "\x00"), "\x00") {
+		if v, ok := strings.CutPrefix(entry, "GODEBUG="); ok {
+			for _, kv := range strings.Split(v, ",") {
+				switch kv {
+				case "disablethp=1":
+					off = true
+				case "disablethp=0":
+					off = false
+				}
+			}
+			break
+		}
+	}
+	return off
+}
+
+// scan feeds environ to an envScan in pieces of chunk bytes.
+func scan(environ []byte, chunk int) bool {
+	var s envScan
+	for len(environ) > 0 {
+		n := min(chunk, len(environ))
+		if !s.feed(environ[:n]) {
+			break
+		}
+		environ = environ[n:]
+	}
+	return s.disabled()
+}
+
+func TestEnvScan(t *testing.T) {
 	for _, c := range []struct {
-		godebug string
+		environ string
 		want    bool
 	}{
 		{"", false},
-		{"disablethp=1", true},
-		{"madvdontneed=1,disablethp=1", true},
-		{"disablethp=1,disablethp=0", false},
-		{"disablethp=0,disablethp=1,x=y", true},
-		{"disablethp=10", false},
-		{",disablethp=1,", true},
+		{"HOME=/h\x00GODEBUG=disablethp=1\x00", true},
+		{"GODEBUG=madvdontneed=1,disablethp=1", true}, // the last entry, without its NUL
+		{"GODEBUG=disablethp=1,disablethp=0\x00", false},
+		{"GODEBUG=disablethp=0,disablethp=1,x=y\x00", true},
+		{"GODEBUG=disablethp=10\x00", false},
+		{"GODEBUG=xdisablethp=1\x00", false},
+		{"GODEBUG=,disablethp=1,\x00", true},
+		{"GODEBUG=a=b\x00GODEBUG=disablethp=1\x00", false}, // the first GODEBUG counts
+		{"XGODEBUG=disablethp=1\x00GODEBUGX=disablethp=1\x00", false},
+		{"A=GODEBUG=disablethp=1\x00", false},
+		{"\x00\x00GODEBUG=disablethp=1", true},
 	} {
-		t.Setenv("GODEBUG", c.godebug)
-		if got := disabled(); got != c.want {
-			t.Errorf("GODEBUG=%q: disabled() = %v, want %v", c.godebug, got, c.want)
+		for _, chunk := range []int{1, 3, 256} {
+			if got := scan([]byte(c.environ), chunk); got != c.want {
+				t.Errorf("%q in pieces of %d: disabled %v, want %v", c.environ, chunk, got, c.want)
+			}
 		}
 	}
 }
 
-// FuzzDisabled holds the hand-written GODEBUG parse to a plain one.
-func FuzzDisabled(f *testing.F) {
-	for _, s := range []string{"", "disablethp=1", "a=b,disablethp=1", "disablethp=1,disablethp=0", ",,disablethp=1,"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, godebug string) {
-		if strings.IndexByte(godebug, 0) >= 0 {
-			t.Skip("an environment variable cannot hold NUL")
-		}
-		want := false
-		for _, kv := range strings.Split(godebug, ",") {
-			switch kv {
-			case "disablethp=1":
-				want = true
-			case "disablethp=0":
-				want = false
-			}
-		}
-		t.Setenv("GODEBUG", godebug)
-		if got := disabled(); got != want {
-			t.Fatalf("GODEBUG=%q: disabled() = %v, want %v", godebug, got, want)
+// FuzzEnvScan holds the scan, in pieces of any size, to the plain way.
+func FuzzEnvScan(f *testing.F) {
+	f.Add([]byte("HOME=/h\x00GODEBUG=disablethp=1\x00"), uint8(3))
+	f.Add([]byte("GODEBUG=a\x00GODEBUG=disablethp=1"), uint8(1))
+	f.Add([]byte("GODEBUG=disablethp=1,disablethp=0"), uint8(7))
+	f.Fuzz(func(t *testing.T, environ []byte, chunk uint8) {
+		if got, want := scan(environ, int(chunk)+1), plainDisabled(environ); got != want {
+			t.Fatalf("%q in pieces of %d: disabled %v, want %v", environ, int(chunk)+1, got, want)
 		}
 	})
+}
+
+// TestReadsItsProcess: what the init reads is this process's own.
+func TestReadsItsProcess(t *testing.T) {
+	var buf [64 << 10]byte
+	if got, want := string(buf[:readFile("/proc/self/cmdline\x00", buf[:])]), strings.Join(os.Args, "\x00")+"\x00"; got != want {
+		t.Errorf("cmdline %q, want %q", got, want)
+	}
+	var small [3]byte
+	if n := readFile("/proc/self/cmdline\x00", small[:]); n != 3 {
+		t.Errorf("a 3-byte buffer took %d bytes", n)
+	}
+	var pieces []byte
+	fd := openFile("/proc/self/environ\x00")
+	for n := readSome(fd, small[:]); n > 0; n = readSome(fd, small[:]) {
+		pieces = append(pieces, small[:n]...)
+	}
+	closeFile(fd)
+	if want, _ := os.ReadFile("/proc/self/environ"); string(pieces) != string(want) {
+		t.Errorf("environ read in pieces: %q, want %q", pieces, want)
+	}
+	if readFile("/no/such/file\x00", buf[:]) != 0 {
+		t.Error("a missing file read as something")
+	}
+	environ, _ := os.ReadFile("/proc/self/environ")
+	if got, want := disabledAtStart(), plainDisabled(environ); got != want {
+		t.Errorf("disabledAtStart() = %v, want %v", got, want)
+	}
+	if confiningCopy() {
+		t.Error("the test binary taken for the confining copy")
+	}
+	if pageSize() != os.Getpagesize() {
+		t.Errorf("pageSize() = %d, want %d", pageSize(), os.Getpagesize())
+	}
+}
+
+// TestConfineArg0: the copy this package stands aside for is lib/confine's.
+func TestConfineArg0(t *testing.T) {
+	if confineArg0 != confine.Arg0 {
+		t.Errorf("confineArg0 = %q, lib/confine's Arg0 = %q", confineArg0, confine.Arg0)
+	}
+}
+
+// TestImportsNothing: the init runs before the packages that allocate
+// at start only while the package imports nothing that they import.
+func TestImportsNothing(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if imp.Path.Value != `"unsafe"` {
+				t.Errorf("%s imports %s", name, imp.Path.Value)
+			}
+		}
+	}
 }
 
 func thpAvailable(t *testing.T) bool {
