@@ -36,6 +36,12 @@ type Options struct {
 	// session may leave objects incomplete (verify reports them, restore
 	// refuses them).
 	NoSync bool
+	// RootsRewritten says that session.json is rewritten, synced, right
+	// after Begin and after End, before anything depends on it (nono run:
+	// by the supervisor when the command starts, and by the last recorder
+	// stage when the stream ends), so the roots are written without
+	// waiting for the disk, as the plan's first version is.
+	RootsRewritten bool
 
 	Getenv    func(string) string
 	Stderr    io.Writer
@@ -282,7 +288,11 @@ func End(o Options) (*Result, error) {
 // and snapshot_count to how many the store keeps (none for an
 // integrity-only session), then copies session.json into the store.
 func (o *Options) recordRoots(roots ...fstree.Hash) error {
-	err := session.Update(o.SessionDir, func(s *session.Session) error {
+	update := session.Update
+	if o.RootsRewritten {
+		update = session.UpdateDraft
+	}
+	err := update(o.SessionDir, func(s *session.Session) error {
 		s.MerkleRoots = make([]string, 0, len(roots))
 		for _, r := range roots {
 			s.MerkleRoots = append(s.MerkleRoots, fstree.Hex(r))

@@ -113,6 +113,9 @@ func (c *recordCLI) record(p *plan.Plan, run *runCLI, rec *recording, sigs <-cha
 		Budget:     fstree.Budget{MaxEntries: 300000, MaxBytes: 2 << 30},
 		Stderr:     os.Stderr,
 		Silent:     p.Silent,
+		// The supervisor's session.json at the command's start, and the
+		// last stage's at the stream's end, are the synced versions.
+		RootsRewritten: true,
 	}
 	if p.FSIntegrity {
 		if _, err := snapshot.Begin(snap); err != nil {
