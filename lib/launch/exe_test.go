@@ -1,31 +1,13 @@
 package launch
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/nono-audit/nono/lib/launch/launchtest"
 )
-
-func writeFile(t *testing.T, path, content string, mode os.FileMode) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func sha(content string) string {
-	sum := sha256.Sum256([]byte(content))
-	return hex.EncodeToString(sum[:])
-}
 
 func launchCode(err error) int {
 	var le *Error
@@ -37,11 +19,11 @@ func launchCode(err error) int {
 
 func TestLookPath(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir+"/a/tool", "#!/bin/sh\n", 0o755)
-	writeFile(t, dir+"/b/tool", "#!/bin/sh\n", 0o755)
-	writeFile(t, dir+"/noexec/plain", "data", 0o644)
-	writeFile(t, dir+"/b/plain", "#!/bin/sh\n", 0o755)
-	writeFile(t, dir+"/cwd/local", "#!/bin/sh\n", 0o755)
+	launchtest.WriteFile(t, dir+"/a/tool", "#!/bin/sh\n", 0o755)
+	launchtest.WriteFile(t, dir+"/b/tool", "#!/bin/sh\n", 0o755)
+	launchtest.WriteFile(t, dir+"/noexec/plain", "data", 0o644)
+	launchtest.WriteFile(t, dir+"/b/plain", "#!/bin/sh\n", 0o755)
+	launchtest.WriteFile(t, dir+"/cwd/local", "#!/bin/sh\n", 0o755)
 	if err := os.MkdirAll(dir+"/a/plain", 0o755); err != nil { // a directory named like a command is skipped
 		t.Fatal(err)
 	}
@@ -94,7 +76,7 @@ func TestLookPathDefault(t *testing.T) {
 func TestOpen(t *testing.T) {
 	dir := t.TempDir()
 	script := "#!/bin/sh\necho hi\n"
-	writeFile(t, dir+"/real/prog", script, 0o755)
+	launchtest.WriteFile(t, dir+"/real/prog", script, 0o755)
 	if err := os.Symlink(dir+"/real", dir+"/link"); err != nil {
 		t.Fatal(err)
 	}
@@ -114,8 +96,8 @@ func TestOpen(t *testing.T) {
 	if e.Path != canonical {
 		t.Errorf("Path = %q, want the canonical %q", e.Path, canonical)
 	}
-	if e.SHA256 != sha(script) {
-		t.Errorf("SHA256 = %s, want %s", e.SHA256, sha(script))
+	if e.SHA256 != launchtest.SHA256(script) {
+		t.Errorf("SHA256 = %s, want %s", e.SHA256, launchtest.SHA256(script))
 	}
 	if !e.Script || e.ScriptInterpreter() != "/bin/sh" {
 		t.Errorf("Script = %v, interpreter %q; want a script of /bin/sh", e.Script, e.ScriptInterpreter())
@@ -141,7 +123,7 @@ func TestOpenNative(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir+"/fails", "#!/bin/sh\n", 0o755)
+	launchtest.WriteFile(t, dir+"/fails", "#!/bin/sh\n", 0o755)
 	hookErr := errors.New("hook failed")
 	if _, err := Open("./fails", "", dir, func(string) error { return hookErr }); !errors.Is(err, hookErr) || launchCode(err) != StatusCannotExecute {
 		t.Errorf("a failing hook gave %v", err)

@@ -1,34 +1,15 @@
 package supervise
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/nono-audit/nono/lib/launch"
+	"github.com/nono-audit/nono/lib/launch/launchtest"
 	"golang.org/x/sys/unix"
 )
-
-func writeFile(t *testing.T, path, content string, mode os.FileMode) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func sha(content string) string {
-	sum := sha256.Sum256([]byte(content))
-	return hex.EncodeToString(sum[:])
-}
 
 // startStopped starts argv stopped at its exec, unconfined.
 func startStopped(t *testing.T, e *launch.Executable, dir string, argv ...string) *Child {
@@ -51,7 +32,7 @@ func TestIdentifyBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, dir+"/prog", string(content), 0o755)
+	launchtest.WriteFile(t, dir+"/prog", string(content), 0o755)
 	e, err := launch.Open("./prog", "", dir, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +49,7 @@ func TestIdentifyBinary(t *testing.T) {
 	if ws := c.Wait(nil); !ws.Exited() || ws.ExitStatus() != 0 {
 		t.Errorf("the released child ended with %#x", uint32(ws))
 	}
-	if err != nil || !same || e.SHA256 != sha(string(content)) {
+	if err != nil || !same || e.SHA256 != launchtest.SHA256(string(content)) {
 		t.Errorf("Identify = %v, %v, SHA256 %s; want the hash of what ran", same, err, e.SHA256)
 	}
 
@@ -77,7 +58,7 @@ func TestIdentifyBinary(t *testing.T) {
 	e2, err := launch.Open("./prog", "", dir, func(string) error {
 		false, err := os.ReadFile("/bin/false")
 		if err == nil {
-			writeFile(t, dir+"/new", string(false), 0o755)
+			launchtest.WriteFile(t, dir+"/new", string(false), 0o755)
 			err = os.Rename(dir+"/new", dir+"/prog")
 		}
 		return err
@@ -97,7 +78,7 @@ func TestIdentifyBinary(t *testing.T) {
 func TestIdentifyScript(t *testing.T) {
 	dir := t.TempDir()
 	script := "#!/bin/sh\nexit 0\n"
-	writeFile(t, dir+"/s", script, 0o755)
+	launchtest.WriteFile(t, dir+"/s", script, 0o755)
 	e, err := launch.Open("./s", "", dir, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -109,8 +90,8 @@ func TestIdentifyScript(t *testing.T) {
 	c.Wait(nil)
 	sh, _ := filepath.EvalSymlinks("/bin/sh")
 	shContent, _ := os.ReadFile(sh)
-	if err != nil || !same || e.SHA256 != sha(script) || e.Interpreter == nil ||
-		e.Interpreter.Path != sh || e.Interpreter.SHA256 != sha(string(shContent)) {
+	if err != nil || !same || e.SHA256 != launchtest.SHA256(script) || e.Interpreter == nil ||
+		e.Interpreter.Path != sh || e.Interpreter.SHA256 != launchtest.SHA256(string(shContent)) {
 		t.Errorf("Identify = %v, %v; script %s, interpreter %+v", same, err, e.SHA256, e.Interpreter)
 	}
 

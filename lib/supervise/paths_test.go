@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nono-audit/nono/lib/launch/launchtest"
 	"github.com/nono-audit/nono/lib/sandbox"
 )
 
@@ -23,7 +24,7 @@ func TestTrackedPaths(t *testing.T) {
 	if err := os.Symlink(root+"/other", root+"/otherlink"); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, root+"/file", "x", 0o644)
+	launchtest.WriteFile(t, root+"/file", "x", 0o644)
 	cwd := root + "/proj"
 	w := func(p string) Grant { return Grant{Path: p, Access: sandbox.ReadWrite, Source: "--allow"} }
 	r := func(p string) Grant { return Grant{Path: p, Access: sandbox.Read, Source: "--read"} }

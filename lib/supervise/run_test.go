@@ -18,6 +18,7 @@ import (
 	"github.com/nono-audit/nono/lib/canon"
 	"github.com/nono-audit/nono/lib/event"
 	"github.com/nono-audit/nono/lib/launch"
+	"github.com/nono-audit/nono/lib/launch/launchtest"
 	"github.com/nono-audit/nono/lib/redact"
 	"github.com/nono-audit/nono/lib/session"
 )
@@ -160,7 +161,7 @@ func TestRunRecordsSession(t *testing.T) {
 	content, _ := os.ReadFile(shReal)
 	if s.SessionID != "0123456789abcdef" || s.Started != testStarted || s.Ended == nil || *s.Ended != testEnded ||
 		s.ExitCode == nil || *s.ExitCode != 42 || strings.Join(s.Command, " ") != strings.Join(recorded, " ") ||
-		s.ExecutableIdentity == nil || s.ExecutableIdentity.ResolvedPath != shReal || s.ExecutableIdentity.SHA256 != sha(string(content)) ||
+		s.ExecutableIdentity == nil || s.ExecutableIdentity.ResolvedPath != shReal || s.ExecutableIdentity.SHA256 != launchtest.SHA256(string(content)) ||
 		len(s.TrackedPaths) != 1 || s.TrackedPaths[0] != "/tmp/work" {
 		t.Errorf("session.json = %+v (identity %+v)", s, s.ExecutableIdentity)
 	}
@@ -437,8 +438,8 @@ func helperSupervisor(argv []string) int {
 
 func TestRunBadInterpreter(t *testing.T) {
 	h := newHarness(t)
-	writeFile(t, h.dir+"/script", "#!/nonexistent/interpreter -x\necho hi\n", 0o755)
-	writeFile(t, h.dir+"/plain", "echo no shebang\n", 0o755)
+	launchtest.WriteFile(t, h.dir+"/script", "#!/nonexistent/interpreter -x\necho hi\n", 0o755)
+	launchtest.WriteFile(t, h.dir+"/plain", "echo no shebang\n", 0o755)
 	for _, tt := range []struct{ prog, msg string }{
 		{"./script", "/nonexistent/interpreter: bad interpreter"},
 		{"./plain", "exec format error"},
