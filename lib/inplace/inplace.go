@@ -193,8 +193,7 @@ func Main(args []string) int {
 	}
 	if err := launch.CloseOnExec(); err != nil {
 		c.Close()
-		fmt.Fprintf(os.Stderr, "%s: %v\n", self, err)
-		return 1
+		return fallBack(self, args) // which fails the same way, in its words
 	}
 	if !f.Silent {
 		fmt.Fprintln(os.Stderr, Warning)
