@@ -1,7 +1,7 @@
 // Package inplace is `nono run --no-audit` as a program of its own,
 // nono-run-inplace: with nothing to record, nono should be one exec away
 // from the command, and nono-run's start (its flag parser, the session
-// store, the redaction rules, the supervisor; about 15 MB) costs about
+// store, the redaction rules, the supervisor; about 11 MB) costs about
 // as much again as the command's own. This package links only the sandbox
 // and lib/launch.
 //
