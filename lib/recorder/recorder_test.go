@@ -96,6 +96,43 @@ func TestStartWait(t *testing.T) {
 	}
 }
 
+// The stages run with one P unless the environment chose otherwise.
+func TestStageEnvGOMAXPROCS(t *testing.T) {
+	dir := t.TempDir()
+	writeScript(t, filepath.Join(dir, "procs"), `cat >/dev/null; echo "$GOMAXPROCS"`)
+	stages, err := Parse("procs", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"PATH=/usr/bin:/bin"}, "1\n"},
+		{[]string{"PATH=/usr/bin:/bin", "GOMAXPROCS="}, "1\n"},
+		{[]string{"GOMAXPROCS=3", "PATH=/usr/bin:/bin"}, "3\n"},
+	} {
+		out, err := os.CreateTemp(t.TempDir(), "out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := append([]string(nil), c.env...)
+		r, err := Start(stages, env, out, os.Stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(out.Name()); string(got) != c.want {
+			t.Errorf("env %q: the stage saw GOMAXPROCS=%q, want %q", c.env, got, c.want)
+		}
+		if !reflect.DeepEqual(env, c.env) {
+			t.Errorf("Start changed its env argument: %q", env)
+		}
+	}
+}
+
 func pgid(t *testing.T, pid int) int {
 	t.Helper()
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
