@@ -34,6 +34,10 @@ type Options struct {
 	NoIntegrity bool
 	// Chain says how records are verified.
 	Chain chain.Options
+	// EndFromLog sets session.json's ended and exit_code from the log's
+	// session_ended event (nono run's last stage, whose supervisor leaves
+	// them to it); without one they stay as they are.
+	EndFromLog bool
 }
 
 // Summary is what Summarize found and wrote.
@@ -84,6 +88,10 @@ func Summarize(dir string, opts Options) (*Summary, error) {
 	err = session.Update(dir, func(s *session.Session) error {
 		s.AuditEventCount = res.EventCount
 		s.NetworkEvents = network
+		if opts.EndFromLog && spool.end != nil {
+			ended, code := spool.end.Ended, spool.end.ExitCode
+			s.Ended, s.ExitCode = &ended, &code
+		}
 		s.AuditIntegrity = nil
 		if !opts.NoIntegrity && res.ChainHead != nil && res.MerkleRoot != nil {
 			s.AuditIntegrity = &session.Integrity{

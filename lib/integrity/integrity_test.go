@@ -112,3 +112,40 @@ func TestSummarizeWarnsAndRefusesRunning(t *testing.T) {
 		t.Errorf("running session: %v, want a *RunningError", err)
 	}
 }
+
+// nono run's last stage takes ended and exit_code from session_ended;
+// other callers leave them alone, and a log without one changes nothing.
+func TestSummarizeEndFromLog(t *testing.T) {
+	ended := `{"type":"session_ended","ended":"2026-04-21T00:00:09.5+00:00","exit_code":42}`
+	// A string that merely mentions the type is no session_ended event.
+	decoy := `{"type":"session_started","started":"2026-04-21T00:00:00Z","command":["echo","\"type\":\"session_ended\""]}`
+	for _, c := range []struct {
+		name       string
+		events     []string
+		endFromLog bool
+		wantEnded  string // "" for null
+		wantCode   int32
+	}{
+		{"from the log", []string{decoy, ended}, true, "2026-04-21T00:00:09.5+00:00", 42},
+		{"not asked", []string{decoy, ended}, false, "", 0},
+		{"no session_ended", []string{decoy}, true, "", 0},
+	} {
+		dir, log := newSession(t, c.events...)
+		if err := session.Update(dir, func(s *session.Session) error { s.Ended, s.ExitCode = nil, nil; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Summarize(dir, Options{Stream: bytes.NewReader(log), EndFromLog: c.endFromLog}); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		s, err := session.Read(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case c.wantEnded == "" && (s.Ended != nil || s.ExitCode != nil):
+			t.Errorf("%s: ended %v, exit_code %v; want both null", c.name, s.Ended, s.ExitCode)
+		case c.wantEnded != "" && (s.Ended == nil || *s.Ended != c.wantEnded || s.ExitCode == nil || *s.ExitCode != c.wantCode):
+			t.Errorf("%s: ended %v, exit_code %v; want %s and %d", c.name, s.Ended, s.ExitCode, c.wantEnded, c.wantCode)
+		}
+	}
+}

@@ -19,7 +19,9 @@ import (
 // then written from the file, so neither the log nor the events are held
 // in memory however many requests the session made. It sees every byte
 // the verifier reads (an io.Writer behind a TeeReader); the verifier
-// decides whether the log is good, the spool only what it holds.
+// decides whether the log is good, the spool only what it holds. It
+// also keeps the last session_ended event's time and status, which are
+// session.json's ended and exit_code (Options.EndFromLog).
 type networkSpool struct {
 	dir     string   // where the spool file is made, at the first event
 	f       *os.File // nil until then
@@ -32,12 +34,23 @@ type networkSpool struct {
 	err     error
 	sc      canon.Scanner
 	out     []byte
+	end     *sessionEnd // the last session_ended event, if any
+}
+
+// sessionEnd is what a session_ended event says.
+type sessionEnd struct {
+	Ended    string
+	ExitCode int32
 }
 
 // networkMarker is in every record whose event is a network event: the
 // record's event member holds it unescaped (in event_json, and in any
-// string, the quotes are escaped).
-var networkMarker = []byte(`"type":"network"`)
+// string, the quotes are escaped). endMarker is so in a session_ended
+// record.
+var (
+	networkMarker = []byte(`"type":"network"`)
+	endMarker     = []byte(`"type":"session_ended"`)
+)
 
 func newNetworkSpool(dir string, maxLine int) *networkSpool {
 	if maxLine <= 0 {
@@ -83,6 +96,12 @@ func (n *networkSpool) hold(p []byte) {
 // line spools the NetworkAuditEvent of one record, if it is a network
 // event. A record this cannot read is left to the verifier.
 func (n *networkSpool) line(rec []byte) {
+	if bytes.Contains(rec, endMarker) {
+		if end, ok := n.sessionEnd(rec); ok {
+			n.end = end
+		}
+		return
+	}
 	if n.err != nil || !bytes.Contains(rec, networkMarker) {
 		return
 	}
@@ -142,6 +161,48 @@ func (n *networkSpool) networkEvent(rec []byte) ([]byte, bool) {
 		}
 	}
 	return n.out, found && typ == "network"
+}
+
+// sessionEnd reads record.event when it is a session_ended event.
+func (n *networkSpool) sessionEnd(rec []byte) (*sessionEnd, bool) {
+	sc := &n.sc
+	sc.Reset(rec)
+	if !enter(sc, "event") {
+		return nil, false
+	}
+	var end sessionEnd
+	var typ string
+	var haveEnded, haveCode bool
+	for {
+		key, more, err := sc.NextMember()
+		if err != nil {
+			return nil, false
+		}
+		if !more {
+			break
+		}
+		switch string(key) {
+		case "type":
+			s, err := sc.String()
+			if err != nil {
+				return nil, false
+			}
+			typ = string(s)
+		case "ended":
+			s, err := sc.String()
+			if err != nil {
+				return nil, false
+			}
+			end.Ended, haveEnded = string(s), true
+		case "exit_code":
+			c, err := sc.Int(32)
+			if err != nil {
+				return nil, false
+			}
+			end.ExitCode, haveCode = int32(c), true
+		}
+	}
+	return &end, typ == "session_ended" && haveEnded && haveCode
 }
 
 // enter moves sc into the object that is the value of key in the

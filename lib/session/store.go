@@ -120,8 +120,9 @@ func Write(dir string, s *Session) error {
 // WriteDraft is Write without the fsync before the rename, so after a
 // power loss the file may be empty: for a session.json that a Write
 // replaces before anything depends on it (the plan's first, which the
-// supervisor's replaces before the command runs; the supervisor's last,
-// which nono run's last recorder stage replaces when the stream ends).
+// supervisor's replaces before the command runs; the end hashes of
+// --audit-integrity, which nono run's last recorder stage replaces when
+// the stream ends).
 func WriteDraft(dir string, s *Session) error {
 	return atomicfile.Draft(filepath.Join(dir, FileName), 0o600, s.fill)
 }

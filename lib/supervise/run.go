@@ -29,8 +29,9 @@ type Config struct {
 	SessionDir   string   // the session whose session.json to keep; "" for none
 	// StageFinishes says that a stage reading the event stream rewrites
 	// session.json durably when the stream ends (nono run's last
-	// recorder stage), so the supervisor's last write of it, after the
-	// command, skips the fsync.
+	// recorder stage), taking ended and exit_code from the session_ended
+	// event: the supervisor does not write session.json after the
+	// command.
 	StageFinishes bool
 	Policy        *redact.Policy
 	Rules         redact.Rules
@@ -204,13 +205,11 @@ func Run(cfg Config) (*Outcome, error) {
 	ended := event.FormatTime(now())
 	emitter.Emit(event.SessionEnded(ended, int32(out.ExitCode)))
 	out.Record = errors.Join(emitter.Err(), <-policyDone, proxyErr)
-	if dir := cfg.SessionDir; dir != "" {
+	// With StageFinishes, the last stage takes ended and exit_code from
+	// session_ended, as it writes session.json at the stream's end.
+	if dir := cfg.SessionDir; dir != "" && !cfg.StageFinishes {
 		code := int32(out.ExitCode)
-		update := session.Update
-		if cfg.StageFinishes {
-			update = session.UpdateDraft
-		}
-		err := updateSession(dir, update, func(s *session.Session) {
+		err := updateSession(dir, session.Update, func(s *session.Session) {
 			s.Ended, s.ExitCode = &ended, &code
 		})
 		if err != nil {

@@ -53,6 +53,8 @@ func (c *sessionCmd) Run(ui *cli.UI) error {
 		}
 		head, c.Dir, opts.Stream = h, h.SessionDir, rest
 		opts.NoIntegrity = opts.NoIntegrity || !h.Integrity
+		// Finishing the session includes its end, as the stream has it.
+		opts.EndFromLog = h.Ledger
 	case c.Dir == "":
 		return cli.Usage("missing DIR: nono-merkle session DIR")
 	case c.Stdin:
