@@ -9,7 +9,7 @@
 // the event stream into the first stage's stdin; each stage's stdout
 // feeds the next; the last one's stdout and every stage's stderr are the
 // supervisor's. Starting them here rather than from a shell saves a
-// shell's forks (copy-on-write faults) on every run: os.StartProcess
+// shell's forks (copy-on-write faults) on every run: launch.Spawn
 // uses vfork.
 package recorder
 
@@ -94,7 +94,7 @@ func resolve(name, dir string) (string, error) {
 type Running struct {
 	stream *os.File // the write end of the first stage's stdin
 	stages []Stage
-	procs  []*os.Process
+	pids   []int
 }
 
 // Start starts the stages with env (and GOMAXPROCS=1 unless env sets
@@ -125,14 +125,10 @@ func Start(stages []Stage, env []string, stdout, stderr *os.File) (*Running, err
 			}
 		}
 		sys := &syscall.SysProcAttr{Setpgid: true}
-		if len(r.procs) > 0 {
-			sys.Pgid = r.procs[0].Pid
+		if len(r.pids) > 0 {
+			sys.Pgid = r.pids[0]
 		}
-		p, err := os.StartProcess(s.Path, s.Argv, &os.ProcAttr{
-			Env:   env,
-			Files: []*os.File{in, out, stderr},
-			Sys:   sys,
-		})
+		pid, err := launch.Spawn(s.Path, s.Argv, env, "", []*os.File{in, out, stderr}, sys)
 		in.Close()
 		if out != stdout {
 			out.Close()
@@ -144,7 +140,7 @@ func Start(stages []Stage, env []string, stdout, stderr *os.File) (*Running, err
 			r.abort()
 			return nil, fmt.Errorf("start the recorder: %s: %w", s.Argv[0], err)
 		}
-		r.procs = append(r.procs, p)
+		r.pids = append(r.pids, pid)
 		in = next
 	}
 	return r, nil
@@ -166,8 +162,8 @@ func StageEnv(env []string) []string {
 // abort ends a pipeline that could not be started whole.
 func (r *Running) abort() {
 	r.Close()
-	for _, p := range r.procs {
-		p.Wait()
+	for _, pid := range r.pids {
+		launch.Wait(pid)
 	}
 }
 
@@ -188,13 +184,12 @@ type Status struct {
 // ended, and an error naming all of them when any did not exit 0.
 func (r *Running) Wait() ([]Status, error) {
 	r.stream.Close()
-	statuses := make([]Status, len(r.procs))
+	statuses := make([]Status, len(r.pids))
 	failed := false
-	for i, p := range r.procs {
+	for i, pid := range r.pids {
 		statuses[i] = Status{Name: r.stages[i].Name(), Code: -1}
-		state, err := p.Wait()
+		ws, err := launch.Wait(pid)
 		if err == nil {
-			ws := state.Sys().(syscall.WaitStatus)
 			switch {
 			case ws.Exited():
 				statuses[i].Code = ws.ExitStatus()

@@ -79,8 +79,8 @@ func TestStartWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pg := pgid(t, r.procs[1].Pid); pg != r.procs[0].Pid {
-		t.Errorf("stage 2 in process group %d, want the first stage's %d", pg, r.procs[0].Pid)
+	if pg := pgid(t, r.pids[1]); pg != r.pids[0] {
+		t.Errorf("stage 2 in process group %d, want the first stage's %d", pg, r.pids[0])
 	}
 	io.WriteString(r.Stream(), "hello\nworld\n")
 	statuses, err := r.Wait()

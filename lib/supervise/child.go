@@ -176,12 +176,11 @@ func (c *Child) launch(l Launch, sys *syscall.SysProcAttr, started chan<- error)
 			c.Listeners = append(c.Listeners, os.NewFile(uintptr(fd), "seccomp-listener"))
 		}
 	}
-	p, status, err := c.fork(l, sys)
+	status, err := c.fork(l, sys)
 	if err != nil {
 		started <- err
 		return
 	}
-	defer p.Release()
 	pending, ws, ok := c.toExec()
 	if status != nil {
 		// Read only now: the confining copy may stop for a signal once
@@ -223,35 +222,29 @@ func (c *Child) launch(l Launch, sys *syscall.SysProcAttr, started chan<- error)
 // this program when it enforces its ruleset itself; status is then the
 // read end of the copy's report (see launchStatus), for the caller to
 // read once the child stopped at its exec or ended.
-func (c *Child) fork(l Launch, sys *syscall.SysProcAttr) (p *os.Process, status *os.File, err error) {
+func (c *Child) fork(l Launch, sys *syscall.SysProcAttr) (status *os.File, err error) {
 	files := []*os.File{l.Stdio.In, l.Stdio.Out, l.Stdio.Err}
-	attr := &os.ProcAttr{Dir: l.Dir, Env: l.Env, Files: files, Sys: sys}
 	if l.Ruleset == nil {
-		p, err := os.StartProcess(l.Path, l.Argv, attr)
-		if err == nil {
-			c.Pid = p.Pid
-		}
-		return p, nil, err
+		c.Pid, err = launch.Spawn(l.Path, l.Argv, l.Env, l.Dir, files, sys)
+		return nil, err
 	}
 	rs, err := l.Ruleset.File()
 	if err != nil {
-		return nil, nil, fmt.Errorf("sandbox: %w", err)
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	defer rs.Close()
 	status, report, err := os.Pipe()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	attr.Files = append(files, rs, report)
 	sys.Ptrace = false // the copy asks for it just before the command's exec
-	p, err = os.StartProcess(confineProgram(), confine.Argv(l.Ruleset.OwnProcRights(), l.Path, l.Argv), attr)
+	c.Pid, err = launch.Spawn(confineProgram(), confine.Argv(l.Ruleset.OwnProcRights(), l.Path, l.Argv), l.Env, l.Dir, append(files, rs, report), sys)
 	report.Close()
 	if err != nil {
 		status.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	c.Pid = p.Pid
-	return p, status, nil
+	return status, nil
 }
 
 // confineProgram is what the confining copy runs: nono-run-confine from
