@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 BINDIR  := bin
 CMDS    := $(notdir $(wildcard cmd/nono-*))
 # Programs the tools start, installed beside them (no manual page).
-HELPERS := nono-run-confine nono-run-proxy nono-run-inplace
+HELPERS := nono-run-confine nono-run-proxy nono-run-inplace nono-redact-stage nono-chain-stage nono-merkle-stage
 
 .PHONY: all build man shellcheck test vet fmt-check bench demo install uninstall interop fuzz clean minio
 

@@ -65,6 +65,7 @@ done | awk -v runs="$runs" -v bin="$bin/" '
 		if (file == "/bin/true") return "the command (/bin/true)"
 		if (file == "/bin/sh") return "watchdog (/bin/sh)"
 		sub(".*/", "", file)
+		sub(/-stage$/, "", file) # a stage program is its tool'"'"'s stage
 		if (file == "nono") return "nono (the wrapper, sh)"
 		return file
 	}

@@ -52,6 +52,11 @@ var tools = map[string]func(){
 	// nono run --no-audit's small program, which the wrapper finds
 	// beside itself.
 	inplace.Program: func() { os.Exit(inplace.Main(os.Args[1:])) },
+	// The recorder stages as programs of their own, which the wrapper
+	// finds beside itself.
+	nonoredact.StageProgram: nonoredact.StageMain,
+	nonochain.StageProgram:  nonochain.StageMain,
+	nonomerkle.StageProgram: nonomerkle.StageMain,
 	// nono-run's filtering proxy in proxy mode, found beside nono-run.
 	proxyproc.Program: proxy.Main,
 }

@@ -5,8 +5,10 @@
 package beside
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Dir is the directory of the running executable, symbolic links
@@ -35,4 +37,21 @@ func Program(name string) (string, bool) {
 		return "", false
 	}
 	return p, true
+}
+
+// Exec replaces this process with the program called name: the one in
+// Dir when it is there (as the nono wrapper finds the tools), else the one
+// lookPath finds (on PATH); its argv is its path and then args. It
+// returns only why it could not.
+func Exec(name string, args []string, lookPath func(string) (string, error)) error {
+	path, ok := Program(name)
+	if !ok {
+		p, err := lookPath(name)
+		if err != nil {
+			return fmt.Errorf("cannot find %s: %w", name, err)
+		}
+		path = p
+	}
+	err := syscall.Exec(path, append([]string{path}, args...), os.Environ())
+	return fmt.Errorf("exec %s: %w", path, err)
 }

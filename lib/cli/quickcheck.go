@@ -22,16 +22,9 @@ func CheckQuick(newGrammar func() any, args []string) (accepted bool, err error)
 	if !ok {
 		return false, nil
 	}
-	parser, err := kong.New(newGrammar(), kongOptions("tool", "", io.Discard, io.Discard, &UI{Stdout: io.Discard, Stderr: io.Discard}, func(int) { panic(exitSignal{}) })...)
+	ctx, err := kongParse(newGrammar(), args)
 	if err != nil {
-		return true, fmt.Errorf("kong: %w", err)
-	}
-	var ctx *kong.Context
-	if _, exited := catchExit(func() { ctx, err = parser.Parse(args) }); exited {
-		return true, fmt.Errorf("%q: kong exits (help or version), the quick parse accepts", args)
-	}
-	if err != nil {
-		return true, fmt.Errorf("%q: kong fails (%v), the quick parse accepts", args, err)
+		return true, fmt.Errorf("%w, the quick parse accepts", err)
 	}
 	var kpath []reflect.Value
 	for n := ctx.Selected(); n != nil; n = n.Parent {
@@ -80,4 +73,40 @@ func commandFlags(v reflect.Value) reflect.Value {
 		}
 	}
 	return c
+}
+
+// CheckStage reports any difference between stage, the command a stage
+// program builds without parsing (StageMain), and the command kong
+// selects and fills in from args in a fresh grammar made by newGrammar.
+func CheckStage(newGrammar func() any, args []string, stage any) error {
+	ctx, err := kongParse(newGrammar(), args)
+	if err != nil {
+		return err
+	}
+	target := ctx.Model.Target
+	if n := ctx.Selected(); n != nil {
+		target = n.Target
+	}
+	got, want := reflect.ValueOf(stage).Elem(), commandFlags(target)
+	if got.Type() != want.Type() || !reflect.DeepEqual(got.Interface(), want.Interface()) {
+		return fmt.Errorf("%q: the stage program runs %T %+v, the tool %s %+v", args, stage, got.Interface(), want.Type(), want.Interface())
+	}
+	return nil
+}
+
+// kongParse parses args into grammar with kong, as Main would: an error
+// if kong fails or would exit (help, version).
+func kongParse(grammar any, args []string) (*kong.Context, error) {
+	parser, err := kong.New(grammar, kongOptions("tool", "", io.Discard, io.Discard, &UI{Stdout: io.Discard, Stderr: io.Discard}, func(int) { panic(exitSignal{}) })...)
+	if err != nil {
+		return nil, fmt.Errorf("kong: %w", err)
+	}
+	var ctx *kong.Context
+	if _, exited := catchExit(func() { ctx, err = parser.Parse(args) }); exited {
+		return nil, fmt.Errorf("%q: kong exits (help or version)", args)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%q: kong fails (%v)", args, err)
+	}
+	return ctx, nil
 }

@@ -1,12 +1,19 @@
 package cli
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nono-audit/nono/lib/beside"
 )
 
 // IsTerminal reports whether f is a terminal.
@@ -76,4 +83,26 @@ func pollablePipe(fd int, fallback *os.File) *os.File {
 		return fallback
 	}
 	return f
+}
+
+// StageMain is the main of a tool's stage program (nono-redact-stage,
+// nono-chain-stage, nono-merkle-stage): the tool's stage in `nono run`'s
+// recorder pipeline in a program that links only what the stage needs,
+// so each session maps, initialises and unmaps a smaller image (a third
+// to a half of the tool's; docs/RUN.md). Given exactly args, the stage's
+// arguments to the tool, it runs run as the tool would (its messages and
+// exit status the tool's, and tool the name ps shows); given anything
+// else, it execs the tool itself, beside this program or else on PATH,
+// with the same arguments.
+func StageMain(tool string, args []string, run func(*UI) error) {
+	if !slices.Equal(os.Args[1:], args) {
+		err := beside.Exec(tool, os.Args[1:], exec.LookPath)
+		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
+		os.Exit(2)
+	}
+	if name, err := unix.BytePtrFromString(tool); err == nil {
+		unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(name)), 0, 0, 0)
+	}
+	ui, out := newUI(tool, os.Stdout, os.Stderr, os.Getenv)
+	os.Exit(finish(tool, run(ui), out, os.Stderr))
 }

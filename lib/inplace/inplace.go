@@ -21,7 +21,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
@@ -210,18 +209,10 @@ func Main(args []string) int {
 // fallBack execs `nono-run record` with args, from beside this program
 // (as the wrapper finds the tools), else from PATH.
 func fallBack(self string, args []string) int {
-	path, ok := beside.Program("nono-run")
-	if !ok {
+	err := beside.Exec("nono-run", append([]string{"record"}, args...), func(name string) (string, error) {
 		cwd, _ := os.Getwd()
-		p, err := launch.LookPath("nono-run", os.Getenv("PATH"), cwd)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: cannot find nono-run, which runs this: %v\n", self, err)
-			return 2
-		}
-		path = p
-	}
-	argv := append([]string{path, "record"}, args...)
-	err := syscall.Exec(path, argv, os.Environ())
-	fmt.Fprintf(os.Stderr, "%s: exec %s: %v\n", self, path, err)
+		return launch.LookPath(name, os.Getenv("PATH"), cwd)
+	})
+	fmt.Fprintf(os.Stderr, "%s: %v\n", self, err)
 	return 2
 }

@@ -18,3 +18,10 @@ func TestParsesQuickly(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The stage program runs the command kong would make of StageArgs.
+func TestStageIsTheTools(t *testing.T) {
+	if err := cli.CheckStage(func() any { return &CLI{} }, StageArgs, stage()); err != nil {
+		t.Error(err)
+	}
+}

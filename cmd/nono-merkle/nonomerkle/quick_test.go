@@ -21,3 +21,10 @@ func TestParsesQuickly(t *testing.T) {
 		t.Errorf("session DIR: accepted %v, err %v", accepted, err)
 	}
 }
+
+// The stage program runs the command kong would make of StageArgs.
+func TestStageIsTheTools(t *testing.T) {
+	if err := cli.CheckStage(func() any { return &CLI{} }, StageArgs, stage()); err != nil {
+		t.Error(err)
+	}
+}

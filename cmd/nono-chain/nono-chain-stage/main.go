@@ -1,0 +1,16 @@
+// Command nono-chain-stage is nono-chain's stage in nono run's recorder
+// pipeline (nono-chain --session-header) in a program that links only
+// that: every session starts it, and a smaller image is less to map, to
+// initialise and to unmap. With any other arguments it execs nono-chain.
+// See docs/RUN.md.
+package main
+
+import (
+	"github.com/nono-audit/nono/cmd/nono-chain/nonochain"
+
+	// Linked at its entry by the Makefile: the image is mapped before the
+	// runtime starts.
+	_ "github.com/nono-audit/nono/lib/prefault"
+)
+
+func main() { nonochain.StageMain() }
