@@ -78,3 +78,27 @@ func TestNetworkSpoolNoEvents(t *testing.T) {
 		t.Errorf("left in the session directory: %v", entries)
 	}
 }
+
+// The spool reads any bytes in chunks of any size alike: what it takes
+// (network events, the session's end) does not depend on where the
+// stream's reads fall, and nothing it is given makes it panic.
+func FuzzNetworkSpool(f *testing.F) {
+	f.Add([]byte(`{"event":{"type":"network","event":{"a":1}}}`+"\n"+`{"event":{"type":"session_ended","ended":"2026-01-01T00:00:00Z","exit_code":3}}`+"\n"), uint8(7))
+	f.Add([]byte(`{"event":{"type":"session_ended","ended":1,"exit_code":"x"}}`+"\n"+`{"event":{"type":"session_ended","exit_code":99999999999}}`), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+		whole, pieces := newNetworkSpool(t.TempDir(), 256), newNetworkSpool(t.TempDir(), 256)
+		defer whole.remove()
+		defer pieces.remove()
+		whole.Write(data)
+		n := int(chunk)%16 + 1
+		for p := data; len(p) > 0; {
+			k := min(n, len(p))
+			pieces.Write(p[:k])
+			p = p[k:]
+		}
+		// (fmt prints a pointer to a struct as &{…}: the ends' contents.)
+		if whole.count != pieces.count || fmt.Sprint(whole.end) != fmt.Sprint(pieces.end) {
+			t.Errorf("whole: %d events, end %v; in chunks of %d: %d, %v", whole.count, whole.end, n, pieces.count, pieces.end)
+		}
+	})
+}
