@@ -127,82 +127,71 @@ func (n *networkSpool) line(rec []byte) {
 // networkEvent finds record.event.event when record.event.type is
 // "network", and returns it compact.
 func (n *networkSpool) networkEvent(rec []byte) ([]byte, bool) {
-	sc := &n.sc
-	sc.Reset(rec)
-	if !enter(sc, "event") {
-		return nil, false
-	}
-	var typ string
 	n.out = n.out[:0]
 	found := false
-	for {
-		key, more, err := sc.NextMember()
-		if err != nil {
-			return nil, false
+	typ, ok := n.eventMembers(rec, func(key []byte) bool {
+		if string(key) != "event" {
+			return true
 		}
-		if !more {
-			break
+		if k, err := n.sc.Peek(); err != nil || k != canon.Object {
+			return false
 		}
-		switch string(key) {
-		case "type":
-			s, err := sc.String()
-			if err != nil {
-				return nil, false
-			}
-			typ = string(s)
-		case "event":
-			if k, err := sc.Peek(); err != nil || k != canon.Object {
-				return nil, false
-			}
-			if n.out, err = sc.AppendCompact(n.out); err != nil {
-				return nil, false
-			}
-			found = true
-		}
-	}
-	return n.out, found && typ == "network"
+		var err error
+		n.out, err = n.sc.AppendCompact(n.out)
+		found = err == nil
+		return found
+	})
+	return n.out, ok && found && typ == "network"
 }
 
 // sessionEnd reads record.event when it is a session_ended event.
 func (n *networkSpool) sessionEnd(rec []byte) (*sessionEnd, bool) {
+	var end sessionEnd
+	var haveEnded, haveCode bool
+	typ, ok := n.eventMembers(rec, func(key []byte) bool {
+		switch string(key) {
+		case "ended":
+			s, err := n.sc.String()
+			end.Ended, haveEnded = string(s), err == nil
+			return haveEnded
+		case "exit_code":
+			c, err := n.sc.Int(32)
+			end.ExitCode, haveCode = int32(c), err == nil
+			return haveCode
+		}
+		return true
+	})
+	return &end, ok && typ == "session_ended" && haveEnded && haveCode
+}
+
+// eventMembers reads record.event's members: its "type", which it
+// returns, and every other one through member, called with n.sc at the
+// member's value (one it does not read is skipped). It returns false when
+// the record cannot be read that far or member returned false.
+func (n *networkSpool) eventMembers(rec []byte, member func(key []byte) bool) (typ string, ok bool) {
 	sc := &n.sc
 	sc.Reset(rec)
 	if !enter(sc, "event") {
-		return nil, false
+		return "", false
 	}
-	var end sessionEnd
-	var typ string
-	var haveEnded, haveCode bool
 	for {
 		key, more, err := sc.NextMember()
 		if err != nil {
-			return nil, false
+			return "", false
 		}
 		if !more {
-			break
+			return typ, true
 		}
-		switch string(key) {
-		case "type":
+		if string(key) == "type" {
 			s, err := sc.String()
 			if err != nil {
-				return nil, false
+				return "", false
 			}
 			typ = string(s)
-		case "ended":
-			s, err := sc.String()
-			if err != nil {
-				return nil, false
-			}
-			end.Ended, haveEnded = string(s), true
-		case "exit_code":
-			c, err := sc.Int(32)
-			if err != nil {
-				return nil, false
-			}
-			end.ExitCode, haveCode = int32(c), true
+		} else if !member(key) {
+			return "", false
 		}
 	}
-	return &end, typ == "session_ended" && haveEnded && haveCode
 }
 
 // enter moves sc into the object that is the value of key in the
