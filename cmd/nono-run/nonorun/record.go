@@ -42,11 +42,13 @@ func (c *recordCLI) Run() error {
 			return cli.Usage("--recorder: %v", err)
 		}
 	}
-	sigs, stop, err := prologue(c.NoAudit)
+	// The forwarded signals stay caught until the process exits: each
+	// one's handler given back (signal.Stop) would cost a hand-shake with
+	// the runtime's signal thread on the way out, after the session.
+	sigs, _, err := prologue(c.NoAudit)
 	if err != nil {
 		return err
 	}
-	defer stop()
 	rec := &recording{fd: c.EventFD, pid: c.RecorderPID}
 	if stages != nil {
 		// The stages start now, beside the planning: they learn the
