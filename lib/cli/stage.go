@@ -88,8 +88,8 @@ func pollablePipe(fd int, fallback *os.File) *os.File {
 // StageMain is the main of a tool's stage program (nono-redact-stage,
 // nono-chain-stage, nono-merkle-stage): the tool's stage in `nono run`'s
 // recorder pipeline in a program that links only what the stage needs,
-// so each session maps, initialises and unmaps a smaller image (a third
-// to a half of the tool's; docs/RUN.md). Given exactly args, the stage's
+// so each session maps, initialises and unmaps a smaller image (about two
+// thirds of the tool's; docs/RUN.md). Given exactly args, the stage's
 // arguments to the tool, it runs run as the tool would (its messages and
 // exit status the tool's, and tool the name ps shows); given anything
 // else, it execs the tool itself, beside this program or else on PATH,
